@@ -1,0 +1,44 @@
+/**
+ * Atomic file output: write to a temporary file beside the target, then rename.
+ * A crash or an error mid-write leaves the target untouched and no partial file behind.
+ * @module
+ */
+import { dirname, join } from "node:path";
+
+function tempPathFor(path: string): string {
+  const base = path.split(/[\\/]/).pop() ?? "out";
+  const tag = `${Deno.pid}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+  return join(dirname(path), `.${base}.tmp-${tag}`);
+}
+
+/**
+ * Run `write(tmpPath)`, which must create the file at `tmpPath`; on success rename it to
+ * `path`, on failure delete it and rethrow. For writers that need a path (h5wasm, streams).
+ *
+ * @example
+ * ```ts
+ * const dir = await Deno.makeTempDir();
+ * await withAtomicFile(`${dir}/a.txt`, (tmp) => Deno.writeTextFile(tmp, "hi"));
+ * console.assert((await Deno.readTextFile(`${dir}/a.txt`)) === "hi");
+ * ```
+ */
+export async function withAtomicFile<T>(
+  path: string,
+  write: (tmpPath: string) => Promise<T> | T,
+): Promise<T> {
+  const tmp = tempPathFor(path);
+  try {
+    const result = await write(tmp);
+    await Deno.rename(tmp, path);
+    return result;
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** Write bytes or text to `path` atomically. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  return withAtomicFile(path, (tmp) =>
+    typeof data === "string" ? Deno.writeTextFile(tmp, data) : Deno.writeFile(tmp, data));
+}

@@ -1,0 +1,111 @@
+/**
+ * TensorFlow.js backend choice. `auto` takes `tensorflow` (tfjs-node) when it is installed and
+ * loads, else `wasm` (SIMD; Deno's wasm threads do not start, so they are switched off).
+ * `webgpu` runs only when asked for and an adapter exists; `cpu` is the plain-JS fallback.
+ * A backend that was asked for and cannot start is a BackendError, never a silent fallback.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { BackendError, OptionError } from "./errors.ts";
+
+/** The backends a user can ask for. */
+export type BackendName = "auto" | "wasm" | "webgpu" | "cpu" | "tensorflow";
+
+/** What actually runs, for logs and saved models. */
+export interface BackendInfo {
+  /** The tfjs backend in use, as `tf.getBackend()` reports it. */
+  backend: string;
+  /** What was asked for. */
+  requested: BackendName;
+  /** wasm only: whether the SIMD build runs. */
+  simd?: boolean;
+  /** Human-readable one-liner, e.g. "wasm (SIMD, 1 thread)". */
+  description: string;
+}
+
+const BACKENDS: readonly BackendName[] = ["auto", "wasm", "webgpu", "cpu", "tensorflow"];
+
+// tfjs-node is optional: its install script downloads libtensorflow, which many machines cannot.
+const TFJS_NODE = "@tensorflow/tfjs-node";
+
+async function tryLoadTfjsNode(): Promise<boolean> {
+  try {
+    await import(TFJS_NODE);
+    return tf.findBackend("tensorflow") !== null || tf.engine().registryFactory["tensorflow"] !==
+      undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function webgpuAdapterExists(): Promise<boolean> {
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+async function start(name: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (err) {
+    throw new BackendError(`backend '${name}' failed to start: ${(err as Error).message}`, {
+      field: "backend",
+      fix: "choose another backend (--backend wasm or cpu)",
+    });
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(`backend '${name}' did not start (tfjs is on '${tf.getBackend()}')`, {
+      field: "backend",
+      fix: "choose another backend (--backend wasm or cpu)",
+    });
+  }
+}
+
+/**
+ * Select and start a tfjs backend; returns what actually runs.
+ *
+ * @example
+ * ```ts
+ * const info = await initBackend("cpu");
+ * console.assert(info.backend === "cpu");
+ * ```
+ */
+export async function initBackend(requested: BackendName = "auto"): Promise<BackendInfo> {
+  if (!BACKENDS.includes(requested)) {
+    throw new OptionError(`unknown backend '${requested}'`, {
+      field: "backend",
+      fix: `use one of ${BACKENDS.join(", ")}`,
+    });
+  }
+  let name: string = requested;
+  if (requested === "auto") name = (await tryLoadTfjsNode()) ? "tensorflow" : "wasm";
+  else if (requested === "tensorflow" && !(await tryLoadTfjsNode())) {
+    throw new BackendError("backend 'tensorflow' needs @tensorflow/tfjs-node, which is not installed or does not load", {
+      field: "backend",
+      fix: "install @tensorflow/tfjs-node into the import map, or use --backend wasm",
+    });
+  } else if (requested === "webgpu") {
+    if (!(await webgpuAdapterExists())) {
+      throw new BackendError("backend 'webgpu' needs a GPU adapter and none was found", {
+        field: "backend",
+        fix: "use --backend wasm",
+      });
+    }
+    await import("@tensorflow/tfjs-backend-webgpu");
+  }
+  if (name === "wasm") tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  await start(name);
+  const info: BackendInfo = { backend: tf.getBackend(), requested, description: name };
+  if (name === "wasm") {
+    info.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+    info.description = `wasm (${info.simd ? "SIMD" : "no SIMD"}, 1 thread)`;
+  }
+  return info;
+}

@@ -1,0 +1,73 @@
+/**
+ * Typed errors for problems a user can cause (bad file, missing column, bad option).
+ * Each names what is wrong, where (file / field) and how to fix it; CLIs print
+ * `err.message` (no stack) and exit with code 2.
+ * @module
+ */
+
+/** Where a problem was found and how to fix it. */
+export interface ErrorContext {
+  /** The file the problem is in, when there is one. */
+  file?: string;
+  /** The field, column, dataset path or option at fault. */
+  field?: string;
+  /** What the user should do about it. */
+  fix?: string;
+}
+
+/** Base class of every error a user can cause; `kind` tells which class without instanceof. */
+export class YotoError extends Error {
+  readonly kind: string = "yoto";
+  readonly file?: string;
+  readonly field?: string;
+  readonly fix?: string;
+
+  /**
+   * @example
+   * ```ts
+   * const e = new YotoError("k must be positive", { field: "k", fix: "pass --k 16" });
+   * console.assert(e.message.includes("Fix: pass --k 16"));
+   * ```
+   */
+  constructor(problem: string, context: ErrorContext = {}) {
+    const where = [context.file, context.field && `field '${context.field}'`].filter(Boolean)
+      .join(", ");
+    super(
+      (where ? `${where}: ` : "") + problem + (context.fix ? `. Fix: ${context.fix}` : ""),
+    );
+    this.name = new.target.name;
+    this.file = context.file;
+    this.field = context.field;
+    this.fix = context.fix;
+  }
+}
+
+/** A file that is missing, empty, truncated, corrupt or not of the expected format. */
+export class FileFormatError extends YotoError {
+  override readonly kind = "format";
+}
+
+/** Sizes that disagree: matrix vs gene list vs cell list, or a wrong orientation. */
+export class ShapeMismatchError extends YotoError {
+  override readonly kind = "shape";
+}
+
+/** Values that are not allowed where they are: NaN, Inf, negative or non-integer counts. */
+export class DataValueError extends YotoError {
+  override readonly kind = "value";
+}
+
+/** An obs/var column, gene or label that was asked for and is not there. */
+export class MissingFieldError extends YotoError {
+  override readonly kind = "missing";
+}
+
+/** An option out of range or of the wrong type (k <= 0, unknown flavour, ...). */
+export class OptionError extends YotoError {
+  override readonly kind = "option";
+}
+
+/** A compute backend that was asked for and cannot start. */
+export class BackendError extends YotoError {
+  override readonly kind = "backend";
+}

@@ -1,0 +1,33 @@
+/**
+ * Where the optional real datasets live (../shared/data beside the project) and how tests skip
+ * cleanly when they are absent (a user's fresh clone).
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { fromFileUrl } from "node:path";
+
+/** Absolute path of ../shared/data relative to the project root (override: YOTO_SHARED_DATA). */
+export const SHARED_DATA: string = Deno.env.get("YOTO_SHARED_DATA") ??
+  fromFileUrl(new URL("../../shared/data/", import.meta.url));
+
+/** Absolute path of a file under the shared data folder. */
+export function sharedPath(relative: string): string {
+  return `${SHARED_DATA.replace(/\/$/, "")}/${relative}`;
+}
+
+const noted = new Set<string>();
+
+/** True when the shared file exists; otherwise prints a one-line note (once) and returns false. */
+export function haveShared(relative: string): boolean {
+  const ok = existsSync(sharedPath(relative));
+  if (!ok && !noted.has(relative)) {
+    noted.add(relative);
+    console.log(`note: ${sharedPath(relative)} absent; tests that need it are skipped`);
+  }
+  return ok;
+}
+
+/** A fresh temporary directory for a test's output files. */
+export function tempDir(): Promise<string> {
+  return Deno.makeTempDir({ prefix: "yoto-test-" });
+}
