@@ -4,11 +4,11 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { fromFileUrl } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Absolute path of ../shared/data relative to the project root (override: YOTO_SHARED_DATA). */
 export const SHARED_DATA: string = Deno.env.get("YOTO_SHARED_DATA") ??
-  fromFileUrl(new URL("../../shared/data/", import.meta.url));
+  fileURLToPath(new URL("../../shared/data/", import.meta.url));
 
 /** Absolute path of a file under the shared data folder. */
 export function sharedPath(relative: string): string {

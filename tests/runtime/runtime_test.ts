@@ -1,0 +1,50 @@
+import { assertEquals, assertRejects } from "../_assert.ts";
+import { withAtomicFile, writeFileAtomic } from "../../lib/runtime/atomic.ts";
+import { initBackend } from "../../lib/runtime/backend.ts";
+import { BackendError, FileFormatError, OptionError, YotoError } from "../../lib/runtime/errors.ts";
+import { tempDir } from "../_shared.ts";
+import * as tf from "@tensorflow/tfjs";
+
+Deno.test("writeFileAtomic replaces the target and leaves nothing else", async () => {
+  const dir = await tempDir();
+  await writeFileAtomic(`${dir}/a.txt`, "one");
+  await writeFileAtomic(`${dir}/a.txt`, new TextEncoder().encode("two"));
+  assertEquals(await Deno.readTextFile(`${dir}/a.txt`), "two");
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["a.txt"]);
+});
+
+Deno.test("a writer that fails midway keeps the old file and removes its temp file", async () => {
+  const dir = await tempDir();
+  await writeFileAtomic(`${dir}/a.txt`, "old");
+  await assertRejects(() =>
+    withAtomicFile(`${dir}/a.txt`, async (tmp) => {
+      await Deno.writeTextFile(tmp, "half");
+      throw new Error("disk full");
+    }), Error);
+  assertEquals(await Deno.readTextFile(`${dir}/a.txt`), "old");
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["a.txt"]);
+});
+
+Deno.test("errors carry file, field and fix in the message", () => {
+  const e = new FileFormatError("truncated", { file: "x.h5ad", field: "X/data", fix: "re-download it" });
+  assertEquals(e instanceof YotoError, true);
+  assertEquals(e.kind, "format");
+  assertEquals(e.message, "x.h5ad, field 'X/data': truncated. Fix: re-download it");
+});
+
+Deno.test("requested backends start or fail loudly; what runs is reported", async () => {
+  const cpu = await initBackend("cpu");
+  assertEquals([cpu.backend, tf.getBackend()], ["cpu", "cpu"]);
+  const wasm = await initBackend("wasm");
+  assertEquals(wasm.backend, "wasm");
+  assertEquals(tf.getBackend(), "wasm");
+  assertEquals(tf.tensor([1, 2, 3]).square().dataSync(), Float32Array.from([1, 4, 9]));
+  await assertRejects(() => initBackend("nope" as "cpu"), OptionError);
+  let tfjsNode = true;
+  try {
+    await import("@tensorflow/tfjs-node" as string);
+  } catch {
+    tfjsNode = false;
+  }
+  if (!tfjsNode) await assertRejects(() => initBackend("tensorflow"), BackendError);
+});
