@@ -1,0 +1,398 @@
+/**
+ * AnnData `.h5ad` import and export (via h5wasm).
+ *
+ * Reading: X (or `layers/<name>`, or `raw/X` with `raw/var`) as CSR when stored as csr_matrix or
+ * csc_matrix, dense when stored as a 2-D array; any integer or float dtype becomes float32. obs
+ * columns: categoricals stay categorical, numbers become Float64Array numeric columns, strings
+ * string columns, booleans a "False"/"True" categorical; the obs index becomes a string column
+ * (named by `_index`) and `obsIndex`. var: the index becomes `var.gene`, other columns var fields
+ * (categoricals decoded to strings, booleans kept). `uns` is not read; the Dataset's uns records
+ * where it came from.
+ *
+ * Writing: an AnnData 0.8+ file laid out like anndata writes it (X as csr_matrix or a dense
+ * array, obs/var dataframes, empty obsm/varm/obsp/varp/layers/uns). Written atomically.
+ * @module
+ */
+import { dirname } from "node:path";
+import { Dataset, type ExpressionMatrix, type ObsColumn, type VarFields } from "./dataset.ts";
+import {
+  FileFormatError,
+  MissingFieldError,
+  OptionError,
+  ShapeMismatchError,
+  YotoError,
+} from "../runtime/errors.ts";
+import { withAtomicFile } from "../runtime/atomic.ts";
+import {
+  asFloat32,
+  asInt32,
+  attrNumbers,
+  attrString,
+  child,
+  type Entity,
+  type H5File,
+  type H5Group,
+  isDataset,
+  isGroup,
+  openForRead,
+  openForWrite,
+  requireDataset,
+  setEncoding,
+  writeNumbers,
+} from "./_h5ad_hdf5.ts";
+import { readFrame, toObsColumn, toVarField, varFieldColumn, writeFrame } from "./_h5ad_frame.ts";
+
+/** Options of {@link readH5ad}. */
+export interface ReadH5adOptions {
+  /** Read `layers/<layer>` instead of X (same cells and genes). */
+  layer?: string;
+  /** Read `raw/X`, with the genes of `raw/var`, instead of X. */
+  raw?: boolean;
+  /** Do not warn about obs/var columns that are skipped. */
+  quiet?: boolean;
+}
+
+/** Options of {@link writeH5ad}. */
+export interface WriteH5adOptions {
+  /** gzip the numeric arrays (default true); strings are always stored plain. */
+  compression?: boolean;
+}
+
+const REWRITE = "write the file again with anndata";
+
+function readCompressed(
+  g: H5Group,
+  field: string,
+  file: string,
+  kind: "csr" | "csc",
+): ExpressionMatrix {
+  // anndata < 0.7 stored the shape in h5sparse_shape
+  const shape = attrNumbers(g, "shape") ?? attrNumbers(g, "h5sparse_shape");
+  if (shape?.length !== 2) {
+    throw new FileFormatError(`sparse matrix '${field}' has no 2-D shape attribute`, {
+      file,
+      field,
+      fix: REWRITE,
+    });
+  }
+  const [nRows, nCols] = shape;
+  const data = asFloat32(requireDataset(g, "data", field, file).value, `${field}/data`, file);
+  const indices = asInt32(
+    requireDataset(g, "indices", field, file).value,
+    `${field}/indices`,
+    file,
+  );
+  const indptr = asInt32(requireDataset(g, "indptr", field, file).value, `${field}/indptr`, file);
+  // CSR stores rows along indptr and columns in indices; CSC the other way round.
+  const [nMajor, nMinor] = kind === "csr" ? [nRows, nCols] : [nCols, nRows];
+  if (indptr.length !== nMajor + 1) {
+    throw new ShapeMismatchError(
+      `indptr has ${indptr.length} entries but the shape attribute ${nRows} x ${nCols} needs ${
+        nMajor + 1
+      }`,
+      { file, field: `${field}/indptr`, fix: REWRITE },
+    );
+  }
+  if (indices.length !== data.length || indptr[0] < 0 || indptr[nMajor] > data.length) {
+    throw new ShapeMismatchError(
+      `indptr ends at ${
+        indptr[nMajor]
+      } but there are ${indices.length} indices and ${data.length} values`,
+      { file, field, fix: REWRITE },
+    );
+  }
+  for (let i = 0; i < nMajor; i++) {
+    if (indptr[i] > indptr[i + 1]) {
+      throw new FileFormatError(`indptr decreases at entry ${i + 1}`, {
+        file,
+        field: `${field}/indptr`,
+        fix: REWRITE,
+      });
+    }
+  }
+  for (const j of indices) {
+    if (j < 0 || j >= nMinor) {
+      throw new ShapeMismatchError(
+        `index ${j} is outside the ${nMinor} ${kind === "csr" ? "columns" : "rows"} of the shape`,
+        {
+          file,
+          field: `${field}/indices`,
+          fix: REWRITE,
+        },
+      );
+    }
+  }
+  if (kind === "csr") return { kind: "csr", nRows, nCols, indptr, indices, values: data };
+  return cscToCsr(nRows, nCols, indptr, indices, data);
+}
+
+/** Transpose CSC storage into CSR; rows come out with their columns in ascending order. */
+function cscToCsr(
+  nRows: number,
+  nCols: number,
+  colPtr: Int32Array,
+  rowIdx: Int32Array,
+  data: Float32Array,
+): ExpressionMatrix {
+  const indptr = new Int32Array(nRows + 1);
+  for (let p = colPtr[0]; p < colPtr[nCols]; p++) indptr[rowIdx[p] + 1]++;
+  for (let i = 0; i < nRows; i++) indptr[i + 1] += indptr[i];
+  const next = indptr.slice(0, nRows);
+  const indices = new Int32Array(indptr[nRows]);
+  const values = new Float32Array(indptr[nRows]);
+  for (let j = 0; j < nCols; j++) {
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const q = next[rowIdx[p]]++;
+      indices[q] = j;
+      values[q] = data[p];
+    }
+  }
+  return { kind: "csr", nRows, nCols, indptr, indices, values };
+}
+
+function readMatrix(elem: Entity, field: string, file: string): ExpressionMatrix {
+  if (isDataset(elem)) {
+    const shape = elem.shape ?? [];
+    if (shape.length !== 2) {
+      throw new FileFormatError(
+        `'${field}' is a ${shape.length}-D array, not a cells x genes matrix`,
+        {
+          file,
+          field,
+          fix: REWRITE,
+        },
+      );
+    }
+    const data = asFloat32(elem.value, field, file);
+    return { kind: "dense", nRows: shape[0], nCols: shape[1], data };
+  }
+  if (isGroup(elem)) {
+    const h5sparse = attrString(elem, "h5sparse_format");
+    const encoding = attrString(elem, "encoding-type") ?? (h5sparse && `${h5sparse}_matrix`);
+    if (encoding === "csr_matrix") return readCompressed(elem, field, file, "csr");
+    if (encoding === "csc_matrix") return readCompressed(elem, field, file, "csc");
+    throw new FileFormatError(
+      `'${field}' has encoding '${encoding ?? "(none)"}', not a matrix yoto reads`,
+      {
+        file,
+        field,
+        fix: "store it as csr_matrix, csc_matrix or a dense array (anndata does by default)",
+      },
+    );
+  }
+  throw new FileFormatError(`'${field}' is neither an array nor a sparse matrix group`, {
+    file,
+    field,
+    fix: REWRITE,
+  });
+}
+
+function layerNames(root: H5File): string[] {
+  const layers = child(root, "layers");
+  return isGroup(layers) ? layers.keys() : [];
+}
+
+/** Where the matrix and its genes are, for the options; Missing* errors name what exists. */
+function locate(
+  root: H5File,
+  file: string,
+  options: ReadH5adOptions,
+): { matrix: Entity; field: string; varPath: string } {
+  if (options.raw) {
+    const matrix = child(root, "raw/X");
+    if (matrix === null) {
+      throw new MissingFieldError("no raw matrix (raw/X)", {
+        file,
+        field: "raw/X",
+        fix: "read X instead (omit raw)",
+      });
+    }
+    return { matrix, field: "raw/X", varPath: "raw/var" };
+  }
+  const layers = layerNames(root);
+  if (options.layer !== undefined) {
+    const field = `layers/${options.layer}`;
+    const matrix = child(root, field);
+    if (matrix === null) {
+      throw new MissingFieldError(`no layer '${options.layer}'`, {
+        file,
+        field,
+        fix: layers.length
+          ? `use one of: ${layers.join(", ")}`
+          : "the file has no layers; read X (omit layer)",
+      });
+    }
+    return { matrix, field, varPath: "var" };
+  }
+  const matrix = child(root, "X");
+  if (matrix === null) {
+    const others = [
+      ...layers.map((l) => `layer: "${l}"`),
+      ...(child(root, "raw/X") ? ["raw: true"] : []),
+    ];
+    throw new FileFormatError("no expression matrix 'X'", {
+      file,
+      field: "X",
+      fix: others.length
+        ? `read another matrix (${others.join(", ")})`
+        : "write the file with its matrix in X",
+    });
+  }
+  return { matrix, field: "X", varPath: "var" };
+}
+
+function readOpen(root: H5File, file: string, options: ReadH5adOptions): Dataset {
+  const warn = options.quiet ? () => {} : (message: string) => console.warn(`${file}: ${message}`);
+  const { matrix, field, varPath } = locate(root, file, options);
+  const X = readMatrix(matrix, field, file);
+  const genes = readFrame(root, varPath, file, warn);
+  if (genes.index.length !== X.nCols) {
+    throw new ShapeMismatchError(
+      `'${field}' has ${X.nCols} genes (columns) but '${varPath}' lists ${genes.index.length}`,
+      {
+        file,
+        field,
+        fix: REWRITE,
+      },
+    );
+  }
+  const cells = readFrame(root, "obs", file, warn);
+  if (cells.index.length !== X.nRows) {
+    throw new ShapeMismatchError(
+      `'${field}' has ${X.nRows} cells (rows) but 'obs' lists ${cells.index.length}`,
+      {
+        file,
+        field,
+        fix: REWRITE,
+      },
+    );
+  }
+  const obs: Record<string, ObsColumn> = {
+    [cells.indexName]: { kind: "string", values: cells.index },
+  };
+  for (const [name, col] of cells.columns) obs[name] = toObsColumn(col);
+  const vars: VarFields = { gene: genes.index };
+  for (const [name, col] of genes.columns) {
+    if (name === "gene") warn(`skipped column '${varPath}/gene': var.gene holds the index`);
+    else vars[name] = toVarField(col);
+  }
+  const source = {
+    format: "h5ad",
+    path: file,
+    ...(options.layer !== undefined ? { layer: options.layer } : {}),
+    ...(options.raw ? { raw: true } : {}),
+  };
+  return new Dataset({ X, var: vars, obs, obsIndex: cells.indexName, uns: { source } });
+}
+
+/**
+ * Read an AnnData `.h5ad` file. Typed errors name the file and field: FileFormatError for a
+ * missing, empty, truncated, non-HDF5 or malformed file, ShapeMismatchError when X disagrees
+ * with obs/var, MissingFieldError for an absent layer or raw.
+ *
+ * @example
+ * ```ts
+ * const ds = await readH5ad("pbmc.h5ad", { layer: "counts" });
+ * console.log(ds.toString(), ds.uns.source);
+ * ```
+ */
+export async function readH5ad(path: string, options: ReadH5adOptions = {}): Promise<Dataset> {
+  if (options.raw && options.layer !== undefined) {
+    throw new OptionError("pass either layer or raw, not both", {
+      field: "layer",
+      fix: "drop one of the two options",
+    });
+  }
+  const root = await openForRead(path);
+  try {
+    return readOpen(root, path, options);
+  } catch (err) {
+    if (err instanceof YotoError) throw err;
+    throw new FileFormatError(`cannot read it (${(err as Error).message ?? err})`, {
+      file: path,
+      fix: "the file may be damaged; write or copy it again",
+    });
+  } finally {
+    root.close();
+  }
+}
+
+/**
+ * Names of the layers (`layers/*`) in an `.h5ad` file; empty when it has none.
+ *
+ * @example
+ * ```ts
+ * const layers = await listH5adLayers("pbmc.h5ad");
+ * const ds = await readH5ad("pbmc.h5ad", layers.includes("counts") ? { layer: "counts" } : {});
+ * ```
+ */
+export async function listH5adLayers(path: string): Promise<string[]> {
+  const root = await openForRead(path);
+  try {
+    return layerNames(root);
+  } finally {
+    root.close();
+  }
+}
+
+function writeMatrix(root: H5File, X: ExpressionMatrix, compress: boolean): void {
+  if (X.kind === "dense") {
+    setEncoding(writeNumbers(root, "X", X.data, [X.nRows, X.nCols], compress), "array", "0.2.0");
+    return;
+  }
+  const g = root.create_group("X");
+  setEncoding(g, "csr_matrix", "0.1.0");
+  g.create_attribute("shape", BigInt64Array.of(BigInt(X.nRows), BigInt(X.nCols)));
+  // the Dataset's arrays may be views whose row pointers do not start at 0
+  const start = X.indptr[0], end = X.indptr[X.nRows];
+  const indptr = start === 0 ? X.indptr : X.indptr.map((p) => p - start);
+  writeNumbers(g, "data", X.values.subarray(start, end), [end - start], compress);
+  writeNumbers(g, "indices", X.indices.subarray(start, end), [end - start], compress);
+  writeNumbers(g, "indptr", indptr, [indptr.length], compress);
+}
+
+/**
+ * Write a Dataset as an AnnData `.h5ad` file (AnnData 0.8+ layout, readable by scanpy/anndata).
+ * The obs index is the `obsIndex` column (or "_index" = cell ids when there is none); string obs
+ * columns with missing values are stored as categoricals, as anndata does; boolean var fields as
+ * 0/1 integers. `uns` is not written. The file appears only once it is complete.
+ *
+ * @example
+ * ```ts
+ * const ds = Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]);
+ * await writeH5ad(ds, "tiny.h5ad");
+ * ```
+ */
+export async function writeH5ad(
+  ds: Dataset,
+  path: string,
+  options: WriteH5adOptions = {},
+): Promise<void> {
+  const compress = options.compression ?? true;
+  const dir = dirname(path);
+  const dirInfo = await Deno.stat(dir).catch(() => null);
+  if (!dirInfo?.isDirectory) {
+    throw new OptionError(`the output directory '${dir}' does not exist`, {
+      file: path,
+      fix: "create the directory first or write somewhere else",
+    });
+  }
+  await withAtomicFile(path, async (tmp) => {
+    const root = await openForWrite(tmp);
+    try {
+      setEncoding(root, "anndata", "0.1.0");
+      writeMatrix(root, ds.X, compress);
+      const indexName = ds.obsIndex ?? "_index";
+      const obsColumns = Object.entries(ds.obsColumns).filter(([name]) => name !== ds.obsIndex);
+      writeFrame(root, "obs", indexName, ds.cellIds(), obsColumns, compress);
+      const varColumns = Object.entries(ds.var).filter(([name]) => name !== "gene")
+        .map(([name, values]): [string, ObsColumn] => [name, varFieldColumn(values)]);
+      writeFrame(root, "var", "gene", ds.genes, varColumns, compress);
+      for (const name of ["layers", "obsm", "obsp", "uns", "varm", "varp"]) {
+        setEncoding(root.create_group(name), "dict", "0.1.0");
+      }
+    } finally {
+      root.close();
+    }
+  });
+}
