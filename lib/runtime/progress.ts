@@ -32,8 +32,9 @@ function formatSeconds(s: number): string {
 /** A progress counter over `total` units of work. */
 export class Progress {
   #done = 0;
-  #lastDraw = 0;
   readonly #start = performance.now();
+  #lastDraw = this.#start;
+  #drawn = false;
   readonly #tty = stderrIsTerminal();
 
   constructor(
@@ -52,7 +53,8 @@ export class Progress {
     this.#done = Math.min(this.total, this.#done + n);
     const now = performance.now();
     const every = this.#tty ? 100 : 1000 * (this.options.lineEverySeconds ?? 5);
-    if (this.#done < this.total && now - this.#lastDraw < every) return;
+    // Reaching 100% redraws a bar at once; off a terminal finish() prints the last line.
+    if ((this.#done < this.total || !this.#tty) && now - this.#lastDraw < every) return;
     this.#lastDraw = now;
     this.#draw(note);
   }
@@ -66,12 +68,15 @@ export class Progress {
   /** Finish: complete the bar and end its line. */
   finish(note = ""): void {
     this.#done = this.total;
+    // Off a terminal, work that ended before its first line was due stays silent.
+    if (!this.#tty && !this.#drawn) return;
     this.#draw(note);
     if (this.#tty && !this.options.quiet) write("\n");
   }
 
   #draw(note: string): void {
     if (this.options.quiet) return;
+    this.#drawn = true;
     const elapsed = (performance.now() - this.#start) / 1000;
     const frac = this.total > 0 ? this.#done / this.total : 1;
     const eta = frac > 0 ? elapsed * (1 - frac) / frac : Infinity;

@@ -48,3 +48,22 @@ Deno.test("requested backends start or fail loudly; what runs is reported", asyn
   }
   if (!tfjsNode) await assertRejects(() => initBackend("tensorflow"), BackendError);
 });
+
+async function progressOutput(options: string): Promise<string> {
+  const url = new URL("../../lib/runtime/progress.ts", import.meta.url).href;
+  const code = `import { Progress } from "${url}";
+const p = new Progress("work", 4, ${options});
+for (let i = 0; i < 4; i++) p.tick();
+p.log("epoch line");
+p.finish();`;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "piped", stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stderr);
+}
+
+Deno.test("progress off a terminal: lines when due, silent when quiet or instant", async () => {
+  const lines = await progressOutput("{ lineEverySeconds: 0 }");
+  assertEquals(lines.includes("work: 4/4 (100%)"), true, lines);
+  assertEquals(lines.includes("epoch line"), true, lines);
+  assertEquals(await progressOutput("{ quiet: true }"), "");
+  assertEquals(await progressOutput("{}"), "epoch line\n");
+});

@@ -1,0 +1,66 @@
+import { assertEquals } from "../_assert.ts";
+import { readArrow } from "../../lib/data/arrow.ts";
+import { writeDataset } from "../../lib/data/io.ts";
+import { haveShared, sharedPath, tempDir } from "../_shared.ts";
+import { bruteDense, tinyCsr } from "../data/_fixtures.ts";
+
+const script = new URL("../../scripts/convert.ts", import.meta.url).pathname;
+
+async function convert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, ...args], stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("convert --help prints usage and exits 0", async () => {
+  const r = await convert("--help");
+  assertEquals(r.code, 0);
+  assertEquals(r.stdout.includes("Usage: deno task convert IN OUT"), true);
+});
+
+Deno.test("convert turns an h5ad into an .arrow dataset with the same content", async () => {
+  const dir = await tempDir();
+  await writeDataset(tinyCsr(), `${dir}/in.h5ad`);
+  const r = await convert(`${dir}/in.h5ad`, `${dir}/out.arrow`, "--quiet");
+  assertEquals(r.code, 0, r.stderr);
+  const back = await readArrow(`${dir}/out.arrow`);
+  assertEquals(bruteDense(back), bruteDense(tinyCsr()));
+  assertEquals(back.labels("type"), tinyCsr().labels("type"));
+});
+
+Deno.test("bad input: one-line error, exit 2, no stack trace, no output file", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/broken.h5ad`, "this is not HDF5");
+  await Deno.writeFile(`${dir}/empty.arrow`, new Uint8Array(0));
+  await Deno.writeTextFile(`${dir}/nan.csv`, "cell,A,B\nc1,1,NaN\n");
+  const cases: string[][] = [
+    [`${dir}/broken.h5ad`, `${dir}/o1.arrow`],
+    [`${dir}/empty.arrow`, `${dir}/o2.arrow`],
+    [`${dir}/nan.csv`, `${dir}/o3.arrow`],
+    [`${dir}/missing.h5ad`, `${dir}/o4.arrow`],
+    [`${dir}/broken.h5ad`],
+    ["--bogus-flag", `${dir}/broken.h5ad`, `${dir}/o5.arrow`],
+  ];
+  for (const args of cases) {
+    const r = await convert(...args);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assertEquals(lines[0].startsWith("error: "), true, r.stderr);
+    assertEquals(/\n\s+at /.test(r.stderr), false, r.stderr);
+  }
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assertEquals(left, ["broken.h5ad", "empty.arrow", "nan.csv"]);
+});
+
+Deno.test({
+  name: "convert reads the shared 10x-style folder",
+  ignore: !haveShared("kang_ifnb1k/counts.mtx.gz"),
+  fn: async () => {
+    const dir = await tempDir();
+    const r = await convert(sharedPath("kang_ifnb1k"), `${dir}/k.arrow`, "--quiet");
+    assertEquals(r.code, 0, r.stderr);
+    const ds = await readArrow(`${dir}/k.arrow`);
+    assertEquals([ds.nCells, ds.nGenes, ds.indptr[ds.nCells]], [832, 14053, 570350]);
+  },
+});
