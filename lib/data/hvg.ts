@@ -1,0 +1,562 @@
+/**
+ * Highly variable genes, reproducing scanpy `pp.highly_variable_genes` for the flavours
+ * `seurat`, `cell_ranger` and `seurat_v3`, with or without a batch key (methods.md §2.2).
+ * Works on CSR without densifying; all statistics in float64.
+ * @module
+ */
+import type { Dataset } from "./dataset.ts";
+import { checkCounts, geneStats } from "./stats.ts";
+import { loess } from "./_loess.ts";
+import { DataValueError, OptionError } from "../runtime/errors.ts";
+
+/** The scanpy flavours implemented. */
+export type HvgFlavor = "seurat" | "cell_ranger" | "seurat_v3";
+
+/** Options of {@link highlyVariableGenes}; defaults are scanpy's. */
+export interface HvgOptions {
+  /** `seurat` and `cell_ranger` expect log1p data, `seurat_v3` raw counts. */
+  flavor: HvgFlavor;
+  /** Number of genes to keep; overrides the cutoffs. Default: cutoffs, or 2000 for seurat_v3. */
+  nTopGenes?: number;
+  /** Cutoffs (strict) on the mean and the normalised dispersion, used without nTopGenes. */
+  minMean?: number;
+  maxMean?: number;
+  minDisp?: number;
+  maxDisp?: number;
+  /** Number of equal-width mean bins for `seurat` (default 20). */
+  nBins?: number;
+  /** Loess span for `seurat_v3` (default 0.3). */
+  span?: number;
+  /** obs column of batches: genes are chosen per batch and merged. */
+  batchKey?: string;
+}
+
+interface HvgCommon {
+  /** Selected genes, best first by the flavour's ranking (ties at the cut included). */
+  genes: string[];
+  /** Every gene index, best first by the flavour's ranking. */
+  order: Int32Array;
+  /** 1 for selected genes, in dataset gene order. */
+  highlyVariable: Uint8Array;
+  /** Per-gene means (seurat: ln(1 + mean of expm1 data); a zero mean reads 1e-12 as in scanpy). */
+  means: Float64Array;
+  /** With a batch key: in how many batches each gene was highly variable. */
+  nBatches: Int32Array | null;
+  /** Genes kept beyond nTopGenes because they tie the cut (0 = exactly nTopGenes). */
+  tiesAtCut: number;
+  /** Things scanpy would warn about or that differ from it (merged bin edges, ...). */
+  notes: string[];
+}
+
+/** Result of the dispersion-based flavours. */
+export interface DispersionHvgResult extends HvgCommon {
+  flavor: "seurat" | "cell_ranger";
+  /** Dispersion var/mean (seurat: its natural log; NaN where it is 0). */
+  dispersions: Float64Array;
+  /** Dispersion normalised within its mean bin. */
+  dispersionsNorm: Float64Array;
+}
+
+/** Result of `seurat_v3`. */
+export interface VarianceHvgResult extends HvgCommon {
+  flavor: "seurat_v3";
+  /** Per-gene variance (ddof 1) over all cells. */
+  variances: Float64Array;
+  /** Variance after regularised standardisation and clipping, averaged over batches. */
+  variancesNorm: Float64Array;
+  /** Rank (0 = best; median over batches), NaN when not in the top nTopGenes of any batch. */
+  rank: Float64Array;
+}
+
+/** What {@link highlyVariableGenes} returns. */
+export type HvgResult = DispersionHvgResult | VarianceHvgResult;
+
+interface Resolved {
+  flavor: HvgFlavor;
+  nTop: number | null;
+  minMean: number;
+  maxMean: number;
+  minDisp: number;
+  maxDisp: number;
+  nBins: number;
+  span: number;
+}
+
+/** statsmodels' MAD constant, norm.ppf(0.75) (methods.md rounds it to 0.6745). */
+const MAD_SCALE = 0.6744897501960817;
+
+/**
+ * Annotate highly variable genes like scanpy `pp.highly_variable_genes`. `seurat` and
+ * `cell_ranger` take log1p data (seurat undoes the log with expm1, honouring
+ * `uns.log1p.base`), `seurat_v3` raw counts.
+ * @example
+ * ```ts
+ * import { Dataset } from "./dataset.ts";
+ * // 50 cells x 30 genes of made-up counts; gene j scales with j
+ * const data = Float32Array.from({ length: 1500 }, (_, k) => Math.round(((k * 7919) % 17) * (k % 30) / 10));
+ * const ds = Dataset.fromDense(data, 50, 30, Array.from({ length: 30 }, (_, j) => `g${j}`));
+ * const r = highlyVariableGenes(ds, { flavor: "seurat_v3", nTopGenes: 5 });
+ * console.assert(r.genes.length === 5 && r.highlyVariable.reduce((a, b) => a + b) === 5);
+ * ```
+ */
+export function highlyVariableGenes(ds: Dataset, options: HvgOptions): HvgResult {
+  const o = resolveOptions(options);
+  const notes: string[] = [];
+  const cutoffsGiven = (["minMean", "maxMean", "minDisp", "maxDisp"] as const).filter((k) =>
+    options[k] !== undefined
+  );
+  if (options.nTopGenes !== undefined && cutoffsGiven.length && o.flavor !== "seurat_v3") {
+    notes.push(`nTopGenes is given, so ${cutoffsGiven.join(", ")} are ignored (as in scanpy)`);
+  }
+  const batches = options.batchKey === undefined ? null : batchCells(ds, options.batchKey);
+  return o.flavor === "seurat_v3"
+    ? seuratV3(ds, o, batches, notes)
+    : dispersionFlavour(ds, o, batches, notes);
+}
+
+function resolveOptions(options: HvgOptions): Resolved {
+  const flavor = options.flavor;
+  if (!["seurat", "cell_ranger", "seurat_v3"].includes(flavor)) {
+    throw new OptionError(`unknown HVG flavour '${flavor}'`, {
+      field: "flavor",
+      fix: "use seurat, cell_ranger or seurat_v3",
+    });
+  }
+  const nTop = options.nTopGenes ?? (flavor === "seurat_v3" ? 2000 : null);
+  if (nTop !== null && !(Number.isInteger(nTop) && nTop > 0)) {
+    throw new OptionError(`nTopGenes must be a positive integer, got ${nTop}`, {
+      field: "nTopGenes",
+    });
+  }
+  const nBins = options.nBins ?? 20;
+  if (!(Number.isInteger(nBins) && nBins > 0)) {
+    throw new OptionError(`nBins must be a positive integer, got ${nBins}`, { field: "nBins" });
+  }
+  const span = options.span ?? 0.3;
+  if (!(span > 0 && span <= 1)) {
+    throw new OptionError(`span must be in (0, 1], got ${span}`, { field: "span" });
+  }
+  return {
+    flavor,
+    nTop,
+    minMean: options.minMean ?? 0.0125,
+    maxMean: options.maxMean ?? 3,
+    minDisp: options.minDisp ?? 0.5,
+    maxDisp: options.maxDisp ?? Infinity,
+    nBins,
+    span,
+  };
+}
+
+/** Cell indices of each non-empty batch (cells with a missing batch label are left out). */
+function batchCells(ds: Dataset, key: string): Int32Array[] {
+  const { codes, categories } = ds.categorical(key);
+  const members: number[][] = categories.map(() => []);
+  codes.forEach((c, i) => {
+    if (c >= 0) members[c].push(i);
+  });
+  return members.filter((m) => m.length > 0).map((m) => Int32Array.from(m));
+}
+
+/** numpy.nan_to_num: NaN to `nan`, ±Inf to ±Number.MAX_VALUE (scanpy relies on this). */
+function nanToNum(v: number, nan: number): number {
+  return Number.isNaN(v)
+    ? nan
+    : v === Infinity
+    ? Number.MAX_VALUE
+    : v === -Infinity
+    ? -Number.MAX_VALUE
+    : v;
+}
+
+/** Indices 0..n-1 sorted by a comparator, ties by index (pandas' stable sorts). */
+function sortedIndices(n: number, compare: (a: number, b: number) => number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => compare(a, b) || a - b);
+}
+
+/** Descending with NaN last. */
+function descNanLast(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
+  return a === b ? 0 : a > b ? -1 : 1;
+}
+
+function median(sorted: ArrayLike<number>): number {
+  const n = sorted.length, h = n >> 1;
+  return n === 0 ? NaN : n % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+}
+
+// ---------------------------------------------------------------- seurat / cell_ranger
+
+interface DispersionMetrics {
+  means: Float64Array;
+  dispersions: Float64Array;
+  dispersionsNorm: Float64Array;
+}
+
+function dispersionFlavour(
+  ds: Dataset,
+  o: Resolved,
+  batches: Int32Array[] | null,
+  notes: string[],
+): DispersionHvgResult {
+  // seurat works on expm1 of the data, rounded to float32 like numpy's expm1 on float32
+  const base = (ds.uns.log1p as { base?: unknown } | undefined)?.base;
+  const lnBase = typeof base === "number" ? Math.fround(Math.log(base)) : null;
+  const transform = o.flavor !== "seurat"
+    ? undefined
+    : lnBase === null
+    ? (v: number) => Math.fround(Math.expm1(v))
+    : (v: number) => Math.fround(Math.expm1(Math.fround(v * lnBase)));
+  const g = ds.nGenes;
+  if (batches === null) {
+    const s = geneStats(ds, { transform });
+    const m = dispersionMetrics(s.means, s.variances, o, notes);
+    const picked = selectByDispersion(m, o, notes);
+    const rankValue = m.dispersionsNorm.map((v) => nanToNum(v, -Infinity));
+    const order = sortedIndices(g, (a, b) => descNanLast(rankValue[a], rankValue[b]));
+    return finish(
+      { flavor: o.flavor as "seurat" | "cell_ranger", ...m, order, nBatches: null, notes },
+      ds,
+      picked,
+    );
+  }
+  // per batch on the genes detected in it; undetected genes count as 0 in the averages
+  const nB = batches.length;
+  const sumMean = new Float64Array(g), sumDisp = new Float64Array(g), sumNorm = new Float64Array(g);
+  const nDisp = new Int32Array(g), nNorm = new Int32Array(g), nBatches = new Int32Array(g);
+  for (const cells of batches) {
+    const s = geneStats(ds, { cells, transform });
+    const kept = Int32Array.from({ length: g }, (_, j) => j).filter((j) => s.nPositive[j] > 0);
+    const m = dispersionMetrics(
+      Float64Array.from(kept, (j) => s.means[j]),
+      Float64Array.from(kept, (j) => s.variances[j]),
+      o,
+      notes,
+    );
+    const { mask } = selectByDispersion(m, o, notes);
+    kept.forEach((j, r) => {
+      sumMean[j] += m.means[r];
+      nBatches[j] += mask[r];
+      if (!Number.isNaN(m.dispersions[r])) {
+        sumDisp[j] += m.dispersions[r];
+        nDisp[j]++;
+      }
+      if (!Number.isNaN(m.dispersionsNorm[r])) {
+        sumNorm[j] += m.dispersionsNorm[r];
+        nNorm[j]++;
+      }
+    });
+    // the zeros scanpy fills in for undetected genes are values too (pandas skips only NaN)
+    for (let j = 0; j < g; j++) {
+      if (s.nPositive[j] > 0) continue;
+      nDisp[j]++;
+      nNorm[j]++;
+    }
+  }
+  const means = sumMean.map((v) => v / nB);
+  const dispersions = sumDisp.map((v, j) => (nDisp[j] ? v / nDisp[j] : NaN));
+  const dispersionsNorm = sumNorm.map((v, j) => (nNorm[j] ? v / nNorm[j] : NaN));
+  // scanpy sorts the batch-merged table, whose index groupby has sorted by gene name
+  const names = ds.genes;
+  const order = sortedIndices(
+    g,
+    (a, b) =>
+      nBatches[b] - nBatches[a] || descNanLast(dispersionsNorm[a], dispersionsNorm[b]) ||
+      (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0),
+  );
+  const highlyVariable = new Uint8Array(g);
+  if (o.nTop !== null) {
+    for (let r = 0; r < Math.min(o.nTop, g); r++) highlyVariable[order[r]] = 1;
+  } else {
+    dispersionsNorm.forEach((v, j) => {
+      if (Number.isNaN(v)) dispersionsNorm[j] = 0; // scanpy fillna(0) here, Inf kept
+      highlyVariable[j] = Number(inBounds(means[j], dispersionsNorm[j], o));
+    });
+  }
+  return finish(
+    {
+      flavor: o.flavor as "seurat" | "cell_ranger",
+      means,
+      dispersions,
+      dispersionsNorm,
+      order,
+      nBatches,
+      notes,
+    },
+    ds,
+    { mask: highlyVariable, ties: 0 },
+  );
+}
+
+function finish<T extends Omit<HvgResult, "genes" | "highlyVariable" | "tiesAtCut">>(
+  partial: T,
+  ds: Dataset,
+  picked: { mask: Uint8Array; ties: number },
+): T & { genes: string[]; highlyVariable: Uint8Array; tiesAtCut: number } {
+  const genes = Array.from(partial.order).filter((j) => picked.mask[j]).map((j) => ds.genes[j]);
+  return { ...partial, genes, highlyVariable: picked.mask, tiesAtCut: picked.ties };
+}
+
+function inBounds(mean: number, norm: number, o: Resolved): boolean {
+  return mean > o.minMean && mean < o.maxMean && norm > o.minDisp && norm < o.maxDisp;
+}
+
+/** Means, dispersions and bin-normalised dispersions of one batch (methods.md §2.2). */
+function dispersionMetrics(
+  mean: Float64Array,
+  variance: Float64Array,
+  o: Resolved,
+  notes: string[],
+): DispersionMetrics {
+  const means = mean.map((m) => (m === 0 ? 1e-12 : m));
+  const dispersions = variance.map((v, j) => v / means[j]);
+  if (o.flavor === "seurat") {
+    dispersions.forEach((d, j) => (dispersions[j] = d === 0 ? NaN : Math.log(d)));
+    means.forEach((m, j) => (means[j] = Math.log1p(m)));
+  }
+  const bins = o.flavor === "seurat"
+    ? equalWidthBins(means, o.nBins)
+    : percentileBins(means, notes);
+  const nBins = bins.reduce((a, b) => Math.max(a, b), -1) + 1;
+  const members: number[][] = Array.from({ length: nBins }, () => []);
+  bins.forEach((b, j) => {
+    if (b >= 0 && !Number.isNaN(dispersions[j])) members[b].push(dispersions[j]);
+  });
+  const avg = new Float64Array(nBins), dev = new Float64Array(nBins);
+  members.forEach((d, b) => {
+    if (o.flavor === "seurat") {
+      const n = d.length, m = d.reduce((s, v) => s + v, 0) / n;
+      const sd = n > 1 ? Math.sqrt(d.reduce((s, v) => s + (v - m) * (v - m), 0) / (n - 1)) : NaN;
+      // a bin with one gene: std := mean, mean := 0, so that gene normalises to 1
+      [avg[b], dev[b]] = Number.isNaN(sd) ? [0, m] : [m, sd];
+    } else {
+      const med = median(Float64Array.from(d).sort());
+      avg[b] = med;
+      dev[b] = median(Float64Array.from(d, (v) => Math.abs(v - med) / MAD_SCALE).sort());
+    }
+  });
+  const dispersionsNorm = dispersions.map((d, j) => {
+    const b = bins[j];
+    return b < 0 ? NaN : (d - avg[b]) / dev[b];
+  });
+  return { means, dispersions, dispersionsNorm };
+}
+
+/** Bin of each value for right-closed bins between sorted edges (pandas.cut); -1 outside. */
+function cutRight(values: Float64Array, edges: ArrayLike<number>): Int32Array {
+  return Int32Array.from(values, (v) => {
+    if (Number.isNaN(v)) return -1;
+    let lo = 0, hi = edges.length; // first edge >= v (numpy searchsorted, side left)
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (edges[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 || lo === edges.length ? -1 : lo - 1;
+  });
+}
+
+/** numpy.linspace(a, b, n) with its rounding: a + i * step, the last point exactly b. */
+function linspace(a: number, b: number, n: number): Float64Array {
+  const step = (b - a) / (n - 1);
+  const out = Float64Array.from({ length: n }, (_, i) => i * step + a);
+  out[n - 1] = b;
+  return out;
+}
+
+/** pandas.cut(x, nBins): equal-width bins, the lowest edge lowered by 0.1% of the range. */
+function equalWidthBins(x: Float64Array, nBins: number): Int32Array {
+  let mn = Infinity, mx = -Infinity;
+  for (const v of x) {
+    mn = Math.min(mn, v);
+    mx = Math.max(mx, v);
+  }
+  if (mn === mx) {
+    const lo = mn - (mn !== 0 ? 0.001 * Math.abs(mn) : 0.001),
+      hi = mx + (mx !== 0 ? 0.001 * Math.abs(mx) : 0.001);
+    return cutRight(x, linspace(lo, hi, nBins + 1));
+  }
+  const edges = linspace(mn, mx, nBins + 1);
+  edges[0] -= (mx - mn) * 0.001;
+  return cutRight(x, edges);
+}
+
+/** numpy.percentile(x, q) with the default linear method, including numpy's lerp rounding. */
+function percentile(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
+  const index = (n - 1) * (q / 100);
+  if (index >= n - 1) return sorted[n - 1];
+  const prev = Math.floor(index), gamma = index - prev;
+  const a = sorted[prev], b = sorted[prev + 1], diff = b - a;
+  return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
+}
+
+/** cell_ranger bins: [-Inf, 10th, 15th, ..., 100th percentile, +Inf]; duplicate edges merged. */
+function percentileBins(x: Float64Array, notes: string[]): Int32Array {
+  const sorted = Float64Array.from(x).sort();
+  const edges = [-Infinity];
+  for (let q = 10; q <= 100; q += 5) edges.push(percentile(sorted, q));
+  edges.push(Infinity);
+  const unique = edges.filter((e, i) => i === 0 || e !== edges[i - 1]);
+  const merged = edges.length - unique.length;
+  // scanpy (pandas.cut) raises here; merging keeps the remaining bins as they are
+  if (merged) {
+    notes.push(`cell_ranger: ${merged} duplicate mean-bin edge(s) merged (scanpy raises)`);
+  }
+  return cutRight(x, unique);
+}
+
+/** The top-n rule (ties at the cut kept) or the cutoff rule of methods.md §2.2. */
+function selectByDispersion(
+  m: DispersionMetrics,
+  o: Resolved,
+  notes: string[],
+): { mask: Uint8Array; ties: number } {
+  const g = m.means.length;
+  const mask = new Uint8Array(g);
+  if (o.nTop === null) {
+    for (let j = 0; j < g; j++) {
+      mask[j] = Number(inBounds(m.means[j], nanToNum(m.dispersionsNorm[j], 0), o));
+    }
+    return { mask, ties: 0 };
+  }
+  const finite = m.dispersionsNorm.filter((v) => !Number.isNaN(v)).sort().reverse();
+  let n = Math.min(o.nTop, g);
+  if (n > finite.length) {
+    notes.push(
+      `nTopGenes (${n}) > genes with a normalised dispersion (${finite.length}); keeping all of those`,
+    );
+    n = finite.length;
+  }
+  if (n === 0) {
+    throw new DataValueError("no gene has a normalised dispersion (all constant?)", {
+      field: "X",
+      fix: "check that the data are log1p-normalised expression with variable genes",
+    });
+  }
+  // NaN counts as -Inf, and numpy.nan_to_num turns ±Inf into ±MAX_VALUE before comparing
+  const cut = finite[n - 1];
+  let kept = 0;
+  for (let j = 0; j < g; j++) {
+    kept += mask[j] = Number(nanToNum(m.dispersionsNorm[j], -Infinity) >= cut);
+  }
+  return { mask, ties: Math.max(0, kept - o.nTop) };
+}
+
+// ---------------------------------------------------------------- seurat_v3
+
+function seuratV3(
+  ds: Dataset,
+  o: Resolved,
+  batches: Int32Array[] | null,
+  notes: string[],
+): VarianceHvgResult {
+  checkCounts(ds, "highlyVariableGenes (seurat_v3)");
+  if (hasNonInteger(ds)) notes.push("seurat_v3 expects raw counts, but non-integers were found");
+  const nTop = o.nTop!, g = ds.nGenes;
+  const all = geneStats(ds);
+  const groups = batches ?? [null];
+  const ranks = groups.map(() => new Float64Array(g));
+  const sumNorm = new Float64Array(g), nConstant = new Int32Array(g);
+  groups.forEach((cells, b) => {
+    const s = cells ? geneStats(ds, { cells }) : all;
+    const nv = normalisedVariances(ds, cells, s.means, s.variances, o.span);
+    nv.forEach((v, j) => (Number.isNaN(v) ? nConstant[j]++ : (sumNorm[j] += v)));
+    // rank 0 = most variable; constant genes (NaN) last
+    sortedIndices(g, (x, y) => descNanLast(nv[x], nv[y])).forEach((j, r) => (ranks[b][j] = r));
+  });
+  const rank = new Float64Array(g), nBatches = new Int32Array(g);
+  for (let j = 0; j < g; j++) {
+    const inTop = ranks.map((r) => r[j]).filter((r) => r < nTop).sort((x, y) => x - y);
+    nBatches[j] = inTop.length;
+    rank[j] = median(inTop);
+  }
+  // scanpy reports 0 for a gene constant in a batch; NaN only when constant in every batch
+  const nGroups = groups.length;
+  const variancesNorm = sumNorm.map((v, j) => (nConstant[j] === nGroups ? NaN : v / nGroups));
+  // scanpy: sort by (rank ↑, nbatches ↓), NaN ranks last, ties in gene order; the unranked
+  // tail (never selected) is ordered by normalised variance
+  const order = sortedIndices(g, (x, y) => {
+    const rx = rank[x], ry = rank[y];
+    if (Number.isNaN(rx) !== Number.isNaN(ry)) return Number.isNaN(rx) ? 1 : -1;
+    return (rx - ry) || nBatches[y] - nBatches[x] ||
+      (Number.isNaN(rx) ? descNanLast(variancesNorm[x], variancesNorm[y]) : 0);
+  });
+  const mask = new Uint8Array(g);
+  for (let r = 0; r < Math.min(nTop, g); r++) mask[order[r]] = 1;
+  return finish(
+    {
+      flavor: "seurat_v3" as const,
+      means: all.means,
+      variances: all.variances,
+      variancesNorm,
+      rank,
+      order,
+      nBatches: batches ? nBatches : null,
+      notes,
+    },
+    ds,
+    { mask, ties: 0 },
+  );
+}
+
+function hasNonInteger(ds: Dataset): boolean {
+  const v = ds.X.kind === "csr"
+    ? ds.X.values.subarray(ds.X.indptr[0], ds.X.indptr[ds.nCells])
+    : ds.X.data;
+  return v.some((x) => x !== Math.floor(x));
+}
+
+/**
+ * seurat_v3 normalised variance of one batch: loess of log10 variance on log10 mean over the
+ * non-constant genes gives sigma_reg; values are clipped at mean + sigma_reg * sqrt(N).
+ * Constant genes give NaN.
+ */
+function normalisedVariances(
+  ds: Dataset,
+  cells: Int32Array | null,
+  means: Float64Array,
+  variances: Float64Array,
+  span: number,
+): Float64Array {
+  const g = ds.nGenes, n = cells ? cells.length : ds.nCells;
+  if (n < 2) {
+    throw new DataValueError(`seurat_v3 needs at least 2 cells per batch, a batch has ${n}`, {
+      field: "batchKey",
+      fix: "merge or drop tiny batches",
+    });
+  }
+  const varying = Int32Array.from({ length: g }, (_, j) => j).filter((j) => variances[j] > 0);
+  const fit = loess(
+    Float64Array.from(varying, (j) => Math.log10(means[j])),
+    Float64Array.from(varying, (j) => Math.log10(variances[j])),
+    { span, degree: 2 },
+  );
+  const regStd = new Float64Array(g).fill(1);
+  varying.forEach((j, r) => (regStd[j] = Math.sqrt(10 ** fit[r])));
+  const clip = Float64Array.from(regStd, (sd, j) => sd * Math.sqrt(n) + means[j]);
+  // sums of the clipped values (zeros are never clipped: clip > 0)
+  const sums = new Float64Array(g), squares = new Float64Array(g);
+  const X = ds.X;
+  for (let r = 0; r < n; r++) {
+    const i = cells ? cells[r] : r;
+    if (X.kind === "csr") {
+      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) {
+        const j = X.indices[p], v = Math.min(X.values[p], clip[j]);
+        sums[j] += v;
+        squares[j] += v * v;
+      }
+    } else {
+      for (let j = 0, o = i * g; j < g; j++) {
+        const v = Math.min(X.data[o + j], clip[j]);
+        sums[j] += v;
+        squares[j] += v * v;
+      }
+    }
+  }
+  return Float64Array.from({ length: g }, (_, j) => {
+    if (!(variances[j] > 0)) return NaN;
+    const m = means[j];
+    return (1 / ((n - 1) * regStd[j] * regStd[j])) * (n * m * m + squares[j] - 2 * sums[j] * m);
+  });
+}

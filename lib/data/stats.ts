@@ -1,0 +1,131 @@
+/**
+ * Per-gene statistics in one pass over a matrix, and the check that values are counts.
+ * Shared by preprocessing, HVG selection and the panel baselines.
+ * @module
+ */
+import type { Dataset } from "./dataset.ts";
+import { DataValueError } from "../runtime/errors.ts";
+
+const f32 = Math.fround;
+
+/** Per-gene sums over a set of cells, and the moments scanpy derives from them. */
+export interface GeneStats {
+  /** Number of cells the sums run over. */
+  nCells: number;
+  /** Sum of the (transformed) values per gene. */
+  sums: Float64Array;
+  /** Sum of squares per gene (each square rounded to float32, as scanpy squares float32 data). */
+  sumSquares: Float64Array;
+  /** Number of cells with a value > 0 per gene. */
+  nPositive: Int32Array;
+  /** Mean per gene. */
+  means: Float64Array;
+  /** Variance per gene with ddof 1, as scanpy computes it: (E[x^2] - E[x]^2) * n / (n - 1). */
+  variances: Float64Array;
+}
+
+/** Options of {@link geneStats}. */
+export interface GeneStatsOptions {
+  /** Rows to use (default all). */
+  cells?: ArrayLike<number>;
+  /** Applied to every stored value first; must map 0 to 0 (sparse zeros are skipped). */
+  transform?: (value: number) => number;
+}
+
+/**
+ * One pass over the matrix giving per-gene sums, sums of squares, detection counts, means and
+ * variances (ddof 1). Shared by HVG selection, scaling and the gene filter.
+ * @example
+ * ```ts
+ * import { Dataset } from "./dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 2]), 2, 2, ["A", "B"]);
+ * const s = geneStats(ds);
+ * console.assert(s.means[0] === 2 && s.variances[0] === 2 && s.nPositive[1] === 1);
+ * ```
+ */
+export function geneStats(ds: Dataset, options: GeneStatsOptions = {}): GeneStats {
+  const g = ds.nGenes, f = options.transform;
+  const cells = options.cells ?? null;
+  const n = cells ? cells.length : ds.nCells;
+  const sums = new Float64Array(g), sumSquares = new Float64Array(g), nPositive = new Int32Array(g);
+  const add = (j: number, raw: number) => {
+    const v = f ? f(raw) : raw;
+    sums[j] += v;
+    sumSquares[j] += f32(v * v);
+    if (v > 0) nPositive[j]++;
+  };
+  const X = ds.X;
+  for (let r = 0; r < n; r++) {
+    const i = cells ? cells[r] : r;
+    if (X.kind === "csr") {
+      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) add(X.indices[p], X.values[p]);
+    } else {
+      for (let j = 0, o = i * g; j < g; j++) if (X.data[o + j] !== 0) add(j, X.data[o + j]);
+    }
+  }
+  const means = new Float64Array(g), variances = new Float64Array(g);
+  // scanpy (fast_array_utils.mean_var) applies the ddof correction only when n != 1
+  const correction = n > 1 ? n / (n - 1) : 1;
+  for (let j = 0; j < g; j++) {
+    const m = sums[j] / n;
+    means[j] = m;
+    variances[j] = (sumSquares[j] / n - m * m) * correction;
+  }
+  return { nCells: n, sums, sumSquares, nPositive, means, variances };
+}
+
+/** Options of {@link checkCounts}. */
+export interface CheckCountsOptions {
+  /** Also reject non-integer values (default false). */
+  integers?: boolean;
+}
+
+/**
+ * Throw a DataValueError naming the first cell and gene holding NaN, ±Inf, a negative value
+ * (or, with `integers`, a non-integer) where raw counts are required. `context` says what
+ * needs the counts and appears in the message.
+ * @example
+ * ```ts
+ * import { Dataset } from "./dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([1, -2]), 1, 2, ["A", "B"]);
+ * let message = "";
+ * try { checkCounts(ds, "normalizeTotal"); } catch (e) { message = (e as Error).message; }
+ * console.assert(message.includes("'B'") && message.includes("-2"));
+ * ```
+ */
+export function checkCounts(ds: Dataset, context: string, options: CheckCountsOptions = {}): void {
+  const integers = options.integers ?? false;
+  const bad = (v: number) => !(v >= 0 && v < Infinity) || (integers && v !== Math.floor(v));
+  const X = ds.X, g = ds.nGenes;
+  for (let i = 0; i < ds.nCells; i++) {
+    let j = -1, v = 0;
+    if (X.kind === "csr") {
+      for (let p = X.indptr[i]; p < X.indptr[i + 1] && j < 0; p++) {
+        if (bad(X.values[p])) [j, v] = [X.indices[p], X.values[p]];
+      }
+    } else {
+      for (let k = 0; k < g && j < 0; k++) {
+        if (bad(X.data[i * g + k])) [j, v] = [k, X.data[i * g + k]];
+      }
+    }
+    if (j >= 0) {
+      const what = Number.isNaN(v)
+        ? "NaN"
+        : !Number.isFinite(v)
+        ? "infinite"
+        : v < 0
+        ? "negative"
+        : "non-integer";
+      throw new DataValueError(
+        `${context} needs raw counts, but cell '${ds.cellIds()[i]}' (row ${i}), gene '${
+          ds.genes[j]
+        }' ` +
+          `holds a ${what} value (${v})`,
+        {
+          field: "X",
+          fix: "pass raw counts (non-negative, finite), not normalised, scaled or imputed values",
+        },
+      );
+    }
+  }
+}

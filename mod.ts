@@ -1,0 +1,25 @@
+/**
+ * yoto: pick compact gene panels from single-cell RNA-seq data and predict from them.
+ * The public API; every line re-exports one module.
+ * @module
+ */
+
+// Data: the Arrow-backed Dataset, its file formats, preprocessing, splits, simulator.
+export * from "./lib/data/dataset.ts";
+export * from "./lib/data/arrow.ts";
+export * from "./lib/data/h5ad.ts";
+export * from "./lib/data/mtx.ts";
+export * from "./lib/data/csv.ts";
+export * from "./lib/data/io.ts";
+export * from "./lib/data/stats.ts";
+export * from "./lib/data/preprocess.ts";
+export * from "./lib/data/hvg.ts";
+export * from "./lib/data/split.ts";
+export * from "./lib/data/simulate.ts";
+
+// Runtime: errors, seeded randomness, compute backend, progress, atomic output.
+export * from "./lib/runtime/errors.ts";
+export * from "./lib/runtime/rng.ts";
+export * from "./lib/runtime/backend.ts";
+export * from "./lib/runtime/progress.ts";
+export * from "./lib/runtime/atomic.ts";

@@ -1,0 +1,116 @@
+/**
+ * Benchmarks (timings live here, never in tests). `deno task bench load`: simulate a
+ * 100,000 x 2,000 dataset, write it as .arrow, read it back (whole and streamed), compare with a
+ * raw Deno.readFile of the same file, report peak RSS, and time h5ad reads of the shared data.
+ */
+import { simulate } from "../lib/data/simulate.ts";
+import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
+import { readH5ad } from "../lib/data/h5ad.ts";
+import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { OptionError } from "../lib/runtime/errors.ts";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const HELP = `Benchmarks.
+
+Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
+
+load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
+       raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
+       (DIR, default ../shared/data) when present. Prints a Markdown table.
+`;
+
+function peakRssMiB(): number {
+  try {
+    const m = Deno.readTextFileSync("/proc/self/status").match(/VmHWM:\s+(\d+) kB/);
+    if (m) return Number(m[1]) / 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
+  const t0 = performance.now();
+  const result = await fn();
+  return [result, (performance.now() - t0) / 1000];
+}
+
+/** Best (minimum) of `repeats` timings. */
+async function best(repeats: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+  let min = Infinity;
+  for (let r = 0; r < repeats; r++) min = Math.min(min, (await timed(fn))[1]);
+  return min;
+}
+
+async function benchLoad(cells: number, genes: number, repeats: number, shared: string) {
+  const dir = await Deno.makeTempDir({ prefix: "yoto-bench-" });
+  const path = `${dir}/sim.arrow`;
+  try {
+    console.error(`simulating ${cells} x ${genes} ...`);
+    const [{ dataset }, simSeconds] = await timed(() => simulate({ nCells: cells, nGenes: genes, seed: 0 }));
+    const nnz = dataset.indptr[dataset.nCells];
+    const writeSeconds = await best(repeats, () => writeArrow(dataset, path));
+    const bytes = Deno.statSync(path).size;
+    const rawSeconds = await best(repeats, () => Deno.readFile(path));
+    const readSeconds = await best(repeats, () => readArrow(path));
+    const streamSeconds = await best(repeats, async () => {
+      let n = 0;
+      for await (const b of streamArrow(path)) n += b.dataset.nCells;
+      if (n !== cells) throw new Error(`streamed ${n} cells, expected ${cells}`);
+    });
+    const back = await readArrow(path);
+    if (back.indptr[back.nCells] !== nnz) throw new Error("read back a different matrix");
+
+    const rows: [string, string][] = [
+      ["cells x genes", `${cells.toLocaleString("en")} x ${genes.toLocaleString("en")}`],
+      ["non-zeros", `${nnz.toLocaleString("en")} (${(100 * nnz / (cells * genes)).toFixed(1)}% dense)`],
+      [".arrow file size", `${(bytes / 2 ** 20).toFixed(1)} MiB`],
+      ["simulate", `${simSeconds.toFixed(2)} s`],
+      ["write .arrow", `${writeSeconds.toFixed(3)} s (${(bytes / 2 ** 20 / writeSeconds).toFixed(0)} MiB/s)`],
+      ["raw Deno.readFile", `${rawSeconds.toFixed(3)} s`],
+      ["read .arrow (whole)", `${readSeconds.toFixed(3)} s`],
+      ["read / raw ratio", `${(readSeconds / rawSeconds).toFixed(2)}`],
+      ["stream .arrow (all batches)", `${streamSeconds.toFixed(3)} s`],
+    ];
+    for (const rel of ["kang_ifnb1k/kang_ifnb1k.h5ad", "kang_ctrl12k/kang_ctrl12k.h5ad", "pbmc68k_reduced.h5ad"]) {
+      const file = `${shared}/${rel}`;
+      if (!existsSync(file)) {
+        rows.push([`read ${rel}`, "absent, skipped"]);
+        continue;
+      }
+      let shape = "";
+      const seconds = await best(repeats, async () => {
+        const ds = await readH5ad(file, { quiet: true });
+        shape = `${ds.nCells} x ${ds.nGenes}`;
+      });
+      rows.push([`read ${rel} (${shape})`, `${seconds.toFixed(3)} s`]);
+    }
+    rows.push(["peak RSS", `${peakRssMiB().toFixed(0)} MiB`]);
+    console.log(`\n| load benchmark (best of ${repeats}) | value |\n|---|---|`);
+    for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+await runCli(async () => {
+  const { values, positionals } = parseCli(Deno.args, {
+    cells: { type: "string" },
+    genes: { type: "string" },
+    repeats: { type: "string" },
+    shared: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task bench");
+  if (values.help || positionals.length === 0) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals[0] !== "load") {
+    throw new OptionError(`unknown benchmark '${positionals[0]}'`, { fix: "use: deno task bench load" });
+  }
+  await benchLoad(
+    numberFlag(values.cells, "cells", 100_000, { integer: true, min: 1 }),
+    numberFlag(values.genes, "genes", 2_000, { integer: true, min: 1 }),
+    numberFlag(values.repeats, "repeats", 3, { integer: true, min: 1 }),
+    values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url)),
+  );
+});
