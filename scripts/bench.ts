@@ -46,7 +46,9 @@ async function benchLoad(cells: number, genes: number, repeats: number, shared: 
   const path = `${dir}/sim.arrow`;
   try {
     console.error(`simulating ${cells} x ${genes} ...`);
-    const [{ dataset }, simSeconds] = await timed(() => simulate({ nCells: cells, nGenes: genes, seed: 0 }));
+    const [{ dataset }, simSeconds] = await timed(() =>
+      simulate({ nCells: cells, nGenes: genes, seed: 0 })
+    );
     const nnz = dataset.indptr[dataset.nCells];
     const writeSeconds = await best(repeats, () => writeArrow(dataset, path));
     const bytes = Deno.statSync(path).size;
@@ -62,16 +64,28 @@ async function benchLoad(cells: number, genes: number, repeats: number, shared: 
 
     const rows: [string, string][] = [
       ["cells x genes", `${cells.toLocaleString("en")} x ${genes.toLocaleString("en")}`],
-      ["non-zeros", `${nnz.toLocaleString("en")} (${(100 * nnz / (cells * genes)).toFixed(1)}% dense)`],
+      [
+        "non-zeros",
+        `${nnz.toLocaleString("en")} (${(100 * nnz / (cells * genes)).toFixed(1)}% dense)`,
+      ],
       [".arrow file size", `${(bytes / 2 ** 20).toFixed(1)} MiB`],
       ["simulate", `${simSeconds.toFixed(2)} s`],
-      ["write .arrow", `${writeSeconds.toFixed(3)} s (${(bytes / 2 ** 20 / writeSeconds).toFixed(0)} MiB/s)`],
+      [
+        "write .arrow",
+        `${writeSeconds.toFixed(3)} s (${(bytes / 2 ** 20 / writeSeconds).toFixed(0)} MiB/s)`,
+      ],
       ["raw Deno.readFile", `${rawSeconds.toFixed(3)} s`],
       ["read .arrow (whole)", `${readSeconds.toFixed(3)} s`],
       ["read / raw ratio", `${(readSeconds / rawSeconds).toFixed(2)}`],
       ["stream .arrow (all batches)", `${streamSeconds.toFixed(3)} s`],
     ];
-    for (const rel of ["kang_ifnb1k/kang_ifnb1k.h5ad", "kang_ctrl12k/kang_ctrl12k.h5ad", "pbmc68k_reduced.h5ad"]) {
+    for (
+      const rel of [
+        "kang_ifnb1k/kang_ifnb1k.h5ad",
+        "kang_ctrl12k/kang_ctrl12k.h5ad",
+        "pbmc68k_reduced.h5ad",
+      ]
+    ) {
       const file = `${shared}/${rel}`;
       if (!existsSync(file)) {
         rows.push([`read ${rel}`, "absent, skipped"]);
@@ -105,7 +119,9 @@ await runCli(async () => {
     return;
   }
   if (positionals[0] !== "load") {
-    throw new OptionError(`unknown benchmark '${positionals[0]}'`, { fix: "use: deno task bench load" });
+    throw new OptionError(`unknown benchmark '${positionals[0]}'`, {
+      fix: "use: deno task bench load",
+    });
   }
   await benchLoad(
     numberFlag(values.cells, "cells", 100_000, { integer: true, min: 1 }),

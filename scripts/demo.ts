@@ -4,7 +4,7 @@
  * re-applied to test -> summary, including how many of the simulator's true markers each HVG
  * flavour finds.
  */
-import { type HvgFlavor, highlyVariableGenes } from "../lib/data/hvg.ts";
+import { highlyVariableGenes, type HvgFlavor } from "../lib/data/hvg.ts";
 import { applyPreprocess, fitPreprocess, log1p, normalizeTotal } from "../lib/data/preprocess.ts";
 import { simulate } from "../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
@@ -48,28 +48,49 @@ await runCli(async () => {
   const sorted = Float64Array.from(totals).sort();
   console.log(`\nsimulated (seed ${seed}, ${lap()}): ${dataset}`);
   console.log(`  cell types: ${counts(dataset.labels("cell_type"))}`);
-  console.log(`  conditions: ${counts(dataset.labels("condition"))}; donors: ${counts(dataset.labels("donor"))}`);
-  console.log(`  counts per cell: median ${sorted[sorted.length >> 1]}, 5%-95% ${sorted[Math.floor(0.05 * sorted.length)]}-${sorted[Math.floor(0.95 * sorted.length)]}; ${(100 * dataset.indptr[dataset.nCells] / (dataset.nCells * dataset.nGenes)).toFixed(1)}% non-zero`);
+  console.log(
+    `  conditions: ${counts(dataset.labels("condition"))}; donors: ${
+      counts(dataset.labels("donor"))
+    }`,
+  );
+  console.log(
+    `  counts per cell: median ${sorted[sorted.length >> 1]}, 5%-95% ${
+      sorted[Math.floor(0.05 * sorted.length)]
+    }-${sorted[Math.floor(0.95 * sorted.length)]}; ${
+      (100 * dataset.indptr[dataset.nCells] / (dataset.nCells * dataset.nGenes)).toFixed(1)
+    }% non-zero`,
+  );
 
   const split = stratifiedSplit(dataset.categorical("cell_type"), { seed });
   const { train, test } = splitDataset(dataset, split);
-  console.log(`\nsplit (stratified on cell_type): train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`);
+  console.log(
+    `\nsplit (stratified on cell_type): train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`,
+  );
 
   const params = fitPreprocess(train, { hvg: { nTopGenes: nTop, flavor: "seurat" } });
   const testReady = applyPreprocess(test, params);
-  console.log(`preprocessing fitted on train: normalise to ${params.normalize?.targetSum} counts, log1p, ${params.genes.length} seurat HVGs; test re-uses them -> ${testReady.nCells} x ${testReady.nGenes}`);
+  console.log(
+    `preprocessing fitted on train: normalise to ${params.normalize?.targetSum} counts, log1p, ${params.genes.length} seurat HVGs; test re-uses them -> ${testReady.nCells} x ${testReady.nGenes}`,
+  );
 
   const markers = Object.values(truth.markers).flat();
   const logged = log1p(normalizeTotal(train));
   console.log(`\nHVG flavours on train (top ${nTop}), recall of the simulator's ground truth:`);
-  console.log(`| flavour | true markers found (of ${markers.length}) | stim genes found (of ${truth.stimGenes.length}) |`);
+  console.log(
+    `| flavour | true markers found (of ${markers.length}) | stim genes found (of ${truth.stimGenes.length}) |`,
+  );
   console.log("|---|---|---|");
   for (const flavor of ["seurat", "cell_ranger", "seurat_v3"] as HvgFlavor[]) {
-    const hvg = highlyVariableGenes(flavor === "seurat_v3" ? train : logged, { flavor, nTopGenes: nTop });
+    const hvg = highlyVariableGenes(flavor === "seurat_v3" ? train : logged, {
+      flavor,
+      nTopGenes: nTop,
+    });
     const chosen = new Set(hvg.genes);
     const found = markers.filter((g) => chosen.has(g)).length;
     const stim = truth.stimGenes.filter((g) => chosen.has(g)).length;
-    console.log(`| ${flavor} | ${found} (${(100 * found / markers.length).toFixed(0)}%) | ${stim} |`);
+    console.log(
+      `| ${flavor} | ${found} (${(100 * found / markers.length).toFixed(0)}%) | ${stim} |`,
+    );
   }
   console.log(`\ndone in ${lap()}.`);
 });

@@ -5,7 +5,10 @@ export const assertEquals = <T>(actual: T, expected: T, message?: string): void 
   assert.deepStrictEqual(actual, expected, message);
 
 /** Assert `fn` throws an instance of `ErrorClass` and return the error. */
-export function assertThrows<E extends Error>(fn: () => unknown, ErrorClass: new (...a: never[]) => E): E {
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  ErrorClass: new (...a: never[]) => E,
+): E {
   try {
     fn();
   } catch (err) {
@@ -16,7 +19,10 @@ export function assertThrows<E extends Error>(fn: () => unknown, ErrorClass: new
 }
 
 /** Async version of assertThrows. */
-export async function assertRejects<E extends Error>(fn: () => Promise<unknown>, ErrorClass: new (...a: never[]) => E): Promise<E> {
+export async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  ErrorClass: new (...a: never[]) => E,
+): Promise<E> {
   try {
     await fn();
   } catch (err) {
@@ -28,5 +34,8 @@ export async function assertRejects<E extends Error>(fn: () => Promise<unknown>,
 
 /** |actual - expected| <= tol. */
 export function assertClose(actual: number, expected: number, tol: number, message = ""): void {
-  assert.ok(Math.abs(actual - expected) <= tol, `${message} ${actual} is not within ${tol} of ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol,
+    `${message} ${actual} is not within ${tol} of ${expected}`,
+  );
 }

@@ -59,10 +59,13 @@ function schemaFor(ds: Dataset): Schema {
     else fields.push(new Field(name, new Int32(), false));
   }
   if (ds.obsNames.includes("X")) {
-    throw new OptionError("an obs column is named 'X', which the Arrow layout reserves for the matrix", {
-      field: "X",
-      fix: "rename the obs column",
-    });
+    throw new OptionError(
+      "an obs column is named 'X', which the Arrow layout reserves for the matrix",
+      {
+        field: "X",
+        fix: "rename the obs column",
+      },
+    );
   }
   const xType = ds.X.kind === "csr"
     ? csrType
@@ -87,7 +90,13 @@ function validityOfCodes(codes: Int32Array): { bitmap: Uint8Array; nulls: number
   return { bitmap, nulls };
 }
 
-function obsData(col: ObsColumn, type: Field["type"], a: number, b: number, dict?: Vector<Utf8>): Data {
+function obsData(
+  col: ObsColumn,
+  type: Field["type"],
+  a: number,
+  b: number,
+  dict?: Vector<Utf8>,
+): Data {
   if (col.kind === "categorical") {
     const codes = col.codes.subarray(a, b);
     const { bitmap, nulls } = validityOfCodes(codes);
@@ -101,15 +110,30 @@ function obsData(col: ObsColumn, type: Field["type"], a: number, b: number, dict
     });
   }
   if (col.kind === "string") return vectorFromArray(col.values.slice(a, b), new Utf8()).data[0];
-  return makeData({ type: type as Float64, length: b - a, nullCount: 0, data: col.values.subarray(a, b) as Float64Array });
+  return makeData({
+    type: type as Float64,
+    length: b - a,
+    nullCount: 0,
+    data: col.values.subarray(a, b) as Float64Array,
+  });
 }
 
 function xData(ds: Dataset, a: number, b: number): Data {
   const X = ds.X;
   if (X.kind === "dense") {
     const g = X.nCols;
-    const child = makeData({ type: new Float32(), length: (b - a) * g, nullCount: 0, data: X.data.subarray(a * g, b * g) });
-    return makeData({ type: new FixedSizeList(g, new Field("value", new Float32(), false)), length: b - a, nullCount: 0, child });
+    const child = makeData({
+      type: new Float32(),
+      length: (b - a) * g,
+      nullCount: 0,
+      data: X.data.subarray(a * g, b * g),
+    });
+    return makeData({
+      type: new FixedSizeList(g, new Field("value", new Float32(), false)),
+      length: b - a,
+      nullCount: 0,
+      child,
+    });
   }
   const p0 = X.indptr[a], p1 = X.indptr[b];
   const offsets = new Int32Array(b - a + 1);
@@ -119,8 +143,18 @@ function xData(ds: Dataset, a: number, b: number): Data {
     length: p1 - p0,
     nullCount: 0,
     children: [
-      makeData({ type: new Int32(), length: p1 - p0, nullCount: 0, data: X.indices.subarray(p0, p1) }),
-      makeData({ type: new Float32(), length: p1 - p0, nullCount: 0, data: X.values.subarray(p0, p1) }),
+      makeData({
+        type: new Int32(),
+        length: p1 - p0,
+        nullCount: 0,
+        data: X.indices.subarray(p0, p1),
+      }),
+      makeData({
+        type: new Float32(),
+        length: p1 - p0,
+        nullCount: 0,
+        data: X.values.subarray(p0, p1),
+      }),
     ],
   });
   return makeData({ type: csrType, length: b - a, nullCount: 0, valueOffsets: offsets, child });
@@ -145,7 +179,12 @@ export function datasetToBatches(ds: Dataset, batchSize = MAX_BATCH_CELLS): Reco
     const children = schema.fields.map((f) =>
       f.name === "X" ? xData(ds, a, b) : obsData(ds.obs(f.name), f.type, a, b, dicts.get(f.name))
     );
-    const struct = makeData({ type: new Struct(schema.fields), length: b - a, nullCount: 0, children });
+    const struct = makeData({
+      type: new Struct(schema.fields),
+      length: b - a,
+      nullCount: 0,
+      children,
+    });
     batches.push(new RecordBatch(schema, struct));
     if (b === ds.nCells) break;
   }
@@ -193,16 +232,22 @@ function metadataOf(schema: Schema, path: string): { var: VarFields; uns: Uns; o
   const md = schema.metadata;
   const version = md.get("yoto.format");
   if (version === undefined) {
-    throw new FileFormatError("Arrow file has no 'yoto.format' metadata, so it is not a yoto dataset", {
-      file: path,
-      fix: "convert the source data with `deno task convert IN OUT.arrow`",
-    });
+    throw new FileFormatError(
+      "Arrow file has no 'yoto.format' metadata, so it is not a yoto dataset",
+      {
+        file: path,
+        fix: "convert the source data with `deno task convert IN OUT.arrow`",
+      },
+    );
   }
   if (version !== FORMAT_VERSION) {
-    throw new FileFormatError(`yoto.format is '${version}', this version reads '${FORMAT_VERSION}'`, {
-      file: path,
-      fix: "re-convert the data with this version of yoto",
-    });
+    throw new FileFormatError(
+      `yoto.format is '${version}', this version reads '${FORMAT_VERSION}'`,
+      {
+        file: path,
+        fix: "re-convert the data with this version of yoto",
+      },
+    );
   }
   let parsed: VarFields, uns: Uns;
   try {
@@ -216,7 +261,10 @@ function metadataOf(schema: Schema, path: string): { var: VarFields; uns: Uns; o
     });
   }
   if (!parsed || !Array.isArray(parsed.gene)) {
-    throw new FileFormatError("schema metadata 'var' lacks the gene list", { file: path, field: "var.gene" });
+    throw new FileFormatError("schema metadata 'var' lacks the gene list", {
+      file: path,
+      field: "var.gene",
+    });
   }
   return { var: parsed, uns, obsIndex: md.get("yoto.obs_index") };
 }
@@ -235,7 +283,8 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
     const parts = chunks.map((d) => {
       let codes = valuesOf<Int32Array>(d);
       const dict = (d.dictionary?.toArray() ?? []) as string[];
-      const sameDict = dict.length === categories.length && dict.every((c, i) => c === categories[i]);
+      const sameDict = dict.length === categories.length &&
+        dict.every((c, i) => c === categories[i]);
       if (d.nullCount > 0 || !sameDict) {
         const remap = dict.map((c) => {
           if (!catIndex.has(c)) {
@@ -251,11 +300,24 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
     return { kind: "categorical", codes: concat(parts, Int32Array), categories };
   }
   if (type instanceof Utf8) {
-    return { kind: "string", values: chunks.flatMap((d) => Array.from({ length: d.length }, (_, i) => d.getValid(i) ? (d as Data<Utf8>).values && decodeUtf8(d as Data<Utf8>, i) : null)) };
+    return {
+      kind: "string",
+      values: chunks.flatMap((d) =>
+        Array.from(
+          { length: d.length },
+          (_, i) =>
+            d.getValid(i) ? (d as Data<Utf8>).values && decodeUtf8(d as Data<Utf8>, i) : null,
+        )
+      ),
+    };
   }
   const typeId = String(type);
   if (typeId === "Float64" || typeId === "Float32" || typeId === "Int32") {
-    const Ctor = typeId === "Float64" ? Float64Array : typeId === "Float32" ? Float32Array : Int32Array;
+    const Ctor = typeId === "Float64"
+      ? Float64Array
+      : typeId === "Float32"
+      ? Float32Array
+      : Int32Array;
     const parts = chunks.map((d) => {
       const v = valuesOf<Float64Array>(d);
       if (d.nullCount === 0) return v;
@@ -264,12 +326,16 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
       return f;
     });
     const anyNull = chunks.some((d) => d.nullCount > 0);
-    return { kind: "numeric", values: concat(parts, anyNull ? Float64Array : Ctor as Float64ArrayConstructor) };
+    return {
+      kind: "numeric",
+      values: concat(parts, anyNull ? Float64Array : Ctor as Float64ArrayConstructor),
+    };
   }
   throw new FileFormatError(`obs column has unsupported Arrow type ${typeId}`, {
     file: path,
     field: name,
-    fix: "store categories as dictionary<int32, utf8>, numbers as float64/float32/int32, text as utf8",
+    fix:
+      "store categories as dictionary<int32, utf8>, numbers as float64/float32/int32, text as utf8",
   });
 }
 
@@ -299,19 +365,28 @@ function matrixFromData(chunks: Data[], nGenes: number, path: string): Dataset["
   const nRows = chunks.reduce((s, d) => s + d.length, 0);
   if (type instanceof FixedSizeList) {
     if (type.listSize !== nGenes) {
-      throw new FileFormatError(`dense X rows have ${type.listSize} values but var has ${nGenes} genes`, { file: path, field: "X" });
+      throw new FileFormatError(
+        `dense X rows have ${type.listSize} values but var has ${nGenes} genes`,
+        { file: path, field: "X" },
+      );
     }
     const parts = chunks.map((d) => {
       const child = d.children[0];
-      return (child.values as Float32Array).subarray((d.offset + child.offset) * nGenes, (d.offset + child.offset + d.length) * nGenes);
+      return (child.values as Float32Array).subarray(
+        (d.offset + child.offset) * nGenes,
+        (d.offset + child.offset + d.length) * nGenes,
+      );
     });
     return { kind: "dense", nRows, nCols: nGenes, data: concat(parts, Float32Array) };
   }
   if (!(type instanceof List) || !(type.children[0].type instanceof Struct)) {
-    throw new FileFormatError(`column X has type ${type}, expected list<struct<gene: int32, value: float32>>`, {
-      file: path,
-      field: "X",
-    });
+    throw new FileFormatError(
+      `column X has type ${type}, expected list<struct<gene: int32, value: float32>>`,
+      {
+        file: path,
+        field: "X",
+      },
+    );
   }
   const rebased = chunks.map((d) => {
     const offsets = (d.valueOffsets as Int32Array).subarray(d.offset, d.offset + d.length + 1);
@@ -320,8 +395,14 @@ function matrixFromData(chunks: Data[], nGenes: number, path: string): Dataset["
     const end = offsets[offsets.length - 1];
     return {
       offsets,
-      indices: (g.values as Int32Array).subarray(g.offset + entries.offset, g.offset + entries.offset + end),
-      values: (v.values as Float32Array).subarray(v.offset + entries.offset, v.offset + entries.offset + end),
+      indices: (g.values as Int32Array).subarray(
+        g.offset + entries.offset,
+        g.offset + entries.offset + end,
+      ),
+      values: (v.values as Float32Array).subarray(
+        v.offset + entries.offset,
+        v.offset + entries.offset + end,
+      ),
     };
   });
   let indptr: Int32Array, indices: Int32Array, values: Float32Array;
@@ -340,7 +421,10 @@ function matrixFromData(chunks: Data[], nGenes: number, path: string): Dataset["
   }
   for (let p = 0; p < indices.length; p++) {
     if (indices[p] < 0 || indices[p] >= nGenes) {
-      throw new FileFormatError(`X has gene index ${indices[p]} outside [0, ${nGenes})`, { file: path, field: "X" });
+      throw new FileFormatError(`X has gene index ${indices[p]} outside [0, ${nGenes})`, {
+        file: path,
+        field: "X",
+      });
     }
   }
   return { kind: "csr", nRows, nCols: nGenes, indptr, indices, values };
@@ -359,15 +443,27 @@ function datasetFromBatches(schema: Schema, batches: RecordBatch[], path: string
   });
   if (!X) {
     if (batches.length === 0 && schema.fields.some((f) => f.name === "X")) {
-      X = { kind: "csr", nRows: 0, nCols: nGenes, indptr: new Int32Array(1), indices: new Int32Array(0), values: new Float32Array(0) };
+      X = {
+        kind: "csr",
+        nRows: 0,
+        nCols: nGenes,
+        indptr: new Int32Array(1),
+        indices: new Int32Array(0),
+        values: new Float32Array(0),
+      };
     } else {
-      throw new FileFormatError("Arrow file has no column 'X' (the expression matrix)", { file: path, field: "X" });
+      throw new FileFormatError("Arrow file has no column 'X' (the expression matrix)", {
+        file: path,
+        field: "X",
+      });
     }
   }
   try {
     return new Dataset({ X, var: meta.var, obs, obsIndex: meta.obsIndex, uns: meta.uns });
   } catch (err) {
-    if (err instanceof YotoError) throw new FileFormatError(err.message, { file: path, fix: "re-convert the data" });
+    if (err instanceof YotoError) {
+      throw new FileFormatError(err.message, { file: path, fix: "re-convert the data" });
+    }
     throw err;
   }
 }
@@ -402,7 +498,10 @@ export function datasetFromArrowBytes(bytes: Uint8Array, path = "<bytes>"): Data
   try {
     table = tableFromIPC(bytes);
   } catch (err) {
-    throw new FileFormatError(`corrupt Arrow file (${(err as Error).message})`, { file: path, fix: "re-write or re-convert it" });
+    throw new FileFormatError(`corrupt Arrow file (${(err as Error).message})`, {
+      file: path,
+      fix: "re-write or re-convert it",
+    });
   }
   return datasetFromBatches(table.schema, table.batches, path);
 }
@@ -424,7 +523,10 @@ export async function readArrow(path: string): Promise<Dataset> {
   try {
     bytes = await Deno.readFile(path);
   } catch (err) {
-    throw new FileFormatError(`cannot read file (${(err as Error).message})`, { file: path, fix: "check the path" });
+    throw new FileFormatError(`cannot read file (${(err as Error).message})`, {
+      file: path,
+      fix: "check the path",
+    });
   }
   return datasetFromArrowBytes(bytes, path);
 }
@@ -444,7 +546,10 @@ export async function* streamArrow(path: string): AsyncGenerator<StreamedBatch> 
   try {
     handle = await fs.open(path, "r");
   } catch (err) {
-    throw new FileFormatError(`cannot open file (${(err as Error).message})`, { file: path, fix: "check the path" });
+    throw new FileFormatError(`cannot open file (${(err as Error).message})`, {
+      file: path,
+      fix: "check the path",
+    });
   }
   try {
     const head = new Uint8Array(6);

@@ -111,17 +111,23 @@ export class Dataset {
     }
     for (const [name, values] of Object.entries(this.var)) {
       if (values.length !== this.X.nCols) {
-        throw new ShapeMismatchError(`var field has ${values.length} entries, expected ${this.X.nCols}`, {
-          field: `var.${name}`,
-        });
+        throw new ShapeMismatchError(
+          `var field has ${values.length} entries, expected ${this.X.nCols}`,
+          {
+            field: `var.${name}`,
+          },
+        );
       }
     }
     for (const [name, col] of Object.entries(this.#obs)) {
       const n = col.kind === "categorical" ? col.codes.length : col.values.length;
       if (n !== this.X.nRows) {
-        throw new ShapeMismatchError(`obs column has ${n} entries, expected ${this.X.nRows} cells`, {
-          field: name,
-        });
+        throw new ShapeMismatchError(
+          `obs column has ${n} entries, expected ${this.X.nRows} cells`,
+          {
+            field: name,
+          },
+        );
       }
     }
     if (this.obsIndex !== undefined && this.#obs[this.obsIndex]?.kind !== "string") {
@@ -155,7 +161,11 @@ export class Dataset {
     genes: string[],
     obs: Record<string, ObsColumn> = {},
   ): Dataset {
-    return new Dataset({ X: { kind: "dense", nRows: nCells, nCols: nGenes, data }, var: { gene: genes }, obs });
+    return new Dataset({
+      X: { kind: "dense", nRows: nCells, nCols: nGenes, data },
+      var: { gene: genes },
+      obs,
+    });
   }
 
   get nCells(): number {
@@ -254,7 +264,6 @@ export class Dataset {
   /** Iterate over rows in batches, densifying only the rows of each batch. */
   *rows(batchSize = 1024): Generator<RowBatch> {
     if (!(batchSize >= 1)) throw new OptionError(`batchSize must be >= 1, got ${batchSize}`);
-    const g = this.nGenes;
     for (let start = 0; start < this.nCells; start += batchSize) {
       const end = Math.min(this.nCells, start + batchSize);
       yield { start, end, data: this.denseRows(start, end) };
@@ -318,13 +327,17 @@ export class Dataset {
     if (this.X.kind === "dense") {
       const n = this.nCells, g = this.nGenes, k = cols.length, src = this.X.data;
       const data = new Float32Array(n * k);
-      for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) data[i * k + c] = src[i * g + cols[c]];
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < k; c++) data[i * k + c] = src[i * g + cols[c]];
+      }
       return new Dataset({ ...parts, X: { kind: "dense", nRows: n, nCols: k, data } });
     }
     const newIndex = new Int32Array(this.nGenes).fill(-1);
     cols.forEach((j, c) => {
       if (newIndex[j] !== -1) {
-        throw new OptionError(`gene '${this.genes[j]}' selected twice`, { fix: "pass each gene once" });
+        throw new OptionError(`gene '${this.genes[j]}' selected twice`, {
+          fix: "pass each gene once",
+        });
       }
       newIndex[j] = c;
     });
@@ -351,7 +364,14 @@ export class Dataset {
     }
     return new Dataset({
       ...parts,
-      X: { kind: "csr", nRows: n, nCols: cols.length, indptr: outPtr, indices: outIdx, values: outVal },
+      X: {
+        kind: "csr",
+        nRows: n,
+        nCols: cols.length,
+        indptr: outPtr,
+        indices: outIdx,
+        values: outVal,
+      },
     });
   }
 
@@ -416,8 +436,12 @@ export class Dataset {
 
   /** A one-line description. */
   toString(): string {
-    const nnz = this.X.kind === "csr" ? `, ${this.X.indptr[this.nCells] - this.X.indptr[0]} non-zeros` : ", dense";
-    return `Dataset ${this.nCells} cells x ${this.nGenes} genes${nnz}; obs: ${this.obsNames.join(", ") || "-"}`;
+    const nnz = this.X.kind === "csr"
+      ? `, ${this.X.indptr[this.nCells] - this.X.indptr[0]} non-zeros`
+      : ", dense";
+    return `Dataset ${this.nCells} cells x ${this.nGenes} genes${nnz}; obs: ${
+      this.obsNames.join(", ") || "-"
+    }`;
   }
 }
 
@@ -440,7 +464,12 @@ function gatherObs(col: ObsColumn, cells: ArrayLike<number>): ObsColumn {
     for (let r = 0; r < m; r++) codes[r] = col.codes[cells[r]];
     return { kind: "categorical", codes, categories: col.categories };
   }
-  if (col.kind === "string") return { kind: "string", values: Array.from({ length: m }, (_, r) => col.values[cells[r]]) };
+  if (col.kind === "string") {
+    return {
+      kind: "string",
+      values: Array.from({ length: m }, (_, r) => col.values[cells[r]]),
+    };
+  }
   const values = new (col.values.constructor as Float64ArrayConstructor)(m);
   for (let r = 0; r < m; r++) values[r] = col.values[cells[r]];
   return { kind: "numeric", values };

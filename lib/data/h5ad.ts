@@ -292,8 +292,11 @@ function readOpen(root: H5File, file: string, options: ReadH5adOptions): Dataset
  *
  * @example
  * ```ts
- * const ds = await readH5ad("pbmc.h5ad", { layer: "counts" });
- * console.log(ds.toString(), ds.uns.source);
+ * import { Dataset } from "./dataset.ts";
+ * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
+ * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), path);
+ * const ds = await readH5ad(path);
+ * console.assert(ds.genes[1] === "B" && ds.uns.source !== undefined);
  * ```
  */
 export async function readH5ad(path: string, options: ReadH5adOptions = {}): Promise<Dataset> {
@@ -322,8 +325,10 @@ export async function readH5ad(path: string, options: ReadH5adOptions = {}): Pro
  *
  * @example
  * ```ts
- * const layers = await listH5adLayers("pbmc.h5ad");
- * const ds = await readH5ad("pbmc.h5ad", layers.includes("counts") ? { layer: "counts" } : {});
+ * import { Dataset } from "./dataset.ts";
+ * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
+ * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), path);
+ * console.assert((await listH5adLayers(path)).length === 0);
  * ```
  */
 export async function listH5adLayers(path: string): Promise<string[]> {
@@ -359,8 +364,11 @@ function writeMatrix(root: H5File, X: ExpressionMatrix, compress: boolean): void
  *
  * @example
  * ```ts
+ * import { Dataset } from "./dataset.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]);
- * await writeH5ad(ds, "tiny.h5ad");
+ * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
+ * await writeH5ad(ds, path);
+ * console.assert((await readH5ad(path)).nCells === 2);
  * ```
  */
 export async function writeH5ad(

@@ -77,7 +77,9 @@ export function readDataset(path: string, options: ReadOptions = {}): Promise<Da
         quiet: options.quiet,
       });
     default:
-      throw new OptionError(`unknown input format '${format}'`, { fix: "use arrow, h5ad, mtx or csv" });
+      throw new OptionError(`unknown input format '${format}'`, {
+        fix: "use arrow, h5ad, mtx or csv",
+      });
   }
 }
 
@@ -99,7 +101,11 @@ export function detectOutputFormat(path: string): OutputFormat {
 }
 
 /** Write a dataset (atomically) in the format its path names. */
-export function writeDataset(ds: Dataset, path: string, format = detectOutputFormat(path)): Promise<void> {
+export function writeDataset(
+  ds: Dataset,
+  path: string,
+  format = detectOutputFormat(path),
+): Promise<void> {
   switch (format) {
     case "arrow":
       return writeArrow(ds, path);

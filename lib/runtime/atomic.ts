@@ -39,6 +39,8 @@ export async function withAtomicFile<T>(
 
 /** Write bytes or text to `path` atomically. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  return withAtomicFile(path, (tmp) =>
-    typeof data === "string" ? Deno.writeTextFile(tmp, data) : Deno.writeFile(tmp, data));
+  return withAtomicFile(
+    path,
+    (tmp) => typeof data === "string" ? Deno.writeTextFile(tmp, data) : Deno.writeFile(tmp, data),
+  );
 }

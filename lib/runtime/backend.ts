@@ -33,7 +33,7 @@ async function tryLoadTfjsNode(): Promise<boolean> {
   try {
     await import(TFJS_NODE);
     return tf.findBackend("tensorflow") !== null || tf.engine().registryFactory["tensorflow"] !==
-      undefined;
+        undefined;
   } catch {
     return false;
   }
@@ -87,10 +87,13 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   let name: string = requested;
   if (requested === "auto") name = (await tryLoadTfjsNode()) ? "tensorflow" : "wasm";
   else if (requested === "tensorflow" && !(await tryLoadTfjsNode())) {
-    throw new BackendError("backend 'tensorflow' needs @tensorflow/tfjs-node, which is not installed or does not load", {
-      field: "backend",
-      fix: "install @tensorflow/tfjs-node into the import map, or use --backend wasm",
-    });
+    throw new BackendError(
+      "backend 'tensorflow' needs @tensorflow/tfjs-node, which is not installed or does not load",
+      {
+        field: "backend",
+        fix: "install @tensorflow/tfjs-node into the import map, or use --backend wasm",
+      },
+    );
   } else if (requested === "webgpu") {
     if (!(await webgpuAdapterExists())) {
       throw new BackendError("backend 'webgpu' needs a GPU adapter and none was found", {

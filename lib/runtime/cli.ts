@@ -43,9 +43,14 @@ export function numberFlag(
   if (value === undefined) return fallback;
   const x = Number(value);
   if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) {
-    throw new OptionError(`--${flag} must be ${integer ? "an integer" : "a number"}${min > -Infinity ? ` >= ${min}` : ""}, got '${value}'`, {
-      field: `--${flag}`,
-    });
+    throw new OptionError(
+      `--${flag} must be ${integer ? "an integer" : "a number"}${
+        min > -Infinity ? ` >= ${min}` : ""
+      }, got '${value}'`,
+      {
+        field: `--${flag}`,
+      },
+    );
   }
   return x;
 }

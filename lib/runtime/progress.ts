@@ -87,7 +87,11 @@ export class Progress {
       const bar = "#".repeat(filled) + "-".repeat(width - filled);
       write(`\r\x1b[K${this.label} [${bar}] ${pct} ${times}${note ? " " + note : ""}`);
     } else {
-      write(`${this.label}: ${this.#done}/${this.total} (${pct.trim()}) ${times}${note ? " " + note : ""}\n`);
+      write(
+        `${this.label}: ${this.#done}/${this.total} (${pct.trim()}) ${times}${
+          note ? " " + note : ""
+        }\n`,
+      );
     }
   }
 }

@@ -29,11 +29,15 @@ export function tinyCsr(): Dataset {
 export function bruteDense(ds: Dataset): number[][] {
   const out = Array.from({ length: ds.nCells }, () => new Array<number>(ds.nGenes).fill(0));
   if (ds.X.kind === "dense") {
-    for (let i = 0; i < ds.nCells; i++) for (let j = 0; j < ds.nGenes; j++) out[i][j] = ds.X.data[i * ds.nGenes + j];
+    for (let i = 0; i < ds.nCells; i++) {
+      for (let j = 0; j < ds.nGenes; j++) out[i][j] = ds.X.data[i * ds.nGenes + j];
+    }
     return out;
   }
   for (let i = 0; i < ds.nCells; i++) {
-    for (let p = ds.X.indptr[i]; p < ds.X.indptr[i + 1]; p++) out[i][ds.X.indices[p]] += ds.X.values[p];
+    for (let p = ds.X.indptr[i]; p < ds.X.indptr[i + 1]; p++) {
+      out[i][ds.X.indices[p]] += ds.X.values[p];
+    }
   }
   return out;
 }

@@ -76,7 +76,11 @@ Deno.test("streamArrow yields each record batch with its offset, zero-copy withi
 
 Deno.test("a dataset with zero cells round trips", async () => {
   const path = `${await tempDir()}/empty.arrow`;
-  const ds = Dataset.fromCSR(new Int32Array(1), new Int32Array(0), new Float32Array(0), 3, ["a", "b", "c"]);
+  const ds = Dataset.fromCSR(new Int32Array(1), new Int32Array(0), new Float32Array(0), 3, [
+    "a",
+    "b",
+    "c",
+  ]);
   await writeArrow(ds, path);
   const back = await readArrow(path);
   assertEquals([back.nCells, back.nGenes], [0, 3]);
@@ -110,7 +114,11 @@ Deno.test("an Arrow file without yoto metadata is refused with the fix", async (
 
 Deno.test("a failed write leaves no file and no temp file behind", async () => {
   const dir = await tempDir();
-  const bad = new Dataset({ X: tinyCsr().X, var: tinyCsr().var, obs: { X: { kind: "numeric", values: new Float64Array(5) } } });
+  const bad = new Dataset({
+    X: tinyCsr().X,
+    var: tinyCsr().var,
+    obs: { X: { kind: "numeric", values: new Float64Array(5) } },
+  });
   await assertRejects(() => writeArrow(bad, `${dir}/out.arrow`), Error);
   assertEquals([...Deno.readDirSync(dir)].length, 0);
 });

@@ -8,7 +8,9 @@ Deno.test("rows() densifies only the requested rows and matches brute force", ()
   const dense = bruteDense(ds);
   const seen: number[][] = [];
   for (const b of ds.rows(2)) {
-    for (let i = b.start; i < b.end; i++) seen.push(Array.from(b.data.subarray((i - b.start) * 4, (i - b.start + 1) * 4)));
+    for (let i = b.start; i < b.end; i++) {
+      seen.push(Array.from(b.data.subarray((i - b.start) * 4, (i - b.start + 1) * 4)));
+    }
   }
   assertEquals(seen, dense);
 });
@@ -23,7 +25,9 @@ Deno.test("selectGenes by name and index reorders columns like brute force", () 
   assertEquals(bruteDense(ds.selectGenes([2])), dense.map((r) => [r[2]]));
   // rows stay sorted by gene index after reordering
   for (let i = 0; i < sub.nCells; i++) {
-    for (let p = sub.indptr[i] + 1; p < sub.indptr[i + 1]; p++) assertEquals(sub.indices[p - 1] < sub.indices[p], true);
+    for (let p = sub.indptr[i] + 1; p < sub.indptr[i + 1]; p++) {
+      assertEquals(sub.indices[p - 1] < sub.indices[p], true);
+    }
   }
 });
 
@@ -46,14 +50,35 @@ Deno.test("selectCells gathers rows and obs without touching the source", () => 
 
 Deno.test("dense and CSR datasets agree on every operation", () => {
   const csr = tinyCsr();
-  const dense = new Dataset({ X: { kind: "dense", nRows: 5, nCols: 4, data: csr.toDense() }, var: csr.var, obs: { ...csr.obsColumns }, obsIndex: "cell_id" });
-  assertEquals(bruteDense(dense.selectGenes(["G2", "G1"]).selectCells([3, 1])), bruteDense(csr.selectGenes(["G2", "G1"]).selectCells([3, 1])));
+  const dense = new Dataset({
+    X: { kind: "dense", nRows: 5, nCols: 4, data: csr.toDense() },
+    var: csr.var,
+    obs: { ...csr.obsColumns },
+    obsIndex: "cell_id",
+  });
+  assertEquals(
+    bruteDense(dense.selectGenes(["G2", "G1"]).selectCells([3, 1])),
+    bruteDense(csr.selectGenes(["G2", "G1"]).selectCells([3, 1])),
+  );
 });
 
 Deno.test("constructor rejects mismatched shapes and obs lengths", () => {
   assertThrows(() => Dataset.fromDense(new Float32Array(4), 2, 2, ["A"]), ShapeMismatchError);
-  assertThrows(() => Dataset.fromDense(new Float32Array(4), 2, 2, ["A", "B"], { x: { kind: "numeric", values: new Float64Array(3) } }), ShapeMismatchError);
-  assertThrows(() => Dataset.fromCSR(Int32Array.from([0, 5]), new Int32Array(2), new Float32Array(2), 2, ["A", "B"]), ShapeMismatchError);
+  assertThrows(
+    () =>
+      Dataset.fromDense(new Float32Array(4), 2, 2, ["A", "B"], {
+        x: { kind: "numeric", values: new Float64Array(3) },
+      }),
+    ShapeMismatchError,
+  );
+  assertThrows(
+    () =>
+      Dataset.fromCSR(Int32Array.from([0, 5]), new Int32Array(2), new Float32Array(2), 2, [
+        "A",
+        "B",
+      ]),
+    ShapeMismatchError,
+  );
 });
 
 Deno.test("obs() on a missing column lists the columns that exist", () => {

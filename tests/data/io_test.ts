@@ -16,7 +16,9 @@ Deno.test({
     assertEquals(Array.from(mtx.indptr), Array.from(h5.indptr));
     assertEquals(Array.from(mtx.indices), Array.from(h5.indices));
     assertEquals(Array.from(mtx.values), Array.from(h5.values));
-    for (const label of ["stim", "seurat_annotations"]) assertEquals(mtx.labels(label), h5.labels(label));
+    for (const label of ["stim", "seurat_annotations"]) {
+      assertEquals(mtx.labels(label), h5.labels(label));
+    }
   },
 });
 
@@ -26,7 +28,9 @@ Deno.test("formats are detected from paths, unknown ones are refused with the fi
     await Deno.writeTextFile(`${dir}/${name}`, "");
   }
   assertEquals(
-    ["a.arrow", "a.h5ad", "a.mtx.gz", "a.csv", "a.tsv.gz", "a.txt"].map((n) => detectFormat(`${dir}/${n}`)),
+    ["a.arrow", "a.h5ad", "a.mtx.gz", "a.csv", "a.tsv.gz", "a.txt"].map((n) =>
+      detectFormat(`${dir}/${n}`)
+    ),
     ["arrow", "h5ad", "mtx", "csv", "csv", "csv"],
   );
   assertEquals(detectFormat(dir), "mtx");

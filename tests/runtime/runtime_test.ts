@@ -26,7 +26,11 @@ Deno.test("a writer that fails midway keeps the old file and removes its temp fi
 });
 
 Deno.test("errors carry file, field and fix in the message", () => {
-  const e = new FileFormatError("truncated", { file: "x.h5ad", field: "X/data", fix: "re-download it" });
+  const e = new FileFormatError("truncated", {
+    file: "x.h5ad",
+    field: "X/data",
+    fix: "re-download it",
+  });
   assertEquals(e instanceof YotoError, true);
   assertEquals(e.kind, "format");
   assertEquals(e.message, "x.h5ad, field 'X/data': truncated. Fix: re-download it");
@@ -56,7 +60,11 @@ const p = new Progress("work", 4, ${options});
 for (let i = 0; i < 4; i++) p.tick();
 p.log("epoch line");
 p.finish();`;
-  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "piped", stdout: "piped" }).output();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stderr: "piped",
+    stdout: "piped",
+  }).output();
   return new TextDecoder().decode(out.stderr);
 }
 
