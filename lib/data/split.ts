@@ -136,6 +136,14 @@ function sorted(indices: number[]): Int32Array {
   return Int32Array.from(indices).sort();
 }
 
+/** A Split from the cells of each part (train, val, test), sorted. */
+function makeSplit(
+  parts: number[][],
+  base: Pick<Split, "kind" | "seed" | "nCells" | "notes" | "groups">,
+): Split {
+  return { train: sorted(parts[0]), val: sorted(parts[1]), test: sorted(parts[2]), ...base };
+}
+
 function checkSeed(seed: number): number {
   if (!Number.isFinite(seed)) {
     throw new OptionError(`seed must be a finite number, got ${seed}`, { field: "seed" });
@@ -199,15 +207,7 @@ export function stratifiedSplit(labels: SplitLabels, options: SplitOptions = {})
       start += counts[p];
     }
   }
-  return {
-    train: sorted(parts[0]),
-    val: sorted(parts[1]),
-    test: sorted(parts[2]),
-    kind: "stratified",
-    seed,
-    nCells: codes.length,
-    notes,
-  };
+  return makeSplit(parts, { kind: "stratified", seed, nCells: codes.length, notes });
 }
 
 /**
@@ -377,16 +377,13 @@ export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {})
       if (absent.length) notes.push(`class(es) absent from ${PARTS[p]}: ${absent.join(", ")}`);
     }
   }
-  return {
-    train: sorted(parts[0]),
-    val: sorted(parts[1]),
-    test: sorted(parts[2]),
+  return makeSplit(parts, {
     kind: "group",
     seed,
     nCells: codes.length,
     notes,
     groups: { train: names(0), val: names(1), test: names(2) },
-  };
+  });
 }
 
 /**

@@ -39,13 +39,22 @@ async function tryLoadTfjsNode(): Promise<boolean> {
   }
 }
 
-async function webgpuAdapterExists(): Promise<boolean> {
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } })?.gpu;
-  if (!gpu) return false;
+interface AdapterInfo {
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** The WebGPU adapter's description, or null when there is none. */
+async function webgpuAdapter(): Promise<AdapterInfo | null> {
+  const gpu = (globalThis.navigator as {
+    gpu?: { requestAdapter(): Promise<{ info?: AdapterInfo } | null> };
+  })?.gpu;
+  if (!gpu) return null;
   try {
-    return (await gpu.requestAdapter()) != null;
+    const adapter = await gpu.requestAdapter();
+    return adapter ? (adapter.info ?? {}) : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -94,8 +103,11 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
         fix: "install @tensorflow/tfjs-node into the import map, or use --backend wasm",
       },
     );
-  } else if (requested === "webgpu") {
-    if (!(await webgpuAdapterExists())) {
+  }
+  let adapter: AdapterInfo | null = null;
+  if (requested === "webgpu") {
+    adapter = await webgpuAdapter();
+    if (!adapter) {
       throw new BackendError("backend 'webgpu' needs a GPU adapter and none was found", {
         field: "backend",
         fix: "use --backend wasm",
@@ -106,6 +118,13 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   if (name === "wasm") tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
   await start(name);
   const info: BackendInfo = { backend: tf.getBackend(), requested, description: name };
+  if (adapter) {
+    // A fallback adapter (e.g. llvmpipe) emulates the GPU on the CPU: say so, it is slow.
+    const what = adapter.description || "unnamed adapter";
+    info.description = `webgpu (${what}${
+      adapter.isFallbackAdapter ? ", software fallback: no real GPU" : ""
+    })`;
+  }
   if (name === "wasm") {
     info.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     info.description = `wasm (${info.simd ? "SIMD" : "no SIMD"}, 1 thread)`;

@@ -53,6 +53,20 @@ Deno.test("requested backends start or fail loudly; what runs is reported", asyn
   if (!tfjsNode) await assertRejects(() => initBackend("tensorflow"), BackendError);
 });
 
+Deno.test("webgpu runs where an adapter exists and names it; elsewhere it is a BackendError", async () => {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (!adapter) {
+    await assertRejects(() => initBackend("webgpu"), BackendError);
+    return;
+  }
+  const info = await initBackend("webgpu");
+  assertEquals(info.backend, "webgpu");
+  assertEquals(info.description.startsWith("webgpu ("), true, info.description);
+  assertEquals(Array.from(await tf.tensor([1, 2, 3]).square().data()), [1, 4, 9]);
+  await initBackend("cpu");
+});
+
 async function progressOutput(options: string): Promise<string> {
   const url = new URL("../../lib/runtime/progress.ts", import.meta.url).href;
   const code = `import { Progress } from "${url}";

@@ -77,27 +77,49 @@ Deno.test("each bad-input class exits 2 with the file named and leaves no output
     `%%MatrixMarket matrix coordinate real general\n${size}\n${entries}`;
   const cases: Record<string, { files: Record<string, string>; args?: string[] }> = {
     "wrong-orientation": {
-      files: { "matrix.mtx": mtx("1 1 1\n3 2 4\n"), "genes.txt": "A\nB\n", "obs.csv": "id\nc1\nc2\nc3\n" },
+      files: {
+        "matrix.mtx": mtx("1 1 1\n3 2 4\n"),
+        "genes.txt": "A\nB\n",
+        "obs.csv": "id\nc1\nc2\nc3\n",
+      },
       args: ["--orientation", "genes-by-cells"],
     },
     "size-mismatch": {
-      files: { "matrix.mtx": mtx("1 1 1\n3 2 4\n"), "genes.txt": "A\nB\nC\nD\n", "obs.csv": "id\nc1\nc2\nc3\n" },
+      files: {
+        "matrix.mtx": mtx("1 1 1\n3 2 4\n"),
+        "genes.txt": "A\nB\nC\nD\n",
+        "obs.csv": "id\nc1\nc2\nc3\n",
+      },
     },
     "negative-count": {
-      files: { "matrix.mtx": mtx("1 1 1\n3 2 -4\n"), "genes.txt": "A\nB\n", "obs.csv": "id\nc1\nc2\nc3\n" },
+      files: {
+        "matrix.mtx": mtx("1 1 1\n3 2 -4\n"),
+        "genes.txt": "A\nB\n",
+        "obs.csv": "id\nc1\nc2\nc3\n",
+      },
     },
     "infinite-count": {
-      files: { "matrix.mtx": mtx("1 1 inf\n3 2 4\n"), "genes.txt": "A\nB\n", "obs.csv": "id\nc1\nc2\nc3\n" },
+      files: {
+        "matrix.mtx": mtx("1 1 inf\n3 2 4\n"),
+        "genes.txt": "A\nB\n",
+        "obs.csv": "id\nc1\nc2\nc3\n",
+      },
     },
     "truncated": {
-      files: { "matrix.mtx": mtx("1 1 1\n", "3 2 5"), "genes.txt": "A\nB\n", "obs.csv": "id\nc1\nc2\nc3\n" },
+      files: {
+        "matrix.mtx": mtx("1 1 1\n", "3 2 5"),
+        "genes.txt": "A\nB\n",
+        "obs.csv": "id\nc1\nc2\nc3\n",
+      },
     },
     "empty": { files: { "matrix.mtx": "", "genes.txt": "A\nB\n" } },
   };
   for (const [name, { files, args = [] }] of Object.entries(cases)) {
     const dir = `${root}/${name}`;
     await Deno.mkdir(dir);
-    for (const [file, text] of Object.entries(files)) await Deno.writeTextFile(`${dir}/${file}`, text);
+    for (const [file, text] of Object.entries(files)) {
+      await Deno.writeTextFile(`${dir}/${file}`, text);
+    }
     const r = await convert(dir, `${root}/${name}.arrow`, "--quiet", ...args);
     assertEquals(r.code, 2, `${name}: ${r.stderr}`);
     assertEquals(r.stderr.trim().split("\n").length, 1, `${name}: ${r.stderr}`);
