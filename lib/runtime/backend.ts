@@ -116,6 +116,8 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
     await import("@tensorflow/tfjs-backend-webgpu");
   }
   if (name === "wasm") tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  // Prod mode: no per-op debug checks, and no "install tfjs-node" banner on the cpu backend.
+  tf.enableProdMode();
   await start(name);
   const info: BackendInfo = { backend: tf.getBackend(), requested, description: name };
   if (adapter) {
