@@ -17,6 +17,16 @@ export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
 
+// Selection: the Panel every selector returns, and YOTO.
+export * from "./lib/select/panel.ts";
+export * from "./lib/select/yoto/relax.ts";
+export * from "./lib/select/yoto/net.ts";
+export * from "./lib/select/yoto/model.ts";
+export * from "./lib/select/yoto/train.ts";
+
+// Evaluation: classification and regression metrics.
+export * from "./lib/eval/metrics.ts";
+
 // Runtime: errors, seeded randomness, compute backend, progress, atomic output.
 export * from "./lib/runtime/errors.ts";
 export * from "./lib/runtime/rng.ts";

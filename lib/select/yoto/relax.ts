@@ -91,8 +91,11 @@ export function relaxedRows(
       const coef = tf.tensor1d(Float32Array.from({ length: k }, (_, i) => g + 1 - 2 * (i + 1)));
       logits = tf.sub(tf.outerProduct(coef, sTilde), costOp(sTilde).expandDims(0));
     } else {
+      // s~_(i) by a one-hot product: wasm has no gradient for gather.
       const top = topKIndices(sTilde.dataSync(), k);
-      const sorted = tf.gather(sTilde, tf.tensor1d(top, "int32"));
+      const pick = new Float32Array(k * g);
+      top.forEach((j, i) => (pick[i * g + j] = 1));
+      const sorted = tf.matMul(tf.tensor2d(pick, [k, g]), sTilde.expandDims(1)).reshape([k]);
       logits = tf.neg(tf.abs(tf.sub(sorted.expandDims(1), sTilde.expandDims(0))));
     }
     return tf.exp(tf.logSoftmax(tf.div(logits, tau), 1)) as tf.Tensor2D;

@@ -1,0 +1,230 @@
+/**
+ * A trained YOTO model: the panel, the network, the preprocessing learned on train, and
+ * prediction that reads only the k panel genes of a dataset (matched by name).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../../data/dataset.ts";
+import { DataValueError, MissingFieldError, ShapeMismatchError } from "../../runtime/errors.ts";
+import type { Panel } from "../panel.ts";
+import { type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
+import type { Relaxation } from "./relax.ts";
+
+/** How raw expression becomes network input (learned on train, never refit). */
+export interface InputTransform {
+  /** Candidate genes, in network input order. */
+  genes: string[];
+  /** Each cell is scaled to this total before log1p (null: data used as given). */
+  targetSum: number | null;
+  log1p: boolean;
+  /** Per-candidate mean and sd of the transformed train values (z-scoring before the mask). */
+  means: number[];
+  sds: number[];
+}
+
+/** Everything that defines a YOTO model besides its weights (JSON). */
+export interface YotoSpec {
+  k: number;
+  net: NetConfig;
+  relaxation: Relaxation;
+  transform: InputTransform;
+  /** Candidate indices the selector chooses among; the rest are forced in or excluded. */
+  free: number[];
+  forced: number[];
+  excluded: number[];
+  seed: number;
+  /** Options the model was trained with (for provenance). */
+  options: Record<string, unknown>;
+}
+
+/** Predictions for one task. */
+export interface TaskPrediction {
+  task: string;
+  kind: TaskSpec["kind"];
+  /** Classification: predicted label per cell. */
+  labels?: string[];
+  /** Classification: class labels, the columns of `probabilities`. */
+  classes?: string[];
+  /** Classification: [nCells x nClasses] row-major probabilities. */
+  probabilities?: Float32Array;
+  /** Regression: prediction per cell (original units); reconstruction: [nCells x G] values. */
+  values?: Float32Array;
+}
+
+/** Options of prediction. */
+export interface PredictOptions {
+  /**
+   * Per-cell library totals (raw counts over all genes). Given, only the panel genes are read;
+   * otherwise totals are summed over every gene of the dataset (needs the full profile).
+   */
+  libraryTotals?: ArrayLike<number>;
+  /** Cells per forward pass (default 4096). */
+  batchSize?: number;
+}
+
+/**
+ * Transform rows of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
+ * network input, [nCells x cols.length]. One code path for training and inference.
+ */
+export function transformInput(
+  ds: Dataset,
+  transform: InputTransform,
+  cols: ArrayLike<number>,
+  totals: ArrayLike<number> | null,
+): Float32Array {
+  const n = ds.nCells, m = cols.length;
+  if (ds.nGenes !== m) throw new ShapeMismatchError(`expected ${m} genes, got ${ds.nGenes}`);
+  const out = new Float32Array(n * m);
+  for (const { start, end, data } of ds.rows(2048)) {
+    for (let i = start; i < end; i++) {
+      const scale = transform.targetSum === null
+        ? 1
+        : transform.targetSum / Math.max(totals![i], 1e-12);
+      for (let c = 0; c < m; c++) {
+        let v = data[(i - start) * m + c];
+        if (!(v >= 0 && v < Infinity)) {
+          throw new DataValueError(
+            `cell ${i}, gene '${ds.genes[c]}' holds ${v}; YOTO needs finite, non-negative values`,
+            { field: ds.genes[c], fix: "remove or impute NaN/Inf/negative values first" },
+          );
+        }
+        v *= scale;
+        if (transform.log1p) v = Math.log1p(v);
+        const j = cols[c];
+        out[i * m + c] = (v - transform.means[j]) / transform.sds[j];
+      }
+    }
+  }
+  return out;
+}
+
+/** Per-cell totals over every gene (the library size). */
+export function libraryTotals(ds: Dataset): Float64Array {
+  const totals = new Float64Array(ds.nCells);
+  for (const { start, end, data } of ds.rows(2048)) {
+    for (let i = start; i < end; i++) {
+      let s = 0;
+      for (let j = 0; j < ds.nGenes; j++) s += data[(i - start) * ds.nGenes + j];
+      totals[i] = s;
+    }
+  }
+  return totals;
+}
+
+/** A trained YOTO model. */
+export class YotoModel {
+  /**
+   * @param spec what the model is (JSON)
+   * @param net the trained network
+   * @param scores the selector's final score per free candidate
+   * @param panel the k genes (forced first, then by score)
+   * @param metrics training history and evaluation, for metrics.json
+   */
+  constructor(
+    readonly spec: YotoSpec,
+    readonly net: YotoNet,
+    readonly scores: Float32Array,
+    readonly panel: Panel,
+    readonly metrics: Record<string, unknown> = {},
+  ) {}
+
+  /** The tasks the model predicts. */
+  get tasks(): TaskSpec[] {
+    return this.spec.net.tasks;
+  }
+
+  /** Candidate indices of the panel genes, in panel order. */
+  panelColumns(): Int32Array {
+    const index = new Map(this.spec.transform.genes.map((g, i) => [g, i]));
+    return Int32Array.from(this.panel.genes, (g) => index.get(g)!);
+  }
+
+  /**
+   * Predict every task for the cells of `ds`. Panel genes are matched by name (any gene order,
+   * extra genes ignored); missing panel genes are a MissingFieldError naming them.
+   */
+  predict(ds: Dataset, options: PredictOptions = {}): TaskPrediction[] {
+    const present = new Set(ds.genes);
+    const missing = this.panel.genes.filter((g) => !present.has(g));
+    if (missing.length) {
+      throw new MissingFieldError(
+        `${missing.length} panel gene(s) are not in the dataset: ${missing.join(", ")}`,
+        {
+          field: "genes",
+          fix: "measure every panel gene (names must match exactly)",
+        },
+      );
+    }
+    let totals: ArrayLike<number> | null = null;
+    if (this.spec.transform.targetSum !== null) {
+      totals = options.libraryTotals ?? libraryTotals(ds);
+      if (totals.length !== ds.nCells) {
+        throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
+          field: "libraryTotals",
+        });
+      }
+    }
+    const cols = this.panelColumns();
+    const x = transformInput(ds.selectGenes(this.panel.genes), this.spec.transform, cols, totals);
+    return this.predictInput(x, ds.nCells, cols, options.batchSize);
+  }
+
+  /** Predictions from already transformed panel-gene input [n x k] (panel order). */
+  predictInput(x: Float32Array, n: number, cols: Int32Array, batchSize = 4096): TaskPrediction[] {
+    const k = cols.length;
+    const outputs = this.tasks.map((t) =>
+      new Float32Array(
+        n * (t.kind === "classification"
+          ? t.classes!.length
+          : t.kind === "regression"
+          ? 1
+          : this.spec.net.nGenes),
+      )
+    );
+    const firstLayer = tf.gather(this.net.encoder[0].W, tf.tensor1d(cols, "int32")) as tf.Tensor2D;
+    try {
+      for (let start = 0; start < n; start += batchSize) {
+        const end = Math.min(n, start + batchSize);
+        const results = tf.tidy(() => {
+          const xb = tf.tensor2d(x.subarray(start * k, end * k), [end - start, k]);
+          return this.net.forward(xb, false, null, firstLayer).map((out, t) =>
+            this.tasks[t].kind === "classification" ? tf.softmax(out) : out
+          );
+        });
+        results.forEach((r, t) => {
+          outputs[t].set(r.dataSync(), start * (r.shape[1] as number));
+          r.dispose();
+        });
+      }
+    } finally {
+      firstLayer.dispose();
+    }
+    return this.tasks.map((task, t) => {
+      if (task.kind === "classification") {
+        const c = task.classes!.length, probs = outputs[t];
+        const labels = Array.from({ length: n }, (_, i) => {
+          let best = 0;
+          for (let j = 1; j < c; j++) if (probs[i * c + j] > probs[i * c + best]) best = j;
+          return task.classes![best];
+        });
+        return {
+          task: task.name,
+          kind: task.kind,
+          labels,
+          classes: task.classes,
+          probabilities: probs,
+        };
+      }
+      if (task.kind === "regression") {
+        const values = outputs[t].map((v) => v * task.sd! + task.mean!);
+        return { task: task.name, kind: task.kind, values };
+      }
+      return { task: task.name, kind: task.kind, values: outputs[t] };
+    });
+  }
+
+  /** Free the network's tensors. */
+  dispose(): void {
+    this.net.dispose();
+  }
+}

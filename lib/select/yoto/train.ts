@@ -1,0 +1,623 @@
+/**
+ * Training YOTO (methods.md §1.4-1.5): one Gumbel-perturbed relaxed top-k mask per minibatch,
+ * a shared encoder over the masked input, one head per task, a loss masked per task to the
+ * labelled cells, the scores on their own (larger) Adam rate, the temperature annealed per step,
+ * early stopping on validation after annealing with the best weights restored.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../../data/dataset.ts";
+import { fitPreprocess } from "../../data/preprocess.ts";
+import type { HvgFlavor } from "../../data/hvg.ts";
+import { splitDataset, stratifiedSplit } from "../../data/split.ts";
+import { macroF1 } from "../../eval/metrics.ts";
+import { MissingFieldError, OptionError } from "../../runtime/errors.ts";
+import { Progress } from "../../runtime/progress.ts";
+import { Rng } from "../../runtime/rng.ts";
+import type { Panel } from "../panel.ts";
+import {
+  type InputTransform,
+  libraryTotals,
+  transformInput,
+  YotoModel,
+  type YotoSpec,
+} from "./model.ts";
+import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
+import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
+
+/** Options of {@link fitYoto}; defaults in brackets. */
+export interface YotoOptions {
+  /** Panel size, forced genes included. */
+  k: number;
+  /** obs columns to predict: categorical/string = classification, numeric = regression. */
+  tasks?: string[];
+  /** Add a head reconstructing every candidate gene (needed when there are no labels). */
+  reconstruct?: boolean;
+  /** Loss weight per task name ("reconstruction" included) [1 / number of tasks]. */
+  taskWeights?: Record<string, number>;
+  /** Candidate genes: the top-N HVGs on train [2000], or an explicit list. */
+  candidates?: number | string[];
+  /** HVG flavour choosing the candidates ["seurat"]. */
+  hvgFlavor?: HvgFlavor;
+  /** Genes always in the panel (count towards k). */
+  forceInclude?: string[];
+  /** Genes never in the panel. */
+  exclude?: string[];
+  /** Encoder widths [[128, 128]], activation ["relu"], dropout [0], batch norm [false]. */
+  hidden?: number[];
+  activation?: Activation;
+  dropout?: number;
+  batchNorm?: boolean;
+  /** Relaxation ["neuralsort"]. */
+  relaxation?: Relaxation;
+  /**
+   * Forward pass while annealing ["soft"]: "soft" = the relaxed mask itself (every candidate near
+   * the top trains its weights: 0.97 vs 0.88 test macro-F1 on the simulator), "hard" = the
+   * straight-through exact-k mask. After annealing it is always the straight-through mask, so the
+   * last epochs train the heads on exactly the k genes inference reads.
+   */
+  forward?: "hard" | "soft";
+  /**
+   * Temperature schedule: tau0 -> tauEnd [0.1], exponential|linear ["exponential"], over
+   * annealFraction [0.8] of the steps. NeuralSort logits grow with G, so tau0 defaults to G / 2
+   * (rows then span ~100 ranks at first); SoftSort's default tau0 is 1.
+   */
+  tau0?: number;
+  tauEnd?: number;
+  anneal?: "exponential" | "linear";
+  annealFraction?: number;
+  /** Adam learning rate of the network [1e-3] and of the gene scores [min(0.1, 150 / total steps)]. */
+  lr?: number;
+  scoreLr?: number;
+  /** Minibatch size [128]; epochs [enough for ~3000 steps, 30-300]; patience after annealing [20]. */
+  batchSize?: number;
+  epochs?: number;
+  patience?: number;
+  /** Validation cells for early stopping [15% of train, stratified on the first label]. */
+  validation?: Dataset;
+  seed?: number;
+  quiet?: boolean;
+}
+
+/** One line of the training history. */
+export interface EpochRecord {
+  epoch: number;
+  steps: number;
+  tau: number;
+  /** Mean training loss per task. */
+  loss: Record<string, number>;
+  /** Validation macro-F1 per classification task, loss per other task. */
+  val: Record<string, number>;
+  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
+  monitor: number;
+  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
+  maskMass: number;
+  seconds: number;
+}
+
+interface Labels {
+  /** Classification: class code per cell (-1 missing); regression: standardised value (NaN missing). */
+  values: Int32Array | Float32Array;
+}
+
+function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
+  const names = options.tasks ?? [];
+  if (names.length === 0 && !options.reconstruct) {
+    throw new OptionError("no task: give at least one label column or reconstruct", {
+      field: "tasks",
+      fix: "pass tasks: ['cell_type'] (CLI --label COL), or reconstruct: true (--reconstruct)",
+    });
+  }
+  const tasks: TaskSpec[] = names.map((name) => {
+    const col = train.obs(name);
+    if (col.kind === "numeric") {
+      const v = Array.from(col.values).filter((x) => !Number.isNaN(x));
+      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+      const sd = Math.sqrt(
+        v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1),
+      ) || 1;
+      return { name, kind: "regression", mean, sd, weight: 1 };
+    }
+    const { codes, categories } = train.categorical(name);
+    const counts = new Int32Array(categories.length);
+    for (const c of codes) if (c >= 0) counts[c]++;
+    const used = categories.filter((_, i) => counts[i] > 0);
+    if (used.length < 2) {
+      throw new OptionError(
+        `label '${name}' has ${used.length} class(es) among the training cells; a classifier needs 2`,
+        {
+          field: name,
+          fix: "choose another label column",
+        },
+      );
+    }
+    return { name, kind: "classification", classes: used, weight: 1 };
+  });
+  if (options.reconstruct) {
+    tasks.push({ name: "reconstruction", kind: "reconstruction", weight: 1 });
+  }
+  for (const t of tasks) t.weight = options.taskWeights?.[t.name] ?? 1 / tasks.length;
+  return tasks;
+}
+
+function labelsFor(ds: Dataset, task: TaskSpec): Labels | null {
+  if (task.kind === "reconstruction") return null;
+  if (task.kind === "regression") {
+    const col = ds.obs(task.name);
+    if (col.kind !== "numeric") {
+      throw new OptionError(`obs column '${task.name}' is not numeric here`, { field: task.name });
+    }
+    return { values: Float32Array.from(col.values, (v) => (v - task.mean!) / task.sd!) };
+  }
+  const { codes, categories } = ds.categorical(task.name);
+  const index = new Map(task.classes!.map((c, i) => [c, i]));
+  // Classes unseen in training count as missing labels.
+  return { values: Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? -1)) };
+}
+
+function checkK(k: number, nFree: number, nForced: number): void {
+  if (!Number.isInteger(k) || k <= 0) {
+    throw new OptionError(`k must be a positive integer, got ${k}`, {
+      field: "k",
+      fix: "pass e.g. --k 16",
+    });
+  }
+  if (k < nForced) {
+    throw new OptionError(`k = ${k} is smaller than the ${nForced} forced genes`, {
+      field: "k",
+      fix: "raise k or force fewer genes",
+    });
+  }
+  if (k - nForced >= nFree) {
+    throw new OptionError(
+      `k = ${k} leaves nothing to choose: only ${nFree + nForced} candidate genes`,
+      {
+        field: "k",
+        fix: `pick k below ${nFree + nForced}, or add candidates`,
+      },
+    );
+  }
+}
+
+/** Candidate genes and the input transform, learned on train only. */
+function fitTransform(train: Dataset, options: YotoOptions): InputTransform {
+  const forced = options.forceInclude ?? [];
+  train.geneIndices([...forced, ...(options.exclude ?? [])]);
+  let genes: string[];
+  let targetSum: number;
+  if (Array.isArray(options.candidates)) {
+    train.geneIndices(options.candidates);
+    genes = [...options.candidates];
+    targetSum = fitPreprocess(train, { hvg: false }).normalize!.targetSum;
+  } else {
+    const n = options.candidates ?? 2000;
+    const params = fitPreprocess(train, {
+      hvg: { nTopGenes: Math.min(n, train.nGenes), flavor: options.hvgFlavor ?? "seurat" },
+    });
+    genes = params.genes;
+    targetSum = params.normalize!.targetSum;
+  }
+  const have = new Set(genes);
+  genes.push(...forced.filter((g) => !have.has(g)));
+  const transform: InputTransform = { genes, targetSum, log1p: true, means: [], sds: [] };
+  const cols = Int32Array.from(genes, (_, i) => i);
+  const zeroCentred = {
+    ...transform,
+    means: new Array(genes.length).fill(0),
+    sds: new Array(genes.length).fill(1),
+  };
+  const x = transformInput(train.selectGenes(genes), zeroCentred, cols, libraryTotals(train));
+  const n = train.nCells, g = genes.length;
+  const sums = new Float64Array(g), sq = new Float64Array(g);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < g; j++) {
+      const v = x[i * g + j];
+      sums[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  transform.means = Array.from(sums, (s) => s / n);
+  transform.sds = Array.from(
+    sq,
+    (s, j) => Math.sqrt(Math.max(0, s / n - transform.means[j] ** 2)) || 1,
+  );
+  return transform;
+}
+
+function maskedLoss(
+  out: tf.Tensor2D,
+  task: TaskSpec,
+  labels: Labels | null,
+  x: tf.Tensor2D,
+  rows: Int32Array,
+): tf.Scalar | null {
+  if (task.kind === "reconstruction") return tf.losses.meanSquaredError(x, out) as tf.Scalar;
+  const vals = labels!.values;
+  const w = new Float32Array(rows.length);
+  let labelled = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const v = vals[rows[r]];
+    if (task.kind === "classification" ? v >= 0 : !Number.isNaN(v)) {
+      w[r] = 1;
+      labelled++;
+    }
+  }
+  if (labelled === 0) return null;
+  const weights = tf.tensor1d(w);
+  if (task.kind === "classification") {
+    const codes = Int32Array.from(rows, (i) => Math.max(0, vals[i]));
+    const onehot = tf.oneHot(tf.tensor1d(codes, "int32"), task.classes!.length);
+    const ce = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(out)), 1));
+    return tf.div(tf.sum(tf.mul(ce, weights)), labelled) as tf.Scalar;
+  }
+  const target = tf.tensor1d(Float32Array.from(rows, (i) => (Number.isNaN(vals[i]) ? 0 : vals[i])));
+  const err = tf.square(tf.sub(out.reshape([-1]), target));
+  return tf.div(tf.sum(tf.mul(err, weights)), labelled) as tf.Scalar;
+}
+
+function gatherRows(x: Float32Array, width: number, rows: Int32Array): tf.Tensor2D {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((i, r) => out.set(x.subarray(i * width, (i + 1) * width), r * width));
+  return tf.tensor2d(out, [rows.length, width]);
+}
+
+/** Full-width mask from the free genes' mask, then 1 for forced and 0 for excluded genes. */
+function fullMask(freeMask: tf.Tensor1D, fixedTail: tf.Tensor1D): tf.Tensor1D {
+  return fixedTail.shape[0] ? tf.concat([freeMask, fixedTail]) : freeMask;
+}
+
+/**
+ * Train YOTO once: select exactly k genes and predict every task from them.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../../data/simulate.ts";
+ * const { dataset } = simulate({ nCells: 300, nGenes: 100, seed: 1 });
+ * const model = await fitYoto(dataset, { k: 8, tasks: ["cell_type"], candidates: 100, epochs: 3, quiet: true });
+ * console.assert(model.panel.genes.length === 8);
+ * model.dispose();
+ * ```
+ */
+export async function fitYoto(train: Dataset, options: YotoOptions): Promise<YotoModel> {
+  const started = performance.now();
+  const seed = options.seed ?? 0;
+  const rng = new Rng(seed);
+  const tasks = resolveTasks(train, options);
+  let val = options.validation;
+  if (!val) {
+    const first = tasks.find((t) => t.kind === "classification");
+    const split = first
+      ? stratifiedSplit(train.categorical(first.name), { train: 0.85, val: 0.15, test: 0, seed })
+      : null;
+    const parts = split ? splitDataset(train, split) : null;
+    if (parts) {
+      train = parts.train;
+      val = parts.val;
+    } else {
+      const order = rng.fork("validation").permutation(train.nCells);
+      const cut = Math.round(train.nCells * 0.85);
+      val = train.selectCells(order.subarray(cut));
+      train = train.selectCells(order.subarray(0, cut));
+    }
+  }
+  // Candidates ordered free, forced, excluded: the full mask is then a concat (wasm has no
+  // gradient for gather).
+  const fitted = fitTransform(train, options);
+  const forcedSet = new Set(options.forceInclude ?? []);
+  const excludedSet = new Set(options.exclude ?? []);
+  const groupOf = (g: string) => (forcedSet.has(g) ? 1 : excludedSet.has(g) ? 2 : 0);
+  const orderIdx = fitted.genes.map((_, j) => j)
+    .sort((a, b) => groupOf(fitted.genes[a]) - groupOf(fitted.genes[b]) || a - b);
+  const transform: InputTransform = {
+    ...fitted,
+    genes: orderIdx.map((j) => fitted.genes[j]),
+    means: orderIdx.map((j) => fitted.means[j]),
+    sds: orderIdx.map((j) => fitted.sds[j]),
+  };
+  const G = transform.genes.length;
+  const nFree = transform.genes.filter((g) => groupOf(g) === 0).length;
+  const nForced = transform.genes.filter((g) => groupOf(g) === 1).length;
+  const free = Array.from({ length: nFree }, (_, j) => j);
+  const forced = Array.from({ length: nForced }, (_, j) => nFree + j);
+  const excluded = Array.from({ length: G - nFree - nForced }, (_, j) => nFree + nForced + j);
+  checkK(options.k, nFree, nForced);
+  const kFree = options.k - nForced;
+  const fixedTail = tf.tensor1d(
+    Float32Array.from({ length: G - nFree }, (_, j) => (j < nForced ? 1 : 0)),
+  );
+
+  const allCols = Int32Array.from({ length: G }, (_, j) => j);
+  const xTrain = transformInput(
+    train.selectGenes(transform.genes),
+    transform,
+    allCols,
+    libraryTotals(train),
+  );
+  const xVal = transformInput(
+    val.selectGenes(transform.genes),
+    transform,
+    allCols,
+    libraryTotals(val),
+  );
+  const trainLabels = tasks.map((t) => labelsFor(train, t));
+  const valLabels = tasks.map((t) => labelsFor(val!, t));
+
+  const batchSize = Math.min(options.batchSize ?? 128, train.nCells);
+  const stepsPerEpoch = Math.ceil(train.nCells / batchSize);
+  const epochs = options.epochs ?? Math.min(300, Math.max(30, Math.ceil(3000 / stepsPerEpoch)));
+  const totalSteps = epochs * stepsPerEpoch;
+  const schedule = {
+    tau0: options.tau0 ?? ((options.relaxation ?? "neuralsort") === "neuralsort" ? G / 2 : 1),
+    tauEnd: options.tauEnd ?? 0.1,
+    annealSteps: Math.round((options.annealFraction ?? 0.8) * totalSteps),
+    kind: options.anneal ?? "exponential",
+  };
+  const relaxation = options.relaxation ?? "neuralsort";
+  const forward = options.forward ?? "soft";
+  const scoreLr = options.scoreLr ?? Math.min(0.1, 150 / totalSteps);
+  const spec: YotoSpec = {
+    k: options.k,
+    net: {
+      nGenes: G,
+      hidden: options.hidden ?? [128, 128],
+      activation: options.activation ?? "relu",
+      dropout: options.dropout ?? 0,
+      batchNorm: options.batchNorm ?? false,
+      tasks,
+    },
+    relaxation,
+    transform,
+    free,
+    forced,
+    excluded,
+    seed,
+    options: {
+      ...options,
+      validation: undefined,
+      epochs,
+      batchSize,
+      schedule,
+      scoreLr,
+    },
+  };
+  const net = new YotoNet(spec.net, rng.fork("init"));
+  const scores = variable(tf.zeros([free.length]), `${net.prefix}/scores`);
+  const optNet = tf.train.adam(options.lr ?? 1e-3);
+  const optScores = tf.train.adam(scoreLr);
+  const batchRng = rng.fork("batches"),
+    noiseRng = rng.fork("gumbel"),
+    dropRng = rng.fork("dropout");
+  const progress = new Progress("yoto", epochs, {
+    quiet: options.quiet,
+    lineEverySeconds: Infinity,
+  });
+  const history: EpochRecord[] = [];
+  let best:
+    | { monitor: number; epoch: number; weights: Float32Array[]; scores: Float32Array }
+    | null = null;
+  let sinceBest = 0, step = 0;
+
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const order = batchRng.permutation(train.nCells);
+      const lossSums = new Float64Array(tasks.length), lossCounts = new Int32Array(tasks.length);
+      let tau = temperature(step, schedule);
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        const rows = order.subarray(b * batchSize, Math.min(train.nCells, (b + 1) * batchSize));
+        tau = temperature(step, schedule);
+        const gumbel = gumbelNoise(free.length, () => noiseRng.uniform());
+        const dropoutSeed = dropRng.int(2 ** 31);
+        const taskLosses: (tf.Scalar | null)[] = [];
+        const { grads, value } = tf.variableGrads(() => {
+          const { mask, soft } = sampleMask(
+            scores as unknown as tf.Tensor1D,
+            kFree,
+            tau,
+            gumbel,
+            relaxation,
+          );
+          const soften = forward === "soft" && step < schedule.annealSteps;
+          const used = soften ? soft : mask;
+          tf.dispose(soften ? mask : soft);
+          const xb = gatherRows(xTrain, G, rows);
+          const outs = net.forward(
+            tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
+            true,
+            dropoutSeed,
+          );
+          let total: tf.Scalar = tf.scalar(0);
+          outs.forEach((out, t) => {
+            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows);
+            taskLosses.push(l ? tf.keep(l) : null);
+            if (l) total = tf.add(total, tf.mul(l, tasks[t].weight));
+          });
+          return total;
+        }, [...net.trainable(), scores]);
+        optNet.applyGradients(
+          Object.entries(grads).filter(([name]) => name !== scores.name).map(([name, tensor]) => ({
+            name,
+            tensor,
+          })),
+        );
+        optScores.applyGradients([{ name: scores.name, tensor: grads[scores.name] }]);
+        tf.dispose([value, ...Object.values(grads)]);
+        taskLosses.forEach((l, t) => {
+          if (!l) return;
+          lossSums[t] += l.dataSync()[0];
+          lossCounts[t]++;
+          l.dispose();
+        });
+        step++;
+      }
+      const record = evaluate(epoch, step, tau, lossSums, lossCounts, t0);
+      history.push(record);
+      const annealed = step >= schedule.annealSteps;
+      if (annealed && (!best || record.monitor > best.monitor)) {
+        best = {
+          monitor: record.monitor,
+          epoch,
+          weights: net.all().map((v) => Float32Array.from(v.dataSync())),
+          scores: Float32Array.from(scores.dataSync()),
+        };
+        sinceBest = 0;
+      } else if (annealed) sinceBest++;
+      progress.tick(1);
+      progress.log(describe(record, epochs, tasks, started));
+      if (annealed && sinceBest >= (options.patience ?? 20)) break;
+      // Let the event loop run between epochs (notebook output, signals).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    if (best) {
+      const snapshot = best;
+      tf.tidy(() => {
+        net.all().forEach((v, i) => v.assign(tf.tensor(snapshot.weights[i], v.shape)));
+        scores.assign(tf.tensor1d(snapshot.scores));
+      });
+    }
+    const finalScores = Float32Array.from(scores.dataSync());
+    const panel = makePanel(
+      finalScores,
+      kFree,
+      free,
+      forced,
+      transform.genes,
+      spec,
+      (performance.now() - started) / 1000,
+    );
+    const model = new YotoModel(spec, net, finalScores, panel, {
+      history,
+      bestEpoch: best?.epoch ?? history.length,
+      trainSeconds: (performance.now() - started) / 1000,
+      nTrain: train.nCells,
+      nVal: val.nCells,
+    });
+    return model;
+  } finally {
+    tf.dispose([scores, fixedTail]);
+    optNet.dispose();
+    optScores.dispose();
+  }
+
+  function evaluate(
+    epoch: number,
+    steps: number,
+    tau: number,
+    sums: Float64Array,
+    counts: Int32Array,
+    t0: number,
+  ): EpochRecord {
+    const loss: Record<string, number> = {};
+    tasks.forEach((t, i) => (loss[t.name] = counts[i] ? sums[i] / counts[i] : NaN));
+    const scoreValues = scores.dataSync();
+    const hard = topKIndices(scoreValues, kFree);
+    const { mask, soft } = sampleMask(
+      scores as unknown as tf.Tensor1D,
+      kFree,
+      tau,
+      null,
+      relaxation,
+    );
+    const softValues = soft.dataSync();
+    let mass = 0;
+    for (const j of hard) mass += softValues[j];
+    tf.dispose([mask, soft]);
+    const hardFree = new Float32Array(free.length);
+    for (const j of hard) hardFree[j] = 1;
+    const valOut = tf.tidy(() => {
+      const maskFull = fullMask(tf.tensor1d(hardFree), fixedTail);
+      const x = tf.tensor2d(xVal, [val!.nCells, G]);
+      return net.forward(tf.mul(x, maskFull) as tf.Tensor2D, false, null).map((o, t) =>
+        tasks[t].kind === "classification"
+          ? tf.argMax(o, 1)
+          : tasks[t].kind === "regression"
+          ? o
+          : tf.losses.meanSquaredError(x, o)
+      );
+    });
+    const valMetrics: Record<string, number> = {};
+    const f1s: number[] = [];
+    const lossesForMonitor: number[] = [];
+    tasks.forEach((task, t) => {
+      const out = valOut[t].dataSync();
+      if (task.kind === "classification") {
+        const truth = valLabels[t]!.values as Int32Array;
+        const f1 = truth.some((c) => c >= 0)
+          ? macroF1(truth, Int32Array.from(out), task.classes!.length)
+          : NaN;
+        valMetrics[task.name] = f1;
+        if (!Number.isNaN(f1)) f1s.push(f1);
+      } else if (task.kind === "regression") {
+        const truth = valLabels[t]!.values as Float32Array;
+        let s = 0, n = 0;
+        truth.forEach((y, i) => {
+          if (!Number.isNaN(y)) {
+            s += (out[i] - y) ** 2;
+            n++;
+          }
+        });
+        valMetrics[task.name] = n ? s / n : NaN;
+        lossesForMonitor.push(valMetrics[task.name]);
+      } else {
+        valMetrics[task.name] = out[0];
+        lossesForMonitor.push(out[0]);
+      }
+    });
+    tf.dispose(valOut);
+    const monitor = f1s.length
+      ? f1s.reduce((a, b) => a + b, 0) / f1s.length
+      : -lossesForMonitor.reduce((a, b) => a + b, 0);
+    return {
+      epoch,
+      steps,
+      tau,
+      loss,
+      val: valMetrics,
+      monitor,
+      maskMass: mass / kFree,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+}
+
+function describe(r: EpochRecord, epochs: number, tasks: TaskSpec[], started: number): string {
+  const elapsed = (performance.now() - started) / 1000;
+  const eta = (elapsed / r.epoch) * (epochs - r.epoch);
+  const loss = tasks.map((t) => `${t.name} ${r.loss[t.name].toFixed(3)}`).join(", ");
+  const val = tasks.map((t) => `${t.name} ${r.val[t.name].toFixed(3)}`).join(", ");
+  return `epoch ${r.epoch}/${epochs} loss [${loss}] val [${val}] tau ${
+    r.tau.toFixed(3)
+  } mask-mass ${r.maskMass.toFixed(3)} ${r.seconds.toFixed(2)} s/epoch ETA ${eta.toFixed(0)} s`;
+}
+
+function makePanel(
+  scores: Float32Array,
+  kFree: number,
+  free: number[],
+  forced: number[],
+  genes: string[],
+  spec: YotoSpec,
+  fitSeconds: number,
+): Panel {
+  const top = topKIndices(scores, kFree);
+  return {
+    method: "yoto",
+    k: spec.k,
+    genes: [...forced.map((j) => genes[j]), ...Array.from(top, (f) => genes[free[f]])],
+    scores: [...forced.map(() => Infinity), ...Array.from(top, (f) => scores[f])],
+    params: spec.options,
+    fitSeconds,
+    notes: forced.length ? [`${forced.length} forced gene(s) rank first (score Infinity)`] : [],
+  };
+}
+
+/** Throw a MissingFieldError when a task column is absent (before any work). */
+export function checkTasks(ds: Dataset, tasks: string[]): void {
+  const missing = tasks.filter((t) => !ds.hasObs(t));
+  if (missing.length) {
+    throw new MissingFieldError(`no obs column ${missing.map((m) => `'${m}'`).join(", ")}`, {
+      field: missing[0],
+      fix: `use one of: ${ds.obsNames.join(", ")}`,
+    });
+  }
+}
