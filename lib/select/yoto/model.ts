@@ -223,6 +223,12 @@ export class YotoModel {
     });
   }
 
+  /** Save to a directory (see persist.ts; imported lazily to keep the modules acyclic). */
+  async save(dir: string): Promise<void> {
+    const { saveYoto } = await import("./persist.ts");
+    await saveYoto(this, dir);
+  }
+
   /** Free the network's tensors. */
   dispose(): void {
     this.net.dispose();

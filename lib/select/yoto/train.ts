@@ -280,6 +280,8 @@ function fullMask(freeMask: tf.Tensor1D, fixedTail: tf.Tensor1D): tf.Tensor1D {
  */
 export async function fitYoto(train: Dataset, options: YotoOptions): Promise<YotoModel> {
   const started = performance.now();
+  // The validation cells are data, not settings: keep them out of the saved options.
+  const { validation: _validation, ...recordedOptions } = options;
   const seed = options.seed ?? 0;
   const rng = new Rng(seed);
   const tasks = resolveTasks(train, options);
@@ -372,8 +374,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     excluded,
     seed,
     options: {
-      ...options,
-      validation: undefined,
+      ...recordedOptions,
       epochs,
       batchSize,
       schedule,
