@@ -108,6 +108,7 @@ export async function saveYoto(model: YotoModel, dir: string): Promise<void> {
 
 /** Load a model saved by {@link saveYoto}; FileFormatError for anything missing or damaged. */
 export async function loadYoto(dir: string): Promise<YotoModel> {
+  await tf.ready(); // a backend must be up; initBackend() chooses one, else tfjs's default
   let json: ModelJson;
   try {
     json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));

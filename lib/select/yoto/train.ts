@@ -279,6 +279,7 @@ function fullMask(freeMask: tf.Tensor1D, fixedTail: tf.Tensor1D): tf.Tensor1D {
  * ```
  */
 export async function fitYoto(train: Dataset, options: YotoOptions): Promise<YotoModel> {
+  await tf.ready(); // a backend must be up; initBackend() chooses one, else tfjs's default
   const started = performance.now();
   // The validation cells are data, not settings: keep them out of the saved options.
   const { validation: _validation, ...recordedOptions } = options;

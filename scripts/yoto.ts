@@ -1,0 +1,259 @@
+/**
+ * `deno task yoto <command>`: train a YOTO model, predict with it, print its panel.
+ */
+import type { Dataset } from "../lib/data/dataset.ts";
+import { readDataset } from "../lib/data/io.ts";
+import { groupSplit, type Split, splitDataset, stratifiedSplit } from "../lib/data/split.ts";
+import { checkCounts } from "../lib/data/stats.ts";
+import { classificationReport } from "../lib/eval/metrics.ts";
+import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
+import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { OptionError } from "../lib/runtime/errors.ts";
+import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
+import { loadYoto } from "../lib/select/yoto/persist.ts";
+import { checkTasks, fitYoto } from "../lib/select/yoto/train.ts";
+
+const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
+
+Usage:
+  deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
+  deno task yoto predict --model DIR --data PATH --out FILE.csv
+  deno task yoto panel --model DIR
+
+train options:
+  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --label COL        obs column to predict (repeatable; categorical = classification,
+                     numeric = regression); missing values are allowed
+  --reconstruct      add a head reconstructing every candidate gene (alone: no labels needed)
+  --k K              panel size
+  --split-by COL     hold out whole groups of COL (donors) for validation and test;
+                     default: stratified 70/15/15 on the first label
+  --candidates N     top-N HVGs (seurat flavour, fitted on train) to choose from (default 2000)
+  --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
+  --seed S           seed (default 0)
+  --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
+  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json)
+  --quiet            no progress lines
+  -h, --help         this help
+`;
+
+function taskReport(pred: TaskPrediction, test: Dataset) {
+  const { codes, categories } = test.categorical(pred.task);
+  const index = new Map(pred.classes!.map((c, i) => [c, i]));
+  // Test classes the model never saw count as errors (-1 would drop them): map to a new index.
+  const unseen = pred.classes!.length;
+  const yTrue = Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? unseen));
+  const yPred = Int32Array.from(pred.labels!, (l) => index.get(l)!);
+  const r = classificationReport(yTrue, yPred, unseen + 1);
+  return {
+    accuracy: r.accuracy,
+    balanced_accuracy: r.balancedAccuracy,
+    macro_f1: r.macroF1,
+    n: r.nEvaluated,
+  };
+}
+
+function checkClasses(ds: Dataset, labels: string[]): void {
+  for (const label of labels) {
+    const col = ds.obs(label);
+    if (col.kind === "numeric") continue;
+    const { codes, categories } = ds.categorical(label);
+    const counts = new Int32Array(categories.length);
+    for (const c of codes) if (c >= 0) counts[c]++;
+    const single = categories.filter((_, i) => counts[i] === 1);
+    if (single.length) {
+      throw new OptionError(
+        `label '${label}' has class(es) with a single cell: ${single.join(", ")}`,
+        {
+          field: label,
+          fix: "drop or merge those cells' labels (a class needs cells to train and to test on)",
+        },
+      );
+    }
+  }
+}
+
+function makeSplit(
+  ds: Dataset,
+  labels: string[],
+  splitBy: string | undefined,
+  seed: number,
+): Split {
+  if (splitBy) {
+    const groups = ds.categorical(splitBy);
+    const n = new Set(Array.from(groups.codes).filter((c) => c >= 0)).size;
+    const held = Math.max(1, Math.round(0.15 * n));
+    return groupSplit(groups, {
+      val: held,
+      test: held,
+      seed,
+      stratifyBy: labels.length ? ds.categorical(labels[0]) : undefined,
+      oneGroupPerClass: labels.length > 0,
+    });
+  }
+  if (labels.length) return stratifiedSplit(ds.categorical(labels[0]), { seed });
+  throw new OptionError("no label to stratify on", { fix: "pass --split-by COL, or a --label" });
+}
+
+async function train(args: string[]) {
+  const { values } = parseCli(args, {
+    data: { type: "string" },
+    label: { type: "string", multiple: true },
+    reconstruct: { type: "boolean" },
+    k: { type: "string" },
+    "split-by": { type: "string" },
+    candidates: { type: "string" },
+    epochs: { type: "string" },
+    seed: { type: "string" },
+    backend: { type: "string" },
+    out: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task yoto train");
+  if (values.help) return console.log(HELP);
+  for (const flag of ["data", "k", "out"] as const) {
+    if (!values[flag]) {
+      throw new OptionError(`--${flag} is required`, { fix: "see deno task yoto --help" });
+    }
+  }
+  const labels = values.label ?? [];
+  if (!labels.length && !values.reconstruct) {
+    throw new OptionError("no task: pass --label COL (repeatable) and/or --reconstruct", {
+      fix: "see deno task yoto --help",
+    });
+  }
+  const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
+  const seed = numberFlag(values.seed, "seed", 0, { integer: true });
+  const backend = await initBackend((values.backend ?? "auto") as BackendName);
+  const ds = await readDataset(values.data!, { quiet: values.quiet });
+  checkTasks(ds, [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]);
+  checkCounts(ds, "YOTO training (raw counts)");
+  checkClasses(ds, labels);
+  const split = makeSplit(ds, labels, values["split-by"], seed);
+  for (const note of split.notes) console.error(`note: ${note}`);
+  const parts = splitDataset(ds, split);
+  if (!values.quiet) {
+    console.error(
+      `backend ${backend.description}; ${ds}; train ${parts.train.nCells}, val ${parts.val.nCells}, test ${parts.test.nCells}`,
+    );
+  }
+  const model = await fitYoto(parts.train, {
+    k,
+    tasks: labels,
+    reconstruct: values.reconstruct,
+    validation: parts.val,
+    candidates: values.candidates
+      ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
+      : undefined,
+    epochs: values.epochs
+      ? numberFlag(values.epochs, "epochs", 1, { integer: true, min: 1 })
+      : undefined,
+    seed,
+    quiet: values.quiet,
+  });
+  const tasks: Record<string, unknown> = {};
+  for (const pred of model.predict(parts.test)) {
+    if (pred.kind === "classification") tasks[pred.task] = taskReport(pred, parts.test);
+  }
+  Object.assign(model.metrics, {
+    tasks,
+    k,
+    n_train: parts.train.nCells,
+    n_val: parts.val.nCells,
+    n_test: parts.test.nCells,
+    split: split.kind === "group"
+      ? { kind: "group", by: values["split-by"], groups: split.groups }
+      : { kind: split.kind },
+    seed,
+    backend: backend.description,
+    train_seconds: model.metrics.trainSeconds,
+  });
+  await model.save(values.out!);
+  console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
+  for (const [task, m] of Object.entries(tasks) as [string, ReturnType<typeof taskReport>][]) {
+    console.log(
+      `test ${task}: accuracy ${m.accuracy.toFixed(3)}, balanced accuracy ${
+        m.balanced_accuracy.toFixed(3)
+      }, macro-F1 ${m.macro_f1.toFixed(3)} (${m.n} cells)`,
+    );
+  }
+  console.log(
+    `model written to ${values.out} (${
+      (model.metrics.trainSeconds as number).toFixed(1)
+    } s training)`,
+  );
+  model.dispose();
+}
+
+function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+async function predict(args: string[]) {
+  const { values } = parseCli(args, {
+    model: { type: "string" },
+    data: { type: "string" },
+    out: { type: "string" },
+    backend: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task yoto predict");
+  if (values.help) return console.log(HELP);
+  for (const flag of ["model", "data", "out"] as const) {
+    if (!values[flag]) {
+      throw new OptionError(`--${flag} is required`, { fix: "see deno task yoto --help" });
+    }
+  }
+  await initBackend((values.backend ?? "auto") as BackendName);
+  const model: YotoModel = await loadYoto(values.model!);
+  const ds = await readDataset(values.data!, { quiet: values.quiet });
+  const preds = model.predict(ds).filter((p) => p.kind !== "reconstruction");
+  const header = ["cell_id"];
+  for (const p of preds) {
+    header.push(p.task);
+    if (p.classes) header.push(...p.classes.map((c) => `${p.task}:${c}`));
+  }
+  const ids = ds.cellIds();
+  const lines = [header.map(csvField).join(",")];
+  for (let i = 0; i < ds.nCells; i++) {
+    const row = [ids[i]];
+    for (const p of preds) {
+      if (p.classes) {
+        row.push(p.labels![i]);
+        const c = p.classes.length;
+        for (let j = 0; j < c; j++) row.push(p.probabilities![i * c + j].toPrecision(6));
+      } else row.push(String(p.values![i]));
+    }
+    lines.push(row.map(csvField).join(","));
+  }
+  await writeFileAtomic(values.out!, lines.join("\n") + "\n");
+  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${values.out}`);
+  model.dispose();
+}
+
+async function panel(args: string[]) {
+  const { values } = parseCli(args, {
+    model: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task yoto panel");
+  if (values.help) return console.log(HELP);
+  if (!values.model) {
+    throw new OptionError("--model is required", { fix: "see deno task yoto --help" });
+  }
+  const model = await loadYoto(values.model);
+  console.log("rank\tgene\tscore");
+  model.panel.genes.forEach((g, i) => console.log(`${i + 1}\t${g}\t${model.panel.scores[i]}`));
+  model.dispose();
+}
+
+await runCli(async () => {
+  const [command, ...rest] = Deno.args;
+  if (command === "train") await train(rest);
+  else if (command === "predict") await predict(rest);
+  else if (command === "panel") await panel(rest);
+  else if (!command || command === "--help" || command === "-h") console.log(HELP);
+  else {throw new OptionError(`unknown command '${command}'`, {
+      fix: "use train, predict or panel (see --help)",
+    });}
+});

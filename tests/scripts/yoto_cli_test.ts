@@ -1,0 +1,137 @@
+import { assertEquals } from "../_assert.ts";
+import { writeArrow } from "../../lib/data/arrow.ts";
+import { Dataset } from "../../lib/data/dataset.ts";
+import { simulate } from "../../lib/data/simulate.ts";
+import { tempDir } from "../_shared.ts";
+
+const script = new URL("../../scripts/yoto.ts", import.meta.url).pathname;
+
+async function yoto(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const dir = await tempDir();
+const { dataset } = simulate({ nCells: 400, nGenes: 150, seed: 2 });
+await writeArrow(dataset, `${dir}/sim.arrow`);
+const common = ["--candidates", "150", "--epochs", "3", "--backend", "wasm", "--quiet"];
+
+Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/sim.arrow`,
+    "--label",
+    "cell_type",
+    "--label",
+    "condition",
+    "--k",
+    "6",
+    "--out",
+    `${dir}/model`,
+    ...common,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(
+    /test cell_type: accuracy [0-9.]+, balanced accuracy [0-9.]+, macro-F1 [0-9.]+/.test(r.stdout),
+    true,
+    r.stdout,
+  );
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/model/metrics.json`));
+  for (
+    const key of ["tasks", "k", "n_train", "n_test", "split", "seed", "backend", "train_seconds"]
+  ) {
+    assertEquals(key in metrics, true, key);
+  }
+  assertEquals(Object.keys(metrics.tasks["cell_type"]).sort(), [
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "n",
+  ]);
+
+  const panel = await yoto("panel", "--model", `${dir}/model`);
+  assertEquals(panel.code, 0, panel.stderr);
+  assertEquals(panel.stdout.trim().split("\n").length, 7);
+
+  const pred = await yoto(
+    "predict",
+    "--model",
+    `${dir}/model`,
+    "--data",
+    `${dir}/sim.arrow`,
+    "--out",
+    `${dir}/pred.csv`,
+    "--quiet",
+  );
+  assertEquals(pred.code, 0, pred.stderr);
+  const lines = (await Deno.readTextFile(`${dir}/pred.csv`)).trim().split("\n");
+  assertEquals(lines.length, dataset.nCells + 1);
+  assertEquals(lines[0].startsWith("cell_id,cell_type,cell_type:"), true, lines[0]);
+  assertEquals(lines[1].split(",")[0], dataset.cellIds()[0]);
+});
+
+Deno.test("yoto train --split-by holds out whole donors", async () => {
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/sim.arrow`,
+    "--label",
+    "cell_type",
+    "--split-by",
+    "donor",
+    "--k",
+    "5",
+    "--out",
+    `${dir}/donor`,
+    ...common,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/donor/metrics.json`));
+  assertEquals(metrics.split.kind, "group");
+  assertEquals(metrics.split.groups.test.length, 1);
+});
+
+Deno.test("bad input: one-line error, exit 2, no model written", async () => {
+  const single = dataset.withObs("rare", {
+    kind: "categorical",
+    codes: Int32Array.from({ length: dataset.nCells }, (_, i) => (i === 0 ? 1 : 0)),
+    categories: ["common", "lonely"],
+  });
+  await writeArrow(single, `${dir}/single.arrow`);
+  const nan = Dataset.fromDense(
+    Float32Array.from({ length: 40 }, (_, i) => (i === 5 ? NaN : 1)),
+    10,
+    4,
+    ["a", "b", "c", "d"],
+    {
+      t: {
+        kind: "categorical",
+        codes: Int32Array.from({ length: 10 }, (_, i) => i % 2),
+        categories: ["x", "y"],
+      },
+    },
+  );
+  await writeArrow(nan, `${dir}/nan.arrow`);
+  const cases: string[][] = [
+    ["--data", `${dir}/sim.arrow`, "--label", "no_such_column", "--k", "5"],
+    ["--data", `${dir}/sim.arrow`, "--label", "cell_type", "--k", "150"],
+    ["--data", `${dir}/sim.arrow`, "--label", "cell_type", "--k", "0"],
+    ["--data", `${dir}/single.arrow`, "--label", "rare", "--k", "5"],
+    ["--data", `${dir}/nan.arrow`, "--label", "t", "--k", "2"],
+    ["--data", `${dir}/sim.arrow`, "--k", "5"],
+  ];
+  for (const args of cases) {
+    const r = await yoto("train", ...args, "--out", `${dir}/bad`, ...common);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assertEquals(lines[0].startsWith("error: "), true, r.stderr);
+  }
+  assertEquals(await Deno.stat(`${dir}/bad`).then(() => true, () => false), false);
+});
