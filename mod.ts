@@ -24,8 +24,14 @@ export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
 
+export * from "./lib/select/yoto/persist.ts";
+
 // Evaluation: classification and regression metrics.
 export * from "./lib/eval/metrics.ts";
+
+// Figures: vega-lite spec builders and rendering.
+export * from "./lib/plot/specs.ts";
+export * from "./lib/plot/render.ts";
 
 // Runtime: errors, seeded randomness, compute backend, progress, atomic output.
 export * from "./lib/runtime/errors.ts";

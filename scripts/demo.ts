@@ -1,96 +1,121 @@
 /**
  * `deno task demo`: the main job on the embedded default (the PBMC-like simulator).
- * simulate -> stratified split -> preprocessing fitted on train (normalise, log1p, HVG) and
- * re-applied to test -> summary, including how many of the simulator's true markers each HVG
- * flavour finds.
+ * simulate -> stratified split -> YOTO, one panel of k genes for cell type and stimulation ->
+ * panel, test metrics per task, recovery of the simulator's true markers (next to the top-k
+ * HVGs), a panel CSV and an SVG of the validation metrics per epoch.
  */
-import { highlyVariableGenes, type HvgFlavor } from "../lib/data/hvg.ts";
-import { applyPreprocess, fitPreprocess, log1p, normalizeTotal } from "../lib/data/preprocess.ts";
+import { highlyVariableGenes } from "../lib/data/hvg.ts";
+import { log1p, normalizeTotal } from "../lib/data/preprocess.ts";
 import { simulate } from "../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
-import { initBackend } from "../lib/runtime/backend.ts";
+import { classificationReport } from "../lib/eval/metrics.ts";
+import { toSvg } from "../lib/plot/render.ts";
+import { trainingCurveSpec } from "../lib/plot/specs.ts";
+import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { panelToCsv } from "../lib/select/panel.ts";
+import type { EpochRecord } from "../lib/select/yoto/train.ts";
+import { fitYoto } from "../lib/select/yoto/train.ts";
 
 const HELP = `The yoto demo on simulated PBMC-like data.
 
-Usage: deno task demo [--seed S] [--cells N] [--hvg N] [--backend B]
-`;
+Usage: deno task demo [--k K] [--epochs N] [--seed S] [--cells N] [--backend B] [--out DIR] [--quiet]
 
-function counts(labels: (string | null)[]): string {
-  const c = new Map<string, number>();
-  for (const l of labels) c.set(l ?? "(missing)", (c.get(l ?? "(missing)") ?? 0) + 1);
-  return [...c].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
-}
+Writes DIR/panel.csv and DIR/training.svg (default DIR: out/demo).
+`;
 
 await runCli(async () => {
   const { values } = parseCli(Deno.args, {
+    k: { type: "string" },
+    epochs: { type: "string" },
     seed: { type: "string" },
     cells: { type: "string" },
-    hvg: { type: "string" },
     backend: { type: "string" },
+    out: { type: "string" },
+    quiet: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   }, "deno task demo");
   if (values.help) return console.log(HELP);
+  const k = numberFlag(values.k, "k", 16, { integer: true, min: 1 });
+  const epochs = numberFlag(values.epochs, "epochs", 40, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
-  const nCells = numberFlag(values.cells, "cells", 3000, { integer: true, min: 10 });
-  const nTop = numberFlag(values.hvg, "hvg", 200, { integer: true, min: 1 });
+  const nCells = numberFlag(values.cells, "cells", 3000, { integer: true, min: 50 });
+  const out = values.out ?? "out/demo";
   const t0 = performance.now();
-  const lap = () => `${((performance.now() - t0) / 1000).toFixed(2)} s`;
+  const lap = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-  const backend = await initBackend((values.backend ?? "auto") as "auto");
-  console.log(`compute backend: ${backend.description}`);
-
+  const backend = await initBackend((values.backend ?? "auto") as BackendName);
   const { dataset, truth } = simulate({ nCells, seed });
-  const totals = new Float64Array(dataset.nCells);
-  for (let i = 0; i < dataset.nCells; i++) {
-    for (let p = dataset.indptr[i]; p < dataset.indptr[i + 1]; p++) totals[i] += dataset.values[p];
-  }
-  const sorted = Float64Array.from(totals).sort();
-  console.log(`\nsimulated (seed ${seed}, ${lap()}): ${dataset}`);
-  console.log(`  cell types: ${counts(dataset.labels("cell_type"))}`);
+  console.log(`compute backend: ${backend.description}`);
+  console.log(`simulated: ${dataset} (${lap()})`);
+  const split = stratifiedSplit(dataset.categorical("cell_type"), { seed });
+  const { train, val, test } = splitDataset(dataset, split);
   console.log(
-    `  conditions: ${counts(dataset.labels("condition"))}; donors: ${
-      counts(dataset.labels("donor"))
+    `split: train ${train.nCells}, val ${val.nCells}, test ${test.nCells} (stratified on cell_type)\n`,
+  );
+
+  const model = await fitYoto(train, {
+    k,
+    tasks: ["cell_type", "condition"],
+    validation: val,
+    epochs,
+    seed,
+    quiet: values.quiet,
+  });
+  console.log(
+    `\nYOTO panel (k = ${k}, trained ${(model.metrics.trainSeconds as number).toFixed(1)} s): ${
+      model.panel.genes.join(" ")
     }`,
   );
-  console.log(
-    `  counts per cell: median ${sorted[sorted.length >> 1]}, 5%-95% ${
-      sorted[Math.floor(0.05 * sorted.length)]
-    }-${sorted[Math.floor(0.95 * sorted.length)]}; ${
-      (100 * dataset.indptr[dataset.nCells] / (dataset.nCells * dataset.nGenes)).toFixed(1)
-    }% non-zero`,
-  );
 
-  const split = stratifiedSplit(dataset.categorical("cell_type"), { seed });
-  const { train, test } = splitDataset(dataset, split);
-  console.log(
-    `\nsplit (stratified on cell_type): train ${split.train.length}, val ${split.val.length}, test ${split.test.length}`,
-  );
-
-  const params = fitPreprocess(train, { hvg: { nTopGenes: nTop, flavor: "seurat" } });
-  const testReady = applyPreprocess(test, params);
-  console.log(
-    `preprocessing fitted on train: normalise to ${params.normalize?.targetSum} counts, log1p, ${params.genes.length} seurat HVGs; test re-uses them -> ${testReady.nCells} x ${testReady.nGenes}`,
-  );
-
-  const markers = Object.values(truth.markers).flat();
-  const logged = log1p(normalizeTotal(train));
-  console.log(`\nHVG flavours on train (top ${nTop}), recall of the simulator's ground truth:`);
-  console.log(
-    `| flavour | true markers found (of ${markers.length}) | stim genes found (of ${truth.stimGenes.length}) |`,
-  );
-  console.log("|---|---|---|");
-  for (const flavor of ["seurat", "cell_ranger", "seurat_v3"] as HvgFlavor[]) {
-    const hvg = highlyVariableGenes(flavor === "seurat_v3" ? train : logged, {
-      flavor,
-      nTopGenes: nTop,
-    });
-    const chosen = new Set(hvg.genes);
-    const found = markers.filter((g) => chosen.has(g)).length;
-    const stim = truth.stimGenes.filter((g) => chosen.has(g)).length;
+  console.log("\n| task | test accuracy | balanced accuracy | macro-F1 |\n|---|---|---|---|");
+  for (const pred of model.predict(test)) {
+    const { codes, categories } = test.categorical(pred.task);
+    const index = new Map(pred.classes!.map((c, i) => [c, i]));
+    const r = classificationReport(
+      Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c])!)),
+      Int32Array.from(pred.labels!, (l) => index.get(l)!),
+      pred.classes!.length,
+    );
     console.log(
-      `| ${flavor} | ${found} (${(100 * found / markers.length).toFixed(0)}%) | ${stim} |`,
+      `| ${pred.task} | ${r.accuracy.toFixed(3)} | ${r.balancedAccuracy.toFixed(3)} | ${
+        r.macroF1.toFixed(3)
+      } |`,
     );
   }
-  console.log(`\ndone in ${lap()}.`);
+
+  const markers = new Set(Object.values(truth.markers).flat());
+  const stim = new Set(truth.stimGenes);
+  const hvg = highlyVariableGenes(log1p(normalizeTotal(train)), { flavor: "seurat", nTopGenes: k })
+    .genes.slice(0, k);
+  const count = (genes: string[], set: Set<string>) => genes.filter((g) => set.has(g)).length;
+  console.log(
+    `\nground truth in the panel (${markers.size} true markers, ${stim.size} stimulation genes in the simulation):`,
+  );
+  console.log(
+    "| panel | true markers | stimulation genes | types with a marker |\n|---|---|---|---|",
+  );
+  for (
+    const [name, genes] of [["YOTO", model.panel.genes], [`top-${k} HVG (seurat)`, hvg]] as const
+  ) {
+    const types = Object.values(truth.markers).filter((m) =>
+      m.some((g) => genes.includes(g))
+    ).length;
+    console.log(
+      `| ${name} | ${count(genes, markers)} | ${
+        count(genes, stim)
+      } | ${types} of ${truth.typeNames.length} |`,
+    );
+  }
+
+  await Deno.mkdir(out, { recursive: true });
+  await writeFileAtomic(`${out}/panel.csv`, panelToCsv(model.panel));
+  const history = model.metrics.history as EpochRecord[];
+  await writeFileAtomic(
+    `${out}/training.svg`,
+    await toSvg(trainingCurveSpec(history, `YOTO on simulated PBMC (k = ${k})`)),
+  );
+  console.log(`\nwrote ${out}/panel.csv and ${out}/training.svg; done in ${lap()}.`);
+  model.dispose();
 });

@@ -135,3 +135,33 @@ Deno.test("bad input: one-line error, exit 2, no model written", async () => {
   }
   assertEquals(await Deno.stat(`${dir}/bad`).then(() => true, () => false), false);
 });
+
+Deno.test("deno task demo runs end to end and writes the panel CSV and the SVG", async () => {
+  const demo = new URL("../../scripts/demo.ts", import.meta.url).pathname;
+  const out = `${dir}/demo`;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      demo,
+      "--cells",
+      "400",
+      "--epochs",
+      "3",
+      "--k",
+      "6",
+      "--out",
+      out,
+      "--quiet",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(r.stdout);
+  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+  for (const text of ["YOTO panel (k = 6", "| cell_type |", "| condition |", "true markers"]) {
+    assertEquals(stdout.includes(text), true, text);
+  }
+  assertEquals((await Deno.readTextFile(`${out}/panel.csv`)).trim().split("\n").length, 7);
+  assertEquals((await Deno.readTextFile(`${out}/training.svg`)).startsWith("<svg"), true);
+});
