@@ -7,6 +7,11 @@ import { simulate } from "../lib/data/simulate.ts";
 import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
 import { readH5ad } from "../lib/data/h5ad.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { readDataset } from "../lib/data/io.ts";
+import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import { macroF1 } from "../lib/eval/metrics.ts";
+import { initBackend } from "../lib/runtime/backend.ts";
+import { type EpochRecord, fitYoto } from "../lib/select/yoto/train.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,11 +19,74 @@ import { fileURLToPath } from "node:url";
 const HELP = `Benchmarks.
 
 Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
+       deno task bench yoto [--k 8,16,32] [--seed S] [--shared DIR]
 
 load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
        raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
        (DIR, default ../shared/data) when present. Prints a Markdown table.
+yoto   YOTO's own heads, test macro-F1 per task, at each k on the shared Kang data:
+       kang_ctrl12k cluster_id (stratified and donor-held-out by sample_id) and
+       kang_ifnb1k seurat_annotations + stim (one panel), with seconds per epoch.
 `;
+
+const YOTO_RUNS = [
+  { file: "kang_ctrl12k/kang_ctrl12k.h5ad", tasks: ["cluster_id"], groupBy: undefined },
+  { file: "kang_ctrl12k/kang_ctrl12k.h5ad", tasks: ["cluster_id"], groupBy: "sample_id" },
+  {
+    file: "kang_ifnb1k/kang_ifnb1k.h5ad",
+    tasks: ["seurat_annotations", "stim"],
+    groupBy: undefined,
+  },
+];
+
+async function benchYoto(ks: number[], seed: number, shared: string) {
+  const backend = await initBackend("auto");
+  console.log(`\nbackend: ${backend.description}; seed ${seed}; defaults of fitYoto\n`);
+  console.log("| data | split | k | test macro-F1 | epochs (best) | s / epoch | train s |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const run of YOTO_RUNS) {
+    const path = `${shared}/${run.file}`;
+    if (!existsSync(path)) {
+      console.log(`| ${run.file} | - | - | absent, skipped | | | |`);
+      continue;
+    }
+    const ds = await readDataset(path, { quiet: true });
+    const split = protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed });
+    const { train, val, test } = splitDataset(ds, split);
+    for (const k of ks) {
+      const model = await fitYoto(train, {
+        k,
+        tasks: run.tasks,
+        validation: val,
+        seed,
+        quiet: true,
+      });
+      const f1 = model.predict(test).map((p) => {
+        const { codes, categories } = test.categorical(p.task);
+        const index = new Map(p.classes!.map((c, i) => [c, i]));
+        const unseen = p.classes!.length;
+        const yTrue = Int32Array.from(
+          codes,
+          (c) => (c < 0 ? -1 : index.get(categories[c]) ?? unseen),
+        );
+        const yPred = Int32Array.from(p.labels!, (l) => index.get(l)!);
+        return `${p.task} ${macroF1(yTrue, yPred, unseen + 1).toFixed(3)}`;
+      });
+      const history = model.metrics.history as EpochRecord[];
+      const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
+      const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
+      const trainSeconds = (model.metrics.trainSeconds as number).toFixed(0);
+      console.log(
+        `| ${run.file.split("/")[0]} | ${splitName} | ${k} | ${
+          f1.join(", ")
+        } | ${history.length} (${model.metrics.bestEpoch}) | ${
+          perEpoch.toFixed(2)
+        } | ${trainSeconds} |`,
+      );
+      model.dispose();
+    }
+  }
+}
 
 function peakRssMiB(): number {
   try {
@@ -112,21 +180,29 @@ await runCli(async () => {
     genes: { type: "string" },
     repeats: { type: "string" },
     shared: { type: "string" },
+    k: { type: "string" },
+    seed: { type: "string" },
     help: { type: "boolean", short: "h" },
   }, "deno task bench");
   if (values.help || positionals.length === 0) {
     console.log(HELP);
     return;
   }
+  const shared = values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url));
+  if (positionals[0] === "yoto") {
+    const ks = (values.k ?? "8,16,32").split(",")
+      .map((x) => numberFlag(x, "k", 16, { integer: true, min: 1 }));
+    return await benchYoto(ks, numberFlag(values.seed, "seed", 0, { integer: true }), shared);
+  }
   if (positionals[0] !== "load") {
     throw new OptionError(`unknown benchmark '${positionals[0]}'`, {
-      fix: "use: deno task bench load",
+      fix: "use: deno task bench load | deno task bench yoto",
     });
   }
   await benchLoad(
     numberFlag(values.cells, "cells", 100_000, { integer: true, min: 1 }),
     numberFlag(values.genes, "genes", 2_000, { integer: true, min: 1 }),
     numberFlag(values.repeats, "repeats", 3, { integer: true, min: 1 }),
-    values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url)),
+    shared,
   );
 });

@@ -3,7 +3,7 @@
  */
 import type { Dataset } from "../lib/data/dataset.ts";
 import { readDataset } from "../lib/data/io.ts";
-import { groupSplit, type Split, splitDataset, stratifiedSplit } from "../lib/data/split.ts";
+import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { checkCounts } from "../lib/data/stats.ts";
 import { classificationReport } from "../lib/eval/metrics.ts";
 import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
@@ -74,28 +74,6 @@ function checkClasses(ds: Dataset, labels: string[]): void {
   }
 }
 
-function makeSplit(
-  ds: Dataset,
-  labels: string[],
-  splitBy: string | undefined,
-  seed: number,
-): Split {
-  if (splitBy) {
-    const groups = ds.categorical(splitBy);
-    const n = new Set(Array.from(groups.codes).filter((c) => c >= 0)).size;
-    const held = Math.max(1, Math.round(0.15 * n));
-    return groupSplit(groups, {
-      val: held,
-      test: held,
-      seed,
-      stratifyBy: labels.length ? ds.categorical(labels[0]) : undefined,
-      oneGroupPerClass: labels.length > 0,
-    });
-  }
-  if (labels.length) return stratifiedSplit(ds.categorical(labels[0]), { seed });
-  throw new OptionError("no label to stratify on", { fix: "pass --split-by COL, or a --label" });
-}
-
 async function train(args: string[]) {
   const { values } = parseCli(args, {
     data: { type: "string" },
@@ -130,7 +108,11 @@ async function train(args: string[]) {
   checkTasks(ds, [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]);
   checkCounts(ds, "YOTO training (raw counts)");
   checkClasses(ds, labels);
-  const split = makeSplit(ds, labels, values["split-by"], seed);
+  const split = protocolSplit(ds, {
+    stratifyOn: labels.find((l) => ds.obs(l).kind !== "numeric"),
+    groupBy: values["split-by"],
+    seed,
+  });
   for (const note of split.notes) console.error(`note: ${note}`);
   const parts = splitDataset(ds, split);
   if (!values.quiet) {

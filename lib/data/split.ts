@@ -507,3 +507,40 @@ function checkGroups(groups: unknown): NonNullable<Split["groups"]> {
   }
   return g as NonNullable<Split["groups"]>;
 }
+
+/**
+ * The split the CLIs and benchmarks use: whole groups of `groupBy` held out (15% of the groups,
+ * at least one, for each of validation and test; one group per class where possible), or else
+ * stratified 70/15/15 on `stratifyOn`.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "./simulate.ts";
+ * const { dataset } = simulate({ nCells: 200, nGenes: 50, seed: 1 });
+ * const split = protocolSplit(dataset, { stratifyOn: "cell_type", groupBy: "donor", seed: 0 });
+ * console.assert(split.kind === "group");
+ * ```
+ */
+export function protocolSplit(
+  ds: Dataset,
+  options: { stratifyOn?: string; groupBy?: string; seed?: number },
+): Split {
+  const seed = options.seed ?? 0;
+  const labels = options.stratifyOn ? ds.categorical(options.stratifyOn) : undefined;
+  if (options.groupBy) {
+    const groups = ds.categorical(options.groupBy);
+    const n = new Set(Array.from(groups.codes).filter((c) => c >= 0)).size;
+    const held = Math.max(1, Math.round(0.15 * n));
+    return groupSplit(groups, {
+      val: held,
+      test: held,
+      seed,
+      stratifyBy: labels,
+      oneGroupPerClass: labels !== undefined,
+    });
+  }
+  if (labels) return stratifiedSplit(labels, { seed });
+  throw new OptionError("no label to stratify on and no group column", {
+    fix: "pass a label, or a group column (--split-by COL)",
+  });
+}
