@@ -516,7 +516,7 @@ function checkGroups(groups: unknown): NonNullable<Split["groups"]> {
  * @example
  * ```ts
  * import { simulate } from "./simulate.ts";
- * const { dataset } = simulate({ nCells: 200, nGenes: 50, seed: 1 });
+ * const { dataset } = simulate({ nCells: 200, nGenes: 100, seed: 1 });
  * const split = protocolSplit(dataset, { stratifyOn: "cell_type", groupBy: "donor", seed: 0 });
  * console.assert(split.kind === "group");
  * ```
