@@ -165,3 +165,23 @@ Deno.test("deno task demo runs end to end and writes the panel CSV and the SVG",
   assertEquals((await Deno.readTextFile(`${out}/panel.csv`)).trim().split("\n").length, 7);
   assertEquals((await Deno.readTextFile(`${out}/training.svg`)).startsWith("<svg"), true);
 });
+
+Deno.test("yoto train --reconstruct with no labels picks a label-free panel", async () => {
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/sim.arrow`,
+    "--reconstruct",
+    "--split-by",
+    "donor",
+    "--k",
+    "5",
+    "--out",
+    `${dir}/recon`,
+    ...common,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const model = JSON.parse(await Deno.readTextFile(`${dir}/recon/model.json`));
+  assertEquals(model.panel.genes.length, 5);
+  assertEquals(model.spec.net.tasks.map((t: { kind: string }) => t.kind), ["reconstruction"]);
+});
