@@ -28,6 +28,7 @@ export * from "./lib/select/yoto/persist.ts";
 
 // Evaluation: classification and regression metrics.
 export * from "./lib/eval/metrics.ts";
+export * from "./lib/eval/score.ts";
 
 // Figures: vega-lite spec builders and rendering.
 export * from "./lib/plot/specs.ts";

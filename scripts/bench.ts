@@ -9,7 +9,7 @@ import { readH5ad } from "../lib/data/h5ad.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
-import { macroF1 } from "../lib/eval/metrics.ts";
+import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
 import { type EpochRecord, fitYoto } from "../lib/select/yoto/train.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
@@ -61,17 +61,9 @@ async function benchYoto(ks: number[], seed: number, shared: string) {
         seed,
         quiet: true,
       });
-      const f1 = model.predict(test).map((p) => {
-        const { codes, categories } = test.categorical(p.task);
-        const index = new Map(p.classes!.map((c, i) => [c, i]));
-        const unseen = p.classes!.length;
-        const yTrue = Int32Array.from(
-          codes,
-          (c) => (c < 0 ? -1 : index.get(categories[c]) ?? unseen),
-        );
-        const yPred = Int32Array.from(p.labels!, (l) => index.get(l)!);
-        return `${p.task} ${macroF1(yTrue, yPred, unseen + 1).toFixed(3)}`;
-      });
+      const f1 = model.predict(test).map((p) =>
+        `${p.task} ${scorePrediction(p, test).macroF1.toFixed(3)}`
+      );
       const history = model.metrics.history as EpochRecord[];
       const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
       const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";

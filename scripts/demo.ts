@@ -8,7 +8,7 @@ import { highlyVariableGenes } from "../lib/data/hvg.ts";
 import { log1p, normalizeTotal } from "../lib/data/preprocess.ts";
 import { simulate } from "../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
-import { classificationReport } from "../lib/eval/metrics.ts";
+import { scorePrediction } from "../lib/eval/score.ts";
 import { toSvg } from "../lib/plot/render.ts";
 import { trainingCurveSpec } from "../lib/plot/specs.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -71,13 +71,7 @@ await runCli(async () => {
 
   console.log("\n| task | test accuracy | balanced accuracy | macro-F1 |\n|---|---|---|---|");
   for (const pred of model.predict(test)) {
-    const { codes, categories } = test.categorical(pred.task);
-    const index = new Map(pred.classes!.map((c, i) => [c, i]));
-    const r = classificationReport(
-      Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c])!)),
-      Int32Array.from(pred.labels!, (l) => index.get(l)!),
-      pred.classes!.length,
-    );
+    const r = scorePrediction(pred, test);
     console.log(
       `| ${pred.task} | ${r.accuracy.toFixed(3)} | ${r.balancedAccuracy.toFixed(3)} | ${
         r.macroF1.toFixed(3)

@@ -5,7 +5,7 @@ import type { Dataset } from "../lib/data/dataset.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { checkCounts } from "../lib/data/stats.ts";
-import { classificationReport } from "../lib/eval/metrics.ts";
+import { scorePrediction } from "../lib/eval/score.ts";
 import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
@@ -39,13 +39,7 @@ train options:
 `;
 
 function taskReport(pred: TaskPrediction, test: Dataset) {
-  const { codes, categories } = test.categorical(pred.task);
-  const index = new Map(pred.classes!.map((c, i) => [c, i]));
-  // Test classes the model never saw count as errors (-1 would drop them): map to a new index.
-  const unseen = pred.classes!.length;
-  const yTrue = Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? unseen));
-  const yPred = Int32Array.from(pred.labels!, (l) => index.get(l)!);
-  const r = classificationReport(yTrue, yPred, unseen + 1);
+  const r = scorePrediction(pred, test);
   return {
     accuracy: r.accuracy,
     balanced_accuracy: r.balancedAccuracy,

@@ -31,3 +31,18 @@ export function haveShared(relative: string): boolean {
 export function tempDir(): Promise<string> {
   return Deno.makeTempDir({ prefix: "yoto-test-" });
 }
+
+/** Run a project script (path relative to the project root) as a subprocess; capture its output. */
+export async function runScript(
+  script: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,21 +1,11 @@
 import { assertEquals } from "../_assert.ts";
 import { readArrow } from "../../lib/data/arrow.ts";
 import { writeDataset } from "../../lib/data/io.ts";
-import { haveShared, sharedPath, tempDir } from "../_shared.ts";
+import { haveShared, runScript, sharedPath, tempDir } from "../_shared.ts";
 import { bruteDense, tinyCsr } from "../data/_fixtures.ts";
 
-const script = new URL("../../scripts/convert.ts", import.meta.url).pathname;
-
-async function convert(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function convert(...args: string[]) {
+  return runScript("scripts/convert.ts", ...args);
 }
 
 Deno.test("convert --help prints usage and exits 0", async () => {

@@ -2,18 +2,10 @@ import { assertEquals } from "../_assert.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { tempDir } from "../_shared.ts";
+import { runScript, tempDir } from "../_shared.ts";
 
-const script = new URL("../../scripts/yoto.ts", import.meta.url).pathname;
-
-async function yoto(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function yoto(...args: string[]) {
+  return runScript("scripts/yoto.ts", ...args);
 }
 
 const dir = await tempDir();

@@ -2,7 +2,7 @@ import { assertEquals } from "../_assert.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import { readDataset } from "../../lib/data/io.ts";
 import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";
-import { macroF1 } from "../../lib/eval/metrics.ts";
+import { scorePrediction } from "../../lib/eval/score.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import type { YotoModel } from "../../lib/select/yoto/model.ts";
@@ -12,17 +12,9 @@ import { haveShared, sharedPath } from "../_shared.ts";
 const TASKS = ["seurat_annotations", "stim"];
 
 function testF1(model: YotoModel, test: Dataset): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of model.predict(test)) {
-    const { codes, categories } = test.categorical(p.task);
-    const idx = new Map(p.classes!.map((c, i) => [c, i]));
-    out[p.task] = macroF1(
-      Int32Array.from(codes, (c) => (c < 0 ? -1 : idx.get(categories[c]) ?? -1)),
-      Int32Array.from(p.labels!, (l) => idx.get(l)!),
-      p.classes!.length,
-    );
-  }
-  return out;
+  return Object.fromEntries(
+    model.predict(test).map((p) => [p.task, scorePrediction(p, test).macroF1]),
+  );
 }
 
 Deno.test({
