@@ -11,33 +11,10 @@
  */
 import { Dataset, type ExpressionMatrix } from "./dataset.ts";
 import { highlyVariableGenes, type HvgFlavor } from "./hvg.ts";
-import { checkCounts, geneStats } from "./stats.ts";
+import { cellStats, checkCounts, geneStats } from "./stats.ts";
 import { DataValueError, MissingFieldError, OptionError } from "../runtime/errors.ts";
 
 const f32 = Math.fround;
-
-/** Per-cell totals (rounded to float32 like scanpy's per-cell counts) and detected genes. */
-function cellStats(ds: Dataset): { totals: Float64Array; nPositive: Int32Array } {
-  const n = ds.nCells, g = ds.nGenes, X = ds.X;
-  const totals = new Float64Array(n), nPositive = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let t = 0, c = 0;
-    if (X.kind === "csr") {
-      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) {
-        t += X.values[p];
-        if (X.values[p] > 0) c++;
-      }
-    } else {
-      for (let j = i * g; j < (i + 1) * g; j++) {
-        t += X.data[j];
-        if (X.data[j] > 0) c++;
-      }
-    }
-    totals[i] = f32(t);
-    nPositive[i] = c;
-  }
-  return { totals, nPositive };
-}
 
 /** A new matrix of the same shape and sparsity with every stored value mapped (indices shared). */
 function mapValues(

@@ -129,3 +129,35 @@ export function checkCounts(ds: Dataset, context: string, options: CheckCountsOp
     }
   }
 }
+
+/**
+ * Per-cell totals (the library size; rounded to float32 like scanpy's per-cell counts) and
+ * numbers of detected genes, in one pass over the stored values.
+ * @example
+ * ```ts
+ * import { Dataset } from "./dataset.ts";
+ * const s = cellStats(Dataset.fromDense(new Float32Array([1, 0, 3, 2]), 2, 2, ["A", "B"]));
+ * console.assert(s.totals[1] === 5 && s.nPositive[0] === 1);
+ * ```
+ */
+export function cellStats(ds: Dataset): { totals: Float64Array; nPositive: Int32Array } {
+  const n = ds.nCells, g = ds.nGenes, X = ds.X;
+  const totals = new Float64Array(n), nPositive = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0, c = 0;
+    if (X.kind === "csr") {
+      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) {
+        t += X.values[p];
+        if (X.values[p] > 0) c++;
+      }
+    } else {
+      for (let j = i * g; j < (i + 1) * g; j++) {
+        t += X.data[j];
+        if (X.data[j] > 0) c++;
+      }
+    }
+    totals[i] = f32(t);
+    nPositive[i] = c;
+  }
+  return { totals, nPositive };
+}

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
+import { cellStats } from "../../data/stats.ts";
 import { DataValueError, MissingFieldError, ShapeMismatchError } from "../../runtime/errors.ts";
 import type { Panel } from "../panel.ts";
 import { type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
@@ -98,19 +99,6 @@ export function transformInput(
   return out;
 }
 
-/** Per-cell totals over every gene (the library size). */
-export function libraryTotals(ds: Dataset): Float64Array {
-  const totals = new Float64Array(ds.nCells);
-  for (const { start, end, data } of ds.rows(2048)) {
-    for (let i = start; i < end; i++) {
-      let s = 0;
-      for (let j = 0; j < ds.nGenes; j++) s += data[(i - start) * ds.nGenes + j];
-      totals[i] = s;
-    }
-  }
-  return totals;
-}
-
 /** A trained YOTO model. */
 export class YotoModel {
   /**
@@ -157,7 +145,7 @@ export class YotoModel {
     }
     let totals: ArrayLike<number> | null = null;
     if (this.spec.transform.targetSum !== null) {
-      totals = options.libraryTotals ?? libraryTotals(ds);
+      totals = options.libraryTotals ?? cellStats(ds).totals;
       if (totals.length !== ds.nCells) {
         throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
           field: "libraryTotals",

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { fitPreprocess } from "../../data/preprocess.ts";
+import { cellStats } from "../../data/stats.ts";
 import type { HvgFlavor } from "../../data/hvg.ts";
 import { splitDataset, stratifiedSplit } from "../../data/split.ts";
 import { macroF1 } from "../../eval/metrics.ts";
@@ -15,13 +16,7 @@ import { MissingFieldError, OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import type { Panel } from "../panel.ts";
-import {
-  type InputTransform,
-  libraryTotals,
-  transformInput,
-  YotoModel,
-  type YotoSpec,
-} from "./model.ts";
+import { type InputTransform, transformInput, YotoModel, type YotoSpec } from "./model.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
 import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
 
@@ -206,7 +201,7 @@ function fitTransform(train: Dataset, options: YotoOptions): InputTransform {
     means: new Array(genes.length).fill(0),
     sds: new Array(genes.length).fill(1),
   };
-  const x = transformInput(train.selectGenes(genes), zeroCentred, cols, libraryTotals(train));
+  const x = transformInput(train.selectGenes(genes), zeroCentred, cols, cellStats(train).totals);
   const n = train.nCells, g = genes.length;
   const sums = new Float64Array(g), sq = new Float64Array(g);
   for (let i = 0; i < n; i++) {
@@ -334,13 +329,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     train.selectGenes(transform.genes),
     transform,
     allCols,
-    libraryTotals(train),
+    cellStats(train).totals,
   );
   const xVal = transformInput(
     val.selectGenes(transform.genes),
     transform,
     allCols,
-    libraryTotals(val),
+    cellStats(val).totals,
   );
   const trainLabels = tasks.map((t) => labelsFor(train, t));
   const valLabels = tasks.map((t) => labelsFor(val!, t));
