@@ -12,7 +12,7 @@ import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
-import { checkTasks, fitYoto } from "../lib/select/yoto/train.ts";
+import { fitYoto } from "../lib/select/yoto/train.ts";
 
 const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
 
@@ -99,7 +99,9 @@ async function train(args: string[]) {
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
   const backend = await initBackend((values.backend ?? "auto") as BackendName);
   const ds = await readDataset(values.data!, { quiet: values.quiet });
-  checkTasks(ds, [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]);
+  for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
+    ds.obs(column);
+  }
   checkCounts(ds, "YOTO training (raw counts)");
   checkClasses(ds, labels);
   const split = protocolSplit(ds, {

@@ -29,10 +29,9 @@ export interface YotoSpec {
   net: NetConfig;
   relaxation: Relaxation;
   transform: InputTransform;
-  /** Candidate indices the selector chooses among; the rest are forced in or excluded. */
-  free: number[];
-  forced: number[];
-  excluded: number[];
+  /** Candidates are ordered free (chosen among by the selector), forced, then excluded. */
+  nFree: number;
+  nForced: number;
   seed: number;
   /** Options the model was trained with (for provenance). */
   options: Record<string, unknown>;
@@ -65,17 +64,21 @@ export interface PredictOptions {
 
 /**
  * Transform rows of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
- * network input, [nCells x cols.length]. One code path for training and inference.
+ * network input, [nCells x cols.length], into `out` (float32 unless given). One code path for
+ * training and inference.
  */
-export function transformInput(
+export function transformInput<T extends Float32Array | Float64Array = Float32Array>(
   ds: Dataset,
   transform: InputTransform,
   cols: ArrayLike<number>,
   totals: ArrayLike<number> | null,
-): Float32Array {
+  out: T = new Float32Array(ds.nCells * cols.length) as T,
+): T {
   const n = ds.nCells, m = cols.length;
   if (ds.nGenes !== m) throw new ShapeMismatchError(`expected ${m} genes, got ${ds.nGenes}`);
-  const out = new Float32Array(n * m);
+  if (out.length !== n * m) {
+    throw new ShapeMismatchError(`output holds ${out.length} values, expected ${n * m}`);
+  }
   for (const { start, end, data } of ds.rows(2048)) {
     for (let i = start; i < end; i++) {
       const scale = transform.targetSum === null

@@ -10,9 +10,9 @@ import type { Dataset } from "../../data/dataset.ts";
 import { fitPreprocess } from "../../data/preprocess.ts";
 import { cellStats } from "../../data/stats.ts";
 import type { HvgFlavor } from "../../data/hvg.ts";
-import { splitDataset, stratifiedSplit } from "../../data/split.ts";
+import { randomSplit, splitDataset, stratifiedSplit } from "../../data/split.ts";
 import { macroF1 } from "../../eval/metrics.ts";
-import { MissingFieldError, OptionError } from "../../runtime/errors.ts";
+import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import type { Panel } from "../panel.ts";
@@ -174,49 +174,66 @@ function checkK(k: number, nFree: number, nForced: number): void {
   }
 }
 
-/** Candidate genes and the input transform, learned on train only. */
-function fitTransform(train: Dataset, options: YotoOptions): InputTransform {
+/** Candidates (ordered free, forced, excluded) and the input transform, learned on train only. */
+interface FittedInput {
+  transform: InputTransform;
+  /** The train cells' network input (z-scored), [nCells x genes]. */
+  x: Float32Array;
+  nFree: number;
+  nForced: number;
+}
+
+function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   const forced = options.forceInclude ?? [];
-  train.geneIndices([...forced, ...(options.exclude ?? [])]);
-  let genes: string[];
+  const excluded = options.exclude ?? [];
+  train.geneIndices([...forced, ...excluded]);
+  let candidates: string[];
   let targetSum: number;
   if (Array.isArray(options.candidates)) {
     train.geneIndices(options.candidates);
-    genes = [...options.candidates];
+    candidates = options.candidates;
     targetSum = fitPreprocess(train, { hvg: false }).normalize!.targetSum;
   } else {
     const n = options.candidates ?? 2000;
     const params = fitPreprocess(train, {
       hvg: { nTopGenes: Math.min(n, train.nGenes), flavor: options.hvgFlavor ?? "seurat" },
     });
-    genes = params.genes;
+    candidates = params.genes;
     targetSum = params.normalize!.targetSum;
   }
-  const have = new Set(genes);
-  genes.push(...forced.filter((g) => !have.has(g)));
-  const transform: InputTransform = { genes, targetSum, log1p: true, means: [], sds: [] };
-  const cols = Int32Array.from(genes, (_, i) => i);
-  const zeroCentred = {
-    ...transform,
-    means: new Array(genes.length).fill(0),
-    sds: new Array(genes.length).fill(1),
+  // Free genes first, then forced, then excluded: the full mask is then a concat (wasm has no
+  // gradient for gather).
+  const forcedSet = new Set(forced), excludedSet = new Set(excluded);
+  const free = candidates.filter((g) => !forcedSet.has(g) && !excludedSet.has(g));
+  const genes = [...free, ...forced, ...candidates.filter((g) => excludedSet.has(g))];
+  const g = genes.length, n = train.nCells;
+  const identity = {
+    genes,
+    targetSum,
+    log1p: true,
+    means: new Array(g).fill(0),
+    sds: new Array(g).fill(1),
   };
-  const x = transformInput(train.selectGenes(genes), zeroCentred, cols, cellStats(train).totals);
-  const n = train.nCells, g = genes.length;
+  // Values in float64, so the z-scores round to float32 once, as at inference.
+  const raw = transformInput(
+    train.selectGenes(genes),
+    identity,
+    Int32Array.from(genes, (_, j) => j),
+    cellStats(train).totals,
+    new Float64Array(n * g),
+  );
   const sums = new Float64Array(g), sq = new Float64Array(g);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < g; j++) {
-      const v = x[i * g + j];
+      const v = Math.fround(raw[i * g + j]);
       sums[j] += v;
       sq[j] += v * v;
     }
   }
-  transform.means = Array.from(sums, (s) => s / n);
-  transform.sds = Array.from(
-    sq,
-    (s, j) => Math.sqrt(Math.max(0, s / n - transform.means[j] ** 2)) || 1,
-  );
-  return transform;
+  const means = Array.from(sums, (s) => s / n);
+  const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
+  const x = Float32Array.from(raw, (v, p) => (v - means[p % g]) / sds[p % g]);
+  return { transform: { ...identity, means, sds }, x, nFree: free.length, nForced: forced.length };
 }
 
 function maskedLoss(
@@ -284,57 +301,23 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   let val = options.validation;
   if (!val) {
     const first = tasks.find((t) => t.kind === "classification");
+    const fractions = { train: 0.85, val: 0.15, test: 0, seed };
     const split = first
-      ? stratifiedSplit(train.categorical(first.name), { train: 0.85, val: 0.15, test: 0, seed })
-      : null;
-    const parts = split ? splitDataset(train, split) : null;
-    if (parts) {
-      train = parts.train;
-      val = parts.val;
-    } else {
-      const order = rng.fork("validation").permutation(train.nCells);
-      const cut = Math.round(train.nCells * 0.85);
-      val = train.selectCells(order.subarray(cut));
-      train = train.selectCells(order.subarray(0, cut));
-    }
+      ? stratifiedSplit(train.categorical(first.name), fractions)
+      : randomSplit(train.nCells, fractions);
+    ({ train, val } = splitDataset(train, split));
   }
-  // Candidates ordered free, forced, excluded: the full mask is then a concat (wasm has no
-  // gradient for gather).
-  const fitted = fitTransform(train, options);
-  const forcedSet = new Set(options.forceInclude ?? []);
-  const excludedSet = new Set(options.exclude ?? []);
-  const groupOf = (g: string) => (forcedSet.has(g) ? 1 : excludedSet.has(g) ? 2 : 0);
-  const orderIdx = fitted.genes.map((_, j) => j)
-    .sort((a, b) => groupOf(fitted.genes[a]) - groupOf(fitted.genes[b]) || a - b);
-  const transform: InputTransform = {
-    ...fitted,
-    genes: orderIdx.map((j) => fitted.genes[j]),
-    means: orderIdx.map((j) => fitted.means[j]),
-    sds: orderIdx.map((j) => fitted.sds[j]),
-  };
+  const { transform, x: xTrain, nFree, nForced } = fitTransform(train, options);
   const G = transform.genes.length;
-  const nFree = transform.genes.filter((g) => groupOf(g) === 0).length;
-  const nForced = transform.genes.filter((g) => groupOf(g) === 1).length;
-  const free = Array.from({ length: nFree }, (_, j) => j);
-  const forced = Array.from({ length: nForced }, (_, j) => nFree + j);
-  const excluded = Array.from({ length: G - nFree - nForced }, (_, j) => nFree + nForced + j);
   checkK(options.k, nFree, nForced);
   const kFree = options.k - nForced;
   const fixedTail = tf.tensor1d(
     Float32Array.from({ length: G - nFree }, (_, j) => (j < nForced ? 1 : 0)),
   );
-
-  const allCols = Int32Array.from({ length: G }, (_, j) => j);
-  const xTrain = transformInput(
-    train.selectGenes(transform.genes),
-    transform,
-    allCols,
-    cellStats(train).totals,
-  );
   const xVal = transformInput(
     val.selectGenes(transform.genes),
     transform,
-    allCols,
+    Int32Array.from({ length: G }, (_, j) => j),
     cellStats(val).totals,
   );
   const trainLabels = tasks.map((t) => labelsFor(train, t));
@@ -365,9 +348,8 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     },
     relaxation,
     transform,
-    free,
-    forced,
-    excluded,
+    nFree,
+    nForced,
     seed,
     options: {
       ...recordedOptions,
@@ -378,7 +360,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     },
   };
   const net = new YotoNet(spec.net, rng.fork("init"));
-  const scores = variable(tf.zeros([free.length]), `${net.prefix}/scores`);
+  const scores = variable(tf.zeros([nFree]), `${net.prefix}/scores`);
   const optNet = tf.train.adam(options.lr ?? 1e-3);
   const optScores = tf.train.adam(scoreLr);
   const batchRng = rng.fork("batches"),
@@ -403,7 +385,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       for (let b = 0; b < stepsPerEpoch; b++) {
         const rows = order.subarray(b * batchSize, Math.min(train.nCells, (b + 1) * batchSize));
         tau = temperature(step, schedule);
-        const gumbel = gumbelNoise(free.length, () => noiseRng.uniform());
+        const gumbel = gumbelNoise(nFree, () => noiseRng.uniform());
         const dropoutSeed = dropRng.int(2 ** 31);
         const taskLosses: (tf.Scalar | null)[] = [];
         const { grads, value } = tf.variableGrads(() => {
@@ -476,8 +458,6 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     const panel = makePanel(
       finalScores,
       kFree,
-      free,
-      forced,
       transform.genes,
       spec,
       (performance.now() - started) / 1000,
@@ -519,7 +499,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     let mass = 0;
     for (const j of hard) mass += softValues[j];
     tf.dispose([mask, soft]);
-    const hardFree = new Float32Array(free.length);
+    const hardFree = new Float32Array(nFree);
     for (const j of hard) hardFree[j] = 1;
     const valOut = tf.tidy(() => {
       const maskFull = fullMask(tf.tensor1d(hardFree), fixedTail);
@@ -590,31 +570,19 @@ function describe(r: EpochRecord, epochs: number, tasks: TaskSpec[], started: nu
 function makePanel(
   scores: Float32Array,
   kFree: number,
-  free: number[],
-  forced: number[],
   genes: string[],
   spec: YotoSpec,
   fitSeconds: number,
 ): Panel {
   const top = topKIndices(scores, kFree);
+  const forced = genes.slice(spec.nFree, spec.nFree + spec.nForced);
   return {
     method: "yoto",
     k: spec.k,
-    genes: [...forced.map((j) => genes[j]), ...Array.from(top, (f) => genes[free[f]])],
+    genes: [...forced, ...Array.from(top, (f) => genes[f])],
     scores: [...forced.map(() => Infinity), ...Array.from(top, (f) => scores[f])],
     params: spec.options,
     fitSeconds,
     notes: forced.length ? [`${forced.length} forced gene(s) rank first (score Infinity)`] : [],
   };
-}
-
-/** Throw a MissingFieldError when a task column is absent (before any work). */
-export function checkTasks(ds: Dataset, tasks: string[]): void {
-  const missing = tasks.filter((t) => !ds.hasObs(t));
-  if (missing.length) {
-    throw new MissingFieldError(`no obs column ${missing.map((m) => `'${m}'`).join(", ")}`, {
-      field: missing[0],
-      fix: `use one of: ${ds.obsNames.join(", ")}`,
-    });
-  }
 }
