@@ -19,6 +19,7 @@ import {
   Int32,
   List,
   makeData,
+  makeVector,
   RecordBatch,
   RecordBatchFileWriter,
   RecordBatchReader,
@@ -300,16 +301,8 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
     return { kind: "categorical", codes: concat(parts, Int32Array), categories };
   }
   if (type instanceof Utf8) {
-    return {
-      kind: "string",
-      values: chunks.flatMap((d) =>
-        Array.from(
-          { length: d.length },
-          (_, i) =>
-            d.getValid(i) ? (d as Data<Utf8>).values && decodeUtf8(d as Data<Utf8>, i) : null,
-        )
-      ),
-    };
+    const values = chunks.flatMap((d) => [...makeVector(d as Data<Utf8>)] as (string | null)[]);
+    return { kind: "string", values };
   }
   const typeId = String(type);
   if (typeId === "Float64" || typeId === "Float32" || typeId === "Int32") {
@@ -337,13 +330,6 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
     fix:
       "store categories as dictionary<int32, utf8>, numbers as float64/float32/int32, text as utf8",
   });
-}
-
-const textDecoder = new TextDecoder();
-function decodeUtf8(d: Data<Utf8>, i: number): string {
-  const offsets = d.valueOffsets as Int32Array;
-  const j = d.offset + i;
-  return textDecoder.decode((d.values as Uint8Array).subarray(offsets[j], offsets[j + 1]));
 }
 
 function concat<T extends Int32Array | Float32Array | Float64Array>(

@@ -6,9 +6,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { cellStats } from "../../data/stats.ts";
-import { DataValueError, MissingFieldError, ShapeMismatchError } from "../../runtime/errors.ts";
+import { DataValueError, ShapeMismatchError } from "../../runtime/errors.ts";
+import { argmaxRows } from "../../eval/metrics.ts";
 import type { Panel } from "../panel.ts";
-import { type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
+import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
 
 /** How raw expression becomes network input (learned on train, never refit). */
@@ -132,20 +133,9 @@ export class YotoModel {
 
   /**
    * Predict every task for the cells of `ds`. Panel genes are matched by name (any gene order,
-   * extra genes ignored); missing panel genes are a MissingFieldError naming them.
+   * extra genes ignored); missing panel genes are a MissingFieldError naming them (selectGenes).
    */
   predict(ds: Dataset, options: PredictOptions = {}): TaskPrediction[] {
-    const present = new Set(ds.genes);
-    const missing = this.panel.genes.filter((g) => !present.has(g));
-    if (missing.length) {
-      throw new MissingFieldError(
-        `${missing.length} panel gene(s) are not in the dataset: ${missing.join(", ")}`,
-        {
-          field: "genes",
-          fix: "measure every panel gene (names must match exactly)",
-        },
-      );
-    }
     let totals: ArrayLike<number> | null = null;
     if (this.spec.transform.targetSum !== null) {
       totals = options.libraryTotals ?? cellStats(ds).totals;
@@ -163,15 +153,7 @@ export class YotoModel {
   /** Predictions from already transformed panel-gene input [n x k] (panel order). */
   predictInput(x: Float32Array, n: number, cols: Int32Array, batchSize = 4096): TaskPrediction[] {
     const k = cols.length;
-    const outputs = this.tasks.map((t) =>
-      new Float32Array(
-        n * (t.kind === "classification"
-          ? t.classes!.length
-          : t.kind === "regression"
-          ? 1
-          : this.spec.net.nGenes),
-      )
-    );
+    const outputs = this.tasks.map((t) => new Float32Array(n * headWidth(t, this.spec.net.nGenes)));
     const firstLayer = tf.gather(this.net.encoder[0].W, tf.tensor1d(cols, "int32")) as tf.Tensor2D;
     try {
       for (let start = 0; start < n; start += batchSize) {
@@ -192,12 +174,9 @@ export class YotoModel {
     }
     return this.tasks.map((task, t) => {
       if (task.kind === "classification") {
-        const c = task.classes!.length, probs = outputs[t];
-        const labels = Array.from({ length: n }, (_, i) => {
-          let best = 0;
-          for (let j = 1; j < c; j++) if (probs[i * c + j] > probs[i * c + best]) best = j;
-          return task.classes![best];
-        });
+        const probs = outputs[t];
+        const best = argmaxRows(probs, n, task.classes!.length);
+        const labels = Array.from(best, (c) => task.classes![c]);
         return {
           task: task.name,
           kind: task.kind,

@@ -51,9 +51,8 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * ```
  */
 export async function saveYoto(model: YotoModel, dir: string): Promise<void> {
-  try {
-    if (!Deno.statSync(dirname(dir)).isDirectory) throw new Error();
-  } catch {
+  const parentIsDir = await Deno.stat(dirname(dir)).then((st) => st.isDirectory, () => false);
+  if (!parentIsDir) {
     throw new OptionError(`cannot save: the parent folder of '${dir}' does not exist`, {
       field: "out",
       fix: "create the parent folder first",
@@ -156,8 +155,8 @@ export async function loadYoto(dir: string): Promise<YotoModel> {
     });
   });
   const scores = weights.slice(offset, offset + json.weights.scores);
-  const panel: Panel = { ...json.panel, scores: json.panel.scores.map((s) => s ?? Infinity) };
-  delete (panel as { rank?: number[] }).rank;
+  const { rank: _rank, ...panelJson } = json.panel;
+  const panel: Panel = { ...panelJson, scores: panelJson.scores.map((s) => s ?? Infinity) };
   let metrics: Record<string, unknown> = {};
   try {
     metrics = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
