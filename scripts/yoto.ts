@@ -2,6 +2,7 @@
  * `deno task yoto <command>`: train a YOTO model, predict with it, print its panel.
  */
 import type { Dataset } from "../lib/data/dataset.ts";
+import { quoteCsvField } from "../lib/data/csv.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { checkCounts } from "../lib/data/stats.ts";
@@ -52,9 +53,7 @@ function checkClasses(ds: Dataset, labels: string[]): void {
   for (const label of labels) {
     const col = ds.obs(label);
     if (col.kind === "numeric") continue;
-    const { codes, categories } = ds.categorical(label);
-    const counts = new Int32Array(categories.length);
-    for (const c of codes) if (c >= 0) counts[c]++;
+    const { categories, counts } = ds.categoryCounts(label);
     const single = categories.filter((_, i) => counts[i] === 1);
     if (single.length) {
       throw new OptionError(
@@ -164,10 +163,6 @@ async function train(args: string[]) {
   model.dispose();
 }
 
-function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
-}
-
 async function predict(args: string[]) {
   const { values } = parseCli(args, {
     model: { type: "string" },
@@ -193,7 +188,7 @@ async function predict(args: string[]) {
     if (p.classes) header.push(...p.classes.map((c) => `${p.task}:${c}`));
   }
   const ids = ds.cellIds();
-  const lines = [header.map(csvField).join(",")];
+  const lines = [header.map((f) => quoteCsvField(f)).join(",")];
   for (let i = 0; i < ds.nCells; i++) {
     const row = [ids[i]];
     for (const p of preds) {
@@ -203,7 +198,7 @@ async function predict(args: string[]) {
         for (let j = 0; j < c; j++) row.push(p.probabilities![i * c + j].toPrecision(6));
       } else row.push(String(p.values![i]));
     }
-    lines.push(row.map(csvField).join(","));
+    lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
   await writeFileAtomic(values.out!, lines.join("\n") + "\n");
   if (!values.quiet) console.error(`${ds.nCells} predictions -> ${values.out}`);

@@ -413,12 +413,12 @@ export async function writeDelimited(
 ): Promise<void> {
   const delim = options.delimiter ?? delimiterFor(path);
   const lines = [
-    [ds.obsIndex ?? "cell_id", ...ds.genes].map((f) => quoteField(f, delim, false)).join(delim),
+    [ds.obsIndex ?? "cell_id", ...ds.genes].map((f) => quoteCsvField(f, delim, false)).join(delim),
   ];
   const ids = ds.cellIds(), g = ds.nGenes;
   for (const { start, end, data } of ds.rows()) {
     for (let i = start; i < end; i++) {
-      const row = [quoteField(ids[i], delim, false)];
+      const row = [quoteCsvField(ids[i], delim, false)];
       for (let j = 0; j < g; j++) row.push(formatFloat32(data[(i - start) * g + j]));
       lines.push(row.join(delim));
     }
@@ -444,17 +444,17 @@ export async function writeDelimited(
 export async function writeObsCsv(ds: Dataset, path: string): Promise<void> {
   const delim = delimiterFor(path);
   const names = ds.obsNames.filter((n) => n !== ds.obsIndex);
-  const columns = [ds.cellIds().map((id) => quoteField(id, delim, false))];
+  const columns = [ds.cellIds().map((id) => quoteCsvField(id, delim, false))];
   for (const name of names) {
     const col = ds.obs(name);
     if (col.kind === "numeric") {
       columns.push(Array.from(col.values, (v) => (Number.isNaN(v) ? "" : String(v))));
     } else {
-      columns.push(ds.labels(name).map((v) => (v === null ? "" : quoteField(v, delim, true))));
+      columns.push(ds.labels(name).map((v) => (v === null ? "" : quoteCsvField(v, delim, true))));
     }
   }
   const lines = [
-    [ds.obsIndex ?? "cell_id", ...names].map((f) => quoteField(f, delim, false)).join(delim),
+    [ds.obsIndex ?? "cell_id", ...names].map((f) => quoteCsvField(f, delim, false)).join(delim),
   ];
   for (let i = 0; i < ds.nCells; i++) lines.push(columns.map((c) => c[i]).join(delim));
   await writeText(path, lines.join("\n") + "\n");
@@ -464,8 +464,16 @@ function delimiterFor(path: string): "," | "\t" {
   return /\.(tsv|tab)(\.gz)?$/i.test(path) ? "\t" : ",";
 }
 
-/** Quote when the field holds the delimiter, a quote or a line end, or (text) would read as a number or missing. */
-function quoteField(text: string, delim: string, isText: boolean): string {
+/**
+ * A CSV field, quoted when it holds the delimiter, a quote or a line end, or (with `isText`)
+ * would read back as a number or missing.
+ *
+ * @example
+ * ```ts
+ * console.assert(quoteCsvField('a,"b"') === '"a,""b"""' && quoteCsvField("x") === "x");
+ * ```
+ */
+export function quoteCsvField(text: string, delim = ",", isText = false): string {
   const needs = text.includes(delim) || /["\r\n]/.test(text) ||
     (isText && (text === "" || text === "NA" || parseNumberText(text) !== null));
   return needs ? `"${text.replaceAll('"', '""')}"` : text;

@@ -241,6 +241,24 @@ export class Dataset {
     });
   }
 
+  /**
+   * Cells per category of a label column (missing labels not counted).
+   *
+   * @example
+   * ```ts
+   * const ds = Dataset.fromDense(new Float32Array(3), 3, 1, ["g"], {
+   *   t: { kind: "string", values: ["a", "b", "a"] },
+   * });
+   * console.assert(ds.categoryCounts("t").counts.join() === "2,1");
+   * ```
+   */
+  categoryCounts(name: string): { categories: string[]; counts: Int32Array } {
+    const { codes, categories } = this.categorical(name);
+    const counts = new Int32Array(categories.length);
+    for (const c of codes) if (c >= 0) counts[c]++;
+    return { categories, counts };
+  }
+
   /** Labels of an obs column as strings (null = missing). */
   labels(name: string): (string | null)[] {
     const col = this.obs(name);

@@ -3,6 +3,7 @@
  * and how long it took. The benchmark loops over selectors through this one shape.
  * @module
  */
+import { quoteCsvField } from "../data/csv.ts";
 
 /** A gene panel. */
 export interface Panel {
@@ -32,10 +33,6 @@ export interface Panel {
  * ```
  */
 export function panelToCsv(panel: Panel): string {
-  const rows = panel.genes.map((g, i) => `${csvField(g)},${i + 1},${panel.scores[i]}`);
+  const rows = panel.genes.map((g, i) => `${quoteCsvField(g)},${i + 1},${panel.scores[i]}`);
   return ["gene,rank,score", ...rows].join("\n") + "\n";
-}
-
-function csvField(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -113,9 +113,7 @@ function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
       ) || 1;
       return { name, kind: "regression", mean, sd, weight: 1 };
     }
-    const { codes, categories } = train.categorical(name);
-    const counts = new Int32Array(categories.length);
-    for (const c of codes) if (c >= 0) counts[c]++;
+    const { categories, counts } = train.categoryCounts(name);
     const used = categories.filter((_, i) => counts[i] > 0);
     if (used.length < 2) {
       throw new OptionError(
