@@ -13,21 +13,13 @@ const { dataset } = simulate({ nCells: 400, nGenes: 150, seed: 2 });
 await writeArrow(dataset, `${dir}/sim.arrow`);
 const common = ["--candidates", "150", "--epochs", "3", "--backend", "wasm", "--quiet"];
 
+/** `yoto train` on the simulated file, writing the model to `dir/out`. */
+function trainSim(out: string, ...flags: string[]) {
+  return yoto("train", "--data", `${dir}/sim.arrow`, ...flags, "--out", `${dir}/${out}`, ...common);
+}
+
 Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
-  const r = await yoto(
-    "train",
-    "--data",
-    `${dir}/sim.arrow`,
-    "--label",
-    "cell_type",
-    "--label",
-    "condition",
-    "--k",
-    "6",
-    "--out",
-    `${dir}/model`,
-    ...common,
-  );
+  const r = await trainSim("model", "--label", "cell_type", "--label", "condition", "--k", "6");
   assertEquals(r.code, 0, r.stderr);
   assertEquals(
     /test cell_type: accuracy [0-9.]+, balanced accuracy [0-9.]+, macro-F1 [0-9.]+/.test(r.stdout),
@@ -69,20 +61,7 @@ Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
 });
 
 Deno.test("yoto train --split-by holds out whole donors", async () => {
-  const r = await yoto(
-    "train",
-    "--data",
-    `${dir}/sim.arrow`,
-    "--label",
-    "cell_type",
-    "--split-by",
-    "donor",
-    "--k",
-    "5",
-    "--out",
-    `${dir}/donor`,
-    ...common,
-  );
+  const r = await trainSim("donor", "--label", "cell_type", "--split-by", "donor", "--k", "5");
   assertEquals(r.code, 0, r.stderr);
   const metrics = JSON.parse(await Deno.readTextFile(`${dir}/donor/metrics.json`));
   assertEquals(metrics.split.kind, "group");
@@ -159,19 +138,7 @@ Deno.test("deno task demo runs end to end and writes the panel CSV and the SVG",
 });
 
 Deno.test("yoto train --reconstruct with no labels picks a label-free panel", async () => {
-  const r = await yoto(
-    "train",
-    "--data",
-    `${dir}/sim.arrow`,
-    "--reconstruct",
-    "--split-by",
-    "donor",
-    "--k",
-    "5",
-    "--out",
-    `${dir}/recon`,
-    ...common,
-  );
+  const r = await trainSim("recon", "--reconstruct", "--split-by", "donor", "--k", "5");
   assertEquals(r.code, 0, r.stderr);
   const model = JSON.parse(await Deno.readTextFile(`${dir}/recon/model.json`));
   assertEquals(model.panel.genes.length, 5);
