@@ -19,6 +19,7 @@ export * from "./lib/data/simulate.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
+export * from "./lib/select/input.ts";
 export * from "./lib/select/yoto/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";

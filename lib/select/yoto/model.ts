@@ -5,24 +5,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
-import { cellStats } from "../../data/stats.ts";
-import { DataValueError, ShapeMismatchError } from "../../runtime/errors.ts";
 import { argmaxRows } from "../../eval/metrics.ts";
 import type { Panel } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
-
-/** How raw expression becomes network input (learned on train, never refit). */
-export interface InputTransform {
-  /** Candidate genes, in network input order. */
-  genes: string[];
-  /** Each cell is scaled to this total before log1p (null: data used as given). */
-  targetSum: number | null;
-  log1p: boolean;
-  /** Per-candidate mean and sd of the transformed train values (z-scoring before the mask). */
-  means: number[];
-  sds: number[];
-}
+import { applyInput, type InputTransform } from "../input.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
 export interface YotoSpec {
@@ -63,46 +50,6 @@ export interface PredictOptions {
   batchSize?: number;
 }
 
-/**
- * Transform rows of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
- * network input, [nCells x cols.length], into `out` (float32 unless given). One code path for
- * training and inference.
- */
-export function transformInput<T extends Float32Array | Float64Array = Float32Array>(
-  ds: Dataset,
-  transform: InputTransform,
-  cols: ArrayLike<number>,
-  totals: ArrayLike<number> | null,
-  out: T = new Float32Array(ds.nCells * cols.length) as T,
-): T {
-  const n = ds.nCells, m = cols.length;
-  if (ds.nGenes !== m) throw new ShapeMismatchError(`expected ${m} genes, got ${ds.nGenes}`);
-  if (out.length !== n * m) {
-    throw new ShapeMismatchError(`output holds ${out.length} values, expected ${n * m}`);
-  }
-  for (const { start, end, data } of ds.rows(2048)) {
-    for (let i = start; i < end; i++) {
-      const scale = transform.targetSum === null
-        ? 1
-        : transform.targetSum / Math.max(totals![i], 1e-12);
-      for (let c = 0; c < m; c++) {
-        let v = data[(i - start) * m + c];
-        if (!(v >= 0 && v < Infinity)) {
-          throw new DataValueError(
-            `cell ${i}, gene '${ds.genes[c]}' holds ${v}; YOTO needs finite, non-negative values`,
-            { field: ds.genes[c], fix: "remove or impute NaN/Inf/negative values first" },
-          );
-        }
-        v *= scale;
-        if (transform.log1p) v = Math.log1p(v);
-        const j = cols[c];
-        out[i * m + c] = (v - transform.means[j]) / transform.sds[j];
-      }
-    }
-  }
-  return out;
-}
-
 /** A trained YOTO model. */
 export class YotoModel {
   /**
@@ -136,18 +83,8 @@ export class YotoModel {
    * extra genes ignored); missing panel genes are a MissingFieldError naming them (selectGenes).
    */
   predict(ds: Dataset, options: PredictOptions = {}): TaskPrediction[] {
-    let totals: ArrayLike<number> | null = null;
-    if (this.spec.transform.targetSum !== null) {
-      totals = options.libraryTotals ?? cellStats(ds).totals;
-      if (totals.length !== ds.nCells) {
-        throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
-          field: "libraryTotals",
-        });
-      }
-    }
-    const cols = this.panelColumns();
-    const x = transformInput(ds.selectGenes(this.panel.genes), this.spec.transform, cols, totals);
-    return this.predictInput(x, ds.nCells, cols, options.batchSize);
+    const x = applyInput(ds, this.spec.transform, this.panel.genes, options.libraryTotals);
+    return this.predictInput(x, ds.nCells, this.panelColumns(), options.batchSize);
   }
 
   /** Predictions from already transformed panel-gene input [n x k] (panel order). */

@@ -7,21 +7,25 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
-import { fitPreprocess } from "../../data/preprocess.ts";
-import { cellStats } from "../../data/stats.ts";
-import type { HvgFlavor } from "../../data/hvg.ts";
 import { randomSplit, splitDataset, stratifiedSplit } from "../../data/split.ts";
 import { macroF1 } from "../../eval/metrics.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import type { Panel } from "../panel.ts";
-import { type InputTransform, transformInput, YotoModel, type YotoSpec } from "./model.ts";
+import { YotoModel, type YotoSpec } from "./model.ts";
+import {
+  applyInput,
+  type CandidateOptions,
+  fitCandidates,
+  fitInput,
+  type InputTransform,
+} from "../input.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
 import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
 
-/** Options of {@link fitYoto}; defaults in brackets. */
-export interface YotoOptions {
+/** Options of {@link fitYoto}; defaults in brackets. Candidates: top 2000 seurat HVGs on train. */
+export interface YotoOptions extends CandidateOptions {
   /** Panel size, forced genes included. */
   k: number;
   /** obs columns to predict: categorical/string = classification, numeric = regression. */
@@ -30,10 +34,6 @@ export interface YotoOptions {
   reconstruct?: boolean;
   /** Loss weight per task name ("reconstruction" included) [1 / number of tasks]. */
   taskWeights?: Record<string, number>;
-  /** Candidate genes: the top-N HVGs on train [2000], or an explicit list. */
-  candidates?: number | string[];
-  /** HVG flavour choosing the candidates ["seurat"]. */
-  hvgFlavor?: HvgFlavor;
   /** Genes always in the panel (count towards k). */
   forceInclude?: string[];
   /** Genes never in the panel. */
@@ -185,53 +185,14 @@ function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   const forced = options.forceInclude ?? [];
   const excluded = options.exclude ?? [];
   train.geneIndices([...forced, ...excluded]);
-  let candidates: string[];
-  let targetSum: number;
-  if (Array.isArray(options.candidates)) {
-    train.geneIndices(options.candidates);
-    candidates = options.candidates;
-    targetSum = fitPreprocess(train, { hvg: false }).normalize!.targetSum;
-  } else {
-    const n = options.candidates ?? 2000;
-    const params = fitPreprocess(train, {
-      hvg: { nTopGenes: Math.min(n, train.nGenes), flavor: options.hvgFlavor ?? "seurat" },
-    });
-    candidates = params.genes;
-    targetSum = params.normalize!.targetSum;
-  }
+  const { genes: candidates, targetSum } = fitCandidates(train, options);
   // Free genes first, then forced, then excluded: the full mask is then a concat (wasm has no
   // gradient for gather).
   const forcedSet = new Set(forced), excludedSet = new Set(excluded);
   const free = candidates.filter((g) => !forcedSet.has(g) && !excludedSet.has(g));
   const genes = [...free, ...forced, ...candidates.filter((g) => excludedSet.has(g))];
-  const g = genes.length, n = train.nCells;
-  const identity = {
-    genes,
-    targetSum,
-    log1p: true,
-    means: new Array(g).fill(0),
-    sds: new Array(g).fill(1),
-  };
-  // Values in float64, so the z-scores round to float32 once, as at inference.
-  const raw = transformInput(
-    train.selectGenes(genes),
-    identity,
-    Int32Array.from(genes, (_, j) => j),
-    cellStats(train).totals,
-    new Float64Array(n * g),
-  );
-  const sums = new Float64Array(g), sq = new Float64Array(g);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < g; j++) {
-      const v = Math.fround(raw[i * g + j]);
-      sums[j] += v;
-      sq[j] += v * v;
-    }
-  }
-  const means = Array.from(sums, (s) => s / n);
-  const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
-  const x = Float32Array.from(raw, (v, p) => (v - means[p % g]) / sds[p % g]);
-  return { transform: { ...identity, means, sds }, x, nFree: free.length, nForced: forced.length };
+  const { transform, x } = fitInput(train, genes, targetSum);
+  return { transform, x, nFree: free.length, nForced: forced.length };
 }
 
 function maskedLoss(
@@ -312,12 +273,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const fixedTail = tf.tensor1d(
     Float32Array.from({ length: G - nFree }, (_, j) => (j < nForced ? 1 : 0)),
   );
-  const xVal = transformInput(
-    val.selectGenes(transform.genes),
-    transform,
-    Int32Array.from({ length: G }, (_, j) => j),
-    cellStats(val).totals,
-  );
+  const xVal = applyInput(val, transform);
   const trainLabels = tasks.map((t) => labelsFor(train, t));
   const valLabels = tasks.map((t) => labelsFor(val!, t));
 

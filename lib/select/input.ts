@@ -1,0 +1,193 @@
+/**
+ * The input every selector and downstream classifier reads: candidate genes chosen on train, each
+ * cell scaled to the train median library size, log1p, z-scored with train means and sds. Fit
+ * once on train, applied unchanged to validation and test cells (no leakage).
+ * @module
+ */
+import type { Dataset } from "../data/dataset.ts";
+import type { HvgFlavor } from "../data/hvg.ts";
+import { fitPreprocess } from "../data/preprocess.ts";
+import { cellStats } from "../data/stats.ts";
+import { DataValueError, ShapeMismatchError } from "../runtime/errors.ts";
+
+/** How raw expression becomes model input (learned on train, never refit). */
+export interface InputTransform {
+  /** Candidate genes, in model input order. */
+  genes: string[];
+  /** Each cell is scaled to this total before log1p (null: data used as given). */
+  targetSum: number | null;
+  log1p: boolean;
+  /** Per-candidate mean and sd of the transformed train values (z-scoring). */
+  means: number[];
+  sds: number[];
+}
+
+/** How candidates are chosen: the top-N HVGs on train [2000], or an explicit list. */
+export interface CandidateOptions {
+  candidates?: number | string[];
+  /** HVG flavour ranking the candidates ["seurat"]. */
+  hvgFlavor?: HvgFlavor;
+}
+
+/**
+ * Candidate genes and the library-size target (median train total), from train only.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../data/simulate.ts";
+ * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
+ * const { genes } = fitCandidates(dataset, { candidates: 20 });
+ * console.assert(genes.length === 20);
+ * ```
+ */
+export function fitCandidates(
+  train: Dataset,
+  options: CandidateOptions = {},
+): { genes: string[]; targetSum: number } {
+  if (Array.isArray(options.candidates)) {
+    train.geneIndices(options.candidates);
+    const targetSum = fitPreprocess(train, { hvg: false }).normalize!.targetSum;
+    return { genes: options.candidates, targetSum };
+  }
+  const n = Math.min(options.candidates ?? 2000, train.nGenes);
+  const params = fitPreprocess(train, {
+    hvg: { nTopGenes: n, flavor: options.hvgFlavor ?? "seurat" },
+  });
+  return { genes: params.genes, targetSum: params.normalize!.targetSum };
+}
+
+/**
+ * Per-cell library totals for `transform` (null when it does not scale cells): `given` when
+ * passed (then only the transform's genes need to be read), else summed over every gene of `ds`.
+ */
+export function libraryTotals(
+  ds: Dataset,
+  transform: InputTransform,
+  given?: ArrayLike<number>,
+): ArrayLike<number> | null {
+  if (transform.targetSum === null) return null;
+  const totals = given ?? cellStats(ds).totals;
+  if (totals.length !== ds.nCells) {
+    throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
+      field: "libraryTotals",
+    });
+  }
+  return totals;
+}
+
+/**
+ * Transform rows of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
+ * input, [nCells x cols.length], into `out` (float32 unless given). One code path for training
+ * and inference.
+ */
+export function transformInput<T extends Float32Array | Float64Array = Float32Array>(
+  ds: Dataset,
+  transform: InputTransform,
+  cols: ArrayLike<number>,
+  totals: ArrayLike<number> | null,
+  out: T = new Float32Array(ds.nCells * cols.length) as T,
+): T {
+  const n = ds.nCells, m = cols.length;
+  if (ds.nGenes !== m) throw new ShapeMismatchError(`expected ${m} genes, got ${ds.nGenes}`);
+  if (out.length !== n * m) {
+    throw new ShapeMismatchError(`output holds ${out.length} values, expected ${n * m}`);
+  }
+  for (const { start, end, data } of ds.rows(2048)) {
+    for (let i = start; i < end; i++) {
+      const scale = transform.targetSum === null
+        ? 1
+        : transform.targetSum / Math.max(totals![i], 1e-12);
+      for (let c = 0; c < m; c++) {
+        let v = data[(i - start) * m + c];
+        if (!(v >= 0 && v < Infinity)) {
+          throw new DataValueError(
+            `cell ${i}, gene '${ds.genes[c]}' holds ${v}; models need finite, non-negative values`,
+            { field: ds.genes[c], fix: "remove or impute NaN/Inf/negative values first" },
+          );
+        }
+        v *= scale;
+        if (transform.log1p) v = Math.log1p(v);
+        const j = cols[c];
+        out[i * m + c] = (v - transform.means[j]) / transform.sds[j];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Fit the z-scoring of log1p(counts scaled to `targetSum`) over `genes` on train; returns the
+ * transform and the train input [nCells x genes.length].
+ */
+export function fitInput(
+  train: Dataset,
+  genes: string[],
+  targetSum: number,
+): { transform: InputTransform; x: Float32Array } {
+  const g = genes.length, n = train.nCells;
+  const identity = {
+    genes,
+    targetSum,
+    log1p: true,
+    means: new Array(g).fill(0),
+    sds: new Array(g).fill(1),
+  };
+  // Values in float64, so the z-scores round to float32 once, as at inference.
+  const raw = transformInput(
+    train.selectGenes(genes),
+    identity,
+    Int32Array.from(genes, (_, j) => j),
+    cellStats(train).totals,
+    new Float64Array(n * g),
+  );
+  const sums = new Float64Array(g), sq = new Float64Array(g);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < g; j++) {
+      const v = Math.fround(raw[i * g + j]);
+      sums[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  const means = Array.from(sums, (s) => s / n);
+  const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
+  const x = Float32Array.from(raw, (v, p) => (v - means[p % g]) / sds[p % g]);
+  return { transform: { ...identity, means, sds }, x };
+}
+
+/**
+ * Input for the cells of `ds` over `genes` (a subset of the transform's, any order; all of them
+ * by default), reading only those genes of `ds` (matched by name) plus library totals.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../data/simulate.ts";
+ * const { dataset } = simulate({ nCells: 100, nGenes: 80, seed: 2 });
+ * const { genes, targetSum } = fitCandidates(dataset, { candidates: 10 });
+ * const { transform, x } = fitInput(dataset, genes, targetSum);
+ * const again = applyInput(dataset, transform);
+ * console.assert(Math.abs(again[7] - x[7]) < 1e-6);
+ * ```
+ */
+export function applyInput(
+  ds: Dataset,
+  transform: InputTransform,
+  genes: string[] = transform.genes,
+  totals?: ArrayLike<number>,
+): Float32Array {
+  const index = new Map(transform.genes.map((g, i) => [g, i]));
+  const cols = Int32Array.from(genes, (g) => {
+    const j = index.get(g);
+    if (j === undefined) {
+      throw new ShapeMismatchError(`gene '${g}' is not among the transform's genes`, {
+        field: g,
+      });
+    }
+    return j;
+  });
+  return transformInput(
+    ds.selectGenes(genes),
+    transform,
+    cols,
+    libraryTotals(ds, transform, totals),
+  );
+}
