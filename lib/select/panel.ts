@@ -4,6 +4,8 @@
  * @module
  */
 import { quoteCsvField } from "../data/csv.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { CandidateOptions } from "./input.ts";
 
 /** A gene panel. */
 export interface Panel {
@@ -35,4 +37,29 @@ export interface Panel {
 export function panelToCsv(panel: Panel): string {
   const rows = panel.genes.map((g, i) => `${quoteCsvField(g)},${i + 1},${panel.scores[i]}`);
   return ["gene,rank,score", ...rows].join("\n") + "\n";
+}
+
+/** What every selector is given besides the training cells; defaults in brackets. */
+export interface SelectOptions extends CandidateOptions {
+  /** Panel size. */
+  k: number;
+  /** Label columns (obs) of the tasks; the first is the primary one [none]. */
+  tasks?: string[];
+  seed?: number;
+  /** Validation cells for methods that stop early [an internal split of train]. */
+  validation?: Dataset;
+  quiet?: boolean;
+}
+
+/**
+ * A panel selector. `select` reads the training cells as raw counts (all genes, so library sizes
+ * are true), chooses candidates on them (options.candidates; top 2000 seurat HVGs by default) and
+ * returns exactly k candidate genes unless its Panel notes say otherwise.
+ */
+export interface Selector {
+  /** Method name as in result tables ("random", "hvg", "l1", ...). */
+  name: string;
+  /** What it learns from: labels (needs `tasks`) or the expression alone. */
+  needs: "labels" | "data";
+  select(train: Dataset, options: SelectOptions): Promise<Panel>;
 }
