@@ -9,6 +9,7 @@ import { argmaxRows } from "../../eval/metrics.ts";
 import type { Panel } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
+import { rectifiedTanh } from "./poisson.ts";
 import { applyInput, type InputTransform } from "../input.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
@@ -35,7 +36,10 @@ export interface TaskPrediction {
   classes?: string[];
   /** Classification: [nCells x nClasses] row-major probabilities. */
   probabilities?: Float32Array;
-  /** Regression: prediction per cell (original units); reconstruction: [nCells x G] values. */
+  /**
+   * Regression: prediction per cell (original units). Reconstruction: [nCells x G] values,
+   * log1p(counts scaled to the target sum) for the Poisson head, z-scores for the MSE head.
+   */
   values?: Float32Array;
 }
 
@@ -91,15 +95,21 @@ export class YotoModel {
   predictInput(x: Float32Array, n: number, cols: Int32Array, batchSize = 4096): TaskPrediction[] {
     const k = cols.length;
     const outputs = this.tasks.map((t) => new Float32Array(n * headWidth(t, this.spec.net.nGenes)));
-    const firstLayer = tf.gather(this.net.encoder[0].W, tf.tensor1d(cols, "int32")) as tf.Tensor2D;
+    const firstLayer = tf.tidy(() =>
+      tf.gather(this.net.encoder[0].W, tf.tensor1d(cols, "int32")) as tf.Tensor2D
+    );
     try {
       for (let start = 0; start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
         const results = tf.tidy(() => {
           const xb = tf.tensor2d(x.subarray(start * k, end * k), [end - start, k]);
-          return this.net.forward(xb, false, null, firstLayer).map((out, t) =>
-            this.tasks[t].kind === "classification" ? tf.softmax(out) : out
-          );
+          return this.net.forward(xb, false, null, firstLayer).map((out, t) => {
+            const task = this.tasks[t];
+            if (task.kind === "classification") return tf.softmax(out);
+            return task.loss === "poisson"
+              ? rectifiedTanh(out, this.spec.transform.targetSum!)
+              : out;
+          });
         });
         results.forEach((r, t) => {
           outputs[t].set(r.dataSync(), start * (r.shape[1] as number));

@@ -20,6 +20,11 @@ export interface TaskSpec {
   /** Train mean and sd of the target (regression; the head predicts standardised values). */
   mean?: number;
   sd?: number;
+  /**
+   * Reconstruction loss: "mse" on the z-scored input, or "poisson" on log1p values through the
+   * rectified tanh (methods.md §5.3); predictions are then on the log1p scale.
+   */
+  loss?: "mse" | "poisson";
   /** Loss weight. */
   weight: number;
 }

@@ -22,6 +22,7 @@ import {
   type InputTransform,
 } from "../input.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
+import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
 import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
 
 /** Options of {@link fitYoto}; defaults in brackets. Candidates: top 2000 seurat HVGs on train. */
@@ -32,6 +33,11 @@ export interface YotoOptions extends CandidateOptions {
   tasks?: string[];
   /** Add a head reconstructing every candidate gene (needed when there are no labels). */
   reconstruct?: boolean;
+  /**
+   * Reconstruction loss ["poisson"]: Poisson NLL on log1p values through the rectified tanh
+   * (methods.md §5.3), or "mse" on the z-scored input.
+   */
+  reconstructionLoss?: "mse" | "poisson";
   /** Loss weight per task name ("reconstruction" included) [1 / number of tasks]. */
   taskWeights?: Record<string, number>;
   /** Genes always in the panel (count towards k). */
@@ -127,7 +133,12 @@ function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
     return { name, kind: "classification", classes: used, weight: 1 };
   });
   if (options.reconstruct) {
-    tasks.push({ name: "reconstruction", kind: "reconstruction", weight: 1 });
+    tasks.push({
+      name: "reconstruction",
+      kind: "reconstruction",
+      loss: options.reconstructionLoss ?? "poisson",
+      weight: 1,
+    });
   }
   for (const t of tasks) t.weight = options.taskWeights?.[t.name] ?? 1 / tasks.length;
   return tasks;
@@ -195,14 +206,31 @@ function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   return { transform, x, nFree: free.length, nForced: forced.length };
 }
 
+/** Loss of the reconstruction head on z-scored input `x` (transform: back to log1p). */
+function reconstructionLoss(
+  out: tf.Tensor2D,
+  task: TaskSpec,
+  x: tf.Tensor2D,
+  transform: InputTransform,
+  deviance = false,
+): tf.Scalar {
+  if (task.loss !== "poisson") return tf.losses.meanSquaredError(x, out) as tf.Scalar;
+  return tf.tidy(() => {
+    const logX = tf.add(tf.mul(x, tf.tensor1d(transform.sds)), tf.tensor1d(transform.means));
+    const xhat = rectifiedTanh(out, transform.targetSum!);
+    return deviance ? poissonDeviance(xhat, logX) : poissonLoss(xhat, logX);
+  });
+}
+
 function maskedLoss(
   out: tf.Tensor2D,
   task: TaskSpec,
   labels: Labels | null,
   x: tf.Tensor2D,
   rows: Int32Array,
+  transform: InputTransform,
 ): tf.Scalar | null {
-  if (task.kind === "reconstruction") return tf.losses.meanSquaredError(x, out) as tf.Scalar;
+  if (task.kind === "reconstruction") return reconstructionLoss(out, task, x, transform);
   const vals = labels!.values;
   const w = new Float32Array(rows.length);
   let labelled = 0;
@@ -361,7 +389,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
           );
           let total: tf.Scalar = tf.scalar(0);
           outs.forEach((out, t) => {
-            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows);
+            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, transform);
             taskLosses.push(l ? tf.keep(l) : null);
             if (l) total = tf.add(total, tf.mul(l, tasks[t].weight));
           });
@@ -463,7 +491,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
           ? tf.argMax(o, 1)
           : tasks[t].kind === "regression"
           ? o
-          : tf.losses.meanSquaredError(x, o)
+          : reconstructionLoss(o, tasks[t], x, transform, true)
       );
     });
     const valMetrics: Record<string, number> = {};

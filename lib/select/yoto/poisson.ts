@@ -1,0 +1,35 @@
+/**
+ * The reconstruction objective of methods.md §5.1/§5.3 (TxFM): outputs pass through the rectified
+ * tanh phi(z) = ln(L+1) * relu(tanh(z / 4e)), which bounds predictions to the range of
+ * log1p(counts scaled to L), and the loss is the Poisson negative log-likelihood in log space,
+ * exp(xhat) - xhat * exp(x), averaged over cells and genes.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * phi(z) = ln(L+1) * relu(tanh(z / (4e))): values in [0, ln(L+1)).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * const y = rectifiedTanh(tf.tensor1d([-1, 1, 5]), 1e5).dataSync();
+ * console.assert(y[0] === 0 && Math.abs(y[1] - 1.05587) < 1e-4 && Math.abs(y[2] - 4.95012) < 1e-4);
+ * ```
+ */
+export function rectifiedTanh<T extends tf.Tensor>(z: T, targetSum: number): T {
+  return tf.tidy(() => tf.mul(tf.relu(tf.tanh(tf.div(z, 4 * Math.E))), Math.log1p(targetSum)));
+}
+
+/** Mean over all entries of exp(xhat) - xhat * exp(x) (x, xhat: log1p scale). */
+export function poissonLoss(xhat: tf.Tensor, x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.sub(tf.exp(xhat), tf.mul(xhat, tf.exp(x)))));
+}
+
+/** Mean Poisson deviance 2[e^x (x - xhat) - e^x + e^xhat]: >= 0, 0 only at xhat = x. */
+export function poissonDeviance(xhat: tf.Tensor, x: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const ex = tf.exp(x);
+    return tf.mul(tf.mean(tf.add(tf.sub(tf.mul(ex, tf.sub(x, xhat)), ex), tf.exp(xhat))), 2);
+  });
+}
