@@ -24,6 +24,7 @@ export * from "./lib/select/yoto/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
+export * from "./lib/select/yoto/poisson.ts";
 
 export * from "./lib/select/yoto/persist.ts";
 
