@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { toSvg } from "../../lib/plot/render.ts";
+import { toPng, toSvg } from "../../lib/plot/render.ts";
 import { trainingCurveSpec } from "../../lib/plot/specs.ts";
 import type { EpochRecord } from "../../lib/select/yoto/train.ts";
 
@@ -43,4 +43,24 @@ Deno.test("toSvg renders the training curves with axis titles and full legend la
   ) {
     assertEquals(svg.includes(text), true, text);
   }
+});
+
+Deno.test("toPng rasterises the SVG at twice its size, with text drawn (font loaded)", async () => {
+  const spec = trainingCurveSpec(history);
+  const svg = await toSvg(spec);
+  const [w, h] = ["width", "height"].map((a) => Number(svg.match(new RegExp(`${a}="(\\d+)"`))![1]));
+  const png = await toPng(spec);
+  assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47]);
+  const view = new DataView(png.buffer, png.byteOffset);
+  assertEquals([view.getUint32(16), view.getUint32(20)], [2 * w, 2 * h]);
+  // Text alone vs no text on the same canvas: without a usable font both would be blank.
+  const text = (t: string) => ({
+    width: 200,
+    height: 50,
+    data: { values: [{ t }] },
+    mark: { type: "text", fontSize: 30 },
+    encoding: { text: { field: "t" } },
+  });
+  const [withText, empty] = await Promise.all([toPng(text("CD3E")), toPng(text(""))]);
+  assertEquals(withText.length > empty.length + 200, true);
 });
