@@ -20,6 +20,10 @@ export * from "./lib/data/simulate.ts";
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
 export * from "./lib/select/input.ts";
+export * from "./lib/select/random.ts";
+export * from "./lib/select/hvg.ts";
+export * from "./lib/select/markers.ts";
+export * from "./lib/select/l1.ts";
 export * from "./lib/select/yoto/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
@@ -28,9 +32,16 @@ export * from "./lib/select/yoto/poisson.ts";
 
 export * from "./lib/select/yoto/persist.ts";
 
-// Evaluation: classification and regression metrics.
+// Evaluation: metrics, downstream classifiers on a panel's genes.
 export * from "./lib/eval/metrics.ts";
 export * from "./lib/eval/score.ts";
+export * from "./lib/eval/logistic.ts";
+export * from "./lib/eval/knn.ts";
+export * from "./lib/eval/mlp.ts";
+export * from "./lib/eval/classifiers.ts";
+export * from "./lib/eval/downstream.ts";
+export * from "./lib/eval/protocol.ts";
+export * from "./lib/eval/report.ts";
 
 // Figures: vega-lite spec builders and rendering.
 export * from "./lib/plot/specs.ts";

@@ -50,3 +50,90 @@ export function trainingCurveSpec(history: EpochRecord[], title = "YOTO training
     },
   };
 }
+
+/** One point of a metric-vs-k curve: mean and sd over seeds. */
+export interface MetricPoint {
+  method: string;
+  k: number;
+  mean: number;
+  sd: number;
+}
+
+/**
+ * Metric against panel size k, one line per method, mean over seeds with a ±1 sd band; k on a
+ * log2 axis (the usual 8, 16, 32, 64 grid is then evenly spaced).
+ *
+ * @example
+ * ```ts
+ * const spec = metricVsKSpec([{ method: "yoto", k: 8, mean: 0.8, sd: 0.02 }], "macro-F1");
+ * console.assert(JSON.stringify(spec).includes("yoto"));
+ * ```
+ */
+export function metricVsKSpec(points: MetricPoint[], metric: string, title = ""): VegaLiteSpec {
+  const values = points.map((p) => ({ ...p, lo: p.mean - p.sd, hi: p.mean + p.sd }));
+  const x = {
+    field: "k",
+    type: "quantitative",
+    title: "panel size k",
+    scale: { type: "log", base: 2 },
+    axis: { values: [...new Set(points.map((p) => p.k))].sort((a, b) => a - b) },
+  };
+  const color = { field: "method", type: "nominal", title: "method" };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 360,
+    height: 240,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "area", opacity: 0.15 },
+        encoding: { x, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color },
+      },
+      {
+        mark: { type: "line", point: true },
+        encoding: {
+          x,
+          y: { field: "mean", type: "quantitative", title: `${metric} (mean ± sd over seeds)` },
+          color,
+          tooltip: [{ field: "method" }, { field: "k" }, { field: "mean", format: ".3f" }, {
+            field: "sd",
+            format: ".3f",
+          }],
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Mean seconds per method (one bar each, log scale: methods differ by orders of magnitude).
+ *
+ * @example
+ * ```ts
+ * const spec = secondsSpec([{ method: "l1", seconds: 2.5 }]);
+ * console.assert(JSON.stringify(spec).includes("l1"));
+ * ```
+ */
+export function secondsSpec(
+  values: { method: string; seconds: number }[],
+  title = "selection time",
+): VegaLiteSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 360,
+    height: { step: 18 },
+    data: { values },
+    mark: "bar",
+    encoding: {
+      y: { field: "method", type: "nominal", sort: "-x", title: null },
+      x: {
+        field: "seconds",
+        type: "quantitative",
+        scale: { type: "log" },
+        title: "seconds (mean over runs, log scale)",
+      },
+    },
+  };
+}

@@ -150,7 +150,10 @@ export function fitInput(
   }
   const means = Array.from(sums, (s) => s / n);
   const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
-  const x = Float32Array.from(raw, (v, p) => (v - means[p % g]) / sds[p % g]);
+  const x = new Float32Array(n * g);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < g; j++) x[i * g + j] = (raw[i * g + j] - means[j]) / sds[j];
+  }
   return { transform: { ...identity, means, sds }, x };
 }
 

@@ -5,6 +5,7 @@
  */
 import { quoteCsvField } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
+import { OptionError } from "../runtime/errors.ts";
 import type { CandidateOptions } from "./input.ts";
 
 /** A gene panel. */
@@ -62,4 +63,44 @@ export interface Selector {
   /** What it learns from: labels (needs `tasks`) or the expression alone. */
   needs: "labels" | "data";
   select(train: Dataset, options: SelectOptions): Promise<Panel>;
+}
+
+/**
+ * OptionError unless k is an integer with 0 < k < nCandidates (a panel of every candidate
+ * selects nothing).
+ *
+ * @example
+ * ```ts
+ * checkPanelSize(16, 2000);
+ * let failed = false;
+ * try { checkPanelSize(20, 20); } catch { failed = true; }
+ * console.assert(failed);
+ * ```
+ */
+export function checkPanelSize(k: number, nCandidates: number): void {
+  if (!Number.isInteger(k) || k <= 0) {
+    throw new OptionError(`k must be a positive integer, got ${k}`, {
+      field: "k",
+      fix: "pass e.g. k: 16",
+    });
+  }
+  if (k >= nCandidates) {
+    throw new OptionError(`k = ${k} leaves nothing to choose: only ${nCandidates} candidates`, {
+      field: "k",
+      fix: `pick k below ${nCandidates}, or add candidates`,
+    });
+  }
+}
+
+/**
+ * The task names of `options`; OptionError when a selector that learns from labels has none.
+ */
+export function requireTasks(options: SelectOptions, method: string): string[] {
+  if (!options.tasks?.length) {
+    throw new OptionError(`${method} learns from labels, but no task was given`, {
+      field: "tasks",
+      fix: "pass tasks: ['cell_type'] (the label column(s) to select for)",
+    });
+  }
+  return options.tasks;
 }

@@ -82,6 +82,28 @@ export function variable(initial: tf.Tensor, name: string, trainable = true): tf
   return v;
 }
 
+/**
+ * a b, with the gradient taken through explicit transposes: the wasm backend's matMul with a
+ * transposed operand, which tf.matMul's own gradient uses, is about 8x slower (2.2 vs 0.36 ms for
+ * 128 x 128 x 128), and made a training step 8 ms instead of 2.8 ms.
+ */
+export function matMulFast(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return matMulTransposedGrad(a, b) as tf.Tensor2D;
+}
+
+const matMulTransposedGrad = tf.customGrad(
+  ((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor2D[]) => [
+        tf.matMul(dy, tf.transpose(sb)),
+        tf.matMul(tf.transpose(sa), dy),
+      ],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0],
+);
+
 /** The network's variables and forward pass. */
 export class YotoNet {
   readonly encoder: Dense[];
@@ -136,14 +158,14 @@ export class YotoNet {
   ): tf.Tensor2D[] {
     let h: tf.Tensor2D = x;
     this.encoder.forEach((layer, l) => {
-      h = tf.add(tf.matMul(h, l === 0 && firstLayer ? firstLayer : layer.W), layer.b);
+      h = tf.add(matMulFast(h, l === 0 && firstLayer ? firstLayer : layer.W), layer.b);
       if (this.norms.length) h = this.#batchNorm(h, this.norms[l], training);
       h = activate(h, this.config.activation);
       if (training && this.config.dropout > 0 && dropoutSeed !== null) {
         h = tf.dropout(h, this.config.dropout, undefined, dropoutSeed + l) as tf.Tensor2D;
       }
     });
-    return this.heads.map((head) => tf.add(tf.matMul(h, head.W), head.b) as tf.Tensor2D);
+    return this.heads.map((head) => tf.add(matMulFast(h, head.W), head.b) as tf.Tensor2D);
   }
 
   #batchNorm(h: tf.Tensor2D, bn: BatchNorm, training: boolean): tf.Tensor2D {

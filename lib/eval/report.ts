@@ -1,0 +1,170 @@
+/**
+ * Benchmark results as files people read: CSV and Arrow rows, Markdown tables of mean ± sd over
+ * seeds (best per column in bold), and the points behind the metric-vs-k figures.
+ * @module
+ */
+import { tableFromArrays, tableToIPC } from "apache-arrow";
+import { quoteCsvField } from "../data/csv.ts";
+import type { MetricPoint } from "../plot/specs.ts";
+import type { ResultRow } from "./protocol.ts";
+
+/** Column order of results.csv / results.arrow. */
+export const RESULT_COLUMNS: (keyof ResultRow)[] = [
+  "dataset",
+  "task",
+  "split",
+  "seed",
+  "method",
+  "k",
+  "classifier",
+  "n_genes",
+  "exact_k",
+  "accuracy",
+  "balanced_accuracy",
+  "macro_f1",
+  "weighted_f1",
+  "fit_seconds",
+  "classifier_seconds",
+  "n_train",
+  "n_test",
+  "n_candidates",
+  "panel",
+  "notes",
+  "unit",
+];
+
+/** Mean and sample sd (ddof 1; 0 for one value). */
+export function meanSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1
+    ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
+    : 0;
+  return { mean, sd };
+}
+
+/** "0.812 ± 0.013" (or just the mean for a single value). */
+export function formatMeanSd(values: number[], digits = 3): string {
+  const { mean, sd } = meanSd(values);
+  return values.length > 1
+    ? `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`
+    : mean.toFixed(digits);
+}
+
+/** Rows as CSV text (RESULT_COLUMNS, one line per row). */
+export function rowsToCsv(rows: ResultRow[]): string {
+  const lines = rows.map((r) => RESULT_COLUMNS.map((c) => quoteCsvField(String(r[c]))).join(","));
+  return [RESULT_COLUMNS.join(","), ...lines].join("\n") + "\n";
+}
+
+/** Rows as an Arrow IPC file (strings as utf8, numbers as float64/int32, exact_k as bool). */
+export function rowsToArrow(rows: ResultRow[]): Uint8Array {
+  const columns: Record<string, unknown> = {};
+  for (const c of RESULT_COLUMNS) {
+    const values = rows.map((r) => r[c]);
+    const sample = rows.length ? typeof rows[0][c] : "string";
+    columns[c] = sample === "number"
+      ? Float64Array.from(values as number[])
+      : sample === "boolean"
+      ? values
+      : values.map(String);
+  }
+  return tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]), "file");
+}
+
+/** Method label in tables: YOTO's own heads are a row of their own. */
+function label(r: ResultRow): string {
+  return r.classifier === "own" ? `${r.method} (own heads)` : r.method;
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    if (!out.has(k)) out.set(k, []);
+    out.get(k)!.push(it);
+  }
+  return out;
+}
+
+/**
+ * Rows per table and figure: one dataset/task/split, one downstream classifier plus YOTO's own
+ * heads; keyed by "dataset · task · split".
+ */
+export function reportGroups(rows: ResultRow[], classifier: string): Map<string, ResultRow[]> {
+  return groupBy(
+    rows.filter((r) => r.classifier === classifier || r.classifier === "own"),
+    (r) => `${r.dataset} · ${r.task} · ${r.split}`,
+  );
+}
+
+/**
+ * Mean ± sd (over seeds) of `metric` per method and k, for figure and table.
+ *
+ * @example
+ * ```ts
+ * const row = { method: "l1", k: 8, classifier: "lr", macro_f1: 0.5 } as never;
+ * console.assert(metricPoints([row, { ...row as object, macro_f1: 0.7 } as never])[0].mean === 0.6);
+ * ```
+ */
+export function metricPoints(
+  rows: ResultRow[],
+  metric: keyof ResultRow = "macro_f1",
+): MetricPoint[] {
+  return [...groupBy(rows, (r) => `${label(r)}\u0000${r.k}`).values()].map((g) => ({
+    method: label(g[0]),
+    k: g[0].k,
+    ...meanSd(g.map((r) => r[metric] as number)),
+  }));
+}
+
+/**
+ * Markdown: per dataset/task/split, mean ± sd of macro-F1 over seeds per method (rows) and k
+ * (columns) with the downstream `classifier` (YOTO's own heads as extra rows), best mean per
+ * column in bold; then mean selection seconds per method and k.
+ */
+export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
+  const out: string[] = [];
+  for (const [title, group] of reportGroups(rows, classifier)) {
+    const ks = [...new Set(group.map((r) => r.k))].sort((a, b) => a - b);
+    const points = metricPoints(group);
+    const methods = [...new Set(points.map((p) => p.method))];
+    const best = new Map(
+      ks.map((k) => [k, Math.max(...points.filter((p) => p.k === k).map((p) => p.mean))]),
+    );
+    const seeds = new Set(group.map((r) => r.seed)).size;
+    out.push(
+      `### ${title}: macro-F1 (${classifier} on the panel; mean ± sd over ${seeds} seed(s))`,
+      "",
+    );
+    out.push(`| method | ${ks.map((k) => `k = ${k}`).join(" | ")} |`);
+    out.push(`|---|${ks.map(() => "---").join("|")}|`);
+    for (const m of methods) {
+      const cells = ks.map((k) => {
+        const g = group.filter((r) => label(r) === m && r.k === k);
+        if (!g.length) return "";
+        const text = formatMeanSd(g.map((r) => r.macro_f1));
+        return meanSd(g.map((r) => r.macro_f1)).mean === best.get(k) ? `**${text}**` : text;
+      });
+      out.push(`| ${m} | ${cells.join(" | ")} |`);
+    }
+    out.push("");
+  }
+  for (
+    const [dataset, group] of groupBy(rows.filter((r) => r.classifier !== "own"), (r) => r.dataset)
+  ) {
+    const units = [...groupBy(group, (r) => r.unit).values()].map((g) => g[0]);
+    const ks = [...new Set(units.map((r) => r.k))].sort((a, b) => a - b);
+    out.push(`### ${dataset}: selection seconds (mean over splits, seeds and tasks)`, "");
+    out.push(`| method | ${ks.map((k) => `k = ${k}`).join(" | ")} |`);
+    out.push(`|---|${ks.map(() => "---").join("|")}|`);
+    for (const [method, g] of groupBy(units, (r) => r.method)) {
+      const cells = ks.map((k) => {
+        const s = g.filter((r) => r.k === k).map((r) => r.fit_seconds);
+        return s.length ? meanSd(s).mean.toFixed(1) : "";
+      });
+      out.push(`| ${method} | ${cells.join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,44 @@
+/**
+ * The random baseline (methods.md §2.1): k candidate genes drawn uniformly without replacement
+ * for a seed. Also holds the panel-size check every baseline selector shares.
+ * @module
+ */
+import type { Dataset } from "../data/dataset.ts";
+import { Rng } from "../runtime/rng.ts";
+import { fitCandidates } from "./input.ts";
+import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "./panel.ts";
+
+/**
+ * k distinct indices of [0, nCandidates), uniformly at random for the seed, in draw order.
+ *
+ * @example
+ * ```ts
+ * const a = randomPanel(100, 5, 1);
+ * console.assert(new Set(a).size === 5 && a.join() === randomPanel(100, 5, 1).join());
+ * ```
+ */
+export function randomPanel(nCandidates: number, k: number, seed = 0): Int32Array {
+  checkPanelSize(k, nCandidates);
+  return new Rng(seed).fork("random panel").sampleWithoutReplacement(nCandidates, k);
+}
+
+/** Random panel among the candidates; scores are all 0 (the order is the draw order). */
+export const randomSelector: Selector = {
+  name: "random",
+  needs: "data",
+  select(train: Dataset, options: SelectOptions): Promise<Panel> {
+    const started = performance.now();
+    const { genes } = fitCandidates(train, options);
+    const seed = options.seed ?? 0;
+    const picked = randomPanel(genes.length, options.k, seed);
+    return Promise.resolve({
+      method: "random",
+      k: options.k,
+      genes: Array.from(picked, (j) => genes[j]),
+      scores: new Array(picked.length).fill(0),
+      params: { candidates: genes.length, hvgFlavor: options.hvgFlavor ?? "seurat", seed },
+      fitSeconds: (performance.now() - started) / 1000,
+      notes: [],
+    });
+  },
+};

@@ -1,0 +1,84 @@
+/**
+ * deno task benchmark --config FILE: run (or resume) a benchmark grid and write results.jsonl,
+ * results.csv, results.arrow, summary.md and figures (SVG and PNG) into the config's out folder.
+ * @module
+ */
+import { initBackend } from "../lib/runtime/backend.ts";
+import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { parseCli, runCli } from "../lib/runtime/cli.ts";
+import { OptionError } from "../lib/runtime/errors.ts";
+import { parseBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
+import {
+  meanSd,
+  metricPoints,
+  reportGroups,
+  rowsToArrow,
+  rowsToCsv,
+  summaryMarkdown,
+} from "../lib/eval/report.ts";
+import { metricVsKSpec, secondsSpec } from "../lib/plot/specs.ts";
+import { toPng, toSvg } from "../lib/plot/render.ts";
+
+const HELP = `deno task benchmark --config FILE [--quiet]
+
+Runs every dataset x split x seed x method x k of the JSON config (see benchmarks/shared.json):
+panels chosen on train, each scored on test by the downstream classifiers on its genes, YOTO
+also by its own heads. Finished selections are kept in OUT/results.jsonl; rerunning the same
+command resumes. Writes OUT/results.csv, OUT/results.arrow, OUT/summary.md and OUT/figures/.
+
+Methods: ${SELECTOR_NAMES.join(", ")}
+`;
+
+function slug(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^_|_$/g, "");
+}
+
+await runCli(async () => {
+  const { values } = parseCli(Deno.args, {
+    config: { type: "string" },
+    backend: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task benchmark");
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.config) {
+    throw new OptionError("no config given", { fix: "pass --config benchmarks/shared.json" });
+  }
+  const config = parseBenchmarkConfig(await Deno.readTextFile(values.config), values.config);
+  const backend = await initBackend((values.backend ?? "auto") as never);
+  console.error(`backend: ${backend.description}; results in ${config.out}`);
+  const rows = await runBenchmark(config, { quiet: values.quiet });
+  const classifier = (config.classifiers ?? ["lr"])[0];
+  await writeFileAtomic(`${config.out}/results.csv`, rowsToCsv(rows));
+  await writeFileAtomic(`${config.out}/results.arrow`, rowsToArrow(rows));
+  const summary = summaryMarkdown(rows, classifier);
+  await writeFileAtomic(
+    `${config.out}/summary.md`,
+    `# Benchmark summary\n\nbackend: ${backend.description}\n\n${summary}`,
+  );
+  const figures = `${config.out}/figures`;
+  await Deno.mkdir(figures, { recursive: true });
+  const specs: [string, ReturnType<typeof secondsSpec>][] = [];
+  for (const [title, group] of reportGroups(rows, classifier)) {
+    specs.push([`f1_vs_k_${slug(title)}`, metricVsKSpec(metricPoints(group), "macro-F1", title)]);
+  }
+  const byMethod = new Map<string, number[]>();
+  for (const r of rows) {
+    if (r.classifier === "own" || r.classifier === classifier) {
+      if (!byMethod.has(r.method)) byMethod.set(r.method, []);
+      byMethod.get(r.method)!.push(r.fit_seconds);
+    }
+  }
+  specs.push([
+    "selection_seconds",
+    secondsSpec([...byMethod].map(([method, s]) => ({ method, seconds: meanSd(s).mean }))),
+  ]);
+  for (const [name, spec] of specs) {
+    await writeFileAtomic(`${figures}/${name}.svg`, await toSvg(spec));
+    await writeFileAtomic(`${figures}/${name}.png`, await toPng(spec));
+  }
+  console.log(summary);
+});

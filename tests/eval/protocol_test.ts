@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { tableFromIPC } from "apache-arrow";
+import { assertEquals, assertThrows } from "../_assert.ts";
+import { runScript, tempDir } from "../_shared.ts";
+import { writeArrow } from "../../lib/data/arrow.ts";
+import { simulate } from "../../lib/data/simulate.ts";
+import { initBackend } from "../../lib/runtime/backend.ts";
+import { FileFormatError } from "../../lib/runtime/errors.ts";
+import {
+  type BenchmarkConfig,
+  parseBenchmarkConfig,
+  readResultRows,
+  type ResultRow,
+  runBenchmark,
+} from "../../lib/eval/protocol.ts";
+import { rowsToCsv, summaryMarkdown } from "../../lib/eval/report.ts";
+
+await initBackend("wasm");
+
+const grid = {
+  methods: ["random", "markers", "yoto"],
+  k: [4, 8],
+  seeds: [0],
+  splits: ["cell", "donor"],
+  candidates: 100,
+  classifiers: ["lr"],
+  yoto: { epochs: 3 },
+};
+
+async function simulatedConfig(): Promise<{ dir: string; config: BenchmarkConfig }> {
+  const dir = await tempDir();
+  const { dataset } = simulate({ nCells: 400, nGenes: 120, seed: 5 });
+  await writeArrow(dataset, `${dir}/sim.arrow`);
+  const text = JSON.stringify({
+    datasets: [{
+      name: "sim",
+      path: "sim.arrow",
+      labels: ["cell_type", "condition"],
+      splitBy: "donor",
+    }],
+    ...grid,
+    out: "out",
+  });
+  await Deno.writeTextFile(`${dir}/config.json`, text);
+  return { dir, config: parseBenchmarkConfig(text, `${dir}/config.json`) };
+}
+
+Deno.test("config: paths resolve against the config file; bad configs name the problem", () => {
+  const ok = {
+    datasets: [{ name: "a", path: "../data/a.h5ad", labels: ["t"] }],
+    methods: ["l1"],
+    out: "/abs/out",
+  };
+  const c = parseBenchmarkConfig(JSON.stringify(ok), "/x/bench/c.json");
+  assertEquals(c.datasets[0].path, "/x/data/a.h5ad");
+  assertEquals(c.out, "/abs/out");
+  assertEquals([c.k, c.seeds, c.splits], [[8, 16, 32, 64], [0, 1, 2], ["cell"]]);
+  const bad = (patch: Record<string, unknown>) =>
+    assertThrows(
+      () => parseBenchmarkConfig(JSON.stringify({ ...ok, ...patch }), "c.json"),
+      FileFormatError,
+    );
+  assert.match(bad({ methods: ["l1", "lasso"] }).message, /unknown method\(s\) lasso/);
+  assert.match(bad({ k: [8, 0] }).message, /'k'/);
+  assert.match(bad({ datasets: [{ name: "a", path: "p" }] }).message, /labels/);
+  assert.match(bad({ splits: ["patient"] }).message, /'splits'/);
+  assertThrows(() => parseBenchmarkConfig("{", "c.json"), FileFormatError);
+});
+
+Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resumes after a crash", async () => {
+  const { config } = await simulatedConfig();
+  const rows = await runBenchmark(config, { quiet: true });
+  // Per split: random fits once and is scored on 2 tasks; markers and yoto fit per task;
+  // yoto adds its own heads. (2 + 2 + 4) rows x 2 k values x 2 splits.
+  assertEquals(rows.length, 32);
+  const own = rows.filter((r) => r.classifier === "own");
+  assertEquals(own.length, 8);
+  assert.ok(own.every((r) => r.method === "yoto"));
+  assert.ok(rows.every((r) => r.exact_k && r.panel.split(";").length === r.k));
+  assertEquals(new Set(rows.map((r) => r.split)), new Set(["cell", "donor"]));
+  const markers = rows.filter((r) => r.method === "markers" && r.task === "cell_type" && r.k === 8);
+  assert.ok(markers.every((r) => r.macro_f1 > 0.8), JSON.stringify(markers.map((r) => r.macro_f1)));
+
+  // Nothing left to do: a rerun adds no rows.
+  assertEquals((await runBenchmark(config, { quiet: true })).length, 32);
+  // A crash mid-write leaves a cut line: that unit (and only it) runs again.
+  const jsonl = `${config.out}/results.jsonl`;
+  const lines = (await Deno.readTextFile(jsonl)).trimEnd().split("\n");
+  const lost: string = JSON.parse(lines.at(-1)!).unit;
+  await Deno.writeTextFile(
+    jsonl,
+    lines.slice(0, -1).join("\n") + "\n" + lines.at(-1)!.slice(0, 30),
+  );
+  const kept = await readResultRows(jsonl);
+  assert.ok(kept.length < 32 && !kept.some((r) => r.unit === lost));
+  const again = await runBenchmark(config, { quiet: true });
+  assertEquals(again.length, 32);
+  assertEquals(
+    again.filter((r) => r.unit === lost).map((r) => r.macro_f1),
+    rows.filter((r) => r.unit === lost).map((r) => r.macro_f1),
+  );
+});
+
+Deno.test("summary: mean ± sd over seeds, best per k in bold (own heads included), other classifiers apart", () => {
+  const row = (method: string, k: number, seed: number, f1: number, classifier = "lr") =>
+    ({
+      dataset: "d",
+      task: "t",
+      split: "cell",
+      seed,
+      method,
+      k,
+      classifier,
+      macro_f1: f1,
+      fit_seconds: 2,
+      unit: `${method}${k}${seed}`,
+    }) as ResultRow;
+  const rows = [
+    row("a", 8, 0, 0.5),
+    row("a", 8, 1, 0.7),
+    row("b", 8, 0, 0.65),
+    row("b", 8, 1, 0.65),
+    row("b", 8, 0, 0.9, "own"),
+    row("b", 8, 0, 0.1, "knn"),
+  ];
+  const md = summaryMarkdown(rows, "lr");
+  assert.match(md, /\| a \| 0\.600 ± 0\.141 \|/);
+  assert.match(md, /\| b \| 0\.650 ± 0\.000 \|/);
+  assert.match(md, /\| b \(own heads\) \| \*\*0\.900\*\* \|/);
+  assert.doesNotMatch(md, /0\.100/);
+  assert.ok(rowsToCsv(rows).startsWith("dataset,task,split,seed,method,k,classifier,"));
+});
+
+Deno.test("deno task benchmark writes CSV, Arrow, summary and figures; bad config exits 2", async () => {
+  const { dir } = await simulatedConfig();
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  config.methods = ["random", "hvg"];
+  config.k = [4];
+  config.splits = ["cell"];
+  await Deno.writeTextFile(`${dir}/small.json`, JSON.stringify(config));
+  const r = await runScript("scripts/benchmark.ts", "--config", `${dir}/small.json`, "--quiet");
+  assertEquals(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sim · cell_type · cell/);
+  const arrow = tableFromIPC(await Deno.readFile(`${dir}/out/results.arrow`));
+  const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n");
+  assertEquals(arrow.numRows, 4);
+  assertEquals(csv.length, 5);
+  assertEquals(arrow.getChild("method")!.toArray().sort(), ["hvg", "hvg", "random", "random"]);
+  for (const f of ["f1_vs_k_sim_cell_type_cell.png", "selection_seconds.svg"]) {
+    assert.ok((await Deno.stat(`${dir}/out/figures/${f}`)).size > 1000, f);
+  }
+  config.methods = ["nope"];
+  await Deno.writeTextFile(`${dir}/bad.json`, JSON.stringify(config));
+  const bad = await runScript("scripts/benchmark.ts", "--config", `${dir}/bad.json`);
+  assertEquals(bad.code, 2);
+  assert.match(bad.stderr, /unknown method\(s\) nope/);
+});

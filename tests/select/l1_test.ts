@@ -1,0 +1,180 @@
+import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
+import { simulate } from "../../lib/data/simulate.ts";
+import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
+import { Rng } from "../../lib/runtime/rng.ts";
+import { fitCandidates, fitInput } from "../../lib/select/input.ts";
+import {
+  fitL1Logistic,
+  l1Panel,
+  type L1Problem,
+  l1Selector,
+  nonZeroGenes,
+  nullFit,
+} from "../../lib/select/l1.ts";
+import { classLabels } from "../../lib/select/markers.ts";
+
+// 300 cells x 25 genes, 3 classes driven by genes 0-5 (plus noise)
+const problem: L1Problem = (() => {
+  const rng = new Rng(21), n = 300, G = 25, C = 3;
+  const x = Float32Array.from({ length: n * G }, () => rng.normal());
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = [0, 1, 2].map((c) => 1.5 * (x[i * G + 2 * c] - x[i * G + 2 * c + 1]) + rng.gumbel());
+    y[i] = z.indexOf(Math.max(...z));
+  }
+  return { x, n, nGenes: G, y, nClasses: C };
+})();
+
+/** Gradient of the mean cross-entropy (weights [C x G], then intercepts) and the objective. */
+function brute(p: L1Problem, w: Float64Array, b: Float64Array, lambda: number) {
+  const { x, n, nGenes: G, nClasses: C, y } = p;
+  const gw = new Float64Array(C * G), gb = new Float64Array(C);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: C }, (_, c) => {
+      let v = b[c];
+      for (let g = 0; g < G; g++) v += w[c * G + g] * x[i * G + g];
+      return v;
+    });
+    const norm = z.reduce((s, v) => s + Math.exp(v), 0);
+    loss += Math.log(norm) - z[y[i]];
+    for (let c = 0; c < C; c++) {
+      const r = (Math.exp(z[c]) / norm - (c === y[i] ? 1 : 0)) / n;
+      gb[c] += r;
+      for (let g = 0; g < G; g++) gw[c * G + g] += r * x[i * G + g];
+    }
+  }
+  const objective = loss / n + lambda * w.reduce((s, v) => s + Math.abs(v), 0);
+  return { gw, gb, objective };
+}
+
+Deno.test("lambda_max: the largest gradient at zero weights; all weights zero above it, not below", () => {
+  const { fit, lambdaMax } = nullFit(problem);
+  const { gw, gb } = brute(problem, fit.weights, fit.intercepts, 0);
+  assertClose(lambdaMax, Math.max(...gw.map(Math.abs)), 1e-12);
+  gb.forEach((v) => assertClose(v, 0, 1e-12)); // log class frequencies are optimal
+  assertEquals(nonZeroGenes(fitL1Logistic(problem, lambdaMax * 1.001), 25), 0);
+  assertEquals(nonZeroGenes(fitL1Logistic(problem, lambdaMax * 0.9), 25) > 0, true);
+});
+
+Deno.test("FISTA: the objective never increases, and the KKT conditions hold at the solution", () => {
+  const lambda = 0.15 * nullFit(problem).lambdaMax;
+  const fit = fitL1Logistic(problem, lambda, undefined, { tol: 1e-7 });
+  assertEquals(fit.converged, true);
+  const trace = fit.objective;
+  for (let s = 1; s < trace.length; s++) assertEquals(trace[s] <= trace[s - 1], true, `step ${s}`);
+  const start = nullFit(problem).fit;
+  assertClose(trace[0], brute(problem, start.weights, start.intercepts, lambda).objective, 1e-12);
+  const { gw, gb, objective } = brute(problem, fit.weights, fit.intercepts, lambda);
+  assertClose(trace.at(-1)!, objective, 1e-10);
+  assertEquals(objective < trace[0] - 0.05, true);
+  gb.forEach((v) => assertClose(v, 0, 1e-6));
+  let zeros = 0;
+  fit.weights.forEach((w, j) => {
+    if (w === 0) {
+      zeros++;
+      assertEquals(Math.abs(gw[j]) <= lambda + 1e-6, true, `zero weight ${j}: |grad| ${gw[j]}`);
+    } else {
+      assertClose(gw[j] + lambda * Math.sign(w), 0, 1e-6, `weight ${j}`);
+    }
+  });
+  assertEquals(zeros > 0 && zeros < fit.weights.length, true);
+  // the reported gradient is the brute-force one
+  fit.gradient.forEach((v, j) => assertClose(v, gw[j], 1e-12));
+  // the driving genes 0-5 are the non-zero ones
+  const nonZero = Array.from({ length: 25 }, (_, g) => g).filter((g) =>
+    [0, 1, 2].some((c) => fit.weights[c * 25 + g] !== 0)
+  );
+  assertEquals(nonZero.slice(0, 6), [0, 1, 2, 3, 4, 5]);
+});
+
+Deno.test("FISTA: a warm start reaches the cold start's solution", () => {
+  const { lambdaMax } = nullFit(problem);
+  const cold = fitL1Logistic(problem, 0.2 * lambdaMax, undefined, { tol: 1e-8 });
+  const warmFrom = fitL1Logistic(problem, 0.5 * lambdaMax);
+  const warm = fitL1Logistic(problem, 0.2 * lambdaMax, warmFrom, { tol: 1e-8 });
+  cold.weights.forEach((w, j) => assertClose(warm.weights[j], w, 1e-5));
+});
+
+Deno.test("l1Panel: exactly k non-zero genes at the chosen penalty, ranked by max |coefficient|", () => {
+  for (const k of [2, 5, 9]) {
+    const r = l1Panel(problem, k);
+    assertEquals(r.nonZero, k);
+    assertEquals(nonZeroGenes(r.fit, 25), k);
+    const importance = Array.from(
+      { length: 25 },
+      (_, g) => Math.max(...[0, 1, 2].map((c) => Math.abs(r.fit.weights[c * 25 + g]))),
+    );
+    const expected = importance.map((v, g) => [v, g]).filter(([v]) => v > 0)
+      .sort((a, b) => b[0] - a[0]).map(([, g]) => g);
+    assertEquals(r.genes, expected);
+    assertEquals(r.scores, expected.map((g) => importance[g]));
+    assertEquals(r.path.at(-1), { lambda: r.fit.lambda, nonZero: k });
+  }
+});
+
+Deno.test("l1Panel: when fewer than k genes ever enter, constant genes fill the panel with score 0", () => {
+  // genes 0-2 carry noisy signal, genes 3-5 are constant (0 after z-scoring): never non-zero
+  const rng = new Rng(5), n = 60, G = 6;
+  const x = new Float32Array(n * G), y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 2;
+    for (let g = 0; g < 3; g++) x[i * G + g] = rng.normal() + (y[i] ? 0.5 : -0.5);
+  }
+  const r = l1Panel({ x, n, nGenes: G, y, nClasses: 2 }, 4);
+  assertEquals(r.nonZero, 3);
+  assertEquals(r.genes.length, 4);
+  assertEquals(r.genes.slice(0, 3).sort(), [0, 1, 2]);
+  assertEquals(r.scores[3], 0);
+});
+
+const { dataset, truth } = simulate({ seed: 0 });
+
+Deno.test("l1: at k = number of markers the panel recovers >= 80% of them", async () => {
+  const markers = Object.values(truth.markers).flat();
+  const panel = await l1Selector.select(dataset, { k: markers.length, tasks: ["cell_type"] });
+  const found = panel.genes.filter((g) => markers.includes(g)).length;
+  console.log(
+    `l1: ${found}/${markers.length} markers, lambda ${panel.params.lambda}, ` +
+      `${panel.params.penaltiesTried} penalties, ${panel.fitSeconds.toFixed(2)} s`,
+  );
+  assertEquals(found >= 0.8 * markers.length, true, `${found}/${markers.length}`);
+  assertEquals(panel.params.nonZero, markers.length);
+  assertEquals(panel.notes, []);
+  assertEquals([panel.method, l1Selector.needs], ["l1", "labels"]);
+});
+
+const small = simulate({ nCells: 400, nGenes: 120, seed: 9 }).dataset;
+
+Deno.test("l1: fits the labelled cells of the primary task only", async () => {
+  const labels = small.labels("cell_type").map((l, i) => (i % 4 === 0 ? null : l));
+  const ds = small.withObs("cell_type", { kind: "string", values: labels });
+  const panel = await l1Selector.select(ds, { k: 6, tasks: ["cell_type", "condition"] });
+  const { genes, targetSum } = fitCandidates(ds, {});
+  const { x } = fitInput(ds, genes, targetSum);
+  const l = classLabels(ds, "cell_type");
+  const rows = Int32Array.from(l.codes.keys()).filter((i) => l.codes[i] >= 0);
+  const G = genes.length;
+  const expected = l1Panel({
+    x: Float32Array.from(
+      { length: rows.length * G },
+      (_, p) => x[rows[Math.floor(p / G)] * G + p % G],
+    ),
+    n: rows.length,
+    nGenes: G,
+    y: Int32Array.from(rows, (i) => l.codes[i]),
+    nClasses: l.classes.length,
+  }, 6);
+  assertEquals(panel.genes, expected.genes.map((g) => genes[g]));
+  assertEquals(panel.notes, ["l1 fits the primary task 'cell_type' only"]);
+  assertClose(panel.params.C as number, 1 / (expected.fit.lambda * rows.length), 1e-12);
+});
+
+Deno.test("l1: errors for no task, an unknown column, k out of range", async () => {
+  await assertRejects(() => l1Selector.select(small, { k: 5 }), OptionError);
+  await assertRejects(() => l1Selector.select(small, { k: 5, tasks: ["nope"] }), MissingFieldError);
+  await assertRejects(
+    () => l1Selector.select(small, { k: 120, tasks: ["cell_type"] }),
+    OptionError,
+  );
+});
