@@ -19,65 +19,94 @@ import { fileURLToPath } from "node:url";
 const HELP = `Benchmarks.
 
 Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
-       deno task bench yoto [--k 8,16,32] [--seed S] [--shared DIR]
+       deno task bench yoto [--k 8,16,32] [--seeds 0,1,2] [--runs R,...] [--shared DIR]
 
 load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
        raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
        (DIR, default ../shared/data) when present. Prints a Markdown table.
 yoto   YOTO's own heads, test macro-F1 per task, at each k on the shared Kang data:
        kang_ctrl12k cluster_id (stratified and donor-held-out by sample_id) and
-       kang_ifnb1k seurat_annotations + stim (one panel), with seconds per epoch.
+       kang_ifnb1k seurat_annotations + stim (one panel), with seconds per epoch; then
+       mean ± sd over the seeds. Runs: ctrl12k, ctrl12k-donor, ifnb1k (default), and the
+       single-task ifnb1k-annotations, ifnb1k-stim.
 `;
 
 const YOTO_RUNS = [
-  { file: "kang_ctrl12k/kang_ctrl12k.h5ad", tasks: ["cluster_id"], groupBy: undefined },
-  { file: "kang_ctrl12k/kang_ctrl12k.h5ad", tasks: ["cluster_id"], groupBy: "sample_id" },
+  { name: "ctrl12k", file: "kang_ctrl12k/kang_ctrl12k.h5ad", tasks: ["cluster_id"] },
   {
-    file: "kang_ifnb1k/kang_ifnb1k.h5ad",
-    tasks: ["seurat_annotations", "stim"],
-    groupBy: undefined,
+    name: "ctrl12k-donor",
+    file: "kang_ctrl12k/kang_ctrl12k.h5ad",
+    tasks: ["cluster_id"],
+    groupBy: "sample_id",
   },
+  { name: "ifnb1k", file: "kang_ifnb1k/kang_ifnb1k.h5ad", tasks: ["seurat_annotations", "stim"] },
+  {
+    name: "ifnb1k-annotations",
+    file: "kang_ifnb1k/kang_ifnb1k.h5ad",
+    tasks: ["seurat_annotations"],
+  },
+  { name: "ifnb1k-stim", file: "kang_ifnb1k/kang_ifnb1k.h5ad", tasks: ["stim"] },
 ];
 
-async function benchYoto(ks: number[], seed: number, shared: string) {
+const meanSd = (v: number[]): string => {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0;
+  return v.length > 1 ? `${m.toFixed(3)} ± ${sd.toFixed(3)}` : m.toFixed(3);
+};
+
+async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: string) {
   const backend = await initBackend("auto");
-  console.log(`\nbackend: ${backend.description}; seed ${seed}; defaults of fitYoto\n`);
-  console.log("| data | split | k | test macro-F1 | epochs (best) | s / epoch | train s |");
-  console.log("|---|---|---|---|---|---|---|");
-  for (const run of YOTO_RUNS) {
+  console.log(`\nbackend: ${backend.description}; seeds ${seeds.join(",")}; defaults of fitYoto\n`);
+  console.log("| run | split | k | seed | test macro-F1 | epochs (best) | s / epoch | train s |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  const summary: string[] = [];
+  for (const run of YOTO_RUNS.filter((r) => runs.includes(r.name))) {
     const path = `${shared}/${run.file}`;
     if (!existsSync(path)) {
-      console.log(`| ${run.file} | - | - | absent, skipped | | | |`);
+      console.log(`| ${run.name} | - | - | - | absent, skipped | | | |`);
       continue;
     }
     const ds = await readDataset(path, { quiet: true });
-    const split = protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed });
-    const { train, val, test } = splitDataset(ds, split);
+    const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
     for (const k of ks) {
-      const model = await fitYoto(train, {
-        k,
-        tasks: run.tasks,
-        validation: val,
-        seed,
-        quiet: true,
-      });
-      const f1 = model.predict(test).map((p) =>
-        `${p.task} ${scorePrediction(p, test).macroF1.toFixed(3)}`
-      );
-      const history = model.metrics.history as EpochRecord[];
-      const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
-      const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
-      const trainSeconds = (model.metrics.trainSeconds as number).toFixed(0);
-      console.log(
-        `| ${run.file.split("/")[0]} | ${splitName} | ${k} | ${
-          f1.join(", ")
-        } | ${history.length} (${model.metrics.bestEpoch}) | ${
-          perEpoch.toFixed(2)
-        } | ${trainSeconds} |`,
-      );
-      model.dispose();
+      const f1s: Record<string, number[]> = {};
+      for (const seed of seeds) {
+        const split = protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed });
+        const { train, val, test } = splitDataset(ds, split);
+        const model = await fitYoto(train, {
+          k,
+          tasks: run.tasks,
+          validation: val,
+          seed,
+          quiet: true,
+        });
+        const scores = model.predict(test).map((p) => {
+          const f1 = scorePrediction(p, test).macroF1;
+          (f1s[p.task] ??= []).push(f1);
+          return `${p.task} ${f1.toFixed(3)}`;
+        });
+        const history = model.metrics.history as EpochRecord[];
+        const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
+        const trainSeconds = (model.metrics.trainSeconds as number).toFixed(0);
+        console.log(
+          `| ${run.name} | ${splitName} | ${k} | ${seed} | ${
+            scores.join(", ")
+          } | ${history.length} (${model.metrics.bestEpoch}) | ${
+            perEpoch.toFixed(2)
+          } | ${trainSeconds} |`,
+        );
+        model.dispose();
+      }
+      for (const [task, v] of Object.entries(f1s)) {
+        summary.push(`| ${run.name} | ${splitName} | ${task} | ${k} | ${meanSd(v)} |`);
+      }
     }
   }
+  console.log(
+    `\n| run | split | task | k | test macro-F1, mean ± sd over seeds ${seeds.join(",")} |`,
+  );
+  console.log("|---|---|---|---|---|");
+  for (const line of summary) console.log(line);
 }
 
 function peakRssMiB(): number {
@@ -173,7 +202,8 @@ await runCli(async () => {
     repeats: { type: "string" },
     shared: { type: "string" },
     k: { type: "string" },
-    seed: { type: "string" },
+    seeds: { type: "string" },
+    runs: { type: "string" },
     help: { type: "boolean", short: "h" },
   }, "deno task bench");
   if (values.help || positionals.length === 0) {
@@ -184,7 +214,18 @@ await runCli(async () => {
   if (positionals[0] === "yoto") {
     const ks = (values.k ?? "8,16,32").split(",")
       .map((x) => numberFlag(x, "k", 16, { integer: true, min: 1 }));
-    return await benchYoto(ks, numberFlag(values.seed, "seed", 0, { integer: true }), shared);
+    const seeds = (values.seeds ?? "0,1,2").split(",")
+      .map((x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }));
+    const names = YOTO_RUNS.map((r) => r.name);
+    const runs = values.runs ? values.runs.split(",") : names.slice(0, 3);
+    const unknown = runs.filter((r) => !names.includes(r));
+    if (unknown.length) {
+      throw new OptionError(`unknown run(s) ${unknown.join(", ")}`, {
+        field: "runs",
+        fix: `choose among ${names.join(", ")}`,
+      });
+    }
+    return await benchYoto(ks, seeds, runs, shared);
   }
   if (positionals[0] !== "load") {
     throw new OptionError(`unknown benchmark '${positionals[0]}'`, {

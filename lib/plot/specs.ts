@@ -14,7 +14,7 @@ export type VegaLiteSpec = Record<string, unknown>;
  *
  * @example
  * ```ts
- * const spec = trainingCurveSpec([{ epoch: 1, steps: 10, tau: 1, loss: { t: 1 }, val: { t: 0.5 }, monitor: 0.5, maskMass: 0.3, seconds: 1 }]);
+ * const spec = trainingCurveSpec([{ epoch: 1, steps: 10, tau: 1, loss: { t: 1 }, val: { t: 0.5 }, monitor: 0.5, valLoss: 1, maskMass: 0.3, seconds: 1 }]);
  * console.assert(JSON.stringify(spec).includes("validation"));
  * ```
  */

@@ -10,6 +10,7 @@ const history: EpochRecord[] = [1, 2, 3].map((epoch) => ({
   loss: { cell_type: 1 / epoch, condition: 0.5 / epoch },
   val: { cell_type: 0.3 * epoch, condition: 0.2 + 0.2 * epoch },
   monitor: 0.3 * epoch,
+  valLoss: 1 / epoch,
   maskMass: 0.25 * epoch,
   seconds: 1,
 }));

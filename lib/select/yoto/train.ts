@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { randomSplit, splitDataset, stratifiedSplit } from "../../data/split.ts";
-import { macroF1 } from "../../eval/metrics.ts";
+import { argmaxRows, macroF1 } from "../../eval/metrics.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
@@ -91,6 +91,8 @@ export interface EpochRecord {
   val: Record<string, number>;
   /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
   monitor: number;
+  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
+  valLoss: number;
   /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
   maskMass: number;
   seconds: number;
@@ -354,7 +356,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   });
   const history: EpochRecord[] = [];
   let best:
-    | { monitor: number; epoch: number; weights: Float32Array[]; scores: Float32Array }
+    | {
+      monitor: number;
+      valLoss: number;
+      epoch: number;
+      weights: Float32Array[];
+      scores: Float32Array;
+    }
     | null = null;
   let sinceBest = 0, step = 0;
 
@@ -414,9 +422,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       const record = evaluate(epoch, step, tau, lossSums, lossCounts, t0);
       history.push(record);
       const annealed = step >= schedule.annealSteps;
-      if (annealed && (!best || record.monitor > best.monitor)) {
+      // Validation macro-F1 moves in steps of one cell on small data: equal F1, lower loss wins.
+      const better = !best || record.monitor > best.monitor ||
+        (record.monitor === best.monitor && record.valLoss < best.valLoss);
+      if (annealed && better) {
         best = {
           monitor: record.monitor,
+          valLoss: record.valLoss,
           epoch,
           weights: net.all().map((v) => Float32Array.from(v.dataSync())),
           scores: Float32Array.from(scores.dataSync()),
@@ -488,7 +500,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       const x = tf.tensor2d(xVal, [val!.nCells, G]);
       return net.forward(tf.mul(x, maskFull) as tf.Tensor2D, false, null).map((o, t) =>
         tasks[t].kind === "classification"
-          ? tf.argMax(o, 1)
+          ? tf.logSoftmax(o)
           : tasks[t].kind === "regression"
           ? o
           : reconstructionLoss(o, tasks[t], x, transform, true)
@@ -501,11 +513,20 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       const out = valOut[t].dataSync();
       if (task.kind === "classification") {
         const truth = valLabels[t]!.values as Int32Array;
-        const f1 = truth.some((c) => c >= 0)
-          ? macroF1(truth, Int32Array.from(out), task.classes!.length)
-          : NaN;
+        const nClasses = task.classes!.length;
+        const predicted = argmaxRows(out as Float32Array, truth.length, nClasses);
+        let ce = 0, labelled = 0;
+        truth.forEach((c, i) => {
+          if (c < 0) return;
+          ce -= out[i * nClasses + c];
+          labelled++;
+        });
+        const f1 = labelled ? macroF1(truth, predicted, nClasses) : NaN;
         valMetrics[task.name] = f1;
-        if (!Number.isNaN(f1)) f1s.push(f1);
+        if (!Number.isNaN(f1)) {
+          f1s.push(f1);
+          lossesForMonitor.push(ce / labelled);
+        }
       } else if (task.kind === "regression") {
         const truth = valLabels[t]!.values as Float32Array;
         let s = 0, n = 0;
@@ -523,9 +544,8 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       }
     });
     tf.dispose(valOut);
-    const monitor = f1s.length
-      ? f1s.reduce((a, b) => a + b, 0) / f1s.length
-      : -lossesForMonitor.reduce((a, b) => a + b, 0);
+    const valLoss = lossesForMonitor.reduce((a, b) => a + b, 0);
+    const monitor = f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : -valLoss;
     return {
       epoch,
       steps,
@@ -533,6 +553,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       loss,
       val: valMetrics,
       monitor,
+      valLoss,
       maskMass: mass / kFree,
       seconds: (performance.now() - t0) / 1000,
     };
