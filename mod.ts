@@ -46,6 +46,7 @@ export * from "./lib/eval/report.ts";
 // Figures: vega-lite spec builders and rendering.
 export * from "./lib/plot/specs.ts";
 export * from "./lib/plot/render.ts";
+export * from "./lib/plot/embed.ts";
 
 // Runtime: errors, seeded randomness, compute backend, progress, atomic output.
 export * from "./lib/runtime/errors.ts";

@@ -1,6 +1,7 @@
-import { assertEquals } from "../_assert.ts";
-import { toPng, toSvg } from "../../lib/plot/render.ts";
-import { trainingCurveSpec } from "../../lib/plot/specs.ts";
+import { assertClose, assertEquals } from "../_assert.ts";
+import * as vega from "vega";
+import { mimeBundle, show, toPng, toSvg, VEGALITE_MIME } from "../../lib/plot/render.ts";
+import { confusionMatrixSpec, trainingCurveSpec } from "../../lib/plot/specs.ts";
 import type { EpochRecord } from "../../lib/select/yoto/train.ts";
 
 const history: EpochRecord[] = [1, 2, 3].map((epoch) => ({
@@ -64,4 +65,56 @@ Deno.test("toPng rasterises the SVG at twice its size, with text drawn (font loa
   });
   const [withText, empty] = await Promise.all([toPng(text("CD3E")), toPng(text(""))]);
   assertEquals(withText.length > empty.length + 200, true);
+});
+
+Deno.test("text is measured with DejaVu Sans advance widths, so long labels are not cut", async () => {
+  await toSvg(trainingCurveSpec(history)); // installs the measurement
+  const width = (vega as unknown as {
+    textMetrics: { width: (item: Record<string, unknown>, text: string) => number };
+  }).textMetrics.width;
+  // DejaVu Sans: digits 1303/2048 em, space 651/2048 em; bold digits are wider
+  assertClose(width({ fontSize: 10 }, "0000"), 40 * 1303 / 2048, 1e-4);
+  assertClose(width({ fontSize: 20 }, " 0 "), 20 * 1303 / 2048, 1e-4); // trimmed, as vega does
+  assertEquals(
+    width({ fontSize: 10, fontWeight: "bold" }, "0000") > width({ fontSize: 10 }, "0000"),
+    true,
+  );
+  assertEquals(width({ fontSize: 10, limit: 20 }, "0000"), 20);
+  // Drawn in full (vega's 0.8 em guess would cut it at 400 px); beyond the limit, cut with "…".
+  const name = "CD14+ classical monocytes, interferon-stimulated, donor 4";
+  const long = "x".repeat(120);
+  const svg = await toSvg(
+    confusionMatrixSpec([Int32Array.of(1, 0), Int32Array.of(0, 1)], [name, long]),
+  );
+  assertEquals(svg.includes(`>${name}<`), true);
+  assertEquals(svg.includes(`>${long}<`), false);
+  assertEquals(svg.includes(`>${"x".repeat(50)}`) && svg.includes("x…<"), true);
+});
+
+Deno.test("show: a Jupyter display object whose bundle holds vega-lite 5, SVG, PNG and text", async () => {
+  const spec = trainingCurveSpec(history, "demo");
+  const shown = show(spec);
+  const bundle = await shown[Symbol.for("Jupyter.display")]();
+  assertEquals(
+    Object.keys(bundle).sort(),
+    ["image/png", "image/svg+xml", VEGALITE_MIME, "text/plain"].sort(),
+  );
+  assertEquals(VEGALITE_MIME, "application/vnd.vegalite.v5+json");
+  const vl = bundle[VEGALITE_MIME] as Record<string, unknown>;
+  assertEquals(vl.$schema, "https://vega.github.io/schema/vega-lite/v5.json");
+  assertEquals(vl.data, spec.data);
+  assertEquals(spec.$schema, "https://vega.github.io/schema/vega-lite/v6.json"); // not mutated
+  const svg = bundle["image/svg+xml"] as string;
+  assertEquals(svg, await toSvg(spec));
+  const png = Uint8Array.from(atob(bundle["image/png"] as string), (c) => c.charCodeAt(0));
+  assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47]);
+  const view = new DataView(png.buffer);
+  const w = Number(svg.match(/width="(\d+)"/)![1]);
+  assertEquals(view.getUint32(16), w); // pngScale 1: shown at the SVG's size
+  assertEquals(bundle["text/plain"], "[figure: demo]");
+  const small = await mimeBundle(spec, { png: false });
+  assertEquals("image/png" in small, false);
+  const big = await mimeBundle(spec, { pngScale: 2 });
+  const bigPng = Uint8Array.from(atob(big["image/png"] as string), (c) => c.charCodeAt(0));
+  assertEquals(new DataView(bigPng.buffer).getUint32(16), 2 * w);
 });
