@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.ts";
+import type { HvgFlavor } from "../data/hvg.ts";
 import { readDataset } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { FileFormatError } from "../runtime/errors.ts";
@@ -41,8 +42,10 @@ export interface BenchmarkConfig {
   splits: ("cell" | "donor")[];
   /** Output directory; relative paths resolve against the config file. */
   out: string;
-  /** Top-N seurat HVGs on train as candidates [2000]. */
+  /** Top-N HVGs on train as candidates [2000]. */
   candidates?: number;
+  /** HVG flavour ranking the candidates ["seurat"]; PERSIST's VISp setup uses "cell_ranger". */
+  hvgFlavor?: HvgFlavor;
   /** Downstream classifiers [["lr", "mlp", "knn"]]. */
   classifiers?: ClassifierKind[];
   /** Extra fitYoto options for every YOTO run (the same for all datasets) [none]. */
@@ -90,6 +93,8 @@ const SELECTOR_LOADERS: Record<string, () => Promise<Selector>> = {
     (await import("../select/markers.ts")).markerSelector({ method: "wilcoxon" }),
   l1: async () => (await import("../select/l1.ts")).l1Selector,
 };
+
+const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
 
 /** YOTO per task, and YOTO with every label of the dataset in one model (one shared panel). */
 const YOTO_METHODS = ["yoto", "yoto_multitask"];
@@ -173,6 +178,9 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     configError(`'classifiers' must list some of ${CLASSIFIER_KINDS}`, '["lr"]', file);
   }
   if (typeof raw.out !== "string") configError("'out' must be a folder path", '"results"', file);
+  if (raw.hvgFlavor !== undefined && !HVG_FLAVORS.includes(raw.hvgFlavor as HvgFlavor)) {
+    configError(`'hvgFlavor' must be one of ${HVG_FLAVORS}`, '"seurat"', file);
+  }
   const yoto = raw.yoto ?? {};
   if (typeof yoto !== "object" || yoto === null || Array.isArray(yoto)) {
     configError("'yoto' must be an object of fitYoto options", '{"epochs": 50}', file);
@@ -188,6 +196,7 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
       ? undefined
       : numberList([raw.candidates], "candidates", file, 1)[0],
     classifiers: classifiers as ClassifierKind[],
+    hvgFlavor: raw.hvgFlavor as HvgFlavor | undefined,
     yoto: yoto as Partial<YotoOptions>,
   };
 }
@@ -234,6 +243,8 @@ function planUnits(
 ): Unit[] {
   const units: Unit[] = [];
   for (const method of config.methods) {
+    // With one label, the multi-task model is the per-task one.
+    if (method === "yoto_multitask" && d.labels.length < 2) continue;
     for (const k of config.k) {
       const groups = method === "yoto_multitask" || needs(method) === "data"
         ? [method === "yoto_multitask" ? d.labels : []]
@@ -305,6 +316,7 @@ export async function runBenchmark(
     );
     const { genes: candidates, targetSum } = fitCandidates(parts.train, {
       candidates: config.candidates ?? 2000,
+      hvgFlavor: config.hvgFlavor,
     });
     for (const unit of units) {
       const common = { dataset: d.name, split, seed, method: unit.method, k: unit.k };
