@@ -155,3 +155,11 @@ Deno.test("deno task benchmark writes CSV, Arrow, summary and figures; bad confi
   assertEquals(bad.code, 2);
   assert.match(bad.stderr, /unknown method\(s\) nope/);
 });
+
+Deno.test("the shipped benchmark configs parse", async () => {
+  for (const name of ["shared", "visp", "covid"]) {
+    const file = new URL(`../../benchmarks/${name}.json`, import.meta.url).pathname;
+    const c = parseBenchmarkConfig(await Deno.readTextFile(file), file);
+    assert.ok(c.methods.includes("yoto") && c.seeds.length === 3, name);
+  }
+});

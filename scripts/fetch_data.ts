@@ -1,0 +1,88 @@
+/**
+ * `deno task fetch-data [NAME ...]`: download the public datasets named in data/manifest.json
+ * (resumable, checksum-verified), unpack them and convert them to `.arrow`. The work is done by
+ * lib/data/fetch.ts; this is its command line.
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fetchDataset, type ManifestDataset, readManifest } from "../lib/data/fetch.ts";
+import { parseCli, runCli } from "../lib/runtime/cli.ts";
+import { OptionError } from "../lib/runtime/errors.ts";
+
+const DEFAULT_MANIFEST = fileURLToPath(new URL("../data/manifest.json", import.meta.url));
+
+const HELP = `Download public datasets and convert them to yoto's .arrow format.
+
+Usage: deno task fetch-data [NAME ...] [options]
+
+NAME   datasets of the manifest to fetch (default: all of them)
+
+Options:
+  --list             list the datasets, their files, sizes and licences; fetch nothing
+  --manifest FILE    the manifest (default: data/manifest.json of this project)
+  --dir DIR          where files go (default: the manifest's folder)
+  --no-convert       download (and unzip) only
+  --quiet            no progress output
+  -h, --help         this help
+
+Downloads go to PATH.part and resume there after an interruption (HTTP Range); a file is moved
+into place only once its size and sha256 match the manifest. Files already present with the
+right checksum are not fetched again; a conversion is skipped when its output is newer than its
+inputs.
+
+Example:
+  deno task fetch-data covid
+`;
+
+function sizeText(bytes: number | null): string {
+  if (bytes === null) return "size unknown";
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} bytes`;
+}
+
+function listDataset(name: string, entry: ManifestDataset, dir: string): string[] {
+  const lines = [`${name}${entry.convert ? ` -> ${join(dir, entry.convert.output)}` : ""}`];
+  for (const f of entry.files) {
+    lines.push(
+      `  ${f.path}  ${sizeText(f.bytes)}, sha256 ${f.sha256 ? "pinned" : "not pinned"}`,
+      `    from ${f.url}`,
+      `    licence: ${f.licence}`,
+    );
+  }
+  return lines;
+}
+
+await runCli(async () => {
+  const { values, positionals } = parseCli(Deno.args, {
+    list: { type: "boolean" },
+    manifest: { type: "string" },
+    dir: { type: "string" },
+    "no-convert": { type: "boolean" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, "deno task fetch-data");
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const manifestPath = values.manifest ?? DEFAULT_MANIFEST;
+  const manifest = await readManifest(manifestPath);
+  const dir = values.dir ?? dirname(manifestPath);
+  const known = Object.keys(manifest.datasets);
+  const unknown = positionals.filter((n) => !known.includes(n));
+  if (unknown.length) {
+    throw new OptionError(`unknown dataset(s) ${unknown.join(", ")}`, {
+      fix: `choose among ${known.join(", ")} (see --list)`,
+    });
+  }
+  const names = positionals.length ? positionals : known;
+  if (values.list) {
+    console.log(names.flatMap((n) => listDataset(n, manifest.datasets[n], dir)).join("\n"));
+    return;
+  }
+  for (const name of names) {
+    const log = (line: string) => console.error(`${name}: ${line}`);
+    const options = { convert: !values["no-convert"], quiet: values.quiet, log };
+    const r = await fetchDataset(manifest.datasets[name], dir, options);
+    if (r.output && !r.converted) log(`${r.output}: up to date`);
+  }
+});
