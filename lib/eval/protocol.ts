@@ -92,6 +92,11 @@ const SELECTOR_LOADERS: Record<string, () => Promise<Selector>> = {
   markers_wilcoxon: async () =>
     (await import("../select/markers.ts")).markerSelector({ method: "wilcoxon" }),
   l1: async () => (await import("../select/l1.ts")).l1Selector,
+  stg: async () => (await import("../select/stg.ts")).stgSelector,
+  cae: async () => (await import("../select/cae.ts")).caeSelector,
+  cae_sup: async () => (await import("../select/cae.ts")).caeSupervisedSelector,
+  persist: async () => (await import("../select/persist_method.ts")).persistSelector,
+  persist_recon: async () => (await import("../select/persist_method.ts")).persistReconSelector,
 };
 
 const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
