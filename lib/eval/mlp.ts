@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { stratifiedSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
+import { takeRows } from "../select/input.ts";
 import { YotoNet } from "../select/yoto/net.ts";
 
 /** Labelled rows: x [n x d], y class codes (-1 = no label). */
@@ -48,15 +49,6 @@ export interface MlpModel {
   /** Class probabilities [n x nClasses] of rows `x` [n x d]. */
   predictProba(x: Float32Array, n: number): Float32Array;
   dispose(): void;
-}
-
-/** Rows `rows` of `x` [* x d] as a new array. */
-function takeRows(x: Float32Array, d: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * d);
-  for (let r = 0; r < rows.length; r++) {
-    out.set(x.subarray(rows[r] * d, rows[r] * d + d), r * d);
-  }
-  return out;
 }
 
 function oneHot(y: ArrayLike<number>, rows: ArrayLike<number>, nClasses: number): Float32Array {

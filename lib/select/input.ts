@@ -194,3 +194,12 @@ export function applyInput(
     libraryTotals(ds, transform, totals),
   );
 }
+
+/** Rows `rows` of the row-major matrix `x` [* x width], copied in that order (a minibatch). */
+export function takeRows(x: Float32Array, width: number, rows: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    out.set(x.subarray(rows[r] * width, (rows[r] + 1) * width), r * width);
+  }
+  return out;
+}

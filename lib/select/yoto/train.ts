@@ -9,10 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { randomSplit, splitDataset, stratifiedSplit } from "../../data/split.ts";
 import { argmaxRows, macroF1 } from "../../eval/metrics.ts";
+import { meanSd } from "../../eval/report.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
-import type { Panel } from "../panel.ts";
+import { checkPanelSize, type Panel } from "../panel.ts";
 import { YotoModel, type YotoSpec } from "./model.ts";
 import {
   applyInput,
@@ -20,6 +21,7 @@ import {
   fitCandidates,
   fitInput,
   type InputTransform,
+  takeRows,
 } from "../input.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
 import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
@@ -115,11 +117,8 @@ function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
     const col = train.obs(name);
     if (col.kind === "numeric") {
       const v = Array.from(col.values).filter((x) => !Number.isNaN(x));
-      const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-      const sd = Math.sqrt(
-        v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1),
-      ) || 1;
-      return { name, kind: "regression", mean, sd, weight: 1 };
+      const { mean, sd } = v.length ? meanSd(v) : { mean: 0, sd: 1 };
+      return { name, kind: "regression", mean, sd: sd || 1, weight: 1 };
     }
     const { categories, counts } = train.categoryCounts(name);
     const used = categories.filter((_, i) => counts[i] > 0);
@@ -162,26 +161,12 @@ function labelsFor(ds: Dataset, task: TaskSpec): Labels | null {
 }
 
 function checkK(k: number, nFree: number, nForced: number): void {
-  if (!Number.isInteger(k) || k <= 0) {
-    throw new OptionError(`k must be a positive integer, got ${k}`, {
-      field: "k",
-      fix: "pass e.g. --k 16",
-    });
-  }
+  checkPanelSize(k, nFree + nForced);
   if (k < nForced) {
     throw new OptionError(`k = ${k} is smaller than the ${nForced} forced genes`, {
       field: "k",
       fix: "raise k or force fewer genes",
     });
-  }
-  if (k - nForced >= nFree) {
-    throw new OptionError(
-      `k = ${k} leaves nothing to choose: only ${nFree + nForced} candidate genes`,
-      {
-        field: "k",
-        fix: `pick k below ${nFree + nForced}, or add candidates`,
-      },
-    );
   }
 }
 
@@ -208,18 +193,25 @@ function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   return { transform, x, nFree: free.length, nForced: forced.length };
 }
 
-/** Loss of the reconstruction head on z-scored input `x` (transform: back to log1p). */
+/** Undoes the z-scoring (back to log1p) for the Poisson head; built once per fit. */
+interface LogScale {
+  sds: tf.Tensor1D;
+  means: tf.Tensor1D;
+  targetSum: number;
+}
+
+/** Loss of the reconstruction head on z-scored input `x`. */
 function reconstructionLoss(
   out: tf.Tensor2D,
   task: TaskSpec,
   x: tf.Tensor2D,
-  transform: InputTransform,
+  logScale: LogScale,
   deviance = false,
 ): tf.Scalar {
   if (task.loss !== "poisson") return tf.losses.meanSquaredError(x, out) as tf.Scalar;
   return tf.tidy(() => {
-    const logX = tf.add(tf.mul(x, tf.tensor1d(transform.sds)), tf.tensor1d(transform.means));
-    const xhat = rectifiedTanh(out, transform.targetSum!);
+    const logX = tf.add(tf.mul(x, logScale.sds), logScale.means);
+    const xhat = rectifiedTanh(out, logScale.targetSum);
     return deviance ? poissonDeviance(xhat, logX) : poissonLoss(xhat, logX);
   });
 }
@@ -230,9 +222,9 @@ function maskedLoss(
   labels: Labels | null,
   x: tf.Tensor2D,
   rows: Int32Array,
-  transform: InputTransform,
+  logScale: LogScale,
 ): tf.Scalar | null {
-  if (task.kind === "reconstruction") return reconstructionLoss(out, task, x, transform);
+  if (task.kind === "reconstruction") return reconstructionLoss(out, task, x, logScale);
   const vals = labels!.values;
   const w = new Float32Array(rows.length);
   let labelled = 0;
@@ -254,12 +246,6 @@ function maskedLoss(
   const target = tf.tensor1d(Float32Array.from(rows, (i) => (Number.isNaN(vals[i]) ? 0 : vals[i])));
   const err = tf.square(tf.sub(out.reshape([-1]), target));
   return tf.div(tf.sum(tf.mul(err, weights)), labelled) as tf.Scalar;
-}
-
-function gatherRows(x: Float32Array, width: number, rows: Int32Array): tf.Tensor2D {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((i, r) => out.set(x.subarray(i * width, (i + 1) * width), r * width));
-  return tf.tensor2d(out, [rows.length, width]);
 }
 
 /** Full-width mask from the free genes' mask, then 1 for forced and 0 for excluded genes. */
@@ -303,7 +289,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const fixedTail = tf.tensor1d(
     Float32Array.from({ length: G - nFree }, (_, j) => (j < nForced ? 1 : 0)),
   );
-  const xVal = applyInput(val, transform);
+  // Uploaded once: evaluated every epoch.
+  const xVal = tf.tensor2d(applyInput(val, transform), [val.nCells, G]);
+  const logScale: LogScale = {
+    sds: tf.tensor1d(transform.sds),
+    means: tf.tensor1d(transform.means),
+    targetSum: transform.targetSum!,
+  };
   const trainLabels = tasks.map((t) => labelsFor(train, t));
   const valLabels = tasks.map((t) => labelsFor(val!, t));
 
@@ -311,13 +303,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const stepsPerEpoch = Math.ceil(train.nCells / batchSize);
   const epochs = options.epochs ?? Math.min(300, Math.max(30, Math.ceil(3000 / stepsPerEpoch)));
   const totalSteps = epochs * stepsPerEpoch;
+  const relaxation = options.relaxation ?? "neuralsort";
   const schedule = {
-    tau0: options.tau0 ?? ((options.relaxation ?? "neuralsort") === "neuralsort" ? G / 2 : 1),
+    tau0: options.tau0 ?? (relaxation === "neuralsort" ? G / 2 : 1),
     tauEnd: options.tauEnd ?? 0.1,
     annealSteps: Math.round((options.annealFraction ?? 0.8) * totalSteps),
     kind: options.anneal ?? "exponential",
   };
-  const relaxation = options.relaxation ?? "neuralsort";
   const forward = options.forward ?? "soft";
   const scoreLr = options.scoreLr ?? Math.min(0.1, 150 / totalSteps);
   const spec: YotoSpec = {
@@ -389,7 +381,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
           const soften = forward === "soft" && step < schedule.annealSteps;
           const used = soften ? soft : mask;
           tf.dispose(soften ? mask : soft);
-          const xb = gatherRows(xTrain, G, rows);
+          const xb = tf.tensor2d(takeRows(xTrain, G, rows), [rows.length, G]);
           const outs = net.forward(
             tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
             true,
@@ -397,7 +389,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
           );
           let total: tf.Scalar = tf.scalar(0);
           outs.forEach((out, t) => {
-            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, transform);
+            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, logScale);
             taskLosses.push(l ? tf.keep(l) : null);
             if (l) total = tf.add(total, tf.mul(l, tasks[t].weight));
           });
@@ -465,7 +457,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     });
     return model;
   } finally {
-    tf.dispose([scores, fixedTail]);
+    tf.dispose([scores, fixedTail, xVal, logScale.sds, logScale.means]);
     optNet.dispose();
     optScores.dispose();
   }
@@ -497,13 +489,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     for (const j of hard) hardFree[j] = 1;
     const valOut = tf.tidy(() => {
       const maskFull = fullMask(tf.tensor1d(hardFree), fixedTail);
-      const x = tf.tensor2d(xVal, [val!.nCells, G]);
+      const x = xVal;
       return net.forward(tf.mul(x, maskFull) as tf.Tensor2D, false, null).map((o, t) =>
         tasks[t].kind === "classification"
           ? tf.logSoftmax(o)
           : tasks[t].kind === "regression"
           ? o
-          : reconstructionLoss(o, tasks[t], x, transform, true)
+          : reconstructionLoss(o, tasks[t], x, logScale, true)
       );
     });
     const valMetrics: Record<string, number> = {};
