@@ -6,9 +6,8 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { fitPreprocess } from "../data/preprocess.ts";
-import { cellStats } from "../data/stats.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { transformInput } from "../select/input.ts";
+import { libraryTotals, transformInput } from "../select/input.ts";
 import type { EpochRecord } from "../select/yoto/train.ts";
 
 /** A vega-lite specification (top-level JSON object). */
@@ -33,6 +32,8 @@ const HIGHLIGHT = "#e45756";
 const BLUES = "#f7fbff #deebf7 #c6dbef #9ecae1 #6baed6 #4292c6 #2171b5 #08519c #08306b".split(" ");
 const REDS = "#fff5f0 #fee0d2 #fcbba1 #fc9272 #fb6a4a #ef3b2c #cb181d #a50f15 #67000d".split(" ");
 const MUTED = "#9a9a9a";
+/** The x encoding of every training panel. */
+const EPOCH = { field: "epoch", type: "quantitative", title: "epoch" };
 
 /** The fields every top-level spec here starts with. */
 function top(title: string | { text: string; subtitle?: string }): VegaLiteSpec {
@@ -72,7 +73,7 @@ function validationLayer(history: EpochRecord[], title: string): VegaLiteSpec {
     data: { values },
     mark: { type: "line", point: false },
     encoding: {
-      x: { field: "epoch", type: "quantitative", title: "epoch" },
+      x: EPOCH,
       y: {
         field: "value",
         type: "quantitative",
@@ -170,7 +171,7 @@ export function trainingPanelsSpec(
         data: { values: loss },
         mark: "line",
         encoding: {
-          x: { field: "epoch", type: "quantitative", title: "epoch" },
+          x: EPOCH,
           y: { field: "value", type: "quantitative", title: "loss", scale: { zero: false } },
           color: {
             field: "series",
@@ -189,7 +190,7 @@ export function trainingPanelsSpec(
         data: { values: history.map((r) => ({ epoch: r.epoch, tau: r.tau })) },
         mark: { type: "line", color: MASK_COLOUR },
         encoding: {
-          x: { field: "epoch", type: "quantitative", title: "epoch" },
+          x: EPOCH,
           y: {
             field: "tau",
             type: "quantitative",
@@ -384,7 +385,7 @@ export function dotPlotData(
     ds.selectGenes(genes),
     transform,
     Int32Array.from(genes, (_, j) => j),
-    targetSum === null ? null : cellStats(ds).totals,
+    libraryTotals(ds, transform),
     new Float64Array(ds.nCells * g),
   );
   const k = categories.length;
@@ -648,14 +649,24 @@ export function scoreRankingSpec(
       status: chosen.has(gene) ? "selected" : "not selected",
     }));
   const nSelected = values.filter((v) => v.selected).length;
-  const yTitle = options.scoreTitle ?? "score";
-  const color = {
-    field: "status",
-    type: "nominal",
-    title: null,
-    scale: { domain: ["selected", "not selected"], range: [HIGHLIGHT, MUTED] },
+  // The encodings both panels share: score, status colour (selected drawn on top), tooltip.
+  const shared = {
+    y: {
+      field: "score",
+      type: "quantitative",
+      title: options.scoreTitle ?? "score",
+      scale: { zero: false },
+    },
+    color: {
+      field: "status",
+      type: "nominal",
+      title: null,
+      scale: { domain: ["selected", "not selected"], range: [HIGHLIGHT, MUTED] },
+    },
+    order: { field: "selected", type: "nominal", sort: "ascending" },
+    tooltip: [{ field: "gene" }, { field: "rank" }, { field: "score", format: ".4g" }],
   };
-  const order = { field: "selected", type: "nominal", sort: "ascending" };
+  const isSelected = selectedTest(chosen);
   const zoomed = values.filter((v) => v.rank <= topN || v.selected);
   const zoom = {
     width: { step: 14 },
@@ -673,14 +684,11 @@ export function scoreRankingSpec(
         axis: {
           labelAngle: -90,
           labelBaseline: "middle",
-          labelFontWeight: { condition: { test: selectedTest(chosen), value: "bold" }, value: 400 },
-          labelColor: { condition: { test: selectedTest(chosen), value: "black" }, value: "#666" },
+          labelFontWeight: { condition: { test: isSelected, value: "bold" }, value: 400 },
+          labelColor: { condition: { test: isSelected, value: "black" }, value: "#666" },
         },
       },
-      y: { field: "score", type: "quantitative", title: yTitle, scale: { zero: false } },
-      color,
-      order,
-      tooltip: [{ field: "gene" }, { field: "rank" }, { field: "score", format: ".4g" }],
+      ...shared,
     },
   };
   const title = options.title ??
@@ -698,10 +706,7 @@ export function scoreRankingSpec(
         title: "rank (log scale)",
         scale: { type: "log", domain: [1, values.length], nice: false },
       },
-      y: { field: "score", type: "quantitative", title: yTitle, scale: { zero: false } },
-      color,
-      order,
-      tooltip: [{ field: "gene" }, { field: "rank" }, { field: "score", format: ".4g" }],
+      ...shared,
     },
   };
   return { ...top(title), vconcat: [overview, zoom], spacing: 16 };
@@ -855,6 +860,12 @@ export function embeddingSpec(
   options: EmbeddingOptions = {},
 ): VegaLiteSpec {
   const nLabels = new Set(points.map((p) => p.label)).size;
+  const axis = (field: string, title: string) => ({
+    field,
+    type: "quantitative",
+    title,
+    scale: { zero: false },
+  });
   return {
     ...top(options.title ?? ""),
     width: 360,
@@ -862,18 +873,8 @@ export function embeddingSpec(
     data: { values: points },
     mark: { type: "circle", size: 14, opacity: 0.7 },
     encoding: {
-      x: {
-        field: "x",
-        type: "quantitative",
-        title: options.xTitle ?? "PC1",
-        scale: { zero: false },
-      },
-      y: {
-        field: "y",
-        type: "quantitative",
-        title: options.yTitle ?? "PC2",
-        scale: { zero: false },
-      },
+      x: axis("x", options.xTitle ?? "PC1"),
+      y: axis("y", options.yTitle ?? "PC2"),
       color: {
         field: "label",
         type: "nominal",
