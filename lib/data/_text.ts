@@ -1,7 +1,7 @@
 /**
- * Private helpers shared by the text readers (mtx.ts, csv.ts): reading a possibly gzipped file,
- * a byte-level scanner (numbers, RFC 4180 fields) that never splits the input into line strings,
- * and COO -> CSR assembly. Not part of the public API.
+ * Private helpers shared by the readers (mtx.ts, csv.ts; h5ad.ts for CSC): reading a possibly
+ * gzipped file, a byte-level scanner (numbers, RFC 4180 fields) that never splits the input into
+ * line strings, and COO / CSC -> CSR assembly. Not part of the public API.
  * @module
  */
 import { gunzipSync } from "node:zlib";
@@ -433,6 +433,34 @@ export function cooToCsr(
     const k = order ? order[t] : t, q = next[rowOf[k]]++;
     indices[q] = colOf[k];
     values[q] = vals[k];
+  }
+  return { kind: "csr", nRows, nCols, indptr, indices, values };
+}
+
+/**
+ * CSR of the nRows x nCols matrix stored as CSC (`colPtr`, `rowIdx`, `data`), by a counting sort
+ * on the row; rows come out with their columns in ascending order. Read as CSR arrays of an
+ * nCols x nRows matrix, this is its transpose.
+ */
+export function cscToCsr(
+  nRows: number,
+  nCols: number,
+  colPtr: Int32Array,
+  rowIdx: Int32Array,
+  data: Float32Array,
+): CsrMatrix {
+  const indptr = new Int32Array(nRows + 1);
+  for (let p = colPtr[0]; p < colPtr[nCols]; p++) indptr[rowIdx[p] + 1]++;
+  for (let i = 0; i < nRows; i++) indptr[i + 1] += indptr[i];
+  const next = indptr.slice(0, nRows);
+  const indices = new Int32Array(indptr[nRows]);
+  const values = new Float32Array(indptr[nRows]);
+  for (let j = 0; j < nCols; j++) {
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const q = next[rowIdx[p]]++;
+      indices[q] = j;
+      values[q] = data[p];
+    }
   }
   return { kind: "csr", nRows, nCols, indptr, indices, values };
 }

@@ -13,8 +13,8 @@ import { type CsrMatrix, Dataset, encodeCategorical, type ObsColumn } from "./da
 import {
   alignHeader,
   checkUniqueIds,
-  cooToCsr,
   countProblem,
+  cscToCsr,
   type CsvRecord,
   FIELD,
   parseNumberText,
@@ -336,15 +336,18 @@ export async function readDelimited(
     });
   }
 
-  const fileCsr: CsrMatrix = {
-    kind: "csr",
-    nRows: rowIds.length,
-    nCols: width,
-    indptr: Int32Array.from(rowPtr),
-    indices: indices.slice(0, nnz),
-    values: values.slice(0, nnz),
-  };
-  const X = orientation === "cells-by-genes" ? fileCsr : transpose(fileCsr);
+  const indptr = Int32Array.from(rowPtr), nRows = rowIds.length;
+  // genes-by-cells: the file's CSR arrays are the CSC arrays of the cells x genes matrix
+  const X: CsrMatrix = orientation === "cells-by-genes"
+    ? {
+      kind: "csr",
+      nRows,
+      nCols: width,
+      indptr,
+      indices: indices.slice(0, nnz),
+      values: values.slice(0, nnz),
+    }
+    : cscToCsr(width, nRows, indptr, indices, values);
   const [cellIds, genes] = orientation === "cells-by-genes" ? [rowIds, names] : [names, rowIds];
   checkUniqueIds(cellIds, "cell id", path);
   const indexName = (orientation === "cells-by-genes" && header[0]) || "cell_id";
@@ -371,12 +374,6 @@ function grown<T extends Int32Array | Float32Array>(a: T): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
   b.set(a);
   return b;
-}
-
-function transpose(m: CsrMatrix): CsrMatrix {
-  const rowOf = new Int32Array(m.indices.length);
-  for (let r = 0; r < m.nRows; r++) rowOf.fill(r, m.indptr[r], m.indptr[r + 1]);
-  return cooToCsr(m.indices, rowOf, m.values, m.indices.length, m.nCols, m.nRows);
 }
 
 /**

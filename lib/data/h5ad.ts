@@ -41,6 +41,7 @@ import {
   writeNumbers,
 } from "./_h5ad_hdf5.ts";
 import { readFrame, toObsColumn, toVarField, varFieldColumn, writeFrame } from "./_h5ad_frame.ts";
+import { cscToCsr } from "./_text.ts";
 
 /** Options of {@link readH5ad}. */
 export interface ReadH5adOptions {
@@ -124,30 +125,6 @@ function readCompressed(
   }
   if (kind === "csr") return { kind: "csr", nRows, nCols, indptr, indices, values: data };
   return cscToCsr(nRows, nCols, indptr, indices, data);
-}
-
-/** Transpose CSC storage into CSR; rows come out with their columns in ascending order. */
-function cscToCsr(
-  nRows: number,
-  nCols: number,
-  colPtr: Int32Array,
-  rowIdx: Int32Array,
-  data: Float32Array,
-): ExpressionMatrix {
-  const indptr = new Int32Array(nRows + 1);
-  for (let p = colPtr[0]; p < colPtr[nCols]; p++) indptr[rowIdx[p] + 1]++;
-  for (let i = 0; i < nRows; i++) indptr[i + 1] += indptr[i];
-  const next = indptr.slice(0, nRows);
-  const indices = new Int32Array(indptr[nRows]);
-  const values = new Float32Array(indptr[nRows]);
-  for (let j = 0; j < nCols; j++) {
-    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
-      const q = next[rowIdx[p]]++;
-      indices[q] = j;
-      values[q] = data[p];
-    }
-  }
-  return { kind: "csr", nRows, nCols, indptr, indices, values };
 }
 
 function readMatrix(elem: Entity, field: string, file: string): ExpressionMatrix {
@@ -245,28 +222,19 @@ function readOpen(root: H5File, file: string, options: ReadH5adOptions): Dataset
   const warn = options.quiet ? () => {} : (message: string) => console.warn(`${file}: ${message}`);
   const { matrix, field, varPath } = locate(root, file, options);
   const X = readMatrix(matrix, field, file);
-  const genes = readFrame(root, varPath, file, warn);
-  if (genes.index.length !== X.nCols) {
-    throw new ShapeMismatchError(
-      `'${field}' has ${X.nCols} genes (columns) but '${varPath}' lists ${genes.index.length}`,
-      {
-        file,
-        field,
-        fix: REWRITE,
-      },
-    );
-  }
-  const cells = readFrame(root, "obs", file, warn);
-  if (cells.index.length !== X.nRows) {
-    throw new ShapeMismatchError(
-      `'${field}' has ${X.nRows} cells (rows) but 'obs' lists ${cells.index.length}`,
-      {
-        file,
-        field,
-        fix: REWRITE,
-      },
-    );
-  }
+  // The dataframe at `path`, whose index must list the matrix's `n` cells or genes.
+  const frameOf = (path: string, n: number, what: string) => {
+    const frame = readFrame(root, path, file, warn);
+    if (frame.index.length !== n) {
+      throw new ShapeMismatchError(
+        `'${field}' has ${n} ${what} but '${path}' lists ${frame.index.length}`,
+        { file, field, fix: REWRITE },
+      );
+    }
+    return frame;
+  };
+  const genes = frameOf(varPath, X.nCols, "genes (columns)");
+  const cells = frameOf("obs", X.nRows, "cells (rows)");
   const obs: Record<string, ObsColumn> = {
     [cells.indexName]: { kind: "string", values: cells.index },
   };
