@@ -132,13 +132,13 @@ function asCategorical(labels: SplitLabels): { codes: Int32Array; categories: st
   return { codes: labels, categories: Array.from({ length: max + 1 }, (_, i) => String(i)) };
 }
 
-function sorted(indices: number[]): Int32Array {
+function sorted(indices: ArrayLike<number>): Int32Array {
   return Int32Array.from(indices).sort();
 }
 
 /** A Split from the cells of each part (train, val, test), sorted. */
 function makeSplit(
-  parts: number[][],
+  parts: ArrayLike<number>[],
   base: Pick<Split, "kind" | "seed" | "nCells" | "notes" | "groups">,
 ): Split {
   return { train: sorted(parts[0]), val: sorted(parts[1]), test: sorted(parts[2]), ...base };
@@ -226,16 +226,9 @@ export function randomSplit(n: number, options: SplitOptions = {}): Split {
   const seed = checkSeed(options.seed ?? 0);
   const rng = new Rng(seed);
   const order = rng.permutation(n);
-  const counts = apportion(n, fractions, rng);
-  return {
-    train: order.slice(0, counts[0]).sort(),
-    val: order.slice(counts[0], counts[0] + counts[1]).sort(),
-    test: order.slice(counts[0] + counts[1]).sort(),
-    kind: "random",
-    seed,
-    nCells: n,
-    notes: [],
-  };
+  const [a, b] = apportion(n, fractions, rng);
+  const parts = [order.subarray(0, a), order.subarray(a, a + b), order.subarray(a + b)];
+  return makeSplit(parts, { kind: "random", seed, nCells: n, notes: [] });
 }
 
 /** Resolve the named groups of one part; the number of further groups to draw at random. */
