@@ -50,6 +50,25 @@ function medianNonzero(totals: Float64Array): number {
   return nz.length % 2 ? nz[h] : f32(f32(nz[h - 1] + nz[h]) / 2);
 }
 
+/**
+ * The median library size: the median of the per-cell totals over the cells whose total is not 0
+ * (in float32, as numpy computes it on float32 counts). This is scanpy's default
+ * `normalize_total` target and exactly the `normalize.targetSum` that {@link fitPreprocess}
+ * learns, without normalising anything. Counts are checked first (DataValueError naming the first
+ * NaN, infinite or negative value); DataValueError too when every cell's total is 0.
+ * @example
+ * ```ts
+ * import { Dataset } from "./dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 2, 0, 0, 4, 0]), 4, 2, ["A", "B"]);
+ * console.assert(medianLibrarySize(ds) === 4); // totals 1, 5, 0, 4: median of 1, 4, 5
+ * console.assert(medianLibrarySize(ds) === fitPreprocess(ds, { hvg: false }).normalize!.targetSum);
+ * ```
+ */
+export function medianLibrarySize(ds: Dataset): number {
+  checkCounts(ds, "medianLibrarySize");
+  return medianNonzero(cellStats(ds).totals);
+}
+
 function checkPositive(value: number | undefined, field: string): void {
   if (value !== undefined && !(value > 0 && Number.isFinite(value))) {
     throw new OptionError(`${field} must be a positive finite number, got ${value}`, { field });
@@ -286,7 +305,7 @@ export function filterCells(ds: Dataset, options: FilterCellsOptions): FilterRes
 
 /** What {@link fitPreprocess} does; defaults follow the usual scanpy workflow. */
 export interface PreprocessOptions {
-  /** normalize_total (default true; `targetSum` default: the train median). */
+  /** normalize_total (default true; `targetSum` default: train's {@link medianLibrarySize}). */
   normalize?: boolean | { targetSum?: number };
   /** log1p after normalising (default true). */
   log1p?: boolean;
@@ -358,6 +377,7 @@ export function fitPreprocess(train: Dataset, options: PreprocessOptions = {}): 
   let chosen = select?.flavor === "seurat_v3" ? run(train, select) : null;
   let ds = train, targetSum: number | null = null;
   if (normalize !== false) {
+    // medianLibrarySize(train), less its count check: the counts were checked above
     targetSum = target ?? medianNonzero(cellStats(train).totals);
     ds = normalizeTotal(ds, { targetSum });
   }

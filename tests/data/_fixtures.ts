@@ -1,5 +1,7 @@
-/** Small hand-made datasets shared by data tests. */
+/** Small hand-made datasets and helpers shared by data tests. */
+import assert from "node:assert/strict";
 import { Dataset, type ObsColumn } from "../../lib/data/dataset.ts";
+import type { YotoError } from "../../lib/runtime/errors.ts";
 
 /** A 5 x 4 CSR dataset with an empty row and every obs column kind, missing values included. */
 export function tinyCsr(): Dataset {
@@ -40,4 +42,95 @@ export function bruteDense(ds: Dataset): number[][] {
     }
   }
   return out;
+}
+
+/** CSR dataset of a dense row-major cells x genes array (explicit zeros left out). */
+export function csrFromDense(
+  data: ArrayLike<number>,
+  nCells: number,
+  nGenes: number,
+  genes: string[],
+  obs: Record<string, ObsColumn> = {},
+): Dataset {
+  const indptr = [0], indices: number[] = [], values: number[] = [];
+  for (let i = 0; i < nCells; i++) {
+    for (let j = 0; j < nGenes; j++) {
+      if (data[i * nGenes + j] !== 0) {
+        indices.push(j);
+        values.push(data[i * nGenes + j]);
+      }
+    }
+    indptr.push(indices.length);
+  }
+  return Dataset.fromCSR(
+    Int32Array.from(indptr),
+    Int32Array.from(indices),
+    Float32Array.from(values),
+    nGenes,
+    genes,
+    obs,
+  );
+}
+
+/** A CSR dataset with no cells and genes a, b, c. */
+export function zeroCells(): Dataset {
+  return Dataset.fromCSR(new Int32Array(1), new Int32Array(0), new Float32Array(0), 3, [
+    "a",
+    "b",
+    "c",
+  ]);
+}
+
+/** gzip-compressed bytes of a text. */
+export async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Rejects with `cls` and a message naming `file` (and matching `also`, when given). */
+export async function rejectsNaming(
+  fn: () => Promise<unknown>,
+  cls: new (...args: never[]) => YotoError,
+  file: string,
+  also?: RegExp,
+): Promise<void> {
+  await assert.rejects(fn, (err: unknown) => {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
+    assert.ok(err.message.includes(file), `message does not name ${file}: ${err.message}`);
+    if (also) assert.match(err.message, also);
+    return true;
+  });
+}
+
+/** The Python that reference and interop tests run. */
+export const PYTHON = "/usr/bin/python3";
+
+/**
+ * Whether PYTHON runs `code` (e.g. "import anndata"); otherwise prints a one-line note that
+ * `test` is skipped, naming `missing` as what is not installed.
+ */
+export function pythonCan(code: string, missing: string, test: string): boolean {
+  try {
+    const ok = new Deno.Command(PYTHON, { args: ["-c", code], stderr: "null" }).outputSync()
+      .success;
+    if (!ok) console.log(`note: ${missing} not installed for ${PYTHON}; ${test} skipped`);
+    return ok;
+  } catch {
+    console.log(`note: ${PYTHON} absent; ${test} skipped`);
+    return false;
+  }
+}
+
+/** Run a Python script with PYTHON; its exit status and its stdout and stderr as text. */
+export async function runPython(
+  script: string,
+  ...args: string[]
+): Promise<{ success: boolean; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(PYTHON, {
+    args: [script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { success: out.success, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -3,7 +3,7 @@ import { datasetFromArrowBytes, readArrow, streamArrow, writeArrow } from "../..
 import { Dataset } from "../../lib/data/dataset.ts";
 import { FileFormatError } from "../../lib/runtime/errors.ts";
 import { tempDir } from "../_shared.ts";
-import { bruteDense, tinyCsr } from "./_fixtures.ts";
+import { bruteDense, tinyCsr, zeroCells } from "./_fixtures.ts";
 
 function sameDataset(a: Dataset, b: Dataset): void {
   assertEquals(bruteDense(a), bruteDense(b));
@@ -76,12 +76,7 @@ Deno.test("streamArrow yields each record batch with its offset, zero-copy withi
 
 Deno.test("a dataset with zero cells round trips", async () => {
   const path = `${await tempDir()}/empty.arrow`;
-  const ds = Dataset.fromCSR(new Int32Array(1), new Int32Array(0), new Float32Array(0), 3, [
-    "a",
-    "b",
-    "c",
-  ]);
-  await writeArrow(ds, path);
+  await writeArrow(zeroCells(), path);
   const back = await readArrow(path);
   assertEquals([back.nCells, back.nGenes], [0, 3]);
 });

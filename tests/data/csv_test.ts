@@ -8,6 +8,7 @@ import {
   type YotoError,
 } from "../../lib/runtime/errors.ts";
 import { tempDir } from "../_shared.ts";
+import { gzip, rejectsNaming } from "./_fixtures.ts";
 
 // Cells x genes, mostly zeros: c1 [1 0 0 2], c2 [0 0 0 0], c3 [0 3.5 0 0].
 const DENSE = [1, 0, 0, 2, 0, 0, 0, 0, 0, 3.5, 0, 0];
@@ -81,9 +82,7 @@ Deno.test("sparse storage: auto above half zeros, or as asked", async () => {
 Deno.test("TSV is detected from the content, gzip from the bytes, and R's corner-less header is accepted", async () => {
   const tsv = CELLS_BY_GENES.replaceAll(",", "\t");
   const dir = await tempDir();
-  const gz = await new Response(new Blob([tsv]).stream().pipeThrough(new CompressionStream("gzip")))
-    .arrayBuffer();
-  await Deno.writeFile(`${dir}/x.txt.gz`, new Uint8Array(gz));
+  await Deno.writeFile(`${dir}/x.txt.gz`, await gzip(tsv));
   const ds = await readDelimited(`${dir}/x.txt.gz`, { quiet: true });
   assert.deepEqual(summary(ds).dense, DENSE);
   assert.equal((ds.uns.source as { format: string }).format, "tsv");
@@ -193,20 +192,6 @@ Deno.test("writeDelimited -> readDelimited and writeObsCsv -> readObsCsv round t
     "x.tsv.gz",
   ]);
 });
-
-async function rejectsNaming(
-  fn: () => Promise<unknown>,
-  cls: new (...args: never[]) => YotoError,
-  file: string,
-  pattern: RegExp,
-): Promise<void> {
-  await assert.rejects(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    assert.ok(err.message.includes(file), `message does not name ${file}: ${err.message}`);
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 Deno.test("each bad table is refused with its error class, naming the file and the place", async () => {
   const cases: [string, string, new (...args: never[]) => YotoError, RegExp][] = [

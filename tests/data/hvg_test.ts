@@ -9,6 +9,7 @@ import { log1p, normalizeTotal } from "../../lib/data/preprocess.ts";
 import { loess } from "../../lib/data/_loess.ts";
 import { DataValueError, MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
+import { csrFromDense } from "./_fixtures.ts";
 
 // Reference values: tests/data/fixtures/hvg_reference.py (numpy/scipy, from methods.md §2.2).
 // The matrix is 60 cells x 100 genes; gene 97 is all zero, gene 98 is zero in batch "b",
@@ -21,32 +22,15 @@ function countsDense(): Float32Array {
   return Float32Array.from(COUNTS.trim().split(/\s+/).map(Number));
 }
 
-function toCsr(data: Float32Array, nCells: number, nGenes: number): Dataset {
-  const indptr = [0], indices: number[] = [], values: number[] = [];
-  for (let i = 0; i < nCells; i++) {
-    for (let j = 0; j < nGenes; j++) {
-      if (data[i * nGenes + j] !== 0) {
-        [indices[indices.length], values[values.length]] = [j, data[i * nGenes + j]];
-      }
-    }
-    indptr.push(indices.length);
-  }
-  const batch = {
-    kind: "categorical" as const,
-    codes: Int32Array.from({ length: nCells }, (_, i) => (i < 30 ? 0 : 1)),
-    categories: ["a", "b"],
-  };
-  return Dataset.fromCSR(
-    Int32Array.from(indptr),
-    Int32Array.from(indices),
-    Float32Array.from(values),
-    nGenes,
-    GENES,
-    { batch },
-  );
-}
-
-const counts = () => toCsr(countsDense(), 60, 100);
+/** The counts as CSR, with a `batch` column: cells 0-29 in "a", 30-59 in "b". */
+const counts = () =>
+  csrFromDense(countsDense(), 60, 100, GENES, {
+    batch: {
+      kind: "categorical",
+      codes: Int32Array.from({ length: 60 }, (_, i) => (i < 30 ? 0 : 1)),
+      categories: ["a", "b"],
+    },
+  });
 const logNorm = () => log1p(normalizeTotal(counts()));
 
 /** Relative closeness (NaN matches NaN; a small absolute floor for values that are ~0). */
@@ -100,22 +84,17 @@ Deno.test("seurat: means, dispersions, normalised dispersions and the tie at the
 });
 
 Deno.test("seurat: dense input, CSR input and a recorded log base give the same answer", () => {
+  const seurat = (data: Dataset) =>
+    highlyVariableGenes(data, { flavor: "seurat", nTopGenes: N_TOP }) as DispersionHvgResult;
   const ds = logNorm();
-  const a = highlyVariableGenes(ds, { flavor: "seurat", nTopGenes: N_TOP }) as DispersionHvgResult;
-  const denseDs = Dataset.fromDense(ds.toDense(), ds.nCells, ds.nGenes, GENES).withUns(ds.uns);
-  const b = highlyVariableGenes(denseDs, {
-    flavor: "seurat",
-    nTopGenes: N_TOP,
-  }) as DispersionHvgResult;
+  const a = seurat(ds);
+  const b = seurat(Dataset.fromDense(ds.toDense(), ds.nCells, ds.nGenes, GENES).withUns(ds.uns));
   deepStrictEqual(b.genes, a.genes);
   assertCloseArray(b.dispersionsNorm, Array.from(a.dispersionsNorm), 1e-12, "dense vs csr");
   // log2 data with uns.log1p.base = 2 is undone to the same expm1 values
   const log2 = Dataset.fromDense(ds.toDense().map((v) => v / Math.LN2), ds.nCells, ds.nGenes, GENES)
     .withUns({ log1p: { base: 2 } });
-  const c = highlyVariableGenes(log2, {
-    flavor: "seurat",
-    nTopGenes: N_TOP,
-  }) as DispersionHvgResult;
+  const c = seurat(log2);
   deepStrictEqual(c.genes, a.genes);
   assertCloseArray(c.means, Array.from(a.means), 1e-5, "log2 means");
 });

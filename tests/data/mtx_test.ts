@@ -8,11 +8,7 @@ import {
   type YotoError,
 } from "../../lib/runtime/errors.ts";
 import { haveShared, sharedPath, tempDir } from "../_shared.ts";
-
-async function gzip(text: string): Promise<Uint8Array> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+import { gzip, rejectsNaming } from "./_fixtures.ts";
 
 // Cells x genes: c1 [1 0 3], c2 [0 0 0], c3 [2 5 0], c4 [0 1 7].
 const DENSE = [1, 0, 3, 0, 0, 0, 2, 5, 0, 0, 1, 7];
@@ -156,21 +152,6 @@ Deno.test("auto orientation follows the lists; ambiguous or unfitting sizes ask 
   const beside = await readMtx(`${await cellsDir()}/counts.mtx`, { quiet: true });
   assert.deepEqual([...beside.toDense()], DENSE);
 });
-
-/** Rejects with `cls` and a message naming `file` (and `also`, when given). */
-async function rejectsNaming(
-  fn: () => Promise<unknown>,
-  cls: new (...args: never[]) => YotoError,
-  file: string,
-  also?: RegExp,
-): Promise<void> {
-  await assert.rejects(fn, (err: unknown) => {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${err}`);
-    assert.ok(err.message.includes(file), `message does not name ${file}: ${err.message}`);
-    if (also) assert.match(err.message, also);
-    return true;
-  });
-}
 
 Deno.test("each bad matrix is refused with its error class, naming the file and line", async () => {
   const dir = await tempDir();

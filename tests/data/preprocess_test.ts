@@ -12,6 +12,7 @@ import {
   filterGenes,
   fitPreprocess,
   log1p,
+  medianLibrarySize,
   normalizeTotal,
   type PreprocessParams,
   scale,
@@ -20,6 +21,7 @@ import { highlyVariableGenes } from "../../lib/data/hvg.ts";
 import { checkCounts } from "../../lib/data/stats.ts";
 import { DataValueError, MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
+import { csrFromDense } from "./_fixtures.ts";
 
 // 4 cells x 5 genes; totals 4, 6, 0, 8 (median of the non-zero totals: 6)
 const M = [
@@ -35,20 +37,7 @@ function dense(rows: number[][], genes = GENES): Dataset {
 }
 
 function csr(rows: number[][], genes = GENES): Dataset {
-  const indptr = [0], indices: number[] = [], values: number[] = [];
-  for (const row of rows) {
-    row.forEach((v, j) => {
-      if (v !== 0) [indices[indices.length], values[values.length]] = [j, v];
-    });
-    indptr.push(indices.length);
-  }
-  return Dataset.fromCSR(
-    Int32Array.from(indptr),
-    Int32Array.from(indices),
-    Float32Array.from(values),
-    rows[0].length,
-    genes,
-  );
+  return csrFromDense(rows.flat(), rows.length, rows[0].length, genes);
 }
 
 function rowsOf(ds: Dataset): number[][] {
@@ -99,6 +88,18 @@ Deno.test("normalizeTotal: default target is the median of non-zero totals; empt
   assert(out.values !== input.values);
   throws(() => normalizeTotal(csr(M), { targetSum: 0 }), OptionError);
   throws(() => normalizeTotal(csr([[0, 0], [0, 0]], ["a", "b"])), DataValueError);
+});
+
+Deno.test("medianLibrarySize: fitPreprocess's target sum, without normalising", () => {
+  for (const ds of [csr(M), dense(M)]) {
+    equal(medianLibrarySize(ds), 6);
+    equal(medianLibrarySize(ds), fitPreprocess(ds, { hvg: false }).normalize!.targetSum);
+  }
+  // an even number of non-zero totals: the float32 mean of the middle two
+  const even = csr([[1, 0], [0, 0], [0.1, 0], [2, 2]], ["a", "b"]);
+  equal(medianLibrarySize(even), fitPreprocess(even, { hvg: false }).normalize!.targetSum);
+  throws(() => medianLibrarySize(csr([[0, 0], [0, 0]], ["a", "b"])), DataValueError);
+  throws(() => medianLibrarySize(csr([[1, -1]], ["a", "b"])), DataValueError);
 });
 
 Deno.test("log1p: natural log of 1 + x, recorded in uns", () => {
