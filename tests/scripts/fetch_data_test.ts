@@ -3,6 +3,7 @@
  * checksums, zip extraction, conversion recipes, the shipped manifest and the paper configs.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { zipSync } from "fflate";
 import { assertEquals, assertRejects, assertThrows } from "../_assert.ts";
@@ -74,7 +75,12 @@ function serveFiles(files: Record<string, Uint8Array>, options: ServerOptions = 
     });
   });
   const base = `http://127.0.0.1:${server.addr.port}`;
-  return { requests, url: (path: string) => base + path, close: () => server.shutdown() };
+  return {
+    requests,
+    url: (path: string) => base + path,
+    /** `await using` shuts the server down when the test ends, however it ends. */
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
 }
 
 async function entry(url: string, path: string, data: Uint8Array): Promise<ManifestFile> {
@@ -88,147 +94,114 @@ async function entry(url: string, path: string, data: Uint8Array): Promise<Manif
   };
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("download: size and sha256 checked, renamed into place, no .part left", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD });
-  try {
-    const dir = await tempDir();
-    const file = await entry(srv.url("/p.bin"), "sub/p.bin", PAYLOAD);
-    const r = await downloadFile(file, dir, { quiet: true });
-    assertEquals([r.status, r.sha256], ["downloaded", file.sha256]);
-    assertEquals(await Deno.readFile(`${dir}/sub/p.bin`), PAYLOAD);
-    assertEquals(exists(`${dir}/sub/p.bin.part`), false);
-    assertEquals(srv.requests, [{ path: "/p.bin", range: null }]);
+  await using srv = serveFiles({ "/p.bin": PAYLOAD });
+  const dir = await tempDir();
+  const file = await entry(srv.url("/p.bin"), "sub/p.bin", PAYLOAD);
+  const r = await downloadFile(file, dir, { quiet: true });
+  assertEquals([r.status, r.sha256], ["downloaded", file.sha256]);
+  assertEquals(await Deno.readFile(`${dir}/sub/p.bin`), PAYLOAD);
+  assertEquals(existsSync(`${dir}/sub/p.bin.part`), false);
+  assertEquals(srv.requests, [{ path: "/p.bin", range: null }]);
 
-    // Not pinned yet: the computed hash and size are printed, to be put in the manifest.
-    const lines: string[] = [];
-    const loose = { ...file, path: "q.bin", bytes: null, sha256: null };
-    await downloadFile(loose, dir, { log: (l) => lines.push(l) });
-    assert.ok(
-      lines.some((l) => l.includes(file.sha256!) && l.includes("200000 bytes")),
-      lines.join(),
-    );
-  } finally {
-    await srv.close();
-  }
+  // Not pinned yet: the computed hash and size are printed, to be put in the manifest.
+  const lines: string[] = [];
+  const loose = { ...file, path: "q.bin", bytes: null, sha256: null };
+  await downloadFile(loose, dir, { log: (l) => lines.push(l) });
+  assert.ok(
+    lines.some((l) => l.includes(file.sha256!) && l.includes("200000 bytes")),
+    lines.join(),
+  );
 });
 
 Deno.test("download: a .part is resumed with a Range request and verified", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD });
-  try {
-    const dir = await tempDir();
-    const half = PAYLOAD.length / 2;
-    await Deno.writeFile(`${dir}/p.bin.part`, PAYLOAD.slice(0, half));
-    const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
-    const r = await downloadFile(file, dir, { quiet: true });
-    assertEquals(srv.requests, [{ path: "/p.bin", range: `bytes=${half}-` }]);
-    assertEquals(r.status, "resumed");
-    assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
-    assertEquals(exists(`${dir}/p.bin.part`), false);
+  await using srv = serveFiles({ "/p.bin": PAYLOAD });
+  const dir = await tempDir();
+  const half = PAYLOAD.length / 2;
+  await Deno.writeFile(`${dir}/p.bin.part`, PAYLOAD.slice(0, half));
+  const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
+  const r = await downloadFile(file, dir, { quiet: true });
+  assertEquals(srv.requests, [{ path: "/p.bin", range: `bytes=${half}-` }]);
+  assertEquals(r.status, "resumed");
+  assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
+  assertEquals(existsSync(`${dir}/p.bin.part`), false);
 
-    // A .part that is already whole is only verified: the server says there is nothing left.
-    await Deno.writeFile(`${dir}/w.bin.part`, PAYLOAD);
-    const whole = { ...file, path: "w.bin", bytes: null };
-    assertEquals((await downloadFile(whole, dir, { quiet: true })).status, "resumed");
-    assertEquals(srv.requests[1].range, `bytes=${PAYLOAD.length}-`);
-    assertEquals(await Deno.readFile(`${dir}/w.bin`), PAYLOAD);
-  } finally {
-    await srv.close();
-  }
+  // A .part that is already whole is only verified: the server says there is nothing left.
+  await Deno.writeFile(`${dir}/w.bin.part`, PAYLOAD);
+  const whole = { ...file, path: "w.bin", bytes: null };
+  assertEquals((await downloadFile(whole, dir, { quiet: true })).status, "resumed");
+  assertEquals(srv.requests[1].range, `bytes=${PAYLOAD.length}-`);
+  assertEquals(await Deno.readFile(`${dir}/w.bin`), PAYLOAD);
 });
 
 Deno.test("download: a server that ignores Range is downloaded again from byte 0", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD }, { ignoreRange: true });
-  try {
-    const dir = await tempDir();
-    await Deno.writeFile(`${dir}/p.bin.part`, PAYLOAD.slice(0, 1000));
-    const lines: string[] = [];
-    const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
-    const r = await downloadFile(file, dir, { log: (l) => lines.push(l), quiet: false });
-    assertEquals(r.status, "downloaded");
-    assertEquals(srv.requests[0].range, "bytes=1000-");
-    assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
-    assert.ok(lines.some((l) => l.includes("does not resume")), lines.join());
-  } finally {
-    await srv.close();
-  }
+  await using srv = serveFiles({ "/p.bin": PAYLOAD }, { ignoreRange: true });
+  const dir = await tempDir();
+  await Deno.writeFile(`${dir}/p.bin.part`, PAYLOAD.slice(0, 1000));
+  const lines: string[] = [];
+  const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
+  const r = await downloadFile(file, dir, { log: (l) => lines.push(l), quiet: false });
+  assertEquals(r.status, "downloaded");
+  assertEquals(srv.requests[0].range, "bytes=1000-");
+  assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
+  assert.ok(lines.some((l) => l.includes("does not resume")), lines.join());
 });
 
 Deno.test("download: a wrong checksum is an error naming both hashes, and nothing is kept", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD });
-  try {
-    const dir = await tempDir();
-    const other = PAYLOAD.slice(1);
-    const wrong = { ...(await entry(srv.url("/p.bin"), "p.bin", other)), bytes: null };
-    const err = await assertRejects(
-      () => downloadFile(wrong, dir, { quiet: true }),
-      DataValueError,
-    );
-    assert.ok(err.message.includes(`expected ${wrong.sha256}`), err.message);
-    assert.ok(err.message.includes(`got ${await sha256Hex(PAYLOAD)}`), err.message);
-    assertEquals([...Deno.readDirSync(dir)].length, 0);
+  await using srv = serveFiles({ "/p.bin": PAYLOAD });
+  const dir = await tempDir();
+  const other = PAYLOAD.slice(1);
+  const wrong = { ...(await entry(srv.url("/p.bin"), "p.bin", other)), bytes: null };
+  const err = await assertRejects(
+    () => downloadFile(wrong, dir, { quiet: true }),
+    DataValueError,
+  );
+  assert.ok(err.message.includes(`expected ${wrong.sha256}`), err.message);
+  assert.ok(err.message.includes(`got ${await sha256Hex(PAYLOAD)}`), err.message);
+  assertEquals([...Deno.readDirSync(dir)].length, 0);
 
-    // A wrong size is caught the same way.
-    const big = { ...(await entry(srv.url("/p.bin"), "p.bin", PAYLOAD)), bytes: 1000 };
-    await assertRejects(() => downloadFile(big, dir, { quiet: true }), DataValueError);
-    assertEquals([...Deno.readDirSync(dir)].length, 0);
-  } finally {
-    await srv.close();
-  }
+  // A wrong size is caught the same way.
+  const big = { ...(await entry(srv.url("/p.bin"), "p.bin", PAYLOAD)), bytes: 1000 };
+  await assertRejects(() => downloadFile(big, dir, { quiet: true }), DataValueError);
+  assertEquals([...Deno.readDirSync(dir)].length, 0);
 });
 
 Deno.test("download: a file already present is checked, not requested", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD });
-  try {
-    const dir = await tempDir();
-    const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
-    await Deno.writeFile(`${dir}/p.bin`, PAYLOAD);
-    assertEquals((await downloadFile(file, dir, { quiet: true })).status, "present");
-    assertEquals(srv.requests.length, 0);
+  await using srv = serveFiles({ "/p.bin": PAYLOAD });
+  const dir = await tempDir();
+  const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
+  await Deno.writeFile(`${dir}/p.bin`, PAYLOAD);
+  assertEquals((await downloadFile(file, dir, { quiet: true })).status, "present");
+  assertEquals(srv.requests.length, 0);
 
-    // Present but different: refused, and the file is left alone for the user to look at.
-    await Deno.writeFile(`${dir}/p.bin`, PAYLOAD.slice(0, 10));
-    const err = await assertRejects(() => downloadFile(file, dir, { quiet: true }), DataValueError);
-    assert.ok(err.message.includes("delete it"), err.message);
-    assertEquals((await Deno.readFile(`${dir}/p.bin`)).length, 10);
-    assertEquals(srv.requests.length, 0);
-  } finally {
-    await srv.close();
-  }
+  // Present but different: refused, and the file is left alone for the user to look at.
+  await Deno.writeFile(`${dir}/p.bin`, PAYLOAD.slice(0, 10));
+  const err = await assertRejects(() => downloadFile(file, dir, { quiet: true }), DataValueError);
+  assert.ok(err.message.includes("delete it"), err.message);
+  assertEquals((await Deno.readFile(`${dir}/p.bin`)).length, 10);
+  assertEquals(srv.requests.length, 0);
 });
 
 Deno.test("download: HTTP errors and broken-off transfers are DownloadErrors; a rerun resumes", async () => {
-  const srv = serveFiles({ "/p.bin": PAYLOAD }, { breakAt: 70_000 });
-  try {
-    const dir = await tempDir();
-    const missing = await entry(srv.url("/nope.bin"), "nope.bin", PAYLOAD);
-    const e404 = await assertRejects(
-      () => downloadFile(missing, dir, { quiet: true }),
-      DownloadError,
-    );
-    assert.ok(e404.message.includes("HTTP 404"), e404.message);
+  await using srv = serveFiles({ "/p.bin": PAYLOAD }, { breakAt: 70_000 });
+  const dir = await tempDir();
+  const missing = await entry(srv.url("/nope.bin"), "nope.bin", PAYLOAD);
+  const e404 = await assertRejects(
+    () => downloadFile(missing, dir, { quiet: true }),
+    DownloadError,
+  );
+  assert.ok(e404.message.includes("HTTP 404"), e404.message);
 
-    const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
-    const cut = await assertRejects(() => downloadFile(file, dir, { quiet: true }), DownloadError);
-    assert.ok(cut.message.includes("resumes"), cut.message);
-    assertEquals(Deno.statSync(`${dir}/p.bin.part`).size, 70_000);
-    assertEquals(exists(`${dir}/p.bin`), false);
+  const file = await entry(srv.url("/p.bin"), "p.bin", PAYLOAD);
+  const cut = await assertRejects(() => downloadFile(file, dir, { quiet: true }), DownloadError);
+  assert.ok(cut.message.includes("resumes"), cut.message);
+  assertEquals(Deno.statSync(`${dir}/p.bin.part`).size, 70_000);
+  assertEquals(existsSync(`${dir}/p.bin`), false);
 
-    const r = await downloadFile(file, dir, { quiet: true });
-    assertEquals(r.status, "resumed");
-    assertEquals(srv.requests.at(-1)!.range, "bytes=70000-");
-    assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
-  } finally {
-    await srv.close();
-  }
+  const r = await downloadFile(file, dir, { quiet: true });
+  assertEquals(r.status, "resumed");
+  assertEquals(srv.requests.at(-1)!.range, "bytes=70000-");
+  assertEquals(await Deno.readFile(`${dir}/p.bin`), PAYLOAD);
 });
 
 // A miniature of the Allen VISp layout: a genes x cells exon matrix (quoted empty corner, Entrez
@@ -283,67 +256,59 @@ Deno.test("fetchDataset: zip + genes-by-cells CSV + gene names + two obs joins -
     "intron.csv": enc.encode("not extracted"),
   });
   const persist = enc.encode(PERSIST_CSV);
-  const srv = serveFiles({ "/visp.zip": zip, "/persist.csv": persist });
-  try {
-    const dir = await tempDir();
-    const dataset = await viSpEntry(srv.url, zip, persist);
-    const r = await fetchDataset(dataset, dir, { quiet: true });
-    assertEquals(r.converted, true);
-    assertEquals(r.extracted.map((p) => p.slice(dir.length)).sort(), [
-      "/visp/genes.csv",
-      "/visp/matrix.csv",
-      "/visp/samples.csv",
-    ]);
-    assertEquals(exists(`${dir}/visp/intron.csv`), false);
+  await using srv = serveFiles({ "/visp.zip": zip, "/persist.csv": persist });
+  const dir = await tempDir();
+  const dataset = await viSpEntry(srv.url, zip, persist);
+  const r = await fetchDataset(dataset, dir, { quiet: true });
+  assertEquals(r.converted, true);
+  assertEquals(r.extracted.map((p) => p.slice(dir.length)).sort(), [
+    "/visp/genes.csv",
+    "/visp/matrix.csv",
+    "/visp/samples.csv",
+  ]);
+  assertEquals(existsSync(`${dir}/visp/intron.csv`), false);
 
-    const ds = await readArrow(`${dir}/visp.arrow`);
-    // s2 has no PERSIST label: dropped; cells keep the matrix's column order.
-    assertEquals(ds.cellIds(), ["s1", "s3", "s4"]);
-    assertEquals(ds.genes, ["Gad1", "Rorb", "Sst", "Vip", "Pvalb"]);
-    assertEquals(ds.var.gene_entrez_id, ["101", "102", "103", "104", "105"]);
-    const expected = [0, 2, 3].map((c) => COUNTS.map((row) => row[c]));
-    assertEquals(bruteDense(ds), expected);
-    assertEquals(ds.labels("seq_name"), ["LS-1", "LS-3", "LS-4"]);
-    assertEquals(ds.labels("cell_types_25"), ["n2", "n3", "n1"]);
-    assertEquals(ds.labels("cell_types_98"), ["Vip A", "L4 B", "Sst C"]);
-    // Categories of the dropped cell are gone; columns not asked for are not taken.
-    assertEquals(ds.categorical("class").categories, ["GABAergic", "Glutamatergic"]);
-    assertEquals(ds.hasObs("cluster"), false);
+  const ds = await readArrow(`${dir}/visp.arrow`);
+  // s2 has no PERSIST label: dropped; cells keep the matrix's column order.
+  assertEquals(ds.cellIds(), ["s1", "s3", "s4"]);
+  assertEquals(ds.genes, ["Gad1", "Rorb", "Sst", "Vip", "Pvalb"]);
+  assertEquals(ds.var.gene_entrez_id, ["101", "102", "103", "104", "105"]);
+  const expected = [0, 2, 3].map((c) => COUNTS.map((row) => row[c]));
+  assertEquals(bruteDense(ds), expected);
+  assertEquals(ds.labels("seq_name"), ["LS-1", "LS-3", "LS-4"]);
+  assertEquals(ds.labels("cell_types_25"), ["n2", "n3", "n1"]);
+  assertEquals(ds.labels("cell_types_98"), ["Vip A", "L4 B", "Sst C"]);
+  // Categories of the dropped cell are gone; columns not asked for are not taken.
+  assertEquals(ds.categorical("class").categories, ["GABAergic", "Glutamatergic"]);
+  assertEquals(ds.hasObs("cluster"), false);
 
-    // A second run finds everything in place: no request, no extraction, no conversion.
-    const before = Deno.statSync(`${dir}/visp/matrix.csv`).mtime;
-    const n = srv.requests.length;
-    const again = await fetchDataset(dataset, dir, { quiet: true });
-    assertEquals([again.converted, srv.requests.length], [false, n]);
-    assertEquals(again.files.map((f) => f.status), ["present", "present"]);
-    assertEquals(Deno.statSync(`${dir}/visp/matrix.csv`).mtime, before);
-  } finally {
-    await srv.close();
-  }
+  // A second run finds everything in place: no request, no extraction, no conversion.
+  const before = Deno.statSync(`${dir}/visp/matrix.csv`).mtime;
+  const n = srv.requests.length;
+  const again = await fetchDataset(dataset, dir, { quiet: true });
+  assertEquals([again.converted, srv.requests.length], [false, n]);
+  assertEquals(again.files.map((f) => f.status), ["present", "present"]);
+  assertEquals(Deno.statSync(`${dir}/visp/matrix.csv`).mtime, before);
 });
 
 Deno.test("fetchDataset: h5ad recipe converts to the same dataset; --no-convert skips it", async () => {
   const src = await tempDir();
   await writeH5ad(tinyCsr(), `${src}/tiny.h5ad`);
   const bytes = await Deno.readFile(`${src}/tiny.h5ad`);
-  const srv = serveFiles({ "/tiny.h5ad": bytes });
-  try {
-    const dir = await tempDir();
-    const dataset: ManifestDataset = {
-      files: [await entry(srv.url("/tiny.h5ad"), "tiny/tiny.h5ad", bytes)],
-      convert: { kind: "h5ad", input: "tiny/tiny.h5ad", output: "tiny.arrow" },
-    };
-    const skipped = await fetchDataset(dataset, dir, { quiet: true, convert: false });
-    assertEquals([skipped.converted, exists(`${dir}/tiny.arrow`)], [false, false]);
-    const r = await fetchDataset(dataset, dir, { quiet: true });
-    assertEquals(r.converted, true);
-    const back = await readArrow(`${dir}/tiny.arrow`);
-    assertEquals(bruteDense(back), bruteDense(tinyCsr()));
-    assertEquals(back.labels("type"), tinyCsr().labels("type"));
-    assertEquals(back.genes, tinyCsr().genes);
-  } finally {
-    await srv.close();
-  }
+  await using srv = serveFiles({ "/tiny.h5ad": bytes });
+  const dir = await tempDir();
+  const dataset: ManifestDataset = {
+    files: [await entry(srv.url("/tiny.h5ad"), "tiny/tiny.h5ad", bytes)],
+    convert: { kind: "h5ad", input: "tiny/tiny.h5ad", output: "tiny.arrow" },
+  };
+  const skipped = await fetchDataset(dataset, dir, { quiet: true, convert: false });
+  assertEquals([skipped.converted, existsSync(`${dir}/tiny.arrow`)], [false, false]);
+  const r = await fetchDataset(dataset, dir, { quiet: true });
+  assertEquals(r.converted, true);
+  const back = await readArrow(`${dir}/tiny.arrow`);
+  assertEquals(bruteDense(back), bruteDense(tinyCsr()));
+  assertEquals(back.labels("type"), tinyCsr().labels("type"));
+  assertEquals(back.genes, tinyCsr().genes);
 });
 
 Deno.test("data/manifest.json parses and names the paper datasets with url, size, licence", async () => {
@@ -451,26 +416,22 @@ Deno.test("fetch-data CLI: --list, unknown names, and a full run against a local
   const src = await tempDir();
   await writeH5ad(tinyCsr(), `${src}/tiny.h5ad`);
   const bytes = await Deno.readFile(`${src}/tiny.h5ad`);
-  const srv = serveFiles({ "/tiny.h5ad": bytes });
-  try {
-    const dir = await tempDir();
-    const manifest = {
-      datasets: {
-        tiny: {
-          files: [await entry(srv.url("/tiny.h5ad"), "tiny.h5ad", bytes)],
-          convert: { kind: "h5ad", input: "tiny.h5ad", output: "tiny.arrow" },
-        },
+  await using srv = serveFiles({ "/tiny.h5ad": bytes });
+  const dir = await tempDir();
+  const manifest = {
+    datasets: {
+      tiny: {
+        files: [await entry(srv.url("/tiny.h5ad"), "tiny.h5ad", bytes)],
+        convert: { kind: "h5ad", input: "tiny.h5ad", output: "tiny.arrow" },
       },
-    };
-    await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
-    const r = await runScript("scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`);
-    assertEquals(r.code, 0, r.stderr);
-    assert.ok(r.stderr.includes("tiny: tiny.h5ad: downloaded"), r.stderr);
-    assertEquals((await readArrow(`${dir}/tiny.arrow`)).nCells, 5);
-    const again = await runScript("scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`);
-    assert.ok(again.stderr.includes("up to date"), again.stderr);
-    assertEquals(srv.requests.length, 1);
-  } finally {
-    await srv.close();
-  }
+    },
+  };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  const r = await runScript("scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`);
+  assertEquals(r.code, 0, r.stderr);
+  assert.ok(r.stderr.includes("tiny: tiny.h5ad: downloaded"), r.stderr);
+  assertEquals((await readArrow(`${dir}/tiny.arrow`)).nCells, 5);
+  const again = await runScript("scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`);
+  assert.ok(again.stderr.includes("up to date"), again.stderr);
+  assertEquals(srv.requests.length, 1);
 });
