@@ -5,7 +5,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import { fitPreprocess } from "../data/preprocess.ts";
+import { medianLibrarySize } from "../data/preprocess.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { libraryTotals, transformInput } from "../select/input.ts";
 import type { EpochRecord } from "../select/yoto/train.ts";
@@ -375,9 +375,7 @@ export function dotPlotData(
   checkDistinct(genes, "genes");
   const { codes, categories } = ds.categorical(label);
   const log1p = options.log1p ?? true;
-  const targetSum = options.targetSum === undefined
-    ? fitPreprocess(ds, { hvg: false, log1p: false }).normalize!.targetSum
-    : options.targetSum;
+  const targetSum = options.targetSum === undefined ? medianLibrarySize(ds) : options.targetSum;
   const g = genes.length;
   // The shared input transform without z-scoring: the same scaling and log1p as model input.
   const transform = { genes, targetSum, log1p, means: genes.map(() => 0), sds: genes.map(() => 1) };

@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
-import { fitPreprocess } from "../data/preprocess.ts";
+import { fitPreprocess, medianLibrarySize } from "../data/preprocess.ts";
 import { cellStats } from "../data/stats.ts";
 import { DataValueError, ShapeMismatchError } from "../runtime/errors.ts";
 
@@ -46,7 +46,7 @@ export function fitCandidates(
 ): { genes: string[]; targetSum: number } {
   if (Array.isArray(options.candidates)) {
     train.geneIndices(options.candidates);
-    const targetSum = fitPreprocess(train, { hvg: false }).normalize!.targetSum;
+    const targetSum = medianLibrarySize(train);
     return { genes: options.candidates, targetSum };
   }
   const n = Math.min(options.candidates ?? 2000, train.nGenes);
