@@ -242,6 +242,26 @@ export class Dataset {
   }
 
   /**
+   * Each cell's label as an index into `classes` (a model's class list); `unknown` (default -1)
+   * for a label not in the list, -1 for a missing one.
+   *
+   * @example
+   * ```ts
+   * const ds = Dataset.fromDense(new Float32Array(4), 4, 1, ["g"], {
+   *   t: { kind: "string", values: ["b", null, "a", "z"] },
+   * });
+   * console.assert(ds.codesIn("t", ["a", "b"]).join() === "1,-1,0,-1");
+   * console.assert(ds.codesIn("t", ["a", "b"], 2).join() === "1,-1,0,2");
+   * ```
+   */
+  codesIn(name: string, classes: readonly string[], unknown = -1): Int32Array {
+    const { codes, categories } = this.categorical(name);
+    const index = new Map(classes.map((c, i) => [c, i]));
+    const remap = categories.map((c) => index.get(c) ?? unknown);
+    return Int32Array.from(codes, (c) => (c < 0 ? -1 : remap[c]));
+  }
+
+  /**
    * Cells per category of a label column (missing labels not counted).
    *
    * @example

@@ -113,18 +113,13 @@ export async function evaluatePanel(
   const { transform, x } = fitInput(train, panelGenes, targetSum);
   const { categories, counts } = train.categoryCounts(task);
   const classes = categories.filter((_, c) => counts[c] > 0);
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const codesOf = (ds: Dataset): Int32Array => {
-    const col = ds.categorical(task);
-    return Int32Array.from(col.codes, (c) => (c < 0 ? -1 : index.get(col.categories[c]) ?? -1));
-  };
   let validation: LabelledRows | undefined;
   if (val && val.nCells > 0) {
-    const y = codesOf(val);
+    const y = val.codesIn(task, classes);
     if (y.some((c) => c >= 0)) validation = { x: applyInput(val, transform), y, n: val.nCells };
   }
   const xTest = applyInput(test, transform);
-  const yTrain = codesOf(train);
+  const yTrain = train.codesIn(task, classes);
   const results: DownstreamResult[] = [];
   for (const kind of kinds) {
     const started = performance.now();

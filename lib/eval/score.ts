@@ -28,10 +28,9 @@ export function scorePrediction(pred: TaskPrediction, ds: Dataset): Classificati
       field: pred.task,
     });
   }
-  const { codes, categories } = ds.categorical(pred.task);
-  const index = new Map(pred.classes!.map((c, i) => [c, i]));
   const unseen = pred.classes!.length;
-  const yTrue = Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? unseen));
+  const yTrue = ds.codesIn(pred.task, pred.classes!, unseen);
+  const index = new Map(pred.classes!.map((c, i) => [c, i]));
   const yPred = Int32Array.from(pred.labels!, (l) => index.get(l)!);
   return classificationReport(yTrue, yPred, unseen + 1, [...pred.classes!, "(unseen in training)"]);
 }

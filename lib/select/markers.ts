@@ -36,8 +36,7 @@ export interface ClassLabels {
  * ```
  */
 export function classLabels(ds: Dataset, task: string): ClassLabels {
-  const { codes, categories } = ds.categorical(task);
-  const { counts } = ds.categoryCounts(task);
+  const { categories, counts } = ds.categoryCounts(task);
   const classes = categories.filter((_, c) => counts[c] > 0).sort();
   if (classes.length < 2) {
     throw new OptionError(
@@ -45,11 +44,9 @@ export function classLabels(ds: Dataset, task: string): ClassLabels {
       { field: task, fix: "choose another label column" },
     );
   }
-  const index = new Map(classes.map((name, c) => [name, c]));
-  const remap = categories.map((name) => index.get(name) ?? -1);
   return {
     task,
-    codes: Int32Array.from(codes, (c) => (c < 0 ? -1 : remap[c])),
+    codes: ds.codesIn(task, classes),
     classes,
     counts: Int32Array.from(classes, (name) => counts[categories.indexOf(name)]),
   };

@@ -154,10 +154,8 @@ function labelsFor(ds: Dataset, task: TaskSpec): Labels | null {
     }
     return { values: Float32Array.from(col.values, (v) => (v - task.mean!) / task.sd!) };
   }
-  const { codes, categories } = ds.categorical(task.name);
-  const index = new Map(task.classes!.map((c, i) => [c, i]));
   // Classes unseen in training count as missing labels.
-  return { values: Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? -1)) };
+  return { values: ds.codesIn(task.name, task.classes!) };
 }
 
 function checkK(k: number, nFree: number, nForced: number): void {
