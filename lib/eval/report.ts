@@ -117,6 +117,27 @@ export function metricPoints(
   }));
 }
 
+/** One row per selection (unit): its fit seconds are shared by every task and classifier row. */
+function unitRows(rows: ResultRow[]): ResultRow[] {
+  return [...groupBy(rows, (r) => r.unit).values()].map((g) => g[0]);
+}
+
+/**
+ * Mean selection seconds per method over its selections (the selection-time figure).
+ *
+ * @example
+ * ```ts
+ * const r = (unit: string, s: number) => ({ unit, method: "l1", fit_seconds: s }) as never;
+ * console.assert(selectionSeconds([r("a", 1), r("a", 1), r("b", 3)])[0].seconds === 2);
+ * ```
+ */
+export function selectionSeconds(rows: ResultRow[]): { method: string; seconds: number }[] {
+  return [...groupBy(unitRows(rows), (r) => r.method)].map(([method, g]) => ({
+    method,
+    seconds: meanSd(g.map((r) => r.fit_seconds)).mean,
+  }));
+}
+
 /**
  * Markdown: per dataset/task/split, mean ± sd of macro-F1 over seeds per method (rows) and k
  * (columns) with the downstream `classifier` (YOTO's own heads as extra rows), best mean per
@@ -152,7 +173,7 @@ export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
   for (
     const [dataset, group] of groupBy(rows.filter((r) => r.classifier !== "own"), (r) => r.dataset)
   ) {
-    const units = [...groupBy(group, (r) => r.unit).values()].map((g) => g[0]);
+    const units = unitRows(group);
     const ks = [...new Set(units.map((r) => r.k))].sort((a, b) => a - b);
     out.push(`### ${dataset}: selection seconds (mean over splits, seeds and tasks)`, "");
     out.push(`| method | ${ks.map((k) => `k = ${k}`).join(" | ")} |`);
