@@ -2,7 +2,8 @@
  * What the neural panel selectors (STG, CAE, PERSIST) share: a plain MLP of tfjs variables, the
  * primary task's class targets with missing labels masked, minibatch tensors, the validation
  * split, an epoch loop with best-weights restore, and exactly k distinct genes from a k x G
- * matrix of selector rows. Temperatures and Gumbel noise come from yoto/relax.ts.
+ * matrix of selector rows. Temperatures and Gumbel noise come from yoto/relax.ts, dense layers
+ * and their initialisation from yoto/net.ts.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -11,41 +12,16 @@ import { randomSplit, splitDataset, stratifiedSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
+import { takeRows } from "./input.ts";
 import type { SelectOptions } from "./panel.ts";
-import { matMulFast, variable } from "./yoto/net.ts";
-
-/**
- * Initial values of a rows x cols matrix from `rng`: Glorot uniform (dense layers), or Glorot
- * normal (sd sqrt(2 / (rows + cols)), untruncated; the CAE selector's logits).
- *
- * @example
- * ```ts
- * import { Rng } from "../runtime/rng.ts";
- * const w = glorot(3, 5, new Rng(0));
- * console.assert(w.length === 15 && w.every((v) => Math.abs(v) <= Math.sqrt(6 / 8)));
- * ```
- */
-export function glorot(
-  rows: number,
-  cols: number,
-  rng: Rng,
-  dist: "uniform" | "normal" = "uniform",
-): Float32Array {
-  const n = rows * cols;
-  if (dist === "normal") {
-    const sd = Math.sqrt(2 / (rows + cols));
-    return Float32Array.from({ length: n }, () => rng.normal(0, sd));
-  }
-  const limit = Math.sqrt(6 / (rows + cols));
-  return Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * limit);
-}
+import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 
 // tfjs variable names are global: every network gets its own prefix.
 let mlpCount = 0;
 
 /** A dense network widths[0] -> ... -> widths.at(-1), activation between layers, linear output. */
 export class Mlp {
-  readonly layers: { W: tf.Variable; b: tf.Variable }[];
+  readonly layers: Dense[];
   /** Unique prefix of this network's variable names (for variables that go with it). */
   readonly prefix = `mlp${mlpCount++}`;
 
@@ -55,11 +31,7 @@ export class Mlp {
     readonly activation: "relu" | "leakyRelu" = "relu",
     readonly dropout = 0,
   ) {
-    const p = this.prefix;
-    this.layers = widths.slice(1).map((w, l) => ({
-      W: variable(tf.tensor2d(glorot(widths[l], w, rng), [widths[l], w]), `${p}/W${l}`),
-      b: variable(tf.zeros([w]), `${p}/b${l}`),
-    }));
+    this.layers = widths.slice(1).map((w, l) => dense(widths[l], w, rng, `${this.prefix}/${l}`));
   }
 
   /** The variables, in a fixed order. */
@@ -92,23 +64,7 @@ export class Mlp {
 
 /** Rows `rows` of a row-major matrix [n x width] as a tensor [rows.length x width]. */
 export function rowsTensor(x: Float32Array, width: number, rows: ArrayLike<number>): tf.Tensor2D {
-  const out = new Float32Array(rows.length * width);
-  for (let r = 0; r < rows.length; r++) {
-    out.set(x.subarray(rows[r] * width, (rows[r] + 1) * width), r * width);
-  }
-  return tf.tensor2d(out, [rows.length, width]);
-}
-
-/** The label column a supervised selector learns from: the first task. */
-export function primaryTask(options: SelectOptions, method: string): string {
-  const task = options.tasks?.[0];
-  if (!task) {
-    throw new OptionError(`${method} learns from labels and got no task`, {
-      field: "tasks",
-      fix: "pass tasks: ['cell_type'] (the first task is used)",
-    });
-  }
-  return task;
+  return tf.tensor2d(takeRows(x, width, rows), [rows.length, width]);
 }
 
 /** Class codes of a label column: classes seen in `fit` (>= 2), -1 = missing or unseen. */
@@ -192,16 +148,6 @@ export function validationSplit(
   return { fit, val };
 }
 
-/** Checks that k genes can be chosen among `nCandidates`. */
-export function checkK(k: number, nCandidates: number): void {
-  if (!Number.isInteger(k) || k <= 0 || k > nCandidates) {
-    throw new OptionError(`k must be an integer in [1, ${nCandidates}], got ${k}`, {
-      field: "k",
-      fix: `pick k <= ${nCandidates}, or add candidates`,
-    });
-  }
-}
-
 /** A positive integer option (epochs, batch size, ...), or its default. */
 export function positiveInt(value: number | undefined, fallback: number, field: string): number {
   const v = value ?? fallback;
@@ -283,8 +229,11 @@ export interface EpochLoop {
   batchSize: number;
   /** Shuffles the fitting cells each epoch. */
   rng: Rng;
-  /** Trained variables, each group with its own optimiser (selector parameters, network). */
-  groups: { optimizer: tf.Optimizer; variables: tf.Variable[] }[];
+  /**
+   * Trained variables, each group with its own Adam optimiser at rate `lr` (selector parameters,
+   * network); the optimisers live for this run only.
+   */
+  groups: { lr: number; variables: tf.Variable[] }[];
   /** Loss of one minibatch (`rows` = fitting cells), built inside the gradient tape. */
   loss(rows: Int32Array, step: number): tf.Scalar;
   /**
@@ -310,7 +259,19 @@ export interface EpochResult {
  * after each epoch, early stopping by patience, and the best epoch's weights restored.
  */
 export async function runEpochs(loop: EpochLoop): Promise<EpochResult> {
-  const variables = loop.groups.flatMap((g) => g.variables);
+  const groups = loop.groups.map((g) => ({ ...g, optimizer: tf.train.adam(g.lr) }));
+  try {
+    return await trainEpochs(loop, groups);
+  } finally {
+    for (const g of groups) g.optimizer.dispose();
+  }
+}
+
+async function trainEpochs(
+  loop: EpochLoop,
+  groups: { optimizer: tf.Optimizer; variables: tf.Variable[] }[],
+): Promise<EpochResult> {
+  const variables = groups.flatMap((g) => g.variables);
   const stepsPerEpoch = Math.ceil(loop.nFit / loop.batchSize);
   const progress = new Progress(loop.label, loop.epochs, { quiet: loop.quiet });
   let best = Infinity, bestEpoch = 0, saved: Float32Array[] | null = null;
@@ -323,7 +284,7 @@ export async function runEpochs(loop: EpochLoop): Promise<EpochResult> {
     for (let b = 0; b < stepsPerEpoch; b++) {
       const rows = order.subarray(b * loop.batchSize, (b + 1) * loop.batchSize);
       const { value, grads } = tf.variableGrads(() => loop.loss(rows, step), variables);
-      for (const g of loop.groups) {
+      for (const g of groups) {
         g.optimizer.applyGradients(
           g.variables.map((v) => ({ name: v.name, tensor: grads[v.name] })),
         );
@@ -385,6 +346,23 @@ export function softmaxRows(
     for (let j = 0; j < cols; j++) out[r * cols + j] /= sum;
   }
   return out;
+}
+
+/**
+ * Column of the largest entry of row `row` of a row-major matrix `width` columns wide (ties to
+ * the lower column).
+ *
+ * @example
+ * ```ts
+ * console.assert(argmaxRow([3, 1, 2, 0, 5, 5], 1, 3) === 1);
+ * ```
+ */
+export function argmaxRow(values: ArrayLike<number>, row: number, width: number): number {
+  let best = 0;
+  for (let j = 1; j < width; j++) {
+    if (values[row * width + j] > values[row * width + best]) best = j;
+  }
+  return best;
 }
 
 /** Distinct genes from selector rows (see {@link distinctRowArgmax}). */

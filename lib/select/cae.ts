@@ -11,19 +11,16 @@ import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import {
-  checkK,
-  type ClassTargets,
+  argmaxRow,
   classTargets,
   defaultEpochs,
   defaultSelectorLr,
   denseWeights,
   distinctRowArgmax,
-  glorot,
   maskedCrossEntropy,
   Mlp,
   monitored,
   positiveInt,
-  primaryTask,
   rowsTensor,
   runEpochs,
   softmaxRows,
@@ -31,7 +28,8 @@ import {
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
-import { matMulFast, variable } from "./yoto/net.ts";
+import { checkPanelSize, requireTasks } from "./panel.ts";
+import { glorot, matMulFast, variable } from "./yoto/net.ts";
 import { gumbelNoise, temperature } from "./yoto/relax.ts";
 
 /** Settings of the CAE; defaults in brackets. */
@@ -111,11 +109,7 @@ export function concreteRows(
 /** One-hot rows of the logits' row-wise argmax (the test-time selection matrix). */
 function hardRows(logits: Float32Array, k: number, g: number): tf.Tensor2D {
   const rows = new Float32Array(k * g);
-  for (let i = 0; i < k; i++) {
-    let best = 0;
-    for (let j = 1; j < g; j++) if (logits[i * g + j] > logits[i * g + best]) best = j;
-    rows[i * g + best] = 1;
-  }
+  for (let i = 0; i < k; i++) rows[i * g + argmaxRow(logits, i, g)] = 1;
   return tf.tensor2d(rows, [k, g]);
 }
 
@@ -127,7 +121,7 @@ async function selectCae(
   await tf.ready();
   const started = performance.now();
   const method = settings.supervised ? "cae_sup" : "cae";
-  const task = settings.supervised ? primaryTask(options, method) : undefined;
+  const task = settings.supervised ? requireTasks(options, method)[0] : undefined;
   const seed = options.seed ?? 0;
   const k = options.k;
   const hidden = settings.hidden ?? [320, 320];
@@ -143,10 +137,10 @@ async function selectCae(
   const { fit, val } = validationSplit(train, options, task);
   const { genes, targetSum } = fitCandidates(fit, options);
   const G = genes.length;
-  checkK(k, G);
+  checkPanelSize(k, G);
   const { transform, x } = fitInput(fit, genes, targetSum);
   const xVal = applyInput(val, transform);
-  const targets: ClassTargets | null = task ? classTargets(fit, val, task) : null;
+  const targets = task ? classTargets(fit, val, task) : null;
   const outWidth = targets ? targets.classes.length : G;
   const widths = [k, ...hidden, outWidth];
   const batchSize = Math.min(
@@ -182,9 +176,7 @@ async function selectCae(
       tf.tensor2d(glorot(k, G, init, "normal"), [k, G]),
       `${net.prefix}/selector`,
     );
-    const optimizer = tf.train.adam(lr);
     const selectorLr = settings.selectorLr ?? defaultSelectorLr(epochs * stepsPerEpoch);
-    const selectorOptimizer = tf.train.adam(selectorLr);
     const noise = rng.fork(`gumbel${attempt}`), drop = rng.fork(`dropout${attempt}`);
     const schedule = {
       tau0,
@@ -200,8 +192,8 @@ async function selectCae(
         batchSize,
         rng: rng.fork(`batches${attempt}`),
         groups: [
-          { optimizer: selectorOptimizer, variables: [logits] },
-          { optimizer, variables: net.variables },
+          { lr: selectorLr, variables: [logits] },
+          { lr, variables: net.variables },
         ],
         quiet: options.quiet,
         loss: (rows, step) => {
@@ -252,8 +244,6 @@ async function selectCae(
     } finally {
       logits.dispose();
       net.dispose();
-      optimizer.dispose();
-      selectorOptimizer.dispose();
     }
     if (meanMax >= CONVERGED) break;
     epochs *= 2;

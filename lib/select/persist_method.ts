@@ -12,7 +12,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import {
-  checkK,
+  argmaxRow,
   classTargets,
   defaultEpochs,
   defaultSelectorLr,
@@ -23,7 +23,6 @@ import {
   Mlp,
   monitored,
   positiveInt,
-  primaryTask,
   type RowPicks,
   rowsTensor,
   runEpochs,
@@ -33,6 +32,7 @@ import {
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput, type InputTransform } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
+import { checkPanelSize, requireTasks } from "./panel.ts";
 import { variable } from "./yoto/net.ts";
 import { gumbelNoise, temperature, topKIndices } from "./yoto/relax.ts";
 
@@ -260,7 +260,7 @@ async function selectPersist(
   await tf.ready();
   const started = performance.now();
   const method = settings.supervised ? "persist" : "persist_recon";
-  const task = settings.supervised ? primaryTask(options, method) : undefined;
+  const task = settings.supervised ? requireTasks(options, method)[0] : undefined;
   const seed = options.seed ?? 0;
   const k = options.k;
   const binarize = settings.binarize ?? true;
@@ -274,7 +274,7 @@ async function selectPersist(
   const { fit, val } = validationSplit(train, options, task);
   const { genes, targetSum } = fitCandidates(fit, options);
   const G = genes.length;
-  checkK(k, G);
+  checkPanelSize(k, G);
   const { transform, x: xz } = fitInput(fit, genes, targetSum);
   // Hurdle targets: log1p of the library-scaled counts (the transform without z-scoring).
   const logTransform = { ...transform, means: genes.map(() => 0), sds: genes.map(() => 1) };
@@ -368,6 +368,33 @@ async function selectPersist(
   };
 }
 
+/**
+ * A stage's epochs (settings[field], else ~`targetSteps` steps within a fifth of the work budget
+ * for a predictor on `inputWidth` genes), its selector learning rate and temperature schedule.
+ */
+function stagePlan(
+  ctx: Context,
+  settings: PersistOptions,
+  stage: { field: "eliminateEpochs" | "selectEpochs"; inputWidth: number; targetSteps: number },
+) {
+  const weights = denseWeights([stage.inputWidth, ...ctx.hidden, ctx.outWidth]);
+  const epochs = positiveInt(
+    settings[stage.field],
+    defaultEpochs(ctx.nFit, ctx.batchSize, weights, {
+      targetSteps: stage.targetSteps,
+      min: 3,
+      budget: WORK_BUDGET / 5,
+    }),
+    stage.field,
+  );
+  const annealSteps = epochs * ctx.stepsPerEpoch;
+  return {
+    epochs,
+    selectorLr: settings.selectorLr ?? defaultSelectorLr(annealSteps),
+    schedule: { tau0: ctx.tau0, tauEnd: ctx.tauEnd, annealSteps, kind: "exponential" as const },
+  };
+}
+
 /** Stage 1's outcome. */
 interface Eliminated {
   survivors: Int32Array;
@@ -391,24 +418,12 @@ async function eliminate(
   settings: PersistOptions,
 ): Promise<Eliminated> {
   const { G, rng } = ctx;
-  const epochs = positiveInt(
-    settings.eliminateEpochs,
-    defaultEpochs(ctx.nFit, ctx.batchSize, denseWeights([G, ...ctx.hidden, ctx.outWidth]), {
-      targetSteps: 1000,
-      min: 3,
-      budget: WORK_BUDGET / 5,
-    }),
-    "eliminateEpochs",
-  );
-  const runSteps = epochs * ctx.stepsPerEpoch;
-  const selectorLr = settings.selectorLr ?? defaultSelectorLr(runSteps);
+  const { epochs, selectorLr, schedule } = stagePlan(ctx, settings, {
+    field: "eliminateEpochs",
+    inputWidth: G,
+    targetSteps: 1000,
+  });
   const maxTrials = positiveInt(settings.maxTrials, 4, "maxTrials");
-  const schedule = {
-    tau0: ctx.tau0,
-    tauEnd: ctx.tauEnd,
-    annealSteps: runSteps,
-    kind: "exponential" as const,
-  };
   let lambda = settings.lambda ?? lambda0;
   const lambdas = [0], ys = [1 / (1 + G)];
   const trials: Eliminated["trials"] = [];
@@ -425,45 +440,38 @@ async function eliminate(
       model ??= fresh(t);
       const { net, gates } = model;
       const noise = rng.fork(`gates${t}`);
-      const optNet = tf.train.adam(ctx.lr), optGates = tf.train.adam(selectorLr);
       const gateLogits = () => tf.div(gates, GATE_GAMMA) as tf.Tensor1D;
       const penalty = lambda;
-      let ran = 0;
-      try {
-        ({ epochs: ran } = await runEpochs({
-          label: `${ctx.method} eliminate lambda ${lambda.toPrecision(3)}`,
-          epochs,
-          nFit: ctx.nFit,
-          batchSize: ctx.batchSize,
-          rng: rng.fork(`eliminate-batches${t}`),
-          groups: [
-            { optimizer: optGates, variables: [gates] },
-            { optimizer: optNet, variables: net.variables },
-          ],
-          quiet: ctx.quiet,
-          loss: (rows, step) => {
-            const n = rows.length;
-            const z = binaryConcrete(
-              gateLogits(),
-              logisticNoise(n * G, () => noise.uniform()),
-              n,
-              temperature(step, schedule),
-            );
-            const out = net.forward(tf.mul(rowsTensor(ctx.xFit, G, rows), z) as tf.Tensor2D);
-            return tf.add(ctx.lossOf(out, rows, true), tf.mul(penalty / n, tf.sum(z))) as tf.Scalar;
-          },
-          // No best epoch to go back to (the gates anneal throughout); gates all decided
-          // (P(open) < 0.01 or > 0.99) end the trial early.
-          endEpoch: () => {
-            const p = tf.tidy(() => tf.sigmoid(gateLogits()).dataSync());
-            return { monitor: null, stop: p.every((v) => v < 0.01 || v > 0.99) };
-          },
-        }));
-        logits = Float32Array.from(tf.tidy(() => gateLogits().dataSync()));
-      } finally {
-        optNet.dispose();
-        optGates.dispose();
-      }
+      const { epochs: ran } = await runEpochs({
+        label: `${ctx.method} eliminate lambda ${lambda.toPrecision(3)}`,
+        epochs,
+        nFit: ctx.nFit,
+        batchSize: ctx.batchSize,
+        rng: rng.fork(`eliminate-batches${t}`),
+        groups: [
+          { lr: selectorLr, variables: [gates] },
+          { lr: ctx.lr, variables: net.variables },
+        ],
+        quiet: ctx.quiet,
+        loss: (rows, step) => {
+          const n = rows.length;
+          const z = binaryConcrete(
+            gateLogits(),
+            logisticNoise(n * G, () => noise.uniform()),
+            n,
+            temperature(step, schedule),
+          );
+          const out = net.forward(tf.mul(rowsTensor(ctx.xFit, G, rows), z) as tf.Tensor2D);
+          return tf.add(ctx.lossOf(out, rows, true), tf.mul(penalty / n, tf.sum(z))) as tf.Scalar;
+        },
+        // No best epoch to go back to (the gates anneal throughout); gates all decided
+        // (P(open) < 0.01 or > 0.99) end the trial early.
+        endEpoch: () => {
+          const p = tf.tidy(() => tf.sigmoid(gateLogits()).dataSync());
+          return { monitor: null, stop: p.every((v) => v < 0.01 || v > 0.99) };
+        },
+      });
+      logits = Float32Array.from(tf.tidy(() => gateLogits().dataSync()));
       const kept = logits.filter((l) => l > 0).length;
       trials.push({ lambda, survivors: kept, epochs: ran });
       if (Math.abs(kept - target) <= tolerance * target || t === maxTrials - 1) break;
@@ -525,28 +533,15 @@ async function selectK(
   const d = survivors.length, { rng } = ctx;
   const xs = selectColumns(ctx.xFit, ctx.G, survivors);
   const xsVal = selectColumns(ctx.xVal, ctx.G, survivors);
-  const epochs = positiveInt(
-    settings.selectEpochs,
-    defaultEpochs(ctx.nFit, ctx.batchSize, denseWeights([d, ...ctx.hidden, ctx.outWidth]), {
-      targetSteps: 1500,
-      min: 3,
-      budget: WORK_BUDGET / 5,
-    }),
-    "selectEpochs",
-  );
-  const runSteps = epochs * ctx.stepsPerEpoch;
-  const selectorLr = settings.selectorLr ?? defaultSelectorLr(runSteps);
-  const schedule = {
-    tau0: ctx.tau0,
-    tauEnd: ctx.tauEnd,
-    annealSteps: runSteps,
-    kind: "exponential" as const,
-  };
+  const { epochs, selectorLr, schedule } = stagePlan(ctx, settings, {
+    field: "selectEpochs",
+    inputWidth: d,
+    targetSteps: 1500,
+  });
   const init = rng.fork("select-init"), reinit = rng.fork("select-reinit");
   const noise = rng.fork("select-gumbel");
   const net = new Mlp([d, ...ctx.hidden, ctx.outWidth], init);
   const theta = variable(tf.zeros([k, d]), `${net.prefix}/selector`);
-  const optNet = tf.train.adam(ctx.lr), optSel = tf.train.adam(selectorLr);
   const rowLogits = () => Float32Array.from(theta.dataSync(), (v) => v / MASK_GAMMA);
   const valRows = Int32Array.from({ length: ctx.nVal }, (_, i) => i);
   let collisions = 0, converged = false;
@@ -558,8 +553,8 @@ async function selectK(
       batchSize: ctx.batchSize,
       rng: rng.fork("select-batches"),
       groups: [
-        { optimizer: optSel, variables: [theta] },
-        { optimizer: optNet, variables: net.variables },
+        { lr: selectorLr, variables: [theta] },
+        { lr: ctx.lr, variables: net.variables },
       ],
       patience: positiveInt(settings.patience, 10, "patience"),
       quiet: ctx.quiet,
@@ -595,17 +590,7 @@ async function selectK(
   } finally {
     net.dispose();
     theta.dispose();
-    optNet.dispose();
-    optSel.dispose();
   }
-}
-
-function argmaxRow(values: ArrayLike<number>, row: number, width: number): number {
-  let best = 0;
-  for (let j = 1; j < width; j++) {
-    if (values[row * width + j] > values[row * width + best]) best = j;
-  }
-  return best;
 }
 
 /**

@@ -10,7 +10,6 @@ import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import {
-  checkK,
   classTargets,
   defaultEpochs,
   defaultSelectorLr,
@@ -18,13 +17,13 @@ import {
   maskedCrossEntropy,
   Mlp,
   positiveInt,
-  primaryTask,
   rowsTensor,
   runEpochs,
   validationSplit,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
+import { checkPanelSize, requireTasks } from "./panel.ts";
 import { variable } from "./yoto/net.ts";
 import { topKIndices } from "./yoto/relax.ts";
 
@@ -121,7 +120,7 @@ async function selectStg(
 ): Promise<Panel> {
   await tf.ready();
   const started = performance.now();
-  const task = primaryTask(options, "stg");
+  const task = requireTasks(options, "stg")[0];
   const seed = options.seed ?? 0;
   const sigma = settings.sigma ?? 0.5;
   const lambda0 = settings.lambda ?? 0.1;
@@ -137,7 +136,7 @@ async function selectStg(
   const { fit, val } = validationSplit(train, options, task);
   const { genes, targetSum } = fitCandidates(fit, options);
   const G = genes.length;
-  checkK(options.k, G);
+  checkPanelSize(options.k, G);
   const { transform, x } = fitInput(fit, genes, targetSum);
   const xVal = applyInput(val, transform);
   const targets = classTargets(fit, val, task);
@@ -167,7 +166,6 @@ async function selectStg(
       `${net.prefix}/mu`,
     );
     const noise = rng.fork(`gates${t}`);
-    const optimizer = tf.train.adam(lr), gateOptimizer = tf.train.adam(selectorLr);
     const objective = (xb: tf.Tensor2D, z: tf.Tensor1D, codes: Int32Array, rows: Int32Array) => {
       // x (*) z through W1 is x W1 with W1's rows scaled by z: no gradient through x needed.
       const logits = net.forward(xb, tf.mul(net.layers[0].W, z.expandDims(1)) as tf.Tensor2D);
@@ -182,8 +180,8 @@ async function selectStg(
         batchSize,
         rng: rng.fork(`batches${t}`),
         groups: [
-          { optimizer: gateOptimizer, variables: [muVar] },
-          { optimizer, variables: net.variables },
+          { lr: selectorLr, variables: [muVar] },
+          { lr, variables: net.variables },
         ],
         patience,
         quiet: options.quiet,
@@ -222,8 +220,6 @@ async function selectStg(
     } finally {
       net.dispose();
       muVar.dispose();
-      optimizer.dispose();
-      gateOptimizer.dispose();
     }
   }
 

@@ -40,7 +40,8 @@ export interface NetConfig {
   tasks: TaskSpec[];
 }
 
-interface Dense {
+/** A dense layer's weights [rows x cols] and bias [cols]. */
+export interface Dense {
   W: tf.Variable;
   b: tf.Variable;
 }
@@ -59,16 +60,37 @@ export function headWidth(task: TaskSpec, nGenes: number): number {
   return task.kind === "regression" ? 1 : nGenes;
 }
 
-/** Glorot-uniform initialisation from the seeded RNG (deterministic per seed). */
-function glorot(rows: number, cols: number, rng: Rng): Float32Array {
+/**
+ * Initial values of a rows x cols matrix from the seeded RNG (deterministic per seed): Glorot
+ * uniform (dense layers), or Glorot normal (sd sqrt(2 / (rows + cols)), untruncated).
+ *
+ * @example
+ * ```ts
+ * import { Rng } from "../../runtime/rng.ts";
+ * const w = glorot(3, 5, new Rng(0));
+ * console.assert(w.length === 15 && w.every((v) => Math.abs(v) <= Math.sqrt(6 / 8)));
+ * ```
+ */
+export function glorot(
+  rows: number,
+  cols: number,
+  rng: Rng,
+  dist: "uniform" | "normal" = "uniform",
+): Float32Array {
+  const n = rows * cols;
+  if (dist === "normal") {
+    const sd = Math.sqrt(2 / (rows + cols));
+    return Float32Array.from({ length: n }, () => rng.normal(0, sd));
+  }
   const limit = Math.sqrt(6 / (rows + cols));
-  return Float32Array.from({ length: rows * cols }, () => (2 * rng.uniform() - 1) * limit);
+  return Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * limit);
 }
 
 // tfjs variable names are global: every network gets its own prefix.
 let netCount = 0;
 
-function dense(rows: number, cols: number, rng: Rng, name: string): Dense {
+/** A dense layer rows -> cols: Glorot-uniform weights, zero bias, variables `${name}/W` and `/b`. */
+export function dense(rows: number, cols: number, rng: Rng, name: string): Dense {
   return {
     W: variable(tf.tensor2d(glorot(rows, cols, rng), [rows, cols]), `${name}/W`),
     b: variable(tf.zeros([cols]), `${name}/b`),
