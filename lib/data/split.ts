@@ -537,3 +537,30 @@ export function protocolSplit(
     fix: "pass a label, or a group column (--split-by COL)",
   });
 }
+
+/**
+ * The fitting and validation cells of a model with early stopping: `options.validation` when
+ * given, else 15% of `train` held out (stratified on the label column `stratifyOn` when given,
+ * random otherwise) with `options.seed`.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "./simulate.ts";
+ * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
+ * const { fit, val } = validationSplit(dataset, { seed: 0 }, "cell_type");
+ * console.assert(fit.nCells + val.nCells === 200 && val.nCells === 30);
+ * ```
+ */
+export function validationSplit(
+  train: Dataset,
+  options: { validation?: Dataset; seed?: number },
+  stratifyOn?: string,
+): { fit: Dataset; val: Dataset } {
+  if (options.validation) return { fit: train, val: options.validation };
+  const fractions = { train: 0.85, val: 0.15, test: 0, seed: options.seed ?? 0 };
+  const split = stratifyOn
+    ? stratifiedSplit(train.categorical(stratifyOn), fractions)
+    : randomSplit(train.nCells, fractions);
+  const { train: fit, val } = splitDataset(train, split);
+  return { fit, val };
+}

@@ -8,7 +8,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
-import { randomSplit, splitDataset, stratifiedSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
@@ -128,24 +127,6 @@ export function maskedCrossEntropy(
     const ce = tf.neg(tf.sum(tf.mul(tf.tensor2d(onehot, [n, c]), tf.logSoftmax(logits))));
     return tf.div(ce, Math.max(1, labelled)) as tf.Scalar;
   });
-}
-
-/**
- * The fitting and validation cells: `options.validation` when given, else 15% of train held out
- * (stratified on `stratifyOn` when given, random otherwise), as fitYoto does.
- */
-export function validationSplit(
-  train: Dataset,
-  options: SelectOptions,
-  stratifyOn?: string,
-): { fit: Dataset; val: Dataset } {
-  if (options.validation) return { fit: train, val: options.validation };
-  const fractions = { train: 0.85, val: 0.15, test: 0, seed: options.seed ?? 0 };
-  const split = stratifyOn
-    ? stratifiedSplit(train.categorical(stratifyOn), fractions)
-    : randomSplit(train.nCells, fractions);
-  const { train: fit, val } = splitDataset(train, split);
-  return { fit, val };
 }
 
 /** A positive integer option (epochs, batch size, ...), or its default. */

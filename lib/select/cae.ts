@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
+import { validationSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import {
@@ -24,7 +25,6 @@ import {
   rowsTensor,
   runEpochs,
   softmaxRows,
-  validationSplit,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";

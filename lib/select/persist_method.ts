@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
+import { validationSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import {
@@ -27,7 +28,6 @@ import {
   rowsTensor,
   runEpochs,
   softmaxRows,
-  validationSplit,
   WORK_BUDGET,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput, type InputTransform } from "./input.ts";

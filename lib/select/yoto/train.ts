@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
-import { randomSplit, splitDataset, stratifiedSplit } from "../../data/split.ts";
+import { validationSplit } from "../../data/split.ts";
 import { argmaxRows, macroF1 } from "../../eval/metrics.ts";
 import { meanSd } from "../../eval/report.ts";
 import { OptionError } from "../../runtime/errors.ts";
@@ -271,15 +271,9 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const seed = options.seed ?? 0;
   const rng = new Rng(seed);
   const tasks = resolveTasks(train, options);
-  let val = options.validation;
-  if (!val) {
-    const first = tasks.find((t) => t.kind === "classification");
-    const fractions = { train: 0.85, val: 0.15, test: 0, seed };
-    const split = first
-      ? stratifiedSplit(train.categorical(first.name), fractions)
-      : randomSplit(train.nCells, fractions);
-    ({ train, val } = splitDataset(train, split));
-  }
+  const first = tasks.find((t) => t.kind === "classification");
+  const { fit, val } = validationSplit(train, options, first?.name);
+  train = fit;
   const { transform, x: xTrain, nFree, nForced } = fitTransform(train, options);
   const G = transform.genes.length;
   checkK(options.k, nFree, nForced);
@@ -295,7 +289,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     targetSum: transform.targetSum!,
   };
   const trainLabels = tasks.map((t) => labelsFor(train, t));
-  const valLabels = tasks.map((t) => labelsFor(val!, t));
+  const valLabels = tasks.map((t) => labelsFor(val, t));
 
   const batchSize = Math.min(options.batchSize ?? 128, train.nCells);
   const stepsPerEpoch = Math.ceil(train.nCells / batchSize);
