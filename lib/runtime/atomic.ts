@@ -3,12 +3,11 @@
  * A crash or an error mid-write leaves the target untouched and no partial file behind.
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 function tempPathFor(path: string): string {
-  const base = path.split(/[\\/]/).pop() ?? "out";
   const tag = `${Deno.pid}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
-  return join(dirname(path), `.${base}.tmp-${tag}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${tag}`);
 }
 
 /**

@@ -19,24 +19,25 @@ function hashString(text: string): number {
   return h >>> 0;
 }
 
+const LANCZOS = [
+  0.99999999999980993,
+  676.5203681218851,
+  -1259.1392167224028,
+  771.32342877765313,
+  -176.61502916214059,
+  12.507343278686905,
+  -0.13857109526572012,
+  9.9843695780195716e-6,
+  1.5056327351493116e-7,
+];
+
 /** Natural log of the gamma function (Lanczos, g = 7, n = 9; relative error < 1e-13). */
 export function lgamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
-  const c = [
-    0.99999999999980993,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.32342877765313,
-    -176.61502916214059,
-    12.507343278686905,
-    -0.13857109526572012,
-    9.9843695780195716e-6,
-    1.5056327351493116e-7,
-  ];
   x -= 1;
-  let a = c[0];
+  let a = LANCZOS[0];
   const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (x + i);
   return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
@@ -179,7 +180,7 @@ export class Rng {
     }
     const slam = Math.sqrt(lambda), loglam = Math.log(lambda);
     const b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-    const invAlpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    const logInvAlpha = Math.log(1.1239 + 1.1328 / (b - 3.4)), vr = 0.9277 - 3.6224 / (b - 2);
     for (;;) {
       const u = this.uniform() - 0.5, v = this.uniform();
       const us = 0.5 - Math.abs(u);
@@ -187,7 +188,7 @@ export class Rng {
       if (us >= 0.07 && v <= vr) return k;
       if (k < 0 || (us < 0.013 && v > us)) continue;
       if (
-        Math.log(v) + Math.log(invAlpha) - Math.log(a / (us * us) + b) <=
+        Math.log(v) + logInvAlpha - Math.log(a / (us * us) + b) <=
           -lambda + k * loglam - lgamma(k + 1)
       ) return k;
     }
