@@ -9,6 +9,7 @@ import { readH5ad } from "../lib/data/h5ad.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import { formatMeanSd } from "../lib/eval/report.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
 import { type EpochRecord, fitYoto } from "../lib/select/yoto/train.ts";
@@ -48,12 +49,6 @@ const YOTO_RUNS = [
   { name: "ifnb1k-stim", file: "kang_ifnb1k/kang_ifnb1k.h5ad", tasks: ["stim"] },
 ];
 
-const meanSd = (v: number[]): string => {
-  const m = v.reduce((a, b) => a + b, 0) / v.length;
-  const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : 0;
-  return v.length > 1 ? `${m.toFixed(3)} ± ${sd.toFixed(3)}` : m.toFixed(3);
-};
-
 async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: string) {
   const backend = await initBackend("auto");
   console.log(`\nbackend: ${backend.description}; seeds ${seeds.join(",")}; defaults of fitYoto\n`);
@@ -68,11 +63,14 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
     }
     const ds = await readDataset(path, { quiet: true });
     const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
+    // A seed's split is the same at every k.
+    const splits = seeds.map((seed) =>
+      protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed })
+    );
     for (const k of ks) {
       const f1s: Record<string, number[]> = {};
-      for (const seed of seeds) {
-        const split = protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed });
-        const { train, val, test } = splitDataset(ds, split);
+      for (const [i, seed] of seeds.entries()) {
+        const { train, val, test } = splitDataset(ds, splits[i]);
         const model = await fitYoto(train, {
           k,
           tasks: run.tasks,
@@ -98,7 +96,7 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
         model.dispose();
       }
       for (const [task, v] of Object.entries(f1s)) {
-        summary.push(`| ${run.name} | ${splitName} | ${task} | ${k} | ${meanSd(v)} |`);
+        summary.push(`| ${run.name} | ${splitName} | ${task} | ${k} | ${formatMeanSd(v)} |`);
       }
     }
   }
@@ -142,14 +140,15 @@ async function benchLoad(cells: number, genes: number, repeats: number, shared: 
     const writeSeconds = await best(repeats, () => writeArrow(dataset, path));
     const bytes = Deno.statSync(path).size;
     const rawSeconds = await best(repeats, () => Deno.readFile(path));
-    const readSeconds = await best(repeats, () => readArrow(path));
+    const readSeconds = await best(repeats, async () => {
+      const back = await readArrow(path);
+      if (back.indptr[back.nCells] !== nnz) throw new Error("read back a different matrix");
+    });
     const streamSeconds = await best(repeats, async () => {
       let n = 0;
       for await (const b of streamArrow(path)) n += b.dataset.nCells;
       if (n !== cells) throw new Error(`streamed ${n} cells, expected ${cells}`);
     });
-    const back = await readArrow(path);
-    if (back.indptr[back.nCells] !== nnz) throw new Error("read back a different matrix");
 
     const rows: [string, string][] = [
       ["cells x genes", `${cells.toLocaleString("en")} x ${genes.toLocaleString("en")}`],
@@ -204,12 +203,8 @@ await runCli(async () => {
     k: { type: "string" },
     seeds: { type: "string" },
     runs: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task bench");
-  if (values.help || positionals.length === 0) {
-    console.log(HELP);
-    return;
-  }
+  }, { name: "deno task bench", help: HELP });
+  if (positionals.length === 0) return console.log(HELP);
   const shared = values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url));
   if (positionals[0] === "yoto") {
     const ks = (values.k ?? "8,16,32").split(",")

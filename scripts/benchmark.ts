@@ -3,7 +3,7 @@
  * results.csv, results.arrow, summary.md and figures (SVG and PNG) into the config's out folder.
  * @module
  */
-import { initBackend } from "../lib/runtime/backend.ts";
+import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
@@ -38,17 +38,12 @@ await runCli(async () => {
     config: { type: "string" },
     backend: { type: "string" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task benchmark");
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  }, { name: "deno task benchmark", help: HELP });
   if (!values.config) {
     throw new OptionError("no config given", { fix: "pass --config benchmarks/shared.json" });
   }
   const config = parseBenchmarkConfig(await Deno.readTextFile(values.config), values.config);
-  const backend = await initBackend((values.backend ?? "auto") as never);
+  const backend = await initBackend(parseBackend(values.backend));
   console.error(`backend: ${backend.description}; results in ${config.out}`);
   const rows = await runBenchmark(config, { quiet: values.quiet });
   const classifier = (config.classifiers ?? ["lr"])[0];

@@ -12,7 +12,7 @@ import { scorePrediction } from "../lib/eval/score.ts";
 import { toSvg } from "../lib/plot/render.ts";
 import { trainingCurveSpec } from "../lib/plot/specs.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
-import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
+import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { panelToCsv } from "../lib/select/panel.ts";
 import type { EpochRecord } from "../lib/select/yoto/train.ts";
@@ -34,9 +34,7 @@ await runCli(async () => {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task demo");
-  if (values.help) return console.log(HELP);
+  }, { name: "deno task demo", help: HELP });
   const k = numberFlag(values.k, "k", 16, { integer: true, min: 1 });
   const epochs = numberFlag(values.epochs, "epochs", 40, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
@@ -45,7 +43,7 @@ await runCli(async () => {
   const t0 = performance.now();
   const lap = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-  const backend = await initBackend((values.backend ?? "auto") as BackendName);
+  const backend = await initBackend(parseBackend(values.backend));
   const { dataset, truth } = simulate({ nCells, seed });
   console.log(`compute backend: ${backend.description}`);
   console.log(`simulated: ${dataset} (${lap()})`);

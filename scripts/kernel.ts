@@ -60,9 +60,7 @@ if (import.meta.main) {
   await runCli(async () => {
     const { values, positionals } = parseCli(Deno.args, {
       global: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    }, "deno task kernel");
-    if (values.help) return console.log(HELP);
+    }, { name: "deno task kernel", help: HELP });
     if (positionals.length) {
       throw new OptionError(`unexpected argument '${positionals[0]}'`, {
         fix: "see `deno task kernel --help`",

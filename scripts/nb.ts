@@ -66,9 +66,7 @@ if (import.meta.main) {
       timeout: { type: "string" },
       grace: { type: "string" },
       out: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    }, "deno task nb");
-    if (values.help) return console.log(HELP);
+    }, { name: "deno task nb", help: HELP });
     const timeout = numberFlag(values.timeout, "timeout", 600, { min: 1 });
     const grace = numberFlag(values.grace, "grace", 0.5, { min: 0 });
     const notebooks = positionals.length ? positionals : projectNotebooks();

@@ -7,9 +7,9 @@ import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { checkCounts } from "../lib/data/stats.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
-import { type BackendName, initBackend } from "../lib/runtime/backend.ts";
+import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
-import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
@@ -80,14 +80,8 @@ async function train(args: string[]) {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task yoto train");
-  if (values.help) return console.log(HELP);
-  for (const flag of ["data", "k", "out"] as const) {
-    if (!values[flag]) {
-      throw new OptionError(`--${flag} is required`, { fix: "see deno task yoto --help" });
-    }
-  }
+  }, { name: "deno task yoto train", help: HELP });
+  requireFlags(values, ["data", "k", "out"], "deno task yoto");
   const labels = values.label ?? [];
   if (!labels.length && !values.reconstruct) {
     throw new OptionError("no task: pass --label COL (repeatable) and/or --reconstruct", {
@@ -96,8 +90,8 @@ async function train(args: string[]) {
   }
   const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
-  const backend = await initBackend((values.backend ?? "auto") as BackendName);
-  const ds = await readDataset(values.data!, { quiet: values.quiet });
+  const backend = await initBackend(parseBackend(values.backend));
+  const ds = await readDataset(values.data, { quiet: values.quiet });
   for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
     ds.obs(column);
   }
@@ -146,7 +140,7 @@ async function train(args: string[]) {
     backend: backend.description,
     train_seconds: model.metrics.trainSeconds,
   });
-  await model.save(values.out!);
+  await model.save(values.out);
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
   for (const [task, m] of Object.entries(tasks) as [string, ReturnType<typeof taskReport>][]) {
     console.log(
@@ -170,17 +164,11 @@ async function predict(args: string[]) {
     out: { type: "string" },
     backend: { type: "string" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task yoto predict");
-  if (values.help) return console.log(HELP);
-  for (const flag of ["model", "data", "out"] as const) {
-    if (!values[flag]) {
-      throw new OptionError(`--${flag} is required`, { fix: "see deno task yoto --help" });
-    }
-  }
-  await initBackend((values.backend ?? "auto") as BackendName);
-  const model: YotoModel = await loadYoto(values.model!);
-  const ds = await readDataset(values.data!, { quiet: values.quiet });
+  }, { name: "deno task yoto predict", help: HELP });
+  requireFlags(values, ["model", "data", "out"], "deno task yoto");
+  await initBackend(parseBackend(values.backend));
+  const model: YotoModel = await loadYoto(values.model);
+  const ds = await readDataset(values.data, { quiet: values.quiet });
   const preds = model.predict(ds).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];
   for (const p of preds) {
@@ -200,7 +188,7 @@ async function predict(args: string[]) {
     }
     lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
-  await writeFileAtomic(values.out!, lines.join("\n") + "\n");
+  await writeFileAtomic(values.out, lines.join("\n") + "\n");
   if (!values.quiet) console.error(`${ds.nCells} predictions -> ${values.out}`);
   model.dispose();
 }
@@ -208,12 +196,8 @@ async function predict(args: string[]) {
 async function panel(args: string[]) {
   const { values } = parseCli(args, {
     model: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task yoto panel");
-  if (values.help) return console.log(HELP);
-  if (!values.model) {
-    throw new OptionError("--model is required", { fix: "see deno task yoto --help" });
-  }
+  }, { name: "deno task yoto panel", help: HELP });
+  requireFlags(values, ["model"], "deno task yoto");
   const model = await loadYoto(values.model);
   console.log("rank\tgene\tscore");
   model.panel.genes.forEach((g, i) => console.log(`${i + 1}\t${g}\t${model.panel.scores[i]}`));

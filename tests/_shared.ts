@@ -32,14 +32,28 @@ export function tempDir(): Promise<string> {
   return Deno.makeTempDir({ prefix: "yoto-test-" });
 }
 
+/** What a script run as a subprocess left: exit code and decoded output. */
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** Run a project script (path relative to the project root) as a subprocess; capture its output. */
-export async function runScript(
+export function runScript(script: string, ...args: string[]): Promise<ScriptResult> {
+  return runScriptWithEnv({}, script, ...args);
+}
+
+/** runScript with extra environment variables for the subprocess. */
+export async function runScriptWithEnv(
+  env: Record<string, string>,
   script: string,
   ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<ScriptResult> {
   const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", path, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();

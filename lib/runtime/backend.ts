@@ -58,23 +58,41 @@ async function webgpuAdapter(): Promise<AdapterInfo | null> {
   }
 }
 
+const RETRY = { field: "backend", fix: "choose another backend (--backend wasm or cpu)" };
+
 async function start(name: string): Promise<void> {
   let ok = false;
   try {
     ok = await tf.setBackend(name);
     await tf.ready();
   } catch (err) {
-    throw new BackendError(`backend '${name}' failed to start: ${(err as Error).message}`, {
-      field: "backend",
-      fix: "choose another backend (--backend wasm or cpu)",
-    });
+    throw new BackendError(`backend '${name}' failed to start: ${(err as Error).message}`, RETRY);
   }
   if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(`backend '${name}' did not start (tfjs is on '${tf.getBackend()}')`, {
+    throw new BackendError(
+      `backend '${name}' did not start (tfjs is on '${tf.getBackend()}')`,
+      RETRY,
+    );
+  }
+}
+
+/**
+ * A `--backend` flag's value (default auto) as a BackendName; an OptionError listing the
+ * backends when it is not one.
+ *
+ * @example
+ * ```ts
+ * console.assert(parseBackend(undefined) === "auto" && parseBackend("wasm") === "wasm");
+ * ```
+ */
+export function parseBackend(value = "auto"): BackendName {
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new OptionError(`unknown backend '${value}'`, {
       field: "backend",
-      fix: "choose another backend (--backend wasm or cpu)",
+      fix: `use one of ${BACKENDS.join(", ")}`,
     });
   }
+  return value as BackendName;
 }
 
 /**
@@ -87,12 +105,7 @@ async function start(name: string): Promise<void> {
  * ```
  */
 export async function initBackend(requested: BackendName = "auto"): Promise<BackendInfo> {
-  if (!BACKENDS.includes(requested)) {
-    throw new OptionError(`unknown backend '${requested}'`, {
-      field: "backend",
-      fix: `use one of ${BACKENDS.join(", ")}`,
-    });
-  }
+  parseBackend(requested); // callers without types (notebooks, JS) can pass anything
   let name: string = requested;
   if (requested === "auto") name = (await tryLoadTfjsNode()) ? "tensorflow" : "wasm";
   else if (requested === "tensorflow" && !(await tryLoadTfjsNode())) {

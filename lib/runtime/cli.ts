@@ -10,8 +10,24 @@ import { OptionError, YotoError } from "./errors.ts";
 /** Exit code for errors the user can fix (bad input, bad options). */
 export const EXIT_USER_ERROR = 2;
 
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
+/** A command's name (for "see `NAME --help`") and the usage text its `-h` / `--help` prints. */
+export interface CliCommand {
+  name: string;
+  help: string;
+}
+
+/** Thrown by parseCli once it has printed --help; runCli ends the command there, exit code 0. */
+class HelpShown extends Error {}
+
 /**
  * Parse `args` against `options`; unknown flags become an OptionError pointing to --help.
+ * Given a CliCommand, `-h` / `--help` is added to the options and prints its help, and runCli
+ * then ends the command (exit code 0).
  *
  * @example
  * ```ts
@@ -19,17 +35,41 @@ export const EXIT_USER_ERROR = 2;
  * console.assert(values.k === "8");
  * ```
  */
-export function parseCli<O extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseCli<O extends Options>(
   args: string[],
   options: O,
-  command: string,
-) {
+  command: string | CliCommand,
+): Parsed<O> {
+  const { name, help } = typeof command === "string" ? { name: command, help: "" } : command;
+  const all: Options = help ? { ...options, help: { type: "boolean", short: "h" } } : options;
+  let parsed;
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: all, allowPositionals: true, strict: true });
   } catch (err) {
     throw new OptionError((err as Error).message.replace(/\. To specify.*$/s, ""), {
-      fix: `see \`${command} --help\``,
+      fix: `see \`${name} --help\``,
     });
+  }
+  if (help && parsed.values.help) {
+    console.log(help);
+    throw new HelpShown();
+  }
+  return parsed as Parsed<O>;
+}
+
+/**
+ * Throw an OptionError for the first of `flags` that was not given (or given empty); after it,
+ * TypeScript knows they are set.
+ */
+export function requireFlags<V extends Record<string, unknown>, K extends keyof V & string>(
+  values: V,
+  flags: readonly K[],
+  command: string,
+): asserts values is V & { [F in K]-?: NonNullable<V[F]> } {
+  for (const flag of flags) {
+    if (!values[flag]) {
+      throw new OptionError(`--${flag} is required`, { fix: `see ${command} --help` });
+    }
   }
 }
 
@@ -55,11 +95,15 @@ export function numberFlag(
   return x;
 }
 
-/** Run a CLI's main function: user errors print one line and exit 2; bugs keep their stack. */
+/**
+ * Run a CLI's main function: user errors print one line and exit 2; bugs keep their stack;
+ * --help (printed by parseCli) ends it with exit code 0.
+ */
 export async function runCli(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (err) {
+    if (err instanceof HelpShown) return;
     if (err instanceof YotoError) {
       console.error(`error: ${err.message}`);
       Deno.exit(EXIT_USER_ERROR);

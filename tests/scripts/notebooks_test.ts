@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { assertEquals } from "../_assert.ts";
-import { runScript, tempDir } from "../_shared.ts";
+import { runScript, runScriptWithEnv, tempDir } from "../_shared.ts";
 import { haveJupyter, JUPYTER_INSTALL, projectNotebooks, PYTHON } from "../../scripts/nb.ts";
 
 const SMOKE = fileURLToPath(new URL("../data/fixtures/smoke.ipynb", import.meta.url));
@@ -120,14 +120,8 @@ Deno.test({
 });
 
 Deno.test("nb without Jupyter exits 2 with one line saying how to install it", async () => {
-  const path = fileURLToPath(new URL("../../scripts/nb.ts", import.meta.url));
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path, SMOKE],
-    env: { YOTO_PYTHON: "/nonexistent/python3" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(r.stderr).trim();
+  const r = await runScriptWithEnv({ YOTO_PYTHON: "/nonexistent/python3" }, "scripts/nb.ts", SMOKE);
+  const stderr = r.stderr.trim();
   assertEquals(r.code, 2, stderr);
   assertEquals(stderr.split("\n").length, 1, stderr);
   assertEquals(stderr.startsWith("error: Jupyter is missing"), true, stderr);

@@ -108,30 +108,12 @@ Deno.test("bad input: one-line error, exit 2, no model written", async () => {
 });
 
 Deno.test("deno task demo runs end to end and writes the panel CSV and the SVG", async () => {
-  const demo = new URL("../../scripts/demo.ts", import.meta.url).pathname;
   const out = `${dir}/demo`;
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      demo,
-      "--cells",
-      "400",
-      "--epochs",
-      "3",
-      "--k",
-      "6",
-      "--out",
-      out,
-      "--quiet",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(r.stdout);
-  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+  const flags = ["--cells", "400", "--epochs", "3", "--k", "6", "--out", out, "--quiet"];
+  const r = await runScript("scripts/demo.ts", ...flags);
+  assertEquals(r.code, 0, r.stderr);
   for (const text of ["YOTO panel (k = 6", "| cell_type |", "| condition |", "true markers"]) {
-    assertEquals(stdout.includes(text), true, text);
+    assertEquals(r.stdout.includes(text), true, text);
   }
   assertEquals((await Deno.readTextFile(`${out}/panel.csv`)).trim().split("\n").length, 7);
   assertEquals((await Deno.readTextFile(`${out}/training.svg`)).startsWith("<svg"), true);
@@ -143,4 +125,13 @@ Deno.test("yoto train --reconstruct with no labels picks a label-free panel", as
   const model = JSON.parse(await Deno.readTextFile(`${dir}/recon/model.json`));
   assertEquals(model.panel.genes.length, 5);
   assertEquals(model.spec.net.tasks.map((t: { kind: string }) => t.kind), ["reconstruction"]);
+});
+
+Deno.test("--help prints the usage and exits 0, before any other check", async () => {
+  const runs = [["scripts/yoto.ts", "train", "-h"], ["scripts/demo.ts", "--help", "--k", "0"]];
+  for (const [script, ...args] of runs) {
+    const r = await runScript(script, ...args);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout.includes("Usage:"), true, r.stdout);
+  }
 });
