@@ -35,12 +35,7 @@ await runCli(async () => {
     layer: { type: "string" },
     raw: { type: "boolean" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task convert");
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  }, { name: "deno task convert", help: HELP });
   if (positionals.length !== 2) {
     throw new OptionError(`expected IN and OUT, got ${positionals.length} path(s)`, {
       fix: "deno task convert IN OUT (see --help)",

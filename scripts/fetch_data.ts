@@ -58,12 +58,7 @@ await runCli(async () => {
     dir: { type: "string" },
     "no-convert": { type: "boolean" },
     quiet: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  }, "deno task fetch-data");
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  }, { name: "deno task fetch-data", help: HELP });
   const manifestPath = values.manifest ?? DEFAULT_MANIFEST;
   const manifest = await readManifest(manifestPath);
   const dir = values.dir ?? dirname(manifestPath);
