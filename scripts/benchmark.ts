@@ -7,7 +7,7 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
-import { parseBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
+import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
   meanSd,
   metricPoints,
@@ -17,7 +17,7 @@ import {
   summaryMarkdown,
 } from "../lib/eval/report.ts";
 import { metricVsKSpec, secondsSpec } from "../lib/plot/specs.ts";
-import { toPng, toSvg } from "../lib/plot/render.ts";
+import { svgToPng, toSvg } from "../lib/plot/render.ts";
 
 const HELP = `deno task benchmark --config FILE [--quiet]
 
@@ -42,7 +42,7 @@ await runCli(async () => {
   if (!values.config) {
     throw new OptionError("no config given", { fix: "pass --config benchmarks/shared.json" });
   }
-  const config = parseBenchmarkConfig(await Deno.readTextFile(values.config), values.config);
+  const config = await readBenchmarkConfig(values.config);
   const backend = await initBackend(parseBackend(values.backend));
   console.error(`backend: ${backend.description}; results in ${config.out}`);
   const rows = await runBenchmark(config, { quiet: values.quiet });
@@ -72,8 +72,9 @@ await runCli(async () => {
     secondsSpec([...byMethod].map(([method, s]) => ({ method, seconds: meanSd(s).mean }))),
   ]);
   for (const [name, spec] of specs) {
-    await writeFileAtomic(`${figures}/${name}.svg`, await toSvg(spec));
-    await writeFileAtomic(`${figures}/${name}.png`, await toPng(spec));
+    const svg = await toSvg(spec);
+    await writeFileAtomic(`${figures}/${name}.svg`, svg);
+    await writeFileAtomic(`${figures}/${name}.png`, await svgToPng(svg));
   }
   console.log(summary);
 });

@@ -206,6 +206,20 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   };
 }
 
+/** Read and parse a benchmark config file; a missing or unreadable file is a FileFormatError. */
+export async function readBenchmarkConfig(path: string): Promise<BenchmarkConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new FileFormatError(`cannot read the config (${(err as Error).message})`, {
+      file: path,
+      fix: "check the --config path (e.g. benchmarks/shared.json)",
+    });
+  }
+  return parseBenchmarkConfig(text, path);
+}
+
 /**
  * Rows already in `results.jsonl`: one line per finished selection ({unit, rows}), so a line cut
  * short by a crash drops its whole unit, which then runs again.

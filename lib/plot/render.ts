@@ -139,11 +139,11 @@ async function resvgReady(): Promise<Uint8Array[]> {
  * ```
  */
 export async function toPng(spec: VegaLiteSpec, scale = 2): Promise<Uint8Array> {
-  return rasterise(await toSvg(spec), scale);
+  return svgToPng(await toSvg(spec), scale);
 }
 
-/** PNG bytes of a vega SVG drawn at `scale` times its size. */
-async function rasterise(svg: string, scale: number): Promise<Uint8Array> {
+/** PNG bytes of an SVG from {@link toSvg} drawn at `scale` times its size (when both are wanted). */
+export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   const fontBuffers = await resvgReady();
   const renderer = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },
@@ -206,7 +206,7 @@ export async function mimeBundle(
     "text/plain": `[figure${title ? `: ${title}` : ""}]`,
   };
   if (options.png ?? true) {
-    bundle["image/png"] = base64(await rasterise(svg, options.pngScale ?? 1));
+    bundle["image/png"] = base64(await svgToPng(svg, options.pngScale ?? 1));
   }
   return bundle;
 }

@@ -163,3 +163,10 @@ Deno.test("the shipped benchmark configs parse", async () => {
     assert.ok(c.methods.includes("yoto") && c.seeds.length === 3, name);
   }
 });
+
+Deno.test("deno task benchmark with a missing config: one line, exit 2", async () => {
+  const r = await runScript("scripts/benchmark.ts", "--config", "/nonexistent/config.json");
+  assertEquals(r.code, 2);
+  assert.match(r.stderr, /cannot read the config/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
