@@ -16,16 +16,11 @@ import { checkUniqueIds } from "./_text.ts";
 import { writeFileAtomic } from "../runtime/atomic.ts";
 import {
   DataValueError,
+  DownloadError,
   FileFormatError,
   MissingFieldError,
-  YotoError,
 } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
-
-/** A download that failed (network, HTTP status, cut short); running again resumes it. */
-export class DownloadError extends YotoError {
-  override readonly kind = "download";
-}
 
 /** One file of a dataset: where it comes from, where it goes, what it must be. */
 export interface ManifestFile {

@@ -71,3 +71,8 @@ export class OptionError extends YotoError {
 export class BackendError extends YotoError {
   override readonly kind = "backend";
 }
+
+/** A download that failed (network, HTTP status, cut short); running again resumes it. */
+export class DownloadError extends YotoError {
+  override readonly kind = "download";
+}

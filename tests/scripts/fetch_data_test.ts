@@ -12,7 +12,6 @@ import { bruteDense, tinyCsr } from "../data/_fixtures.ts";
 import { readArrow } from "../../lib/data/arrow.ts";
 import { writeH5ad } from "../../lib/data/h5ad.ts";
 import {
-  DownloadError,
   downloadFile,
   fetchDataset,
   type Manifest,
@@ -22,7 +21,7 @@ import {
   readManifest,
 } from "../../lib/data/fetch.ts";
 import { parseBenchmarkConfig } from "../../lib/eval/protocol.ts";
-import { DataValueError, FileFormatError } from "../../lib/runtime/errors.ts";
+import { DataValueError, DownloadError, FileFormatError } from "../../lib/runtime/errors.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const enc = new TextEncoder();
