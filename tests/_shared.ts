@@ -45,18 +45,23 @@ export function runScript(script: string, ...args: string[]): Promise<ScriptResu
 }
 
 /** runScript with extra environment variables for the subprocess. */
-export async function runScriptWithEnv(
+export function runScriptWithEnv(
   env: Record<string, string>,
   script: string,
   ...args: string[]
 ): Promise<ScriptResult> {
   const path = fileURLToPath(new URL(`../${script}`, import.meta.url));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  return runCommand(Deno.execPath(), ["run", "-A", path, ...args], env);
+}
+
+/** Run a program as a subprocess; its exit code and decoded output. */
+export async function runCommand(
+  program: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ScriptResult> {
+  const out = await new Deno.Command(program, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -1,4 +1,5 @@
 /** Small hand-made datasets and helpers shared by data tests. */
+import { runCommand } from "../_shared.ts";
 import assert from "node:assert/strict";
 import { Dataset, type ObsColumn } from "../../lib/data/dataset.ts";
 import type { YotoError } from "../../lib/runtime/errors.ts";
@@ -126,11 +127,6 @@ export async function runPython(
   script: string,
   ...args: string[]
 ): Promise<{ success: boolean; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(PYTHON, {
-    args: [script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { success: out.success, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  const { code, stdout, stderr } = await runCommand(PYTHON, [script, ...args]);
+  return { success: code === 0, stdout, stderr };
 }
