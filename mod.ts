@@ -16,6 +16,7 @@ export * from "./lib/data/preprocess.ts";
 export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
+export * from "./lib/data/pca.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
@@ -32,7 +33,6 @@ export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
-
 export * from "./lib/select/yoto/persist.ts";
 
 // Evaluation: metrics, downstream classifiers on a panel's genes.
