@@ -12,7 +12,7 @@ import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { formatMeanSd } from "../lib/eval/report.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
-import { type EpochRecord, fitYoto } from "../lib/select/yoto/train.ts";
+import { fitYoto } from "../lib/select/yoto/train.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -83,9 +83,9 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
           (f1s[p.task] ??= []).push(f1);
           return `${p.task} ${f1.toFixed(3)}`;
         });
-        const history = model.metrics.history as EpochRecord[];
+        const history = model.metrics.history;
         const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
-        const trainSeconds = (model.metrics.trainSeconds as number).toFixed(0);
+        const trainSeconds = model.metrics.trainSeconds.toFixed(0);
         console.log(
           `| ${run.name} | ${splitName} | ${k} | ${seed} | ${
             scores.join(", ")

@@ -15,7 +15,6 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { panelToCsv } from "../lib/select/panel.ts";
-import type { EpochRecord } from "../lib/select/yoto/train.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";
 
 const HELP = `The yoto demo on simulated PBMC-like data.
@@ -62,7 +61,7 @@ await runCli(async () => {
     quiet: values.quiet,
   });
   console.log(
-    `\nYOTO panel (k = ${k}, trained ${(model.metrics.trainSeconds as number).toFixed(1)} s): ${
+    `\nYOTO panel (k = ${k}, trained ${model.metrics.trainSeconds.toFixed(1)} s): ${
       model.panel.genes.join(" ")
     }`,
   );
@@ -103,7 +102,7 @@ await runCli(async () => {
 
   await Deno.mkdir(out, { recursive: true });
   await writeFileAtomic(`${out}/panel.csv`, panelToCsv(model.panel));
-  const history = model.metrics.history as EpochRecord[];
+  const history = model.metrics.history;
   await writeFileAtomic(
     `${out}/training.svg`,
     await toSvg(trainingCurveSpec(history, `YOTO on simulated PBMC (k = ${k})`)),

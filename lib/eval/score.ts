@@ -32,5 +32,36 @@ export function scorePrediction(pred: TaskPrediction, ds: Dataset): Classificati
   const yTrue = ds.codesIn(pred.task, pred.classes!, unseen);
   const index = new Map(pred.classes!.map((c, i) => [c, i]));
   const yPred = Int32Array.from(pred.labels!, (l) => index.get(l)!);
-  return classificationReport(yTrue, yPred, unseen + 1, [...pred.classes!, "(unseen in training)"]);
+  return classificationReport(yTrue, yPred, unseen + 1, [...pred.classes!, UNSEEN_CLASS]);
+}
+
+/** The extra class {@link scorePrediction} adds for test labels the model never saw. */
+export const UNSEEN_CLASS = "(unseen in training)";
+
+/**
+ * A {@link scorePrediction} result's confusion matrix and class names, ready for
+ * `confusionMatrixSpec`: the {@link UNSEEN_CLASS} row and column are dropped when no test cell
+ * carries such a label (the usual case), kept otherwise so those errors stay visible.
+ *
+ * @example
+ * ```ts
+ * import { classificationReport } from "./metrics.ts";
+ * const m = classificationReport(Int32Array.of(0, 1), Int32Array.of(0, 0), 3, ["a", "b", UNSEEN_CLASS]);
+ * const { confusion, classes } = predictionConfusion(m);
+ * console.assert(classes.join() === "a,b" && confusion[1][0] === 1);
+ * ```
+ */
+export function predictionConfusion(
+  metrics: ClassificationMetrics,
+): { confusion: Int32Array[]; classes: string[] } {
+  const classes = metrics.perClass.map((c) => c.name);
+  const last = metrics.perClass.at(-1);
+  if (last?.name !== UNSEEN_CLASS || last.support > 0) {
+    return { confusion: metrics.confusion, classes };
+  }
+  const k = classes.length - 1;
+  return {
+    confusion: metrics.confusion.slice(0, k).map((row) => row.slice(0, k)),
+    classes: classes.slice(0, k),
+  };
 }

@@ -9,6 +9,7 @@ import { argmaxRows } from "../../eval/metrics.ts";
 import type { Panel } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
+import type { EpochRecord } from "./train.ts";
 import { rectifiedTanh } from "./poisson.ts";
 import { applyInput, type InputTransform } from "../input.ts";
 
@@ -25,6 +26,32 @@ export interface YotoSpec {
   /** Options the model was trained with (for provenance). */
   options: Record<string, unknown>;
 }
+
+/**
+ * What training recorded (`metrics.json`). A model loaded without that file has an empty
+ * history and zeros ({@link NO_METRICS}).
+ */
+export interface YotoMetrics {
+  /** One record per epoch. */
+  history: EpochRecord[];
+  /** The epoch whose weights were kept. */
+  bestEpoch: number;
+  trainSeconds: number;
+  /** Training and validation cells. */
+  nTrain: number;
+  nVal: number;
+  /** Anything else a caller stored (e.g. the CLI's test metrics). */
+  [key: string]: unknown;
+}
+
+/** The metrics of a model whose training was not recorded. */
+export const NO_METRICS: Readonly<YotoMetrics> = {
+  history: [],
+  bestEpoch: 0,
+  trainSeconds: 0,
+  nTrain: 0,
+  nVal: 0,
+};
 
 /** Predictions for one task. */
 export interface TaskPrediction {
@@ -68,7 +95,7 @@ export class YotoModel {
     readonly net: YotoNet,
     readonly scores: Float32Array,
     readonly panel: Panel,
-    readonly metrics: Record<string, unknown> = {},
+    readonly metrics: YotoMetrics = { ...NO_METRICS, history: [] },
   ) {}
 
   /** The tasks the model predicts. */

@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { FileFormatError, OptionError } from "../../runtime/errors.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { type Panel, panelToCsv } from "../panel.ts";
-import { YotoModel, type YotoSpec } from "./model.ts";
+import { NO_METRICS, type YotoMetrics, YotoModel, type YotoSpec } from "./model.ts";
 import { YotoNet } from "./net.ts";
 
 /** Format tag written to and required in model.json. */
@@ -157,9 +157,9 @@ export async function loadYoto(dir: string): Promise<YotoModel> {
   const scores = weights.slice(offset, offset + json.weights.scores);
   const { rank: _rank, ...panelJson } = json.panel;
   const panel: Panel = { ...panelJson, scores: panelJson.scores.map((s) => s ?? Infinity) };
-  let metrics: Record<string, unknown> = {};
+  let metrics: YotoMetrics = { ...NO_METRICS, history: [] };
   try {
-    metrics = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
+    metrics = { ...metrics, ...JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`)) };
   } catch { /* metrics are informative only */ }
   return new YotoModel(json.spec, net, scores, panel, metrics);
 }
