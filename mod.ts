@@ -17,6 +17,7 @@ export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
 export * from "./lib/data/pca.ts";
+export * from "./lib/data/sampling.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
@@ -35,6 +36,12 @@ export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
 export * from "./lib/select/yoto/persist.ts";
 
+// Calibration: artificial null genes, the knockoff filter, recall clustering, calibrated panels.
+export * from "./lib/calibrate/nulls.ts";
+export * from "./lib/calibrate/knockoff.ts";
+export * from "./lib/calibrate/recall.ts";
+export * from "./lib/calibrate/panel.ts";
+
 // Evaluation: metrics, downstream classifiers on a panel's genes.
 export * from "./lib/eval/metrics.ts";
 export * from "./lib/eval/score.ts";
@@ -45,6 +52,8 @@ export * from "./lib/eval/classifiers.ts";
 export * from "./lib/eval/downstream.ts";
 export * from "./lib/eval/protocol.ts";
 export * from "./lib/eval/report.ts";
+export * from "./lib/eval/diversity.ts";
+export * from "./lib/eval/saturation.ts";
 
 // Figures: vega-lite spec builders and rendering.
 export * from "./lib/plot/specs.ts";

@@ -1,6 +1,15 @@
 /**
  * `deno task yoto <command>`: train a YOTO model, predict with it, print its panel.
  */
+import {
+  type NullDraw,
+  scoreNullDraw,
+  type Spread,
+  summarizeNullDraws,
+  withNullTwins,
+  yotoCandidateScores,
+} from "../lib/calibrate/panel.ts";
+import { isNullGene } from "../lib/calibrate/nulls.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
 import { quoteCsvField } from "../lib/data/csv.ts";
 import { readDataset } from "../lib/data/io.ts";
@@ -11,9 +20,10 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { fitCandidates } from "../lib/select/input.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
-import { fitYoto } from "../lib/select/yoto/train.ts";
+import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
 const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
 
@@ -31,6 +41,12 @@ train options:
   --split-by COL     hold out whole groups of COL (donors) for validation and test;
                      default: stratified 70/15/15 on the first label
   --candidates N     top-N HVGs (seurat flavour, fitted on train) to choose from (default 2000)
+  --null-genes       calibrate the panel (methods.md 3.5): one null twin per candidate, drawn
+                     from its counts in each split, and YOTO trained on candidates + twins;
+                     prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
+                     writes them to metrics.json. A model whose panel holds twins cannot predict
+                     (twins are noise, not measured genes): train without it for predictions
+  --null-draws N     null draws, one model each (default 1; the first draw's model is saved)
   --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
   --seed S           seed (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
@@ -75,6 +91,8 @@ async function train(args: string[]) {
     k: { type: "string" },
     "split-by": { type: "string" },
     candidates: { type: "string" },
+    "null-genes": { type: "boolean" },
+    "null-draws": { type: "string" },
     epochs: { type: "string" },
     seed: { type: "string" },
     backend: { type: "string" },
@@ -90,6 +108,13 @@ async function train(args: string[]) {
   }
   const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
+  if (values["null-draws"] && !values["null-genes"]) {
+    throw new OptionError("--null-draws needs --null-genes", { fix: "add --null-genes" });
+  }
+  const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
+  const candidates = values.candidates
+    ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
+    : undefined;
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readDataset(values.data, { quiet: values.quiet });
   for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
@@ -109,23 +134,25 @@ async function train(args: string[]) {
       `backend ${backend.description}; ${ds}; train ${parts.train.nCells}, val ${parts.val.nCells}, test ${parts.test.nCells}`,
     );
   }
-  const model = await fitYoto(parts.train, {
+  const options = {
     k,
     tasks: labels,
     reconstruct: values.reconstruct,
-    validation: parts.val,
-    candidates: values.candidates
-      ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
-      : undefined,
     epochs: values.epochs
       ? numberFlag(values.epochs, "epochs", 1, { integer: true, min: 1 })
       : undefined,
     seed,
     quiet: values.quiet,
-  });
+  };
+  let model: YotoModel, test = parts.test, calibration: Record<string, unknown> | undefined;
+  if (values["null-genes"]) {
+    ({ model, test, calibration } = await trainWithNulls(parts, options, candidates, nullDraws));
+  } else {
+    model = await fitYoto(parts.train, { ...options, validation: parts.val, candidates });
+  }
   const tasks: Record<string, unknown> = {};
-  for (const pred of model.predict(parts.test)) {
-    if (pred.kind === "classification") tasks[pred.task] = taskReport(pred, parts.test);
+  for (const pred of model.predict(test)) {
+    if (pred.kind === "classification") tasks[pred.task] = taskReport(pred, test);
   }
   Object.assign(model.metrics, {
     tasks,
@@ -139,6 +166,7 @@ async function train(args: string[]) {
     seed,
     backend: backend.description,
     train_seconds: model.metrics.trainSeconds,
+    ...(calibration ? { calibration } : {}),
   });
   await model.save(values.out);
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
@@ -157,6 +185,103 @@ async function train(args: string[]) {
   model.dispose();
 }
 
+/** The q of the knockoff+ count printed with --null-genes. */
+const KNOCKOFF_Q = 0.1;
+
+/**
+ * --null-genes: per draw, one twin per candidate (chosen on train) appended to every split and
+ * YOTO trained on the 2G pool; returns the first draw's model and test cells (with their twins)
+ * and the calibration summary for metrics.json, after printing k_null and FSP^.
+ */
+async function trainWithNulls(
+  parts: { train: Dataset; val: Dataset; test: Dataset },
+  options: YotoOptions,
+  nCandidates: number | undefined,
+  draws: number,
+): Promise<{ model: YotoModel; test: Dataset; calibration: Record<string, unknown> }> {
+  const { genes } = fitCandidates(parts.train, { candidates: nCandidates });
+  let kept: { model: YotoModel; test: Dataset; guards: Record<string, number> } | undefined;
+  const scored: NullDraw[] = [];
+  for (let draw = 0; draw < draws; draw++) {
+    const twins = withNullTwins(parts, genes, { seed: options.seed, draw });
+    const model = await fitYoto(twins.parts.train, {
+      ...options,
+      validation: twins.parts.val,
+      candidates: twins.pool,
+    });
+    const panel = { ...model.panel, candidateScores: yotoCandidateScores(model) };
+    const d = scoreNullDraw(panel, genes, twins.twins, KNOCKOFF_Q);
+    scored.push(d);
+    console.log(
+      `null draw ${draw + 1}/${draws}: k_null ${d.kNull} of ${d.panel.genes.length}, FSP^ ${
+        d.fsp.toFixed(3)
+      } (conservative ${d.fspConservative.toFixed(3)}), ${d.knockoff!.passing.length} panel ` +
+        `gene(s) pass knockoff+ at q = ${KNOCKOFF_Q}${
+          d.kNull ? `; twins picked: ${d.nullGenes.join(", ")}` : ""
+        }`,
+    );
+    if (kept) model.dispose();
+    else kept = { model, test: twins.parts.test, guards: twins.guards };
+  }
+  const s = summarizeNullDraws(scored);
+  const range = (r: Spread) =>
+    `mean ${r.mean.toFixed(3)} [${r.min.toFixed(3)}, ${r.max.toFixed(3)}]`;
+  console.log(`k_null over ${draws} draw(s): ${range(s.kNull)} of ${options.k}`);
+  console.log(
+    `FSP^ over ${draws} draw(s): ${range(s.fsp)}; conservative ${range(s.fspConservative)}`,
+  );
+  const saved = scored[0];
+  if (saved.kNull) {
+    console.error(
+      `note: the saved panel holds ${saved.kNull} null twin(s), so \`yoto predict\` refuses this ` +
+        "model; train without --null-genes for a model to predict with",
+    );
+  }
+  const calibration = {
+    method: "null twins (methods.md 3.5)",
+    null_method: "zip",
+    candidates: genes.length,
+    draws,
+    q: KNOCKOFF_Q,
+    k_null: s.kNull,
+    null_fraction: s.nullFraction,
+    fsp: s.fsp,
+    fsp_conservative: s.fspConservative,
+    knockoff_passing: s.knockoffPassing,
+    guards: kept!.guards,
+    per_draw: scored.map((d, draw) => ({
+      draw,
+      k_null: d.kNull,
+      null_genes: d.nullGenes,
+      fsp: d.fsp,
+      fsp_conservative: d.fspConservative,
+      knockoff_threshold: d.knockoff!.threshold,
+      knockoff_passing: d.knockoff!.passing,
+      panel: d.panel.genes,
+    })),
+  };
+  return { model: kept!.model, test: kept!.test, calibration };
+}
+
+/**
+ * OptionError when the model's panel holds null twins (a --null-genes model): they are noise
+ * drawn at training time, not genes the data can hold.
+ */
+function refuseTwins(model: YotoModel): void {
+  const twins = model.panel.genes.filter((g) => isNullGene(g));
+  if (twins.length) {
+    throw new OptionError(
+      `the model's panel holds ${twins.length} null twin(s) (${twins.join(", ")}) from a ` +
+        "--null-genes calibration run: they are random noise, not measured genes, so it cannot " +
+        "predict real cells",
+      {
+        fix: "use this model for its calibration (metrics.json); for predictions train without " +
+          "--null-genes",
+      },
+    );
+  }
+}
+
 async function predict(args: string[]) {
   const { values } = parseCli(args, {
     model: { type: "string" },
@@ -168,6 +293,12 @@ async function predict(args: string[]) {
   requireFlags(values, ["model", "data", "out"], "deno task yoto");
   await initBackend(parseBackend(values.backend));
   const model: YotoModel = await loadYoto(values.model);
+  try {
+    refuseTwins(model);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   const ds = await readDataset(values.data, { quiet: values.quiet });
   const preds = model.predict(ds).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];

@@ -12,7 +12,12 @@
 import { Dataset, type ExpressionMatrix } from "./dataset.ts";
 import { highlyVariableGenes, type HvgFlavor } from "./hvg.ts";
 import { cellStats, checkCounts, geneStats } from "./stats.ts";
-import { DataValueError, MissingFieldError, OptionError } from "../runtime/errors.ts";
+import {
+  DataValueError,
+  MissingFieldError,
+  OptionError,
+  ShapeMismatchError,
+} from "../runtime/errors.ts";
 
 const f32 = Math.fround;
 
@@ -79,6 +84,11 @@ function checkPositive(value: number | undefined, field: string): void {
 export interface NormalizeTotalOptions {
   /** Total each cell is scaled to; default the median of the non-zero cell totals (scanpy). */
   targetSum?: number;
+  /**
+   * Per-cell totals to scale by instead of the row sums (e.g. over real genes only, so appended
+   * null twins leave the real values unchanged) [row sums].
+   */
+  totals?: ArrayLike<number>;
 }
 
 /**
@@ -94,7 +104,13 @@ export interface NormalizeTotalOptions {
  */
 export function normalizeTotal(ds: Dataset, options: NormalizeTotalOptions = {}): Dataset {
   checkPositive(options.targetSum, "targetSum");
-  const { totals } = cellStats(ds);
+  const totals = options.totals ? Float64Array.from(options.totals) : cellStats(ds).totals;
+  if (totals.length !== ds.nCells) {
+    throw new ShapeMismatchError(`${totals.length} totals for ${ds.nCells} cells`, {
+      field: "totals",
+      fix: "pass one total per cell",
+    });
+  }
   const target = f32(options.targetSum ?? medianNonzero(totals));
   // scanpy divides by counts / target in float32, and by 1 where the count is 0
   const factors = totals.map((t) => (t === 0 ? 1 : f32(t / target)));

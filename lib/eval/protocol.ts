@@ -7,17 +7,19 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { countNulls, withNullTwins } from "../calibrate/panel.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readDataset } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
-import { FileFormatError } from "../runtime/errors.ts";
+import { FileFormatError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../select/input.ts";
 import type { Panel, Selector } from "../select/panel.ts";
 import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
 import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
+import type { ClassificationMetrics } from "./metrics.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One dataset of a benchmark config. */
@@ -50,6 +52,13 @@ export interface BenchmarkConfig {
   classifiers?: ClassifierKind[];
   /** Extra fitYoto options for every YOTO run (the same for all datasets) [none]. */
   yoto?: Partial<YotoOptions>;
+  /**
+   * Calibrate every panel with null twins (methods.md §3.5) [false]: each method chooses from
+   * the candidates and one twin each (one draw per dataset, split and seed, seeded by the seed),
+   * rows gain n_null, null_fraction and fsp, and the downstream classifiers read the panel's
+   * real genes only.
+   */
+  nullGenes?: boolean;
 }
 
 /** One result row: one panel, one task, one classifier. */
@@ -80,6 +89,12 @@ export interface ResultRow {
   notes: string;
   /** Identifies the selection this row came from (resuming skips finished units). */
   unit: string;
+  /** With `nullGenes`: panel genes that are null twins (the metrics use the others). */
+  n_null?: number;
+  /** With `nullGenes`: n_null / n_genes. */
+  null_fraction?: number;
+  /** With `nullGenes`: FSP^ = n_null / max(1, k - n_null). */
+  fsp?: number;
 }
 
 /** The selectors a config may name, loaded lazily (each pulls in its own dependencies). */
@@ -106,6 +121,26 @@ const YOTO_METHODS = ["yoto", "yoto_multitask"];
 
 /** Every method name a config may use. */
 export const SELECTOR_NAMES: string[] = [...YOTO_METHODS, ...Object.keys(SELECTOR_LOADERS)];
+
+/**
+ * The baseline selector of a method name (every name of {@link SELECTOR_NAMES} but YOTO's),
+ * loaded on first use; OptionError naming the choices for any other name.
+ *
+ * @example
+ * ```ts
+ * console.assert((await loadSelector("hvg")).needs === "data");
+ * ```
+ */
+export function loadSelector(name: string): Promise<Selector> {
+  const load = Object.hasOwn(SELECTOR_LOADERS, name) ? SELECTOR_LOADERS[name] : undefined;
+  if (!load) {
+    throw new OptionError(`no baseline selector '${name}'`, {
+      field: "method",
+      fix: `choose among ${Object.keys(SELECTOR_LOADERS).join(", ")}`,
+    });
+  }
+  return load();
+}
 
 function configError(problem: string, fix: string, file: string): never {
   throw new FileFormatError(problem, { file, fix });
@@ -190,6 +225,9 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   if (typeof yoto !== "object" || yoto === null || Array.isArray(yoto)) {
     configError("'yoto' must be an object of fitYoto options", '{"epochs": 50}', file);
   }
+  if (raw.nullGenes !== undefined && typeof raw.nullGenes !== "boolean") {
+    configError("'nullGenes' must be true or false", '"nullGenes": true', file);
+  }
   return {
     datasets,
     methods: methods as string[],
@@ -203,6 +241,7 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     classifiers: classifiers as ClassifierKind[],
     hvgFlavor: raw.hvgFlavor as HvgFlavor | undefined,
     yoto: yoto as Partial<YotoOptions>,
+    nullGenes: raw.nullGenes === true,
   };
 }
 
@@ -296,7 +335,7 @@ export async function runBenchmark(
   const done = new Set(rows.map((r) => r.unit));
   const selectors = new Map<string, Selector>();
   for (const m of config.methods) {
-    if (!YOTO_METHODS.includes(m)) selectors.set(m, await SELECTOR_LOADERS[m]());
+    if (!YOTO_METHODS.includes(m)) selectors.set(m, await loadSelector(m));
   }
   const needs = (m: string) => (YOTO_METHODS.includes(m) ? "labels" : selectors.get(m)!.needs);
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
@@ -304,7 +343,8 @@ export async function runBenchmark(
     for (const split of config.splits) {
       if (split === "donor" && !d.splitBy) continue; // no donor column: cell-level only
       for (const seed of config.seeds) {
-        const units = planUnits(config, d, `${d.name}|${split}|${seed}`, needs)
+        const prefix = `${d.name}|${split}|${seed}${config.nullGenes ? "|nulls" : ""}`;
+        const units = planUnits(config, d, prefix, needs)
           .filter((u) => !done.has(u.key));
         if (units.length) plan.push({ d, split, seed, units });
       }
@@ -337,32 +377,36 @@ export async function runBenchmark(
       candidates: config.candidates ?? 2000,
       hvgFlavor: config.hvgFlavor,
     });
+    // With nullGenes every method picks from the candidates and their twins (one draw per seed).
+    const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
+    const pick = nulls?.parts ?? parts;
     for (const unit of units) {
       const common = { dataset: d.name, split, seed, method: unit.method, k: unit.k };
       const selectOptions = {
         k: unit.k,
         tasks: unit.fitTasks,
         seed,
-        candidates,
-        validation: parts.val,
+        candidates: nulls?.pool ?? candidates,
+        validation: pick.val,
         quiet: true,
       };
       const unitRows: ResultRow[] = [];
       let panel: Panel;
       const ownScores: Map<string, ReturnType<typeof scorePrediction>> = new Map();
       if (YOTO_METHODS.includes(unit.method)) {
-        const model = await fitYoto(parts.train, { ...config.yoto, ...selectOptions });
+        const model = await fitYoto(pick.train, { ...config.yoto, ...selectOptions });
         try {
           panel = { ...model.panel, method: unit.method };
-          for (const p of model.predict(parts.test)) {
+          for (const p of model.predict(pick.test)) {
             if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
           }
         } finally {
           model.dispose();
         }
       } else {
-        panel = await selectors.get(unit.method)!.select(parts.train, selectOptions);
+        panel = await selectors.get(unit.method)!.select(pick.train, selectOptions);
       }
+      const counted = nulls ? countNulls(panel.genes, nulls.twins) : null;
       const base = {
         ...common,
         n_genes: panel.genes.length,
@@ -374,7 +418,16 @@ export async function runBenchmark(
         panel: panel.genes.join(";"),
         notes: panel.notes.join(" | "),
         unit: unit.key,
+        ...(counted
+          ? {
+            n_null: counted.kNull,
+            null_fraction: counted.kNull / panel.genes.length,
+            fsp: counted.fsp,
+          }
+          : {}),
       };
+      // Twins are not measured genes: the classifiers read the panel's real genes only.
+      const realGenes = counted?.realGenes ?? panel.genes;
       for (const task of unit.evalTasks) {
         const own = ownScores.get(task);
         if (own) {
@@ -386,12 +439,10 @@ export async function runBenchmark(
             classifier_seconds: 0,
           });
         }
-        const evaluation = await evaluatePanel(panel.genes, parts, task, {
-          classifiers,
-          seed,
-          targetSum,
-        });
-        for (const r of evaluation.results) {
+        const results = realGenes.length
+          ? (await evaluatePanel(realGenes, parts, task, { classifiers, seed, targetSum })).results
+          : classifiers.map((classifier) => ({ classifier, metrics: NO_GENES, fitSeconds: 0 }));
+        for (const r of results) {
           unitRows.push({
             ...base,
             task,
@@ -408,10 +459,11 @@ export async function runBenchmark(
       progress.tick(1);
       const f1 = unitRows.filter((r) => r.classifier !== "knn" && r.classifier !== "mlp")
         .map((r) => `${r.task}/${r.classifier} ${r.macro_f1.toFixed(3)}`).join(", ");
+      const twins = counted ? `, ${counted.kNull} null twin(s)` : "";
       progress.log(
         `${d.name} ${split} seed ${seed} ${unit.method} k=${unit.k}: ${f1} (${
           panel.fitSeconds.toFixed(1)
-        } s)`,
+        } s${twins})`,
       );
     }
   }
@@ -419,7 +471,20 @@ export async function runBenchmark(
   return rows;
 }
 
-function metricColumns(m: ReturnType<typeof scorePrediction>) {
+type MetricValues = Pick<
+  ClassificationMetrics,
+  "accuracy" | "balancedAccuracy" | "macroF1" | "weightedF1"
+>;
+
+/** The metrics of a panel whose genes are all null twins: nothing to classify from. */
+const NO_GENES: MetricValues = {
+  accuracy: NaN,
+  balancedAccuracy: NaN,
+  macroF1: NaN,
+  weightedF1: NaN,
+};
+
+function metricColumns(m: MetricValues) {
   return {
     accuracy: m.accuracy,
     balanced_accuracy: m.balancedAccuracy,

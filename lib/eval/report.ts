@@ -33,6 +33,16 @@ export const RESULT_COLUMNS: (keyof ResultRow)[] = [
   "unit",
 ];
 
+/** Columns rows of a `nullGenes` benchmark add after RESULT_COLUMNS. */
+export const NULL_COLUMNS: (keyof ResultRow)[] = ["n_null", "null_fraction", "fsp"];
+
+/** RESULT_COLUMNS, then NULL_COLUMNS when some row has them. */
+function columnsOf(rows: ResultRow[]): (keyof ResultRow)[] {
+  return rows.some((r) => r.n_null !== undefined)
+    ? [...RESULT_COLUMNS, ...NULL_COLUMNS]
+    : RESULT_COLUMNS;
+}
+
 /** Mean and sample sd (ddof 1; 0 for one value). */
 export function meanSd(values: number[]): { mean: number; sd: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -50,20 +60,24 @@ export function formatMeanSd(values: number[], digits = 3): string {
     : mean.toFixed(digits);
 }
 
-/** Rows as CSV text (RESULT_COLUMNS, one line per row). */
+/** Rows as CSV text (RESULT_COLUMNS and any NULL_COLUMNS, one line per row; missing = empty). */
 export function rowsToCsv(rows: ResultRow[]): string {
-  const lines = rows.map((r) => RESULT_COLUMNS.map((c) => quoteCsvField(String(r[c]))).join(","));
-  return [RESULT_COLUMNS.join(","), ...lines].join("\n") + "\n";
+  const columns = columnsOf(rows);
+  const lines = rows.map((r) => columns.map((c) => quoteCsvField(String(r[c] ?? ""))).join(","));
+  return [columns.join(","), ...lines].join("\n") + "\n";
 }
 
-/** Rows as an Arrow IPC file (strings as utf8, numbers as float64/int32, exact_k as bool). */
+/**
+ * Rows as an Arrow IPC file (strings as utf8, numbers as float64 with NaN where missing, exact_k
+ * as bool).
+ */
 export function rowsToArrow(rows: ResultRow[]): Uint8Array {
   const columns: Record<string, unknown> = {};
-  for (const c of RESULT_COLUMNS) {
+  for (const c of columnsOf(rows)) {
     const values = rows.map((r) => r[c]);
-    const sample = rows.length ? typeof rows[0][c] : "string";
+    const sample = typeof values.find((v) => v !== undefined);
     columns[c] = sample === "number"
-      ? Float64Array.from(values as number[])
+      ? Float64Array.from(values, (v) => (v as number | undefined) ?? NaN)
       : sample === "boolean"
       ? values
       : values.map(String);
@@ -139,9 +153,54 @@ export function selectionSeconds(rows: ResultRow[]): { method: string; seconds: 
 }
 
 /**
+ * A Markdown table (no trailing newline): a header row, a separator, one line per row. For
+ * notebooks, display it with ``Deno.jupyter.md`${markdownTable(...)}` ``.
+ *
+ * @example
+ * ```ts
+ * const text = markdownTable(["gene", "score"], [["CD3E", 0.9], ["MS4A1", 0.7]]);
+ * console.assert(text === "| gene | score |\n|---|---|\n| CD3E | 0.9 |\n| MS4A1 | 0.7 |");
+ * ```
+ */
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), `|${header.map(() => "---").join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+/** The header of a method x k table. */
+function kHeader(ks: number[]): string[] {
+  return ["method", ...ks.map((k) => `k = ${k}`)];
+}
+
+/** A Markdown table per dataset: one row per method, one column per k, one cell per unit group. */
+function unitTables(
+  rows: ResultRow[],
+  title: string,
+  cell: (units: ResultRow[]) => string,
+): string[] {
+  const out: string[] = [];
+  for (
+    const [dataset, group] of groupBy(rows.filter((r) => r.classifier !== "own"), (r) => r.dataset)
+  ) {
+    const units = unitRows(group);
+    const ks = [...new Set(units.map((r) => r.k))].sort((a, b) => a - b);
+    const table = [...groupBy(units, (r) => r.method)].map(([method, g]) => [
+      method,
+      ...ks.map((k) => {
+        const at = g.filter((r) => r.k === k);
+        return at.length ? cell(at) : "";
+      }),
+    ]);
+    out.push(`### ${dataset}: ${title}`, "", markdownTable(kHeader(ks), table), "");
+  }
+  return out;
+}
+
+/**
  * Markdown: per dataset/task/split, mean ± sd of macro-F1 over seeds per method (rows) and k
  * (columns) with the downstream `classifier` (YOTO's own heads as extra rows), best mean per
- * column in bold; then mean selection seconds per method and k.
+ * column in bold; then mean selection seconds per method and k; with null twins, the mean null
+ * fraction and FSP^ per method and k.
  */
 export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
   const out: string[] = [];
@@ -157,35 +216,33 @@ export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
       `### ${title}: macro-F1 (${classifier} on the panel; mean ± sd over ${seeds} seed(s))`,
       "",
     );
-    out.push(`| method | ${ks.map((k) => `k = ${k}`).join(" | ")} |`);
-    out.push(`|---|${ks.map(() => "---").join("|")}|`);
-    for (const m of methods) {
-      const cells = ks.map((k) => {
+    const table = methods.map((m) => [
+      m,
+      ...ks.map((k) => {
         const g = group.filter((r) => label(r) === m && r.k === k);
         if (!g.length) return "";
         const text = formatMeanSd(g.map((r) => r.macro_f1));
         return meanSd(g.map((r) => r.macro_f1)).mean === best.get(k) ? `**${text}**` : text;
-      });
-      out.push(`| ${m} | ${cells.join(" | ")} |`);
-    }
-    out.push("");
+      }),
+    ]);
+    out.push(markdownTable(kHeader(ks), table), "");
   }
-  for (
-    const [dataset, group] of groupBy(rows.filter((r) => r.classifier !== "own"), (r) => r.dataset)
-  ) {
-    const units = unitRows(group);
-    const ks = [...new Set(units.map((r) => r.k))].sort((a, b) => a - b);
-    out.push(`### ${dataset}: selection seconds (mean over splits, seeds and tasks)`, "");
-    out.push(`| method | ${ks.map((k) => `k = ${k}`).join(" | ")} |`);
-    out.push(`|---|${ks.map(() => "---").join("|")}|`);
-    for (const [method, g] of groupBy(units, (r) => r.method)) {
-      const cells = ks.map((k) => {
-        const s = g.filter((r) => r.k === k).map((r) => r.fit_seconds);
-        return s.length ? meanSd(s).mean.toFixed(1) : "";
-      });
-      out.push(`| ${method} | ${cells.join(" | ")} |`);
-    }
-    out.push("");
-  }
+  const mean = (units: ResultRow[], c: keyof ResultRow) =>
+    meanSd(units.map((r) => r[c] as number)).mean;
+  out.push(
+    ...unitTables(
+      rows,
+      "selection seconds (mean over splits, seeds and tasks)",
+      (units) => mean(units, "fit_seconds").toFixed(1),
+    ),
+  );
+  const calibrated = rows.filter((r) => r.n_null !== undefined);
+  out.push(
+    ...unitTables(
+      calibrated,
+      "null twins picked: null fraction / FSP^ (mean over splits, seeds and tasks)",
+      (units) => `${mean(units, "null_fraction").toFixed(2)} / ${mean(units, "fsp").toFixed(2)}`,
+    ),
+  );
   return out.join("\n");
 }

@@ -240,3 +240,21 @@ export interface Displayable {
 export function show(spec: VegaLiteSpec, options: ShowOptions = {}): Displayable {
   return { [Symbol.for("Jupyter.display")]: () => mimeBundle(spec, options) };
 }
+
+/**
+ * Show Markdown text (e.g. a `markdownTable`) in a Deno Jupyter notebook: the last expression of
+ * a cell, like {@link show}. Outside Jupyter the text is plain to read as well.
+ *
+ * @example
+ * ```ts
+ * const shown = showMarkdown("| a |\n|---|\n| 1 |");
+ * const bundle = await shown[Symbol.for("Jupyter.display")]();
+ * console.assert(bundle["text/markdown"] === "| a |\n|---|\n| 1 |");
+ * ```
+ */
+export function showMarkdown(text: string): Displayable {
+  return {
+    [Symbol.for("Jupyter.display")]: () =>
+      Promise.resolve({ "text/markdown": text, "text/plain": text }),
+  };
+}

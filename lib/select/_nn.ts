@@ -12,7 +12,6 @@ import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
 import { takeRows } from "./input.ts";
-import type { SelectOptions } from "./panel.ts";
 import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 
 // tfjs variable names are global: every network gets its own prefix.
@@ -133,7 +132,10 @@ export function maskedCrossEntropy(
 export function positiveInt(value: number | undefined, fallback: number, field: string): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1) {
-    throw new OptionError(`${field} must be a positive integer, got ${v}`, { field });
+    throw new OptionError(`${field} must be a positive integer, got ${v}`, {
+      field,
+      fix: `pass a whole number >= 1 as ${field}, or leave it out for the default`,
+    });
   }
   return v;
 }

@@ -7,16 +7,18 @@
 import type { Dataset } from "../data/dataset.ts";
 import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "../data/hvg.ts";
 import { log1p, normalizeTotal } from "../data/preprocess.ts";
-import { fitCandidates } from "./input.ts";
+import { fitCandidates, realLibraryTotals } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize } from "./panel.ts";
 
 /**
  * The flavour's HVG table for every gene of `train` (raw counts): `seurat_v3` on the counts, the
- * others on log1p of the counts scaled to `targetSum`.
+ * others on log1p of the counts scaled to `targetSum` (library sizes over real genes).
  */
 export function hvgRanking(train: Dataset, flavor: HvgFlavor, targetSum: number): HvgResult {
-  const data = flavor === "seurat_v3" ? train : log1p(normalizeTotal(train, { targetSum }));
+  const data = flavor === "seurat_v3"
+    ? train
+    : log1p(normalizeTotal(train, { targetSum, totals: realLibraryTotals(train) }));
   // nTopGenes only marks genes; `order` ranks every gene whatever it is
   return highlyVariableGenes(data, { flavor, nTopGenes: 1 });
 }
@@ -73,6 +75,7 @@ export function hvgSelector(flavor: HvgFlavor = "seurat"): Selector {
       checkPanelSize(options.k, candidates.length);
       const result = hvgRanking(train, flavor, targetSum);
       const top = topCandidates(result, train.genes, candidates, options.k);
+      const values = rankValues(result), columns = train.geneIndices(candidates);
       const notes = [...result.notes];
       if (top.ties) {
         notes.push(
@@ -85,6 +88,7 @@ export function hvgSelector(flavor: HvgFlavor = "seurat"): Selector {
         k: options.k,
         genes: top.genes,
         scores: top.scores,
+        candidateScores: Object.fromEntries(candidates.map((g, c) => [g, values[columns[c]]])),
         params: {
           flavor,
           candidates: candidates.length,

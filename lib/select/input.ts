@@ -1,14 +1,16 @@
 /**
  * The input every selector and downstream classifier reads: candidate genes chosen on train, each
  * cell scaled to the train median library size, log1p, z-scored with train means and sds. Fit
- * once on train, applied unchanged to validation and test cells (no leakage).
+ * once on train, applied unchanged to validation and test cells (no leakage). Library sizes
+ * count real genes only: null twins appended by `nullGenes` never enter them (methods.md §3.5).
  * @module
  */
+import { isNullGene } from "../calibrate/nulls.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { fitPreprocess, medianLibrarySize } from "../data/preprocess.ts";
 import { cellStats } from "../data/stats.ts";
-import { DataValueError, ShapeMismatchError } from "../runtime/errors.ts";
+import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 
 /** How raw expression becomes model input (learned on train, never refit). */
 export interface InputTransform {
@@ -29,8 +31,48 @@ export interface CandidateOptions {
   hvgFlavor?: HvgFlavor;
 }
 
+/** The suffix naming the null twins `nullGenes` appended to `ds` (its uns.nullGenes), or null. */
+function twinSuffix(ds: Dataset): string | null {
+  const suffix = (ds.uns.nullGenes as { suffix?: unknown } | undefined)?.suffix;
+  return typeof suffix === "string" && ds.genes.some((g) => isNullGene(g, suffix)) ? suffix : null;
+}
+
 /**
- * Candidate genes and the library-size target (median train total), from train only.
+ * `ds` without the null twins that `nullGenes` appended (named by its `uns.nullGenes` suffix), or
+ * `ds` itself when it holds none.
+ *
+ * @example
+ * ```ts
+ * import { Dataset } from "../data/dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
+ *   .withUns({ nullGenes: { suffix: "__null" } });
+ * console.assert(realGenesOnly(ds).genes.join() === "A,B");
+ * ```
+ */
+export function realGenesOnly(ds: Dataset): Dataset {
+  const suffix = twinSuffix(ds);
+  return suffix === null ? ds : ds.selectGenes(ds.genes.filter((g) => !isNullGene(g, suffix)));
+}
+
+/**
+ * Per-cell library sizes: totals over the real genes of `ds` (null twins left out, so appending
+ * them changes no real gene's input).
+ *
+ * @example
+ * ```ts
+ * import { Dataset } from "../data/dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
+ *   .withUns({ nullGenes: { suffix: "__null" } });
+ * console.assert(realLibraryTotals(ds)[0] === 3);
+ * ```
+ */
+export function realLibraryTotals(ds: Dataset): Float64Array {
+  return cellStats(realGenesOnly(ds)).totals;
+}
+
+/**
+ * Candidate genes and the library-size target (median train total over real genes), from train
+ * only. A dataset holding null twins needs an explicit list (real candidates and their twins).
  *
  * @example
  * ```ts
@@ -46,8 +88,15 @@ export function fitCandidates(
 ): { genes: string[]; targetSum: number } {
   if (Array.isArray(options.candidates)) {
     train.geneIndices(options.candidates);
-    const targetSum = medianLibrarySize(train);
+    const targetSum = medianLibrarySize(realGenesOnly(train));
     return { genes: options.candidates, targetSum };
+  }
+  if (twinSuffix(train) !== null) {
+    throw new OptionError("the training cells hold null twins, so HVG candidates would rank them", {
+      field: "candidates",
+      fix: "choose candidates among the real genes and pass them with their twins as a list " +
+        "(calibratePanel does)",
+    });
   }
   const n = Math.min(options.candidates ?? 2000, train.nGenes);
   const params = fitPreprocess(train, {
@@ -58,7 +107,8 @@ export function fitCandidates(
 
 /**
  * Per-cell library totals for `transform` (null when it does not scale cells): `given` when
- * passed (then only the transform's genes need to be read), else summed over every gene of `ds`.
+ * passed (then only the transform's genes need to be read), else summed over every real gene of
+ * `ds` ({@link realLibraryTotals}).
  */
 export function libraryTotals(
   ds: Dataset,
@@ -66,7 +116,7 @@ export function libraryTotals(
   given?: ArrayLike<number>,
 ): ArrayLike<number> | null {
   if (transform.targetSum === null) return null;
-  const totals = given ?? cellStats(ds).totals;
+  const totals = given ?? realLibraryTotals(ds);
   if (totals.length !== ds.nCells) {
     throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
       field: "libraryTotals",
@@ -137,7 +187,7 @@ export function fitInput(
     train.selectGenes(genes),
     identity,
     Int32Array.from(genes, (_, j) => j),
-    cellStats(train).totals,
+    realLibraryTotals(train),
     new Float64Array(n * g),
   );
   const sums = new Float64Array(g), sq = new Float64Array(g);

@@ -354,6 +354,8 @@ export interface L1PanelResult {
   /** k gene indices, best first by I_g = max_c |beta_cg|. */
   genes: number[];
   scores: number[];
+  /** I_g of every gene at the chosen penalty. */
+  importance: Float64Array;
   /** The fit at the chosen penalty. */
   fit: L1Fit;
   lambdaMax: number;
@@ -413,6 +415,7 @@ export function l1Panel(
   return {
     genes,
     scores: genes.map((g) => importance[g]),
+    importance,
     fit,
     lambdaMax: start.lambdaMax,
     nonZero,
@@ -467,6 +470,7 @@ export const l1Selector: Selector = {
       k: options.k,
       genes: result.genes.map((g) => genes[g]),
       scores: result.scores,
+      candidateScores: Object.fromEntries(genes.map((g, j) => [g, result.importance[j]])),
       params: {
         task: tasks[0],
         lambda,

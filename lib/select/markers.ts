@@ -275,11 +275,17 @@ export function markerSelector(markerOptions: MarkerOptions = {}): Selector {
         );
       });
       const picked = roundRobin(stats, options.k);
+      // a gene's candidate score: its best statistic over every task's classes
+      const best = new Float64Array(G).fill(-Infinity);
+      for (const stat of stats.flat()) {
+        for (let j = 0; j < G; j++) best[j] = Math.max(best[j], stat[j]);
+      }
       return Promise.resolve({
         method: name,
         k: options.k,
         genes: picked.genes.map((j) => genes[j]),
         scores: picked.scores,
+        candidateScores: Object.fromEntries(genes.map((g, j) => [g, best[j]])),
         params: {
           method,
           ...(method === "wilcoxon" ? { tieCorrect } : {}),

@@ -18,6 +18,11 @@ export interface Panel {
   genes: string[];
   /** The selector's score per panel gene (same order as `genes`). */
   scores: number[];
+  /**
+   * The selector's score of every candidate, by gene (higher = more likely picked), from selectors
+   * that rank them all (HVG, markers, L1, YOTO via yotoSelector); null-twin calibration uses it.
+   */
+  candidateScores?: Record<string, number>;
   /** Settings the selector ran with (JSON). */
   params: Record<string, unknown>;
   /** Wall-clock seconds of the selection. */

@@ -1,5 +1,6 @@
 import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
 import {
+  adjustedRandIndex,
   argmaxRows,
   classificationReport,
   confusionMatrix,
@@ -268,4 +269,23 @@ Deno.test("non-finite regression values and NaN probabilities are DataValueError
   // A NaN target with a NaN prediction is just skipped.
   assertEquals(regressionReport([1, NaN, 3], [1, NaN, 3]).n, 2);
   assertThrows(() => argmaxRows(new Float32Array([0.5, NaN]), 1, 2), DataValueError);
+});
+
+Deno.test("adjustedRandIndex: sklearn adjusted_rand_score values and hand counts", () => {
+  // sklearn docs: [0,0,1,1] vs [0,0,1,2] -> 0.5714..., [0,0,0,1,1,1] vs [0,0,1,1,2,2] -> 0.2424...
+  assertClose(adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2]), 0.5714285714285714, TOL);
+  assertClose(adjustedRandIndex([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]), 0.24242424242424243, TOL);
+  // pairs: 6; together in a: 2, in b: 2, in both: 0 -> (0 - 2 * 2 / 6) / (2 - 2 * 2 / 6) = -0.5
+  assertClose(adjustedRandIndex([0, 0, 1, 1], [0, 1, 0, 1]), -0.5, TOL);
+  assertEquals(adjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]), 1);
+  assertEquals(adjustedRandIndex([0, 0, 0, 0], [0, 1, 2, 3]), 0);
+  assertEquals(adjustedRandIndex([3, 3, 3], [7, 7, 7]), 1); // one cluster each: sklearn gives 1
+  assertEquals(adjustedRandIndex([0, 1, 2], [2, 0, 1]), 1); // all singletons
+  // cells with a negative code are left out: same as the 4-cell example above
+  assertClose(adjustedRandIndex([0, 0, 9, 1, 1, -1], [0, 1, -1, 0, 1, 4]), -0.5, TOL);
+  // symmetric in its arguments
+  const x = [0, 1, 1, 2, 2, 2, 0, 1], y = [1, 1, 0, 0, 2, 2, 1, 0];
+  assertEquals(adjustedRandIndex(x, y), adjustedRandIndex(y, x));
+  assertThrows(() => adjustedRandIndex([0, 1], [0]), ShapeMismatchError);
+  assertThrows(() => adjustedRandIndex([0, 0.5], [0, 1]), OptionError);
 });

@@ -3,7 +3,11 @@ import { tableFromIPC } from "apache-arrow";
 import { assertEquals, assertThrows } from "../_assert.ts";
 import { runScript, tempDir } from "../_shared.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
+import { readDataset } from "../../lib/data/io.ts";
 import { simulate } from "../../lib/data/simulate.ts";
+import { protocolSplit, splitDataset } from "../../lib/data/split.ts";
+import { evaluatePanel } from "../../lib/eval/downstream.ts";
+import { fitCandidates } from "../../lib/select/input.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError } from "../../lib/runtime/errors.ts";
 import {
@@ -64,6 +68,12 @@ Deno.test("config: paths resolve against the config file; bad configs name the p
   assert.match(bad({ k: [8, 0] }).message, /'k'/);
   assert.match(bad({ datasets: [{ name: "a", path: "p" }] }).message, /labels/);
   assert.match(bad({ splits: ["patient"] }).message, /'splits'/);
+  assert.match(bad({ nullGenes: "yes" }).message, /'nullGenes'/);
+  assertEquals(c.nullGenes, false);
+  assertEquals(
+    parseBenchmarkConfig(JSON.stringify({ ...ok, nullGenes: true }), "c.json").nullGenes,
+    true,
+  );
   assertThrows(() => parseBenchmarkConfig("{", "c.json"), FileFormatError);
 });
 
@@ -99,6 +109,51 @@ Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resume
     again.filter((r) => r.unit === lost).map((r) => r.macro_f1),
     rows.filter((r) => r.unit === lost).map((r) => r.macro_f1),
   );
+});
+
+Deno.test("runBenchmark with nullGenes: null columns on every row, classifiers on the real genes", async () => {
+  const { dir, config } = await simulatedConfig();
+  const rows = await runBenchmark(
+    {
+      ...config,
+      methods: ["random", "markers", "yoto"],
+      k: [6],
+      splits: ["cell"],
+      nullGenes: true,
+    },
+    { quiet: true },
+  );
+  // random once on 2 tasks, markers and yoto per task, yoto's own heads: 2 + 2 + 4
+  assertEquals(rows.length, 8);
+  for (const r of rows) {
+    const genes = r.panel.split(";");
+    const nNull = genes.filter((g) => g.endsWith("__null")).length;
+    assertEquals([r.n_genes, r.n_null, r.null_fraction, r.fsp], [
+      6,
+      nNull,
+      nNull / 6,
+      nNull / Math.max(1, 6 - nNull),
+    ]);
+    assert.ok(r.unit.includes("|nulls|"), r.unit);
+  }
+  assertEquals(rows.filter((r) => r.classifier === "own").length, 2);
+  // the classifier saw the real panel genes only: the same score as evaluating them directly
+  const r = rows.find((r) => r.method === "random" && r.classifier === "lr" && r.n_null! > 0)!;
+  const ds = await readDataset(`${dir}/sim.arrow`);
+  const parts = splitDataset(ds, protocolSplit(ds, { stratifyOn: "cell_type", seed: 0 }));
+  const { targetSum } = fitCandidates(parts.train, { candidates: 100 });
+  const real = r.panel.split(";").filter((g) => !g.endsWith("__null"));
+  const direct = await evaluatePanel(real, parts, r.task, {
+    classifiers: ["lr"],
+    seed: 0,
+    targetSum,
+  });
+  assertEquals(r.macro_f1, direct.results[0].metrics.macroF1);
+  const csv = rowsToCsv(rows).split("\n")[0];
+  assert.ok(csv.endsWith(",unit,n_null,null_fraction,fsp"), csv);
+  assert.match(summaryMarkdown(rows), /null twins picked: null fraction \/ FSP\^/);
+  // without nullGenes the columns stay out
+  assert.ok(!rowsToCsv(rows.map(({ n_null: _, ...rest }) => rest as ResultRow)).includes("n_null"));
 });
 
 Deno.test("summary: mean ± sd over seeds, best per k in bold (own heads included), other classifiers apart", () => {

@@ -14,6 +14,7 @@ import {
   embeddingSpec,
   meanJaccard,
   metricVsKSpec,
+  saturationSpec,
   scoreRankingSpec,
   secondsSpec,
   selectionFrequency,
@@ -38,6 +39,25 @@ const types = dataset.categorical("cell_type").categories;
 const markers = types.flatMap((t) => truth.markers[t]);
 const panel = [...markers.slice(0, 12), "G0001", "G0002", "G0003", "G0004"]
   .filter((g, i, a) => a.indexOf(g) === i);
+
+// A saturation study's curves: three schemes over the usual fractions, two saturating.
+const saturation = saturationSpec(
+  ["random", "celltype", "geosketch"].flatMap((scheme, j) =>
+    [0.01, 0.1, 0.25, 0.5, 0.75, 1].map((fraction) => ({
+      scheme,
+      fraction,
+      mean: 0.9 - 0.5 * Math.exp(-fraction * (8 + 4 * j)),
+      sd: 0.03,
+    }))
+  ),
+  [
+    { scheme: "random", fraction: 0.5 },
+    { scheme: "celltype", fraction: 0.25 },
+    { scheme: "geosketch", fraction: null },
+  ],
+  "test micro-F1",
+  "saturation",
+);
 
 function values<T>(spec: VegaLiteSpec): T[] {
   return (spec.data as { values: T[] }).values;
@@ -383,7 +403,9 @@ Deno.test("training panels, metric vs k and seconds: compile cleanly, right mark
     ["yoto", "hvg"].map((method, j) => ({ method, k, mean: 0.7 + j / 10, sd: 0.02 }))
   );
   const seconds = secondsSpec([{ method: "yoto", seconds: 40 }, { method: "hvg", seconds: 0.02 }]);
-  for (const s of [spec, trainingCurveSpec(history), metricVsKSpec(k, "macro-F1"), seconds]) {
+  for (
+    const s of [spec, trainingCurveSpec(history), metricVsKSpec(k, "macro-F1"), seconds, saturation]
+  ) {
     assertEquals(await warnings(s), []);
   }
   const svg = await toSvg(spec);
@@ -409,6 +431,7 @@ Deno.test("rendered figures leave a white margin: nothing is clipped at the edge
     dotPlotSpec({ ...data, label: "a rather long label column name" }, "dot plot"),
     scoreRankingSpec(panel, panel.map((_, i) => -i), panel.slice(0, 8)),
     stabilitySpec([panel, panel.slice(3), [...panel.slice(0, 5), "G0200"]]),
+    saturation,
   ];
   for (const spec of specs) assertEquals(inkOnEdges(await toPng(spec)), 0);
 });

@@ -1,7 +1,7 @@
 import { assertClose, assertEquals } from "../_assert.ts";
 import * as vega from "vega";
 import { mimeBundle, show, toPng, toSvg, VEGALITE_MIME } from "../../lib/plot/render.ts";
-import { confusionMatrixSpec, trainingCurveSpec } from "../../lib/plot/specs.ts";
+import { confusionMatrixSpec, saturationSpec, trainingCurveSpec } from "../../lib/plot/specs.ts";
 import type { EpochRecord } from "../../lib/select/yoto/train.ts";
 
 const history: EpochRecord[] = [1, 2, 3].map((epoch) => ({
@@ -117,4 +117,44 @@ Deno.test("show: a Jupyter display object whose bundle holds vega-lite 5, SVG, P
   const big = await mimeBundle(spec, { pngScale: 2 });
   const bigPng = Uint8Array.from(atob(big["image/png"] as string), (c) => c.charCodeAt(0));
   assertEquals(new DataView(bigPng.buffer).getUint32(16), 2 * w);
+});
+
+Deno.test("saturation spec: one band and line per scheme, a rule, ring and label per saturation point", async () => {
+  const points = ["random", "geosketch"].flatMap((scheme, j) =>
+    [0.01, 0.1, 1].map((fraction) => ({ scheme, fraction, mean: 0.5 + fraction / 3, sd: 0.02 * j }))
+  );
+  const spec = saturationSpec(
+    points,
+    [
+      { scheme: "random", fraction: 0.1 },
+      { scheme: "geosketch", fraction: null },
+    ],
+    "micro-F1",
+    "study",
+    0.9,
+  );
+  const layers = spec.layer as {
+    data?: { values: Record<string, unknown>[] };
+    mark: { type: string };
+  }[];
+  assertEquals(layers.map((l) => l.mark.type), ["area", "line", "rule", "point", "text", "text"]);
+  const values = (spec.data as { values: { lo: number; hi: number; mean: number }[] }).values;
+  assertEquals(values.length, 6);
+  assertClose(values[4].hi - values[4].lo, 0.04, 1e-12);
+  // Only the scheme that saturates gets a rule, a ring at its curve's mean and a label.
+  assertEquals(layers[2].data!.values.map((v) => [v.scheme, v.fraction]), [["random", 0.1]]);
+  assertClose(layers[3].data!.values[0].mean as number, 0.5 + 0.1 / 3, 1e-12);
+  assertEquals(layers[4].data!.values.map((v) => v.label), ["random: 10%"]);
+  assertEquals(layers[5].data!.values, []);
+  const svg = await toSvg(spec);
+  for (
+    const text of [
+      "random: 10%",
+      "100%",
+      "geosketch",
+      "exceeds 90% of the best run (none for geosketch)",
+    ]
+  ) {
+    assertEquals(svg.includes(text), true, text);
+  }
 });

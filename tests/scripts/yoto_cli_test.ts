@@ -96,6 +96,18 @@ Deno.test("bad input: one-line error, exit 2, no model written", async () => {
     ["--data", `${dir}/single.arrow`, "--label", "rare", "--k", "5"],
     ["--data", `${dir}/nan.arrow`, "--label", "t", "--k", "2"],
     ["--data", `${dir}/sim.arrow`, "--k", "5"],
+    ["--data", `${dir}/sim.arrow`, "--label", "cell_type", "--k", "5", "--null-draws", "2"],
+    [
+      "--data",
+      `${dir}/sim.arrow`,
+      "--label",
+      "cell_type",
+      "--k",
+      "5",
+      "--null-genes",
+      "--null-draws",
+      "0",
+    ],
   ];
   for (const args of cases) {
     const r = await yoto("train", ...args, "--out", `${dir}/bad`, ...common);
@@ -105,6 +117,56 @@ Deno.test("bad input: one-line error, exit 2, no model written", async () => {
     assertEquals(lines[0].startsWith("error: "), true, r.stderr);
   }
   assertEquals(await Deno.stat(`${dir}/bad`).then(() => true, () => false), false);
+});
+
+Deno.test("yoto train --null-genes: k_null and FSP^ printed and saved; predict refuses twins", async () => {
+  // k = 100 of 150 candidates + 150 twins: far more picks than informative genes, so twins
+  // are surely picked
+  const r = await trainSim(
+    "nulls",
+    "--label",
+    "cell_type",
+    "--k",
+    "100",
+    "--null-genes",
+    "--null-draws",
+    "2",
+  );
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(
+    r.stdout.match(/^null draw [12]\/2: k_null \d+ of 100, FSP\^ [0-9.]+/gm)?.length,
+    2,
+    r.stdout,
+  );
+  assertEquals(/^k_null over 2 draw\(s\): mean [0-9.]+ \[/m.test(r.stdout), true, r.stdout);
+  assertEquals(/^FSP\^ over 2 draw\(s\): mean [0-9.]+ \[/m.test(r.stdout), true, r.stdout);
+  assertEquals(/test cell_type: accuracy/.test(r.stdout), true, r.stdout);
+  const model = JSON.parse(await Deno.readTextFile(`${dir}/nulls/model.json`));
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/nulls/metrics.json`));
+  const genes: string[] = model.panel.genes;
+  const kNull = genes.filter((g) => g.endsWith("__null")).length;
+  assertEquals(model.spec.transform.genes.length, 300);
+  assertEquals(metrics.calibration.per_draw.length, 2);
+  assertEquals(metrics.calibration.per_draw[0].panel, genes);
+  assertEquals(metrics.calibration.per_draw[0].k_null, kNull);
+  assertEquals(metrics.calibration.per_draw[0].fsp, kNull / Math.max(1, 100 - kNull));
+  assertEquals(kNull > 0, true);
+  const ks = metrics.calibration.per_draw.map((d: { k_null: number }) => d.k_null);
+  assertEquals(metrics.calibration.k_null.min, Math.min(...ks));
+
+  const pred = await yoto(
+    "predict",
+    "--model",
+    `${dir}/nulls`,
+    "--data",
+    `${dir}/sim.arrow`,
+    "--out",
+    `${dir}/nulls_pred.csv`,
+  );
+  assertEquals(pred.code, 2, pred.stderr);
+  assertEquals(pred.stderr.trim().split("\n").length, 1, pred.stderr);
+  assertEquals(/null twin\(s\).*train without --null-genes/.test(pred.stderr), true, pred.stderr);
+  assertEquals(await Deno.stat(`${dir}/nulls_pred.csv`).then(() => true, () => false), false);
 });
 
 Deno.test("deno task demo runs end to end and writes the panel CSV and the SVG", async () => {

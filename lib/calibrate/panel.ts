@@ -1,0 +1,435 @@
+/**
+ * Calibrating a gene panel with artificial null genes (methods.md §3.5): append one null twin
+ * per real candidate (nullGenes), run the selector unchanged on the 2G pool with the same k, and
+ * count the twins it picks. Under exchangeability an uninformative real gene is picked as often
+ * as its twin, so k_null estimates the false picks: FSP^ = k_null / max(1, k - k_null). Library
+ * sizes count real genes only (lib/select/input.ts), so the real genes' input is unchanged.
+ * Marginal-only twins measure how often pure noise is picked, not redundancy; no FDR claim.
+ * @module
+ */
+import {
+  type CsrMatrix,
+  Dataset,
+  type DenseMatrix,
+  type ExpressionMatrix,
+  type VarFields,
+} from "../data/dataset.ts";
+import { meanSd } from "../eval/report.ts";
+import { meanJaccard } from "../plot/specs.ts";
+import { OptionError } from "../runtime/errors.ts";
+import { Rng } from "../runtime/rng.ts";
+import { fitCandidates, realLibraryTotals } from "../select/input.ts";
+import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "../select/panel.ts";
+import type { YotoModel } from "../select/yoto/model.ts";
+import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
+import { knockoffSelect } from "./knockoff.ts";
+import { isNullGene, nullGenes, type NullGuard } from "./nulls.ts";
+
+/** Options of {@link withNullTwins}; defaults in brackets. */
+export interface NullTwinOptions {
+  /** Null model: zero-inflated Poisson ["zip"] or negative binomial ("nb"). */
+  method?: "zip" | "nb";
+  seed?: number;
+  /** Which null draw [0]: every draw, and every part of a draw, has its own stream. */
+  draw?: number;
+  /**
+   * Scale each twin's rate by the cell's real library size over the part's mean [true]. Unscaled
+   * twins (recall's draws) do not follow sequencing depth, so after library normalisation they
+   * track 1/depth, which differs between cell types: on kang_ifnb1k the twins of MALAT1, FTH1
+   * and B2M then correlated 0.94-0.96 with 1/depth and were picked as markers.
+   */
+  libraryMatched?: boolean;
+}
+
+/** What {@link withNullTwins} returns. */
+export interface NullTwinParts<P> {
+  /** Each part with one twin per candidate appended after its genes. */
+  parts: P;
+  /** The twin of each candidate, in candidate order. */
+  twins: string[];
+  /** The candidates, then their twins: the pool a selector chooses from. */
+  pool: string[];
+  /** How often each fit guard fired on the train part's candidates. */
+  guards: Record<NullGuard, number>;
+}
+
+/**
+ * Append to every part of a split (train, val, test: raw counts over all genes) one null twin
+ * per candidate gene, drawn from a ZIP or NB fitted to that part's own counts of the gene: no
+ * information crosses parts, and each part's twins match their gene's marginal there. The real
+ * genes are kept as they are; `uns.nullGenes` marks the twins, so library sizes skip them.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../data/simulate.ts";
+ * const { dataset } = simulate({ nCells: 50, nGenes: 60, seed: 1 });
+ * const { parts, pool } = withNullTwins({ train: dataset }, ["G0001", "G0002"], { seed: 3 });
+ * console.assert(parts.train.nGenes === 62 && pool.at(-1) === "G0002__null");
+ * ```
+ */
+export function withNullTwins<P extends { train: Dataset }>(
+  parts: P,
+  genes: string[],
+  options: NullTwinOptions = {},
+): NullTwinParts<P> {
+  const method = options.method ?? "zip";
+  const streams = new Rng(options.seed ?? 0).fork(`null draw ${options.draw ?? 0}`);
+  const out: Record<string, Dataset | undefined> = {};
+  let twins: string[] = [], guards = {} as Record<NullGuard, number>;
+  for (const [name, ds] of Object.entries(parts) as [string, Dataset | undefined][]) {
+    if (!ds) {
+      out[name] = ds;
+      continue;
+    }
+    const held = ds.genes.find((g) => isNullGene(g));
+    if (held !== undefined) {
+      throw new OptionError(`the ${name} cells already hold a null twin ('${held}')`, {
+        field: "genes",
+        fix: "pass the real genes only; twins are appended here",
+      });
+    }
+    const made = nullGenes(ds.selectGenes(genes), {
+      method,
+      seed: streams.fork(name).seed,
+      libraryScale: (options.libraryMatched ?? true) ? depthScale(ds) : undefined,
+    });
+    out[name] = new Dataset({
+      X: appendTwinColumns(ds.X, made.dataset.X, genes.length),
+      var: Object.fromEntries(
+        Object.entries(ds.var).map((
+          [field, v],
+        ) => [field, field === "gene" ? [...v, ...made.nullOf] : [...v, ...genes.map(() => null)]]),
+      ) as VarFields,
+      obs: { ...ds.obsColumns },
+      obsIndex: ds.obsIndex,
+      uns: { ...ds.uns, nullGenes: made.dataset.uns.nullGenes },
+    });
+    twins = made.nullOf;
+    if (name === "train") guards = made.guards;
+  }
+  return { parts: out as unknown as P, twins, pool: [...genes, ...twins], guards };
+}
+
+/** Each cell's library size (all its genes, real here) over the mean. */
+function depthScale(ds: Dataset): Float64Array {
+  const totals = realLibraryTotals(ds);
+  const mean = totals.reduce((a, b) => a + b, 0) / Math.max(1, totals.length);
+  return totals.map((t) => (mean > 0 ? t / mean : 0));
+}
+
+/** `x` with the columns m.. of `made` (the twins nullGenes appended to m genes) after its own. */
+function appendTwinColumns(
+  x: ExpressionMatrix,
+  made: ExpressionMatrix,
+  m: number,
+): ExpressionMatrix {
+  const n = x.nRows, g = x.nCols, width = g + m;
+  if (x.kind === "dense") {
+    // selectGenes and nullGenes keep a dense matrix dense
+    const a = x.data, b = (made as DenseMatrix).data;
+    const data = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) {
+      data.set(a.subarray(i * g, (i + 1) * g), i * width);
+      data.set(b.subarray(i * 2 * m + m, (i + 1) * 2 * m), i * width + g);
+    }
+    return { kind: "dense", nRows: n, nCols: width, data };
+  }
+  const t = made as CsrMatrix;
+  const ptr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    let twins = 0;
+    for (let p = t.indptr[i]; p < t.indptr[i + 1]; p++) if (t.indices[p] >= m) twins++;
+    ptr[i + 1] = ptr[i] + x.indptr[i + 1] - x.indptr[i] + twins;
+  }
+  const indices = new Int32Array(ptr[n]), values = new Float32Array(ptr[n]);
+  for (let i = 0; i < n; i++) {
+    let q = ptr[i];
+    for (let p = x.indptr[i]; p < x.indptr[i + 1]; p++, q++) {
+      indices[q] = x.indices[p];
+      values[q] = x.values[p];
+    }
+    // nullGenes puts a row's twins after its real genes, in column order
+    for (let p = t.indptr[i]; p < t.indptr[i + 1]; p++) {
+      if (t.indices[p] < m) continue;
+      indices[q] = g + t.indices[p] - m;
+      values[q++] = t.values[p];
+    }
+  }
+  return { kind: "csr", nRows: n, nCols: width, indptr: ptr, indices, values };
+}
+
+/** The twins in one panel chosen from a pool of candidates and their twins. */
+export interface NullCount {
+  /** Panel genes that are twins, in panel order. */
+  nullGenes: string[];
+  /** The other panel genes, in panel order. */
+  realGenes: string[];
+  kNull: number;
+  /** k_null / max(1, k - k_null): estimated false picks per real pick. */
+  fsp: number;
+  /** (1 + k_null) / max(1, k - k_null). */
+  fspConservative: number;
+}
+
+/**
+ * k_null and FSP^ of a panel, given the twins' names.
+ *
+ * @example
+ * ```ts
+ * const c = countNulls(["A", "B__null", "C", "D"], ["A__null", "B__null"]);
+ * console.assert(c.kNull === 1 && c.fsp === 1 / 3 && c.fspConservative === 2 / 3);
+ * ```
+ */
+export function countNulls(panelGenes: string[], twins: string[]): NullCount {
+  const twinSet = new Set(twins);
+  const nullGenes = panelGenes.filter((g) => twinSet.has(g));
+  const k = panelGenes.length, kNull = nullGenes.length, real = Math.max(1, k - kNull);
+  return {
+    nullGenes,
+    realGenes: panelGenes.filter((g) => !twinSet.has(g)),
+    kNull,
+    fsp: kNull / real,
+    fspConservative: (1 + kNull) / real,
+  };
+}
+
+/** One panel chosen from the pool, its twins counted and contrasted with their real genes. */
+export interface NullDraw extends NullCount {
+  panel: Panel;
+  /**
+   * Knockoff+ at q on W_j = score(real_j) - score(twin_j) over the candidates, and the panel's
+   * real genes that pass (W_j >= threshold); null when the panel does not score every candidate.
+   */
+  knockoff: { threshold: number; passing: string[] } | null;
+}
+
+/**
+ * {@link countNulls} for a panel chosen from `genes` and their `twins`, plus knockoff+ at q on
+ * its candidate scores when it has them. Non-finite scores (unranked genes) count as the lowest
+ * finite one (+Infinity as the highest).
+ *
+ * @example
+ * ```ts
+ * const genes = ["A", "B", "C"], twins = ["A__null", "B__null", "C__null"];
+ * const candidateScores = { A: 3, B: 1, C: 2, A__null: 0, B__null: 2, C__null: 0 };
+ * const panel = { method: "x", k: 2, genes: ["A", "B__null"], scores: [3, 2], params: {},
+ *   fitSeconds: 0, notes: [], candidateScores };
+ * const d = scoreNullDraw(panel, genes, twins, 0.5); // W = [3, -1, 2]: T = 2 at q = 0.5
+ * console.assert(d.kNull === 1 && d.knockoff!.threshold === 2 && d.knockoff!.passing[0] === "A");
+ * ```
+ */
+export function scoreNullDraw(
+  panel: Panel,
+  genes: string[],
+  twins: string[],
+  q: number,
+): NullDraw {
+  return { ...countNulls(panel.genes, twins), panel, knockoff: knockoffOf(panel, genes, twins, q) };
+}
+
+function knockoffOf(
+  panel: Panel,
+  genes: string[],
+  twins: string[],
+  q: number,
+): NullDraw["knockoff"] {
+  const scores = panel.candidateScores;
+  if (!scores || [...genes, ...twins].some((g) => !(g in scores))) return null;
+  const finite = [...genes, ...twins].map((g) => scores[g]).filter(Number.isFinite);
+  const low = finite.length ? Math.min(...finite) : 0,
+    high = finite.length ? Math.max(...finite) : 0;
+  const score = (g: string) => {
+    const s = scores[g];
+    return Number.isFinite(s) ? s : s === Infinity ? high : low;
+  };
+  const W = Float64Array.from(genes, (g, j) => score(g) - score(twins[j]));
+  const { threshold, selected } = knockoffSelect(W, q);
+  const passed = new Set(Array.from(selected, (j) => genes[j]));
+  return { threshold, passing: panel.genes.filter((g) => passed.has(g)) };
+}
+
+/** Mean and range of a quantity over null draws. */
+export interface Spread {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+function spread(values: number[]): Spread {
+  return { mean: meanSd(values).mean, min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** Mean and range over draws of k_null, the null fraction, both FSP^ and knockoff+ passes. */
+export interface NullSummary {
+  kNull: Spread;
+  /** k_null / k. */
+  nullFraction: Spread;
+  fsp: Spread;
+  fspConservative: Spread;
+  /** Panel genes passing knockoff+; null unless every draw had candidate scores. */
+  knockoffPassing: Spread | null;
+}
+
+/**
+ * Mean and range over draws (one or more).
+ *
+ * @example
+ * ```ts
+ * const draw = (kNull: number) => ({ kNull, fsp: kNull / (4 - kNull), fspConservative: 0,
+ *   knockoff: null, nullGenes: [], panel: { genes: ["A", "B", "C", "D"] } }) as never;
+ * const s = summarizeNullDraws([draw(0), draw(2)]);
+ * console.assert(s.kNull.mean === 1 && s.nullFraction.max === 0.5 && s.fsp.max === 1);
+ * ```
+ */
+export function summarizeNullDraws(draws: NullDraw[]): NullSummary {
+  if (draws.length === 0) {
+    throw new OptionError("no null draw to summarise", { field: "draws", fix: "run a draw" });
+  }
+  const knockoffs = draws.map((d) => d.knockoff);
+  return {
+    kNull: spread(draws.map((d) => d.kNull)),
+    nullFraction: spread(draws.map((d) => d.kNull / d.panel.genes.length)),
+    fsp: spread(draws.map((d) => d.fsp)),
+    fspConservative: spread(draws.map((d) => d.fspConservative)),
+    knockoffPassing: knockoffs.every((k) => k !== null)
+      ? spread(knockoffs.map((k) => k!.passing.length))
+      : null,
+  };
+}
+
+/** Options of {@link calibratePanel}: the selector's options plus the calibration's. */
+export interface CalibrateOptions extends SelectOptions {
+  /** Null draws [5]. */
+  draws?: number;
+  /** Target rate of the knockoff+ filter [0.1]. */
+  q?: number;
+  /** Null model ["zip"]. */
+  nullMethod?: "zip" | "nb";
+  /** Twins follow each cell's sequencing depth [true]; see {@link NullTwinOptions}. */
+  libraryMatched?: boolean;
+}
+
+/** One draw of {@link calibratePanel}. */
+export interface CalibrationDraw extends NullDraw {
+  draw: number;
+  /** Jaccard index between this panel's real genes and the production panel. */
+  jaccard: number;
+  /** Fit guards fired on the training cells' candidates. */
+  guards: Record<NullGuard, number>;
+}
+
+/** What {@link calibratePanel} returns. */
+export interface PanelCalibration extends NullSummary {
+  method: string;
+  k: number;
+  q: number;
+  nullMethod: "zip" | "nb";
+  /** The real candidates (the pool holds them and one twin each). */
+  candidates: string[];
+  /** The selector on the real candidates alone. */
+  production: Panel;
+  draws: CalibrationDraw[];
+  jaccard: Spread;
+}
+
+/**
+ * Calibrate `selector`'s panel with null twins (methods.md §3.5): candidates chosen on train
+ * (options.candidates), the production panel on them alone, then per draw one twin per
+ * candidate appended to train (and to options.validation) and the selector rerun unchanged on
+ * the 2G pool with the same k and seed. Reports k_null, FSP^, knockoff+ passes and the Jaccard
+ * index to the production panel per draw, with mean and range.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../data/simulate.ts";
+ * import { markersSelector } from "../select/markers.ts";
+ * const { dataset } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
+ * const c = await calibratePanel(dataset, markersSelector, {
+ *   k: 4, tasks: ["cell_type"], candidates: 40, draws: 2,
+ * });
+ * console.assert(c.draws.length === 2 && c.fsp.mean >= 0 && c.draws[0].panel.genes.length === 4);
+ * ```
+ */
+export async function calibratePanel(
+  train: Dataset,
+  selector: Selector,
+  options: CalibrateOptions,
+): Promise<PanelCalibration> {
+  const { draws: nDraws = 5, q = 0.1, nullMethod = "zip", libraryMatched, ...select } = options;
+  if (!Number.isInteger(nDraws) || nDraws < 1) {
+    throw new OptionError(`draws must be a positive integer, got ${nDraws}`, {
+      field: "draws",
+      fix: "pass e.g. draws: 5",
+    });
+  }
+  if (!(q > 0 && q <= 1)) {
+    throw new OptionError(`q must be in (0, 1], got ${q}`, { field: "q", fix: "pass e.g. 0.1" });
+  }
+  const { genes: candidates } = fitCandidates(train, select);
+  checkPanelSize(select.k, candidates.length);
+  const production = await selector.select(train, { ...select, candidates });
+  const draws: CalibrationDraw[] = [];
+  for (let draw = 0; draw < nDraws; draw++) {
+    const { parts, twins, pool, guards } = withNullTwins(
+      { train, val: select.validation },
+      candidates,
+      { method: nullMethod, seed: select.seed, draw, libraryMatched },
+    );
+    const panel = await selector.select(parts.train, {
+      ...select,
+      candidates: pool,
+      validation: parts.val,
+    });
+    const scored = scoreNullDraw(panel, candidates, twins, q);
+    const jaccard = meanJaccard([scored.realGenes, production.genes]);
+    draws.push({ ...scored, draw, jaccard, guards });
+  }
+  return {
+    method: selector.name,
+    k: select.k,
+    q,
+    nullMethod,
+    candidates,
+    production,
+    draws,
+    ...summarizeNullDraws(draws),
+    jaccard: spread(draws.map((d) => d.jaccard)),
+  };
+}
+
+/**
+ * YOTO's score of every free candidate (the learned s), by gene.
+ */
+export function yotoCandidateScores(model: YotoModel): Record<string, number> {
+  const genes = model.spec.transform.genes;
+  return Object.fromEntries(Array.from(model.scores, (s, j) => [genes[j], s]));
+}
+
+/**
+ * YOTO as a {@link Selector} ("yoto"): fitYoto with `defaults` under the select options, the
+ * model disposed once its panel (with every candidate's score) is taken.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from "../data/simulate.ts";
+ * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
+ * const panel = await yotoSelector({ epochs: 2, hidden: [8] }).select(dataset, {
+ *   k: 3, tasks: ["cell_type"], candidates: 40, quiet: true,
+ * });
+ * console.assert(panel.genes.length === 3 && Object.keys(panel.candidateScores!).length === 40);
+ * ```
+ */
+export function yotoSelector(defaults: Partial<YotoOptions> = {}): Selector {
+  return {
+    name: "yoto",
+    needs: "labels",
+    async select(train: Dataset, options: SelectOptions): Promise<Panel> {
+      const model = await fitYoto(train, { ...defaults, ...options });
+      try {
+        return { ...model.panel, candidateScores: yotoCandidateScores(model) };
+      } finally {
+        model.dispose();
+      }
+    },
+  };
+}
