@@ -36,6 +36,10 @@ export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
 export * from "./lib/select/yoto/persist.ts";
 
+// Label-free cell embeddings: a small masked autoencoder (TxFM style).
+export * from "./lib/mae/model.ts";
+export * from "./lib/mae/train.ts";
+
 // Calibration: artificial null genes, the knockoff filter, recall clustering, calibrated panels.
 export * from "./lib/calibrate/nulls.ts";
 export * from "./lib/calibrate/knockoff.ts";
@@ -54,6 +58,7 @@ export * from "./lib/eval/protocol.ts";
 export * from "./lib/eval/report.ts";
 export * from "./lib/eval/diversity.ts";
 export * from "./lib/eval/saturation.ts";
+export * from "./lib/eval/zeroshot.ts";
 
 // Figures: vega-lite spec builders and rendering.
 export * from "./lib/plot/specs.ts";

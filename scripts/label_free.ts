@@ -1,0 +1,202 @@
+/**
+ * `deno task label-free`: gene panels chosen without labels (YOTO with only its reconstruction
+ * head, CAE, PERSIST's reconstruction mode; HVG and random as references), each scored on one
+ * fixed cell split by held-out reconstruction (ridge from the panel: fraction of variance
+ * explained over the candidates) and by a logistic regression's cell-type macro-F1.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Dataset } from "../lib/data/dataset.ts";
+import { readDataset } from "../lib/data/io.ts";
+import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
+import { checkCounts } from "../lib/data/stats.ts";
+import { evaluatePanel, evaluateReconstruction } from "../lib/eval/downstream.ts";
+import { loadSelector } from "../lib/eval/protocol.ts";
+import { formatMeanSd, markdownTable } from "../lib/eval/report.ts";
+import { log1pInput } from "../lib/mae/model.ts";
+import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
+import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
+import { OptionError } from "../lib/runtime/errors.ts";
+import type { Panel } from "../lib/select/panel.ts";
+import { poissonDeviance } from "../lib/select/yoto/poisson.ts";
+import { fitYoto } from "../lib/select/yoto/train.ts";
+
+const METHODS = ["yoto", "cae", "persist_recon", "hvg", "random"];
+
+const HELP = `Label-free gene panels compared on held-out reconstruction and cell-type macro-F1.
+
+Usage: deno task label-free --data PATH --label COL --k K [options]
+
+  --data PATH       .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --label COL       cell-type column: stratifies the one fixed 70/15/15 split (seed 0) and is
+                    the downstream target; no selector reads it
+  --k K             panel size
+  --seeds LIST      selector seeds (default 0)
+  --methods LIST    among ${METHODS.join(", ")} (default all)
+  --candidates N    top-N seurat HVGs on train: the pool and the reconstruction targets (2000)
+  --backend B       auto, wasm, webgpu, cpu, tensorflow (default auto)
+  --out FILE.md     also write the tables there
+  --quiet           no progress lines
+  -h, --help        this help
+
+yoto = fitYoto(train, { k, reconstruct: true }) with no label task (Poisson head); its own
+head's held-out Poisson deviance is reported too (the other methods have no Poisson output).
+`;
+
+interface Result {
+  method: string;
+  seed: number;
+  varianceExplained: number;
+  meanR2: number;
+  /** YOTO's own reconstruction head on test (NaN for the others). */
+  deviance: number;
+  macroF1: number;
+  fitSeconds: number;
+  genes: string[];
+}
+
+/** Mean Poisson deviance of YOTO's reconstruction head on the test cells. */
+function yotoDeviance(model: Awaited<ReturnType<typeof fitYoto>>, test: Dataset): number {
+  const { transform } = model.spec;
+  const pred = model.predict(test).find((p) => p.kind === "reconstruction")!;
+  const x = log1pInput(test, transform.genes, transform.targetSum!);
+  const G = transform.genes.length;
+  return tf.tidy(() =>
+    poissonDeviance(tf.tensor2d(pred.values!, [test.nCells, G]), tf.tensor2d(x, [test.nCells, G]))
+      .dataSync()[0]
+  );
+}
+
+async function main() {
+  const { values } = parseCli(Deno.args, {
+    data: { type: "string" },
+    label: { type: "string" },
+    k: { type: "string" },
+    seeds: { type: "string" },
+    methods: { type: "string" },
+    candidates: { type: "string" },
+    backend: { type: "string" },
+    out: { type: "string" },
+    quiet: { type: "boolean" },
+  }, { name: "deno task label-free", help: HELP });
+  requireFlags(values, ["data", "label", "k"], "deno task label-free");
+  const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
+  const candidates = numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 });
+  const seeds = (values.seeds ?? "0").split(",").map((s) =>
+    numberFlag(s.trim(), "seeds", 0, { integer: true })
+  );
+  const methods = values.methods ? values.methods.split(",").map((m) => m.trim()) : METHODS;
+  const unknown = methods.filter((m) => !METHODS.includes(m));
+  if (unknown.length) {
+    throw new OptionError(`unknown method(s): ${unknown.join(", ")}`, {
+      field: "--methods",
+      fix: `choose among ${METHODS.join(", ")}`,
+    });
+  }
+  const backend = await initBackend(parseBackend(values.backend));
+  const ds = await readDataset(values.data, { quiet: values.quiet });
+  const label = values.label;
+  const split = stratifiedSplit(ds.categorical(label), { seed: 0 });
+  checkCounts(ds, "panel selection (raw counts)");
+  const parts = splitDataset(ds, split);
+  const { train, val, test } = parts;
+  const say = (line: string) => values.quiet || console.error(line);
+  say(
+    `backend ${backend.description}; ${ds}; train ${train.nCells}, val ${val.nCells}, test ${test.nCells}`,
+  );
+
+  const results: Result[] = [];
+  // Fewer than asked when the data has fewer genes: the reconstruction targets say how many.
+  let nCandidates = candidates;
+  for (const seed of seeds) {
+    for (const method of methods) {
+      const started = performance.now();
+      let panel: Panel, deviance = NaN;
+      if (method === "yoto") {
+        const model = await fitYoto(train, {
+          k,
+          reconstruct: true,
+          validation: val,
+          candidates,
+          seed,
+          quiet: true,
+        });
+        panel = model.panel;
+        deviance = yotoDeviance(model, test);
+        model.dispose();
+      } else {
+        const selector = await loadSelector(method);
+        panel = await selector.select(train, { k, candidates, validation: val, seed, quiet: true });
+      }
+      const fitSeconds = (performance.now() - started) / 1000;
+      const recon = evaluateReconstruction(panel.genes, candidates, parts);
+      nCandidates = recon.genes.length;
+      const downstream = await evaluatePanel(panel.genes, parts, label, {
+        classifiers: ["lr"],
+        seed,
+      });
+      const r: Result = {
+        method,
+        seed,
+        varianceExplained: recon.varianceExplained,
+        meanR2: recon.meanR2,
+        deviance,
+        macroF1: downstream.results[0].metrics.macroF1,
+        fitSeconds,
+        genes: panel.genes,
+      };
+      results.push(r);
+      say(
+        `${method} seed ${seed}: variance explained ${r.varianceExplained.toFixed(3)}, ` +
+          `LR macro-F1 ${r.macroF1.toFixed(3)}, ${fitSeconds.toFixed(1)} s`,
+      );
+    }
+  }
+  const fmt = (v: number) => (Number.isNaN(v) ? "-" : v.toFixed(3));
+  const lines = [
+    `label-free panels, k = ${k}, ${nCandidates} candidates; ${values.data}; split stratified ` +
+    `70/15/15 on ${label} (seed 0): train ${train.nCells}, val ${val.nCells}, test ${test.nCells}`,
+    "",
+    markdownTable(
+      [
+        "method",
+        "seed",
+        "variance explained",
+        "mean R²",
+        "YOTO Poisson deviance",
+        "LR macro-F1",
+        "select s",
+      ],
+      results.map((r) => [
+        r.method,
+        r.seed,
+        ...[r.varianceExplained, r.meanR2, r.deviance, r.macroF1].map(fmt),
+        r.fitSeconds.toFixed(1),
+      ]),
+    ),
+    "",
+    markdownTable(
+      [
+        "method",
+        "variance explained",
+        "LR macro-F1",
+        `select s (mean over seeds ${seeds.join(",")})`,
+      ],
+      methods.map((m) => {
+        const rs = results.filter((r) => r.method === m);
+        const of = (f: (r: Result) => number, digits = 3) => formatMeanSd(rs.map(f), digits);
+        return [
+          m,
+          of((r) => r.varianceExplained),
+          of((r) => r.macroF1),
+          of((r) => r.fitSeconds, 1),
+        ];
+      }),
+    ),
+  ];
+  const text = lines.join("\n") + "\n";
+  console.log("\n" + text);
+  if (values.out) await writeFileAtomic(values.out, text);
+}
+
+if (import.meta.main) await runCli(main);
