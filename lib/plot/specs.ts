@@ -608,6 +608,15 @@ export interface ScoreRankingOptions {
   scoreTitle?: string;
 }
 
+/** 1, 2, 5, 10, 20, 50, ... up to `max`. */
+function logTicks(max: number): number[] {
+  const ticks: number[] = [];
+  for (let decade = 1; decade <= max; decade *= 10) {
+    for (const m of [1, 2, 5]) if (m * decade <= max) ticks.push(m * decade);
+  }
+  return ticks;
+}
+
 /**
  * Gene scores against rank, selected genes highlighted. With more than 60 genes: an overview of
  * every rank (log scale) above a zoom on the top `topN` ranks plus every selected gene, each
@@ -703,6 +712,8 @@ export function scoreRankingSpec(
         type: "quantitative",
         title: "rank (log scale)",
         scale: { type: "log", domain: [1, values.length], nice: false },
+        // 1-2-5 ticks: vega's default log ticks (1, 2, 3, ... per decade) collide at 200/300
+        axis: { values: logTicks(values.length) },
       },
       ...shared,
     },

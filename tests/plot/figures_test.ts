@@ -258,6 +258,9 @@ Deno.test("scoreRankingSpec: ranks by score (ties in given order), flags and zoo
     all.filter((v) => v.rank <= 30 || v.selected).map((v) => v.gene).sort(),
   );
   assertThrows(() => scoreRankingSpec(["A", "B"], [1], []), ShapeMismatchError);
+  // log axis ticks at 1-2-5 steps only (1, 2, 3, ... would print "200300" at ranks 200 and 300)
+  const x = (overview.encoding as { x: { axis: { values: number[] } } }).x;
+  assertEquals(x.axis.values, [1, 2, 5, 10, 20, 50, 100, 200]);
   assertEquals(await warnings(spec), []);
   const svg = await toSvg(spec);
   for (const g of selected) assertEquals(svg.includes(`>${g}<`), true, g);
