@@ -5,6 +5,7 @@
 import { plainClustering, recallClustering } from "../lib/calibrate/recall.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { adjustedRandIndex } from "../lib/eval/metrics.ts";
+import { markdownTable } from "../lib/eval/report.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
@@ -63,14 +64,16 @@ await runCli(async () => {
   const plainSeconds = (performance.now() - t0) / 1000;
 
   console.log(`\nrecall loop (${recall.genes.length} HVGs + as many nulls):`);
-  console.log("| round | resolution | clusters | pairs tested | first failing pair |");
-  console.log("|---|---|---|---|---|");
-  for (const h of recall.history) {
-    console.log(
-      `| ${h.round} | ${h.resolution.toPrecision(4)} | ${h.nClusters} | ` +
-        `${h.selectedPerPair?.length ?? 0} | ${h.failedPair ? h.failedPair.join(" vs ") : "-"} |`,
-    );
-  }
+  console.log(markdownTable(
+    ["round", "resolution", "clusters", "pairs tested", "first failing pair"],
+    recall.history.map((h) => [
+      h.round,
+      h.resolution.toPrecision(4),
+      h.nClusters,
+      h.selectedPerPair?.length ?? 0,
+      h.failedPair ? h.failedPair.join(" vs ") : "-",
+    ]),
+  ));
   if (recall.warning) console.log(`warning: ${recall.warning}`);
   const ariRecall = truth ? adjustedRandIndex(recall.labels, truth) : null;
   const ariPlain = truth ? adjustedRandIndex(plain.labels, truth) : null;

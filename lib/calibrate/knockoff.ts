@@ -10,7 +10,8 @@ import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/erro
 import { erfc } from "../runtime/rng.ts";
 import { isNullGene } from "./nulls.ts";
 
-function checkQ(q: number): void {
+/** OptionError unless the target FDR q of the knockoff+ filter is in (0, 1]. */
+export function checkQ(q: number): void {
   if (!(q > 0 && q <= 1)) {
     throw new OptionError(`the target FDR q must be in (0, 1], got ${q}`, {
       field: "q",

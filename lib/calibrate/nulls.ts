@@ -346,13 +346,18 @@ export interface NullGenesOptions {
    * unscaled draws of recall). The fit itself is unchanged.
    */
   libraryScale?: ArrayLike<number>;
+  /**
+   * The genes to twin, by name (default: every gene); their twins come after all of the
+   * dataset's genes, in this order.
+   */
+  genes?: string[];
 }
 
 /** What {@link nullGenes} returns. */
 export interface NullGenesResult {
-  /** The real genes (values unchanged) followed by one null twin per gene, obs copied. */
+  /** The real genes (values unchanged) followed by one null twin per twinned gene, obs copied. */
   dataset: Dataset;
-  /** The twin's name for each real gene, in gene order. */
+  /** The twin's name for each twinned gene, in that order. */
   nullOf: string[];
   /** How many genes each fit guard fired for. */
   guards: Record<NullGuard, number>;
@@ -388,16 +393,18 @@ function columns(ds: Dataset, nPositive: Int32Array): { ptr: Int32Array; values:
 }
 
 /**
- * Append one artificial null gene per gene of `ds` (recall, methods.md §3.1-3.2), drawn from a
- * ZIP (default) or negative binomial fitted to the gene's raw counts; the real values are kept
- * as they are. CSR input gives CSR output. Raw integer counts are required (DataValueError
- * otherwise); a dataset that already holds genes with the suffix is refused (OptionError).
+ * Append one artificial null gene per gene of `ds`, or of `options.genes` only (recall,
+ * methods.md §3.1-3.2), drawn from a ZIP (default) or negative binomial fitted to the gene's raw
+ * counts; the real values are kept as they are. CSR input gives CSR output. Raw integer counts
+ * of the twinned genes are required (DataValueError otherwise); a dataset that already holds
+ * genes with the suffix is refused (OptionError).
  * @example
  * ```ts
  * import { Dataset } from "../data/dataset.ts";
  * const ds = Dataset.fromDense(new Float32Array([0, 3, 1, 0, 2, 5]), 3, 2, ["A", "B"]);
  * const { dataset, nullOf } = nullGenes(ds, { seed: 1 });
  * console.assert(dataset.genes.join() === "A,B,A__null,B__null" && nullOf[1] === "B__null");
+ * console.assert(nullGenes(ds, { genes: ["B"] }).dataset.genes.join() === "A,B,B__null");
  * ```
  */
 export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGenesResult {
@@ -422,16 +429,17 @@ export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGene
       fix: "pass the real genes only, or choose another suffix",
     });
   }
-  checkCounts(ds, "nullGenes", { integers: true });
-  const n = ds.nCells, g = ds.nGenes, scale = options.libraryScale;
+  const src = options.genes ? ds.selectGenes(options.genes) : ds;
+  checkCounts(src, "nullGenes", { integers: true });
+  const n = ds.nCells, g = src.nGenes, scale = options.libraryScale;
   if (scale && (scale.length !== n || Array.from(scale).some((v) => !(v >= 0 && v < Infinity)))) {
     throw new OptionError(
       `libraryScale must hold one finite multiplier >= 0 per cell (${n} cells), got ${scale.length} values`,
       { field: "libraryScale", fix: "pass each cell's library size divided by the mean size" },
     );
   }
-  const stats = geneStats(ds);
-  const cols = method === "nb" ? columns(ds, stats.nPositive) : null;
+  const stats = geneStats(src);
+  const cols = method === "nb" ? columns(src, stats.nPositive) : null;
   const guards = Object.fromEntries(NULL_GUARDS.map((k) => [k, 0])) as Record<NullGuard, number>;
   const root = new Rng(seed).fork("nullGenes");
   const drawn: { cells: Int32Array; values: Float32Array }[] = [];
@@ -455,15 +463,15 @@ export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGene
       guards[fit.guard]++;
       sampler = zipSampler(fit);
     }
-    const rng = root.fork(ds.genes[j]);
+    const rng = root.fork(src.genes[j]);
     drawn.push(scale ? drawScaledColumn(fit, scale, rng) : drawColumn(sampler, n, rng));
   }
-  const nullOf = ds.genes.map((name) => name + suffix);
+  const nullOf = src.genes.map((name) => name + suffix);
   const X = appendColumns(ds, drawn);
   const vars = Object.fromEntries(
     Object.entries(ds.var).map((
       [k, v],
-    ) => [k, k === "gene" ? [...v, ...nullOf] : [...v, ...v.map(() => null)]]),
+    ) => [k, k === "gene" ? [...v, ...nullOf] : [...v, ...nullOf.map(() => null)]]),
   ) as VarFields;
   const dataset = new Dataset({
     X,
@@ -486,7 +494,7 @@ function appendColumns(
   ds: Dataset,
   drawn: { cells: Int32Array; values: Float32Array }[],
 ): ExpressionMatrix {
-  const n = ds.nCells, g = ds.nGenes, width = 2 * g;
+  const n = ds.nCells, g = ds.nGenes, width = g + drawn.length;
   if (ds.X.kind === "dense") {
     const src = ds.X.data, data = new Float32Array(n * width);
     for (let i = 0; i < n; i++) data.set(src.subarray(i * g, (i + 1) * g), i * width);

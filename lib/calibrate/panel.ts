@@ -7,23 +7,18 @@
  * Marginal-only twins measure how often pure noise is picked, not redundancy; no FDR claim.
  * @module
  */
-import {
-  type CsrMatrix,
-  Dataset,
-  type DenseMatrix,
-  type ExpressionMatrix,
-  type VarFields,
-} from "../data/dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
 import { meanSd } from "../eval/report.ts";
 import { meanJaccard } from "../plot/specs.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
+import { positiveInt } from "../select/_nn.ts";
 import { fitCandidates, realLibraryTotals } from "../select/input.ts";
 import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "../select/panel.ts";
 import type { YotoModel } from "../select/yoto/model.ts";
 import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
-import { knockoffSelect } from "./knockoff.ts";
-import { isNullGene, nullGenes, type NullGuard } from "./nulls.ts";
+import { checkQ, knockoffSelect } from "./knockoff.ts";
+import { nullGenes, type NullGuard } from "./nulls.ts";
 
 /** Options of {@link withNullTwins}; defaults in brackets. */
 export interface NullTwinOptions {
@@ -81,29 +76,14 @@ export function withNullTwins<P extends { train: Dataset }>(
       out[name] = ds;
       continue;
     }
-    const held = ds.genes.find((g) => isNullGene(g));
-    if (held !== undefined) {
-      throw new OptionError(`the ${name} cells already hold a null twin ('${held}')`, {
-        field: "genes",
-        fix: "pass the real genes only; twins are appended here",
-      });
-    }
-    const made = nullGenes(ds.selectGenes(genes), {
+    // nullGenes refuses cells that already hold a twin
+    const made = nullGenes(ds, {
+      genes,
       method,
       seed: streams.fork(name).seed,
       libraryScale: (options.libraryMatched ?? true) ? depthScale(ds) : undefined,
     });
-    out[name] = new Dataset({
-      X: appendTwinColumns(ds.X, made.dataset.X, genes.length),
-      var: Object.fromEntries(
-        Object.entries(ds.var).map((
-          [field, v],
-        ) => [field, field === "gene" ? [...v, ...made.nullOf] : [...v, ...genes.map(() => null)]]),
-      ) as VarFields,
-      obs: { ...ds.obsColumns },
-      obsIndex: ds.obsIndex,
-      uns: { ...ds.uns, nullGenes: made.dataset.uns.nullGenes },
-    });
+    out[name] = made.dataset;
     twins = made.nullOf;
     if (name === "train") guards = made.guards;
   }
@@ -115,47 +95,6 @@ function depthScale(ds: Dataset): Float64Array {
   const totals = realLibraryTotals(ds);
   const mean = totals.reduce((a, b) => a + b, 0) / Math.max(1, totals.length);
   return totals.map((t) => (mean > 0 ? t / mean : 0));
-}
-
-/** `x` with the columns m.. of `made` (the twins nullGenes appended to m genes) after its own. */
-function appendTwinColumns(
-  x: ExpressionMatrix,
-  made: ExpressionMatrix,
-  m: number,
-): ExpressionMatrix {
-  const n = x.nRows, g = x.nCols, width = g + m;
-  if (x.kind === "dense") {
-    // selectGenes and nullGenes keep a dense matrix dense
-    const a = x.data, b = (made as DenseMatrix).data;
-    const data = new Float32Array(n * width);
-    for (let i = 0; i < n; i++) {
-      data.set(a.subarray(i * g, (i + 1) * g), i * width);
-      data.set(b.subarray(i * 2 * m + m, (i + 1) * 2 * m), i * width + g);
-    }
-    return { kind: "dense", nRows: n, nCols: width, data };
-  }
-  const t = made as CsrMatrix;
-  const ptr = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    let twins = 0;
-    for (let p = t.indptr[i]; p < t.indptr[i + 1]; p++) if (t.indices[p] >= m) twins++;
-    ptr[i + 1] = ptr[i] + x.indptr[i + 1] - x.indptr[i] + twins;
-  }
-  const indices = new Int32Array(ptr[n]), values = new Float32Array(ptr[n]);
-  for (let i = 0; i < n; i++) {
-    let q = ptr[i];
-    for (let p = x.indptr[i]; p < x.indptr[i + 1]; p++, q++) {
-      indices[q] = x.indices[p];
-      values[q] = x.values[p];
-    }
-    // nullGenes puts a row's twins after its real genes, in column order
-    for (let p = t.indptr[i]; p < t.indptr[i + 1]; p++) {
-      if (t.indices[p] < m) continue;
-      indices[q] = g + t.indices[p] - m;
-      values[q++] = t.values[p];
-    }
-  }
-  return { kind: "csr", nRows: n, nCols: width, indptr: ptr, indices, values };
 }
 
 /** The twins in one panel chosen from a pool of candidates and their twins. */
@@ -355,16 +294,9 @@ export async function calibratePanel(
   selector: Selector,
   options: CalibrateOptions,
 ): Promise<PanelCalibration> {
-  const { draws: nDraws = 5, q = 0.1, nullMethod = "zip", libraryMatched, ...select } = options;
-  if (!Number.isInteger(nDraws) || nDraws < 1) {
-    throw new OptionError(`draws must be a positive integer, got ${nDraws}`, {
-      field: "draws",
-      fix: "pass e.g. draws: 5",
-    });
-  }
-  if (!(q > 0 && q <= 1)) {
-    throw new OptionError(`q must be in (0, 1], got ${q}`, { field: "q", fix: "pass e.g. 0.1" });
-  }
+  const { draws: drawsOption, q = 0.1, nullMethod = "zip", libraryMatched, ...select } = options;
+  const nDraws = positiveInt(drawsOption, 5, "draws");
+  checkQ(q);
   const { genes: candidates } = fitCandidates(train, select);
   checkPanelSize(select.k, candidates.length);
   const production = await selector.select(train, { ...select, candidates });

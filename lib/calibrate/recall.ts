@@ -21,6 +21,7 @@ import { nearestNeighbors } from "../eval/knn.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";
+import { positiveInt } from "../select/_nn.ts";
 import { pairKnockoff } from "./knockoff.ts";
 import { nullGenes, type NullGuard } from "./nulls.ts";
 
@@ -121,16 +122,6 @@ interface Resolved {
   quiet: boolean;
 }
 
-function positiveInt(value: number, field: string): number {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    throw new OptionError(`${field} must be a positive integer, got ${value}`, {
-      field,
-      fix: `pass an integer >= 1`,
-    });
-  }
-  return value;
-}
-
 function positive(value: number, field: string, max = Infinity): number {
   if (!(value > 0 && value <= max)) {
     throw new OptionError(`${field} must be in (0, ${max}], got ${value}`, { field });
@@ -140,12 +131,12 @@ function positive(value: number, field: string, max = Infinity): number {
 
 function resolve(o: ClusteringOptions): Resolved {
   return {
-    nHvg: positiveInt(o.nHvg ?? 2000, "nHvg"),
-    nPcs: positiveInt(o.nPcs ?? 50, "nPcs"),
-    dims: positiveInt(o.dims ?? 10, "dims"),
-    k: positiveInt(o.kNeighbors ?? 20, "kNeighbors"),
+    nHvg: positiveInt(o.nHvg, 2000, "nHvg"),
+    nPcs: positiveInt(o.nPcs, 50, "nPcs"),
+    dims: positiveInt(o.dims, 10, "dims"),
+    k: positiveInt(o.kNeighbors, 20, "kNeighbors"),
     prune: positive(o.prune ?? 1 / 15, "prune", 1),
-    nStarts: positiveInt(o.nStarts ?? 1, "nStarts"),
+    nStarts: positiveInt(o.nStarts, 1, "nStarts"),
     seed: o.seed ?? 0,
     quiet: o.quiet ?? false,
   };
@@ -168,7 +159,7 @@ export function snnGraph(
   d: number,
   options: { k?: number; prune?: number } = {},
 ): SnnGraph {
-  const k = Math.min(positiveInt(options.k ?? 20, "k"), n);
+  const k = Math.min(positiveInt(options.k, 20, "k"), n);
   const prune = options.prune ?? 1 / 15;
   if (x.length !== n * d) {
     throw new ShapeMismatchError(`${x.length} values do not make ${n} cells x ${d} dimensions`);
@@ -367,7 +358,7 @@ export function recallClustering(ds: Dataset, options: RecallOptions = {}): Reca
       fix: "pass 0.2 (the resolution shrinks by 20% per round)",
     });
   }
-  const maxRounds = positiveInt(options.maxRounds ?? 100, "maxRounds");
+  const maxRounds = positiveInt(options.maxRounds, 100, "maxRounds");
   const log = new Progress("recall", 1, { quiet: o.quiet });
   const t0 = performance.now();
   const counts = hvgCounts(ds, o, log);
