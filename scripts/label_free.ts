@@ -17,6 +17,7 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { fitCandidates } from "../lib/select/input.ts";
 import type { Panel } from "../lib/select/panel.ts";
 import { poissonDeviance } from "../lib/select/yoto/poisson.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";
@@ -105,9 +106,10 @@ async function main() {
     `backend ${backend.description}; ${ds}; train ${train.nCells}, val ${val.nCells}, test ${test.nCells}`,
   );
 
+  // The candidates once (top-N HVGs of train, fewer when the data has fewer genes): every method
+  // chooses among them, and they are the reconstruction targets.
+  const { genes: pool, targetSum } = fitCandidates(train, { candidates });
   const results: Result[] = [];
-  // Fewer than asked when the data has fewer genes: the reconstruction targets say how many.
-  let nCandidates = candidates;
   for (const seed of seeds) {
     for (const method of methods) {
       const started = performance.now();
@@ -117,7 +119,7 @@ async function main() {
           k,
           reconstruct: true,
           validation: val,
-          candidates,
+          candidates: pool,
           seed,
           quiet: true,
         });
@@ -126,14 +128,20 @@ async function main() {
         model.dispose();
       } else {
         const selector = await loadSelector(method);
-        panel = await selector.select(train, { k, candidates, validation: val, seed, quiet: true });
+        panel = await selector.select(train, {
+          k,
+          candidates: pool,
+          validation: val,
+          seed,
+          quiet: true,
+        });
       }
       const fitSeconds = (performance.now() - started) / 1000;
-      const recon = evaluateReconstruction(panel.genes, candidates, parts);
-      nCandidates = recon.genes.length;
+      const recon = evaluateReconstruction(panel.genes, pool, parts, { targetSum });
       const downstream = await evaluatePanel(panel.genes, parts, label, {
         classifiers: ["lr"],
         seed,
+        targetSum,
       });
       const r: Result = {
         method,
@@ -154,7 +162,7 @@ async function main() {
   }
   const fmt = (v: number) => (Number.isNaN(v) ? "-" : v.toFixed(3));
   const lines = [
-    `label-free panels, k = ${k}, ${nCandidates} candidates; ${values.data}; split stratified ` +
+    `label-free panels, k = ${k}, ${pool.length} candidates; ${values.data}; split stratified ` +
     `70/15/15 on ${label} (seed 0): train ${train.nCells}, val ${val.nCells}, test ${test.nCells}`,
     "",
     markdownTable(

@@ -6,11 +6,12 @@
  * HVGs, scale) and PCA of it, both fitted on the evaluation cells themselves.
  * @module
  */
-import type { Dataset } from "../data/dataset.ts";
+import type { Dataset, DenseMatrix } from "../data/dataset.ts";
 import { pca } from "../data/pca.ts";
 import { applyPreprocess, fitPreprocess } from "../data/preprocess.ts";
 import { randomSplit, type Split } from "../data/split.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+import { takeRows } from "../select/input.ts";
 import { fitKnn } from "./knn.ts";
 import { argmaxRows, classificationReport } from "./metrics.ts";
 
@@ -85,15 +86,12 @@ export function zeroShotKnn(
       { field: "labels", fix: "give labels to cells in both halves of the split" },
     );
   }
-  const rows = (cells: number[]) => {
-    const out = new Float32Array(cells.length * dim);
-    cells.forEach((c, r) => out.set(x.subarray(c * dim, (c + 1) * dim), r * dim));
-    return out;
-  };
   const nClasses = labels.categories.length;
   const yRef = Int32Array.from(reference, (i) => labels.codes[i]);
-  const knn = fitKnn(rows(reference), reference.length, dim, yRef, nClasses, { k: options.k ?? 5 });
-  const votes = knn.predictProba(rows(query), query.length);
+  const knn = fitKnn(takeRows(x, dim, reference), reference.length, dim, yRef, nClasses, {
+    k: options.k ?? 5,
+  });
+  const votes = knn.predictProba(takeRows(x, dim, query), query.length);
   const predicted = argmaxRows(votes, query.length, nClasses);
   const truth = Int32Array.from(query, (i) => labels.codes[i]);
   const report = classificationReport(truth, predicted, nClasses);
@@ -140,7 +138,16 @@ export function zeroShotHvg(ds: Dataset, options: BaselineEmbeddingOptions = {})
     scale: true,
   });
   const out = applyPreprocess(ds, params);
-  return { x: out.toDense(), dim: out.nGenes };
+  // scaled with zero-centring: already dense, no copy needed
+  return { x: (out.X as DenseMatrix).data, dim: out.nGenes };
+}
+
+/** Options of {@link embeddingPca}; defaults in brackets. */
+export interface EmbeddingPcaOptions {
+  /** Principal components kept [50]. */
+  nComponents?: number;
+  /** Seed of the randomized PCA [0]. */
+  seed?: number;
 }
 
 /**
@@ -156,10 +163,23 @@ export function zeroShotHvg(ds: Dataset, options: BaselineEmbeddingOptions = {})
  */
 export function zeroShotPca(
   ds: Dataset,
-  options: BaselineEmbeddingOptions & { nComponents?: number; seed?: number } = {},
+  options: BaselineEmbeddingOptions & EmbeddingPcaOptions = {},
 ): CellEmbedding {
-  const hvg = zeroShotHvg(ds, options);
-  const r = pca(hvg.x, ds.nCells, hvg.dim, {
+  return embeddingPca(zeroShotHvg(ds, options), options);
+}
+
+/**
+ * The first `nComponents` [50] principal components of an embedding's cells: {@link zeroShotPca}
+ * of an HVG embedding already at hand.
+ *
+ * @example
+ * ```ts
+ * const e = embeddingPca({ x: Float32Array.of(0, 0, 1, 2, 2, 4, 3, 6), dim: 2 }, { nComponents: 1 });
+ * console.assert(e.dim === 1 && e.x.length === 4);
+ * ```
+ */
+export function embeddingPca(e: CellEmbedding, options: EmbeddingPcaOptions = {}): CellEmbedding {
+  const r = pca(e.x, e.x.length / e.dim, e.dim, {
     nComponents: options.nComponents ?? 50,
     seed: options.seed ?? 0,
   });
