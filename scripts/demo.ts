@@ -8,6 +8,7 @@ import { highlyVariableGenes } from "../lib/data/hvg.ts";
 import { log1p, normalizeTotal } from "../lib/data/preprocess.ts";
 import { simulate } from "../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
+import { markdownTable } from "../lib/eval/report.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { toSvg } from "../lib/plot/render.ts";
 import { trainingCurveSpec } from "../lib/plot/specs.ts";
@@ -66,15 +67,14 @@ await runCli(async () => {
     }`,
   );
 
-  console.log("\n| task | test accuracy | balanced accuracy | macro-F1 |\n|---|---|---|---|");
-  for (const pred of model.predict(test)) {
+  const scores = model.predict(test).map((pred) => {
     const r = scorePrediction(pred, test);
-    console.log(
-      `| ${pred.task} | ${r.accuracy.toFixed(3)} | ${r.balancedAccuracy.toFixed(3)} | ${
-        r.macroF1.toFixed(3)
-      } |`,
-    );
-  }
+    return [pred.task, ...[r.accuracy, r.balancedAccuracy, r.macroF1].map((v) => v.toFixed(3))];
+  });
+  console.log(
+    "\n" +
+      markdownTable(["task", "test accuracy", "balanced accuracy", "macro-F1"], scores),
+  );
 
   const markers = new Set(Object.values(truth.markers).flat());
   const stim = new Set(truth.stimGenes);
@@ -84,21 +84,19 @@ await runCli(async () => {
   console.log(
     `\nground truth in the panel (${markers.size} true markers, ${stim.size} stimulation genes in the simulation):`,
   );
-  console.log(
-    "| panel | true markers | stimulation genes | types with a marker |\n|---|---|---|---|",
-  );
-  for (
-    const [name, genes] of [["YOTO", model.panel.genes], [`top-${k} HVG (seurat)`, hvg]] as const
-  ) {
-    const types = Object.values(truth.markers).filter((m) =>
-      m.some((g) => genes.includes(g))
-    ).length;
-    console.log(
-      `| ${name} | ${count(genes, markers)} | ${
-        count(genes, stim)
-      } | ${types} of ${truth.typeNames.length} |`,
-    );
-  }
+  const panels = [["YOTO", model.panel.genes], [`top-${k} HVG (seurat)`, hvg]] as const;
+  console.log(markdownTable(
+    ["panel", "true markers", "stimulation genes", "types with a marker"],
+    panels.map(([name, genes]) => {
+      const types = Object.values(truth.markers).filter((m) => m.some((g) => genes.includes(g)));
+      return [
+        name,
+        count(genes, markers),
+        count(genes, stim),
+        `${types.length} of ${truth.typeNames.length}`,
+      ];
+    }),
+  ));
 
   await Deno.mkdir(out, { recursive: true });
   await writeFileAtomic(`${out}/panel.csv`, panelToCsv(model.panel));

@@ -4,7 +4,7 @@ import * as vl from "vega-lite";
 import { unzlibSync } from "fflate";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { confusionMatrix } from "../../lib/eval/metrics.ts";
+import { confusionMatrix, meanJaccard, selectionFrequency } from "../../lib/eval/metrics.ts";
 import { pcaEmbedding } from "../../lib/plot/embed.ts";
 import { toPng, toSvg } from "../../lib/plot/render.ts";
 import {
@@ -12,12 +12,10 @@ import {
   dotPlotData,
   dotPlotSpec,
   embeddingSpec,
-  meanJaccard,
   metricVsKSpec,
   saturationSpec,
   scoreRankingSpec,
   secondsSpec,
-  selectionFrequency,
   stabilitySpec,
   trainingCurveSpec,
   trainingPanelsSpec,
