@@ -113,7 +113,7 @@ Deno.test("fitMae: the loss drops below the best constant and cell types separat
   assertEquals(tf.memory().numTensors, before);
 });
 
-Deno.test("fitMae: deterministic for a seed, different across seeds; both encoders", async () => {
+Deno.test("fitMae: deterministic per seed; both encoders, both token layouts", async () => {
   const before = tf.memory().numTensors;
   const embedWith = async (options: MaeOptions) => {
     const model = await fitMae(dataset, options);
@@ -130,6 +130,9 @@ Deno.test("fitMae: deterministic for a seed, different across seeds; both encode
   assert.notDeepEqual(Array.from(a), Array.from(c));
   const t = await embedWith({ ...tiny, encoder: "transformer", visible: 10 });
   assert.ok(t.every(Number.isFinite));
+  const u = await embedWith({ ...tiny, tokens: "concat", seed: 1 });
+  assert.ok(u.every(Number.isFinite));
+  assert.notDeepEqual(Array.from(u), Array.from(a));
   assertEquals(tf.memory().numTensors, before);
 });
 
@@ -141,6 +144,7 @@ Deno.test("fitMae: bad options are OptionErrors and leave no tensors", async () 
     { visible: 101 },
     { visible: 0 },
     { encoder: "rnn" as MaeOptions["encoder"] },
+    { tokens: "onehot" as MaeOptions["tokens"] },
     { epochs: 0 },
     { lr: -1 },
     { warmup: 1 },
