@@ -6,7 +6,7 @@
 import { simulate } from "../lib/data/simulate.ts";
 import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
 import { readH5ad } from "../lib/data/h5ad.ts";
-import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readDataset } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { formatMeanSd } from "../lib/eval/report.ts";
@@ -207,19 +207,12 @@ await runCli(async () => {
   if (positionals.length === 0) return console.log(HELP);
   const shared = values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url));
   if (positionals[0] === "yoto") {
-    const ks = (values.k ?? "8,16,32").split(",")
+    const ks = listFlag(values.k, "8,16,32", "k")
       .map((x) => numberFlag(x, "k", 16, { integer: true, min: 1 }));
-    const seeds = (values.seeds ?? "0,1,2").split(",")
+    const seeds = listFlag(values.seeds, "0,1,2", "seeds")
       .map((x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }));
     const names = YOTO_RUNS.map((r) => r.name);
-    const runs = values.runs ? values.runs.split(",") : names.slice(0, 3);
-    const unknown = runs.filter((r) => !names.includes(r));
-    if (unknown.length) {
-      throw new OptionError(`unknown run(s) ${unknown.join(", ")}`, {
-        field: "runs",
-        fix: `choose among ${names.join(", ")}`,
-      });
-    }
+    const runs = listFlag(values.runs, names.slice(0, 3).join(","), "runs", names);
     return await benchYoto(ks, seeds, runs, shared);
   }
   if (positionals[0] !== "load") {

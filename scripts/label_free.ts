@@ -15,8 +15,7 @@ import { formatMeanSd, markdownTable } from "../lib/eval/report.ts";
 import { log1pInput } from "../lib/mae/model.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
-import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
-import { OptionError } from "../lib/runtime/errors.ts";
+import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { fitCandidates } from "../lib/select/input.ts";
 import type { Panel } from "../lib/select/panel.ts";
 import { poissonDeviance } from "../lib/select/yoto/poisson.ts";
@@ -83,17 +82,9 @@ async function main() {
   requireFlags(values, ["data", "label", "k"], "deno task label-free");
   const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
   const candidates = numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 });
-  const seeds = (values.seeds ?? "0").split(",").map((s) =>
-    numberFlag(s.trim(), "seeds", 0, { integer: true })
-  );
-  const methods = values.methods ? values.methods.split(",").map((m) => m.trim()) : METHODS;
-  const unknown = methods.filter((m) => !METHODS.includes(m));
-  if (unknown.length) {
-    throw new OptionError(`unknown method(s): ${unknown.join(", ")}`, {
-      field: "--methods",
-      fix: `choose among ${METHODS.join(", ")}`,
-    });
-  }
+  const seeds = listFlag(values.seeds, "0", "seeds")
+    .map((s) => numberFlag(s, "seeds", 0, { integer: true }));
+  const methods = listFlag(values.methods, METHODS.join(","), "methods", METHODS);
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readDataset(values.data, { quiet: values.quiet });
   const label = values.label;

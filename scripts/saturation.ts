@@ -18,7 +18,7 @@ import { svgToPng, toSvg } from "../lib/plot/render.ts";
 import { saturationSpec } from "../lib/plot/specs.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
-import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
+import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
 
 /** Methods of this study: YOTO, or a baseline scored by logistic regression (one label). */
@@ -55,11 +55,6 @@ Options:
   -h, --help          this help
 `;
 
-/** A comma-separated flag (or its default), each item parsed. */
-function list<T>(value: string, parse: (item: string) => T): T[] {
-  return value.split(",").map((x) => parse(x.trim()));
-}
-
 await runCli(async () => {
   const { values } = parseCli(Deno.args, {
     data: { type: "string" },
@@ -77,7 +72,7 @@ await runCli(async () => {
     quiet: { type: "boolean" },
   }, { name: "deno task saturation", help: HELP });
   requireFlags(values, ["data", "label"], "deno task saturation");
-  const fractions = list(values.fractions ?? "1,10,25,50,75,100", (x) => {
+  const fractions = listFlag(values.fractions, "1,10,25,50,75,100", "fractions").map((x) => {
     const pct = numberFlag(x, "fractions", NaN);
     if (!(pct > 0 && pct <= 100)) {
       throw new OptionError(`--fractions are percentages in (0, 100], got '${x}'`, {
@@ -86,19 +81,14 @@ await runCli(async () => {
     }
     return pct / 100;
   });
-  const schemes = list(values.schemes ?? SAMPLING_SCHEMES.join(","), (s) => {
-    if (!SAMPLING_SCHEMES.includes(s as SamplingScheme)) {
-      throw new OptionError(`unknown scheme '${s}'`, {
-        field: "--schemes",
-        fix: `use ${SAMPLING_SCHEMES.join(",")}`,
-      });
-    }
-    return s as SamplingScheme;
-  });
-  const seeds = list(
-    values.seeds ?? "0,1,2",
-    (x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }),
-  );
+  const schemes = listFlag(
+    values.schemes,
+    SAMPLING_SCHEMES.join(","),
+    "schemes",
+    SAMPLING_SCHEMES,
+  ) as SamplingScheme[];
+  const seeds = listFlag(values.seeds, "0,1,2", "seeds")
+    .map((x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }));
   const method = values.method ?? "yoto";
   if (!METHODS.includes(method)) {
     throw new OptionError(`unknown method '${method}'`, {

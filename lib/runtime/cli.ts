@@ -96,6 +96,33 @@ export function numberFlag(
 }
 
 /**
+ * The items of a comma-separated flag (`fallback` when it is absent), trimmed. With `choices`,
+ * every item must be one of them: the unknown ones are named in one OptionError.
+ *
+ * @example
+ * ```ts
+ * console.assert(listFlag("8, 16", "32", "k").join() === "8,16");
+ * console.assert(listFlag(undefined, "a,b", "runs", ["a", "b", "c"]).join() === "a,b");
+ * ```
+ */
+export function listFlag(
+  value: string | undefined,
+  fallback: string,
+  flag: string,
+  choices?: readonly string[],
+): string[] {
+  const items = (value ?? fallback).split(",").map((x) => x.trim());
+  const unknown = choices ? items.filter((x) => !choices.includes(x)) : [];
+  if (unknown.length) {
+    throw new OptionError(`unknown ${flag.replace(/s$/, "")}(s): ${unknown.join(", ")}`, {
+      field: `--${flag}`,
+      fix: `choose among ${choices!.join(", ")}`,
+    });
+  }
+  return items;
+}
+
+/**
  * Run a CLI's main function: user errors print one line and exit 2; bugs keep their stack;
  * --help (printed by parseCli) ends it with exit code 0.
  */
