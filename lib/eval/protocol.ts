@@ -12,6 +12,7 @@ import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readDataset } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
+import { readJsonLines } from "../runtime/atomic.ts";
 import { FileFormatError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../select/input.ts";
@@ -264,15 +265,7 @@ export async function readBenchmarkConfig(path: string): Promise<BenchmarkConfig
  * short by a crash drops its whole unit, which then runs again.
  */
 export async function readResultRows(path: string): Promise<ResultRow[]> {
-  if (!existsSync(path)) return [];
-  const rows: ResultRow[] = [];
-  for (const line of (await Deno.readTextFile(path)).split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(...(JSON.parse(line) as { rows: ResultRow[] }).rows);
-    } catch { /* the incomplete last line of an interrupted run */ }
-  }
-  return rows;
+  return (await readJsonLines<{ rows: ResultRow[] }>(path)).flatMap((unit) => unit.rows);
 }
 
 /** Options of {@link runBenchmark}. */

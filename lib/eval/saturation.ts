@@ -6,7 +6,6 @@
  * so an interrupted study resumes where it stopped.
  * @module
  */
-import { existsSync } from "node:fs";
 import type { Dataset } from "../data/dataset.ts";
 import {
   downsample,
@@ -16,6 +15,7 @@ import {
 } from "../data/sampling.ts";
 import { protocolSplit, validationSplit } from "../data/split.ts";
 import type { SaturationCurvePoint, SaturationMark } from "../plot/specs.ts";
+import { readJsonLines } from "../runtime/atomic.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../select/input.ts";
@@ -239,20 +239,13 @@ function resolveStudy(options: SaturationStudyOptions) {
 
 /** Rows already in a study's results.jsonl ({unit, row} per line; a cut-off last line is skipped). */
 export async function readSaturationRows(path: string): Promise<SaturationRow[]> {
-  if (!existsSync(path)) return [];
-  const rows: SaturationRow[] = [];
-  for (const line of (await Deno.readTextFile(path)).split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      // JSON has no NaN: scores of skipped runs are stored as null.
-      const row = (JSON.parse(line) as { row: SaturationRow }).row;
-      for (const [key, v] of Object.entries(row)) {
-        if (v === null) (row as never)[key] = NaN as never;
-      }
-      rows.push(row);
-    } catch { /* the incomplete last line of an interrupted run */ }
-  }
-  return rows;
+  return (await readJsonLines<{ row: SaturationRow }>(path)).map(({ row }) => {
+    // JSON has no NaN: scores of skipped runs are stored as null.
+    for (const [key, v] of Object.entries(row)) {
+      if (v === null) (row as never)[key] = NaN as never;
+    }
+    return row;
+  });
 }
 
 function scores(m: ClassificationMetrics) {

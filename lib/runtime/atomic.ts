@@ -1,8 +1,10 @@
 /**
  * Atomic file output: write to a temporary file beside the target, then rename.
- * A crash or an error mid-write leaves the target untouched and no partial file behind.
+ * A crash or an error mid-write leaves the target untouched and no partial file behind. Append-only
+ * JSON-lines logs (resumable runs) are read back with {@link readJsonLines}.
  * @module
  */
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 function tempPathFor(path: string): string {
@@ -42,4 +44,27 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): Promis
     path,
     (tmp) => typeof data === "string" ? Deno.writeTextFile(tmp, data) : Deno.writeFile(tmp, data),
   );
+}
+
+/**
+ * The records of an append-only JSON-lines file (none when it does not exist). A line that does
+ * not parse, the cut-off last line of an interrupted run, is skipped, so its work runs again.
+ *
+ * @example
+ * ```ts
+ * const path = `${await Deno.makeTempDir()}/r.jsonl`;
+ * await Deno.writeTextFile(path, '{"a":1}\n{"a":2}\n{"a":');
+ * console.assert((await readJsonLines<{ a: number }>(path)).map((r) => r.a).join() === "1,2");
+ * ```
+ */
+export async function readJsonLines<T>(path: string): Promise<T[]> {
+  if (!existsSync(path)) return [];
+  const records: T[] = [];
+  for (const line of (await Deno.readTextFile(path)).split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      records.push(JSON.parse(line));
+    } catch { /* the incomplete last line of an interrupted run */ }
+  }
+  return records;
 }
