@@ -12,7 +12,24 @@ import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
 import { takeRows } from "./input.ts";
+import type { Selector } from "./panel.ts";
 import { type Dense, dense, matMulFast } from "./yoto/net.ts";
+
+/**
+ * A neural baseline with a supervised and a label-free variant: the variant's name, what it
+ * learns from (labels or the expression alone), and its selection.
+ */
+export function variantSelector(
+  supervised: boolean,
+  names: { supervised: string; labelFree: string },
+  select: Selector["select"],
+): Selector {
+  return {
+    name: supervised ? names.supervised : names.labelFree,
+    needs: supervised ? "labels" : "data",
+    select,
+  };
+}
 
 // tfjs variable names are global: every network gets its own prefix.
 let mlpCount = 0;

@@ -25,6 +25,7 @@ import {
   rowsTensor,
   runEpochs,
   softmaxRows,
+  variantSelector,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "./input.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
@@ -81,11 +82,11 @@ const CONVERGED = 0.998;
  */
 export function cae(settings: CaeOptions = {}): Selector {
   const supervised = settings.supervised ?? false;
-  return {
-    name: supervised ? "cae_sup" : "cae",
-    needs: supervised ? "labels" : "data",
-    select: (train, options) => selectCae(train, options, { ...settings, supervised }),
-  };
+  return variantSelector(
+    supervised,
+    { supervised: "cae_sup", labelFree: "cae" },
+    (train, options) => selectCae(train, options, { ...settings, supervised }),
+  );
 }
 
 /** The unsupervised CAE (reconstructs the candidates) with default settings. */

@@ -28,6 +28,7 @@ import {
   rowsTensor,
   runEpochs,
   softmaxRows,
+  variantSelector,
   WORK_BUDGET,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput, type InputTransform } from "./input.ts";
@@ -105,11 +106,11 @@ const HURDLE_BCE_WEIGHT = 10;
  */
 export function persist(settings: PersistOptions = {}): Selector {
   const supervised = settings.supervised ?? true;
-  return {
-    name: supervised ? "persist" : "persist_recon",
-    needs: supervised ? "labels" : "data",
-    select: (train, options) => selectPersist(train, options, { ...settings, supervised }),
-  };
+  return variantSelector(
+    supervised,
+    { supervised: "persist", labelFree: "persist_recon" },
+    (train, options) => selectPersist(train, options, { ...settings, supervised }),
+  );
 }
 
 /** Supervised PERSIST (cross-entropy on the first task) with default settings. */
