@@ -1,6 +1,6 @@
 /**
  * `deno task mae`: train the masked autoencoder on a dataset's cells (no labels), embed every
- * cell, and print the zero-shot kNN table of methods.md §4.4: MAE vs the HVG and PCA embeddings.
+ * cell, and print the zero-shot kNN table of docs/methods.md §4.4: MAE vs the HVG and PCA embeddings.
  */
 import { readDataset } from "../lib/data/io.ts";
 import { splitToJSON } from "../lib/data/split.ts";

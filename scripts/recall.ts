@@ -1,5 +1,5 @@
 /**
- * `deno task recall --data PATH`: recall's calibrated clustering (methods.md §3.4) next to plain
+ * `deno task recall --data PATH`: recall's calibrated clustering (docs/methods.md §3.4) next to plain
  * Seurat-style Louvain at one resolution, with the adjusted Rand index of both against a label.
  */
 import { plainClustering, recallClustering } from "../lib/calibrate/recall.ts";

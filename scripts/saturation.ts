@@ -1,6 +1,6 @@
 /**
  * deno task saturation --data PATH --label COL: the learning-saturation study for panels
- * (methods.md §4): train on growing fractions of the training cells chosen by each downsampling
+ * (docs/methods.md §4): train on growing fractions of the training cells chosen by each downsampling
  * scheme, score on one fixed test split, and report per scheme where the scores saturate.
  * @module
  */

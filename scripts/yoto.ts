@@ -41,7 +41,7 @@ train options:
   --split-by COL     hold out whole groups of COL (donors) for validation and test;
                      default: stratified 70/15/15 on the first label
   --candidates N     top-N HVGs (seurat flavour, fitted on train) to choose from (default 2000)
-  --null-genes       calibrate the panel (methods.md 3.5): one null twin per candidate, drawn
+  --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
                      prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
                      writes them to metrics.json. A model whose panel holds twins cannot predict
@@ -238,7 +238,7 @@ async function trainWithNulls(
     );
   }
   const calibration = {
-    method: "null twins (methods.md 3.5)",
+    method: "null twins (docs/methods.md §3.5)",
     null_method: "zip",
     candidates: genes.length,
     draws,

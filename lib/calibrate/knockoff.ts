@@ -1,5 +1,5 @@
 /**
- * The knockoff+ filter of recall (methods.md §3.3): W statistics contrasting each real gene's
+ * The knockoff+ filter of recall (docs/methods.md §3.3): W statistics contrasting each real gene's
  * differential-expression p-value with its null twin's, and the data-dependent threshold that
  * controls the false discovery rate at q.
  * @module
@@ -99,7 +99,7 @@ export interface PairKnockoffResult {
 }
 
 /**
- * recall's test of one cluster pair (methods.md §3.3): a two-sided Wilcoxon rank-sum test with
+ * recall's test of one cluster pair (docs/methods.md §3.3): a two-sided Wilcoxon rank-sum test with
  * tie correction (normal approximation, no continuity correction) of every gene between the
  * cells with label `a` and those with label `b`, on log-normalised values of the p real genes
  * followed by their p null twins (the layout {@link nullGenes} makes); W_j = -log10 p_j +

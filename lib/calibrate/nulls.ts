@@ -1,5 +1,5 @@
 /**
- * Artificial null genes (recall, methods.md §3.1-3.2): one twin per real gene drawn from a
+ * Artificial null genes (recall, docs/methods.md §3.1-3.2): one twin per real gene drawn from a
  * zero-inflated Poisson (default) or negative binomial fitted to that gene's raw counts. A twin
  * matches its gene's marginal distribution but carries no signal: it ignores labels and every
  * other gene.
@@ -120,7 +120,7 @@ function checkVector(counts: ArrayLike<number>, what: string): void {
 }
 
 /**
- * Fit a zero-inflated Poisson to one gene's raw counts (methods.md §3.1): gamma = mean of the
+ * Fit a zero-inflated Poisson to one gene's raw counts (docs/methods.md §3.1): gamma = mean of the
  * non-zero counts, lambda = W0(-gamma e^-gamma) + gamma, pi = 1 - mean / lambda, with the guards
  * all_zero, unit_counts (Poisson(mean)) and pi_negative (pi clamped to 0, lambda kept).
  * @example
@@ -234,7 +234,7 @@ function histogram(
 }
 
 /**
- * Fit a negative binomial to one gene's raw counts (methods.md §3.2): mu = the mean, size = the
+ * Fit a negative binomial to one gene's raw counts (docs/methods.md §3.2): mu = the mean, size = the
  * maximum-likelihood r by Brent's method on ln r (started around mean^2 / (var - mean)); Poisson
  * fallback (size Infinity, guard "poisson") when var <= mean or r > 1e8.
  * @example
@@ -394,7 +394,7 @@ function columns(ds: Dataset, nPositive: Int32Array): { ptr: Int32Array; values:
 
 /**
  * Append one artificial null gene per gene of `ds`, or of `options.genes` only (recall,
- * methods.md §3.1-3.2), drawn from a ZIP (default) or negative binomial fitted to the gene's raw
+ * docs/methods.md §3.1-3.2), drawn from a ZIP (default) or negative binomial fitted to the gene's raw
  * counts; the real values are kept as they are. CSR input gives CSR output. Raw integer counts
  * of the twinned genes are required (DataValueError otherwise); a dataset that already holds
  * genes with the suffix is refused (OptionError).

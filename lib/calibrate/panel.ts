@@ -1,5 +1,5 @@
 /**
- * Calibrating a gene panel with artificial null genes (methods.md §3.5): append one null twin
+ * Calibrating a gene panel with artificial null genes (docs/methods.md §3.5): append one null twin
  * per real candidate (nullGenes), run the selector unchanged on the 2G pool with the same k, and
  * count the twins it picks. Under exchangeability an uninformative real gene is picked as often
  * as its twin, so k_null estimates the false picks: FSP^ = k_null / max(1, k - k_null). Library
@@ -272,7 +272,7 @@ export interface PanelCalibration extends NullSummary {
 }
 
 /**
- * Calibrate `selector`'s panel with null twins (methods.md §3.5): candidates chosen on train
+ * Calibrate `selector`'s panel with null twins (docs/methods.md §3.5): candidates chosen on train
  * (options.candidates), the production panel on them alone, then per draw one twin per
  * candidate appended to train (and to options.validation) and the selector rerun unchanged on
  * the 2G pool with the same k and seed. Reports k_null, FSP^, knockoff+ passes and the Jaccard

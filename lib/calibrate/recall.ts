@@ -1,5 +1,5 @@
 /**
- * recall (methods.md §3.4): clustering calibrated with artificial null genes. The counts are
+ * recall (docs/methods.md §3.4): clustering calibrated with artificial null genes. The counts are
  * restricted to the HVGs, one ZIP null twin is appended per HVG, and Seurat's default pipeline
  * (LogNormalize 1e4, scale, 50 PCs, SNN on 10 PCs with k = 20, Louvain) runs on the augmented
  * matrix; the resolution shrinks (r <- 0.8 r) until every cluster pair has at least one real gene
@@ -335,7 +335,7 @@ export function plainClustering(
 }
 
 /**
- * recall's calibrated clustering (methods.md §3.4) of raw counts: cluster the HVGs plus one null
+ * recall's calibrated clustering (docs/methods.md §3.4) of raw counts: cluster the HVGs plus one null
  * twin each at resolution r (from 0.8), test every cluster pair (nested-loop order, as recall)
  * with the knockoff+ filter at q = 0.05, and recluster at 0.8 r as soon as a pair selects no real
  * gene; stop when every pair passes (or one cluster remains). Stopping in round 1 sets an

@@ -1,6 +1,6 @@
 /**
  * Highly variable genes, reproducing scanpy `pp.highly_variable_genes` for the flavours
- * `seurat`, `cell_ranger` and `seurat_v3`, with or without a batch key (methods.md §2.2).
+ * `seurat`, `cell_ranger` and `seurat_v3`, with or without a batch key (docs/methods.md §2.2).
  * Works on CSR without densifying; all statistics in float64.
  * @module
  */
@@ -82,7 +82,7 @@ interface Resolved {
   span: number;
 }
 
-/** statsmodels' MAD constant, norm.ppf(0.75) (methods.md rounds it to 0.6745). */
+/** statsmodels' MAD constant, norm.ppf(0.75) (docs/methods.md §2.2 rounds it to 0.6745). */
 const MAD_SCALE = 0.6744897501960817;
 
 /**
@@ -301,7 +301,7 @@ function inBounds(mean: number, norm: number, o: Resolved): boolean {
   return mean > o.minMean && mean < o.maxMean && norm > o.minDisp && norm < o.maxDisp;
 }
 
-/** Means, dispersions and bin-normalised dispersions of one batch (methods.md §2.2). */
+/** Means, dispersions and bin-normalised dispersions of one batch (docs/methods.md §2.2). */
 function dispersionMetrics(
   mean: Float64Array,
   variance: Float64Array,
@@ -406,7 +406,7 @@ function percentileBins(x: Float64Array, notes: string[]): Int32Array {
   return cutRight(x, unique);
 }
 
-/** The top-n rule (ties at the cut kept) or the cutoff rule of methods.md §2.2. */
+/** The top-n rule (ties at the cut kept) or the cutoff rule of docs/methods.md §2.2. */
 function selectByDispersion(
   m: DispersionMetrics,
   o: Resolved,

@@ -1,5 +1,5 @@
 /**
- * Choosing which cells to train on (methods.md §4.1): a uniform random fraction, cell-type
+ * Choosing which cells to train on (docs/methods.md §4.1): a uniform random fraction, cell-type
  * re-weighting (balanced "water-filling" quotas) and geometric sketching (Hie et al. 2019, the
  * `gs_gap` plaid covering), as in DenAdel et al.'s pre-training data study. Every scheme returns
  * sorted, distinct cell indices and is deterministic for a seed.
@@ -43,7 +43,7 @@ export interface DownsampleOptions {
 }
 
 /**
- * Cells to take per class under cell-type re-weighting with `total` cells in all (methods.md
+ * Cells to take per class under cell-type re-weighting with `total` cells in all (docs/methods.md
  * §4.1 water-filling): with c = floor(B / |R|) for the budget B left and the classes R not yet
  * filled, every class with fewer than c cells is taken whole, until none is; then each remaining
  * class gets floor(B / |R|). The sum can fall short of `total` by less than |R| (the floor).
@@ -121,7 +121,7 @@ function checkCoords(data: ArrayLike<number>, n: number, d: number): void {
 }
 
 /**
- * The geometric-sketching plaid covering (geosketch `gs_gap`, methods.md §4.1 step 2): columns
+ * The geometric-sketching plaid covering (geosketch `gs_gap`, docs/methods.md §4.1 step 2): columns
  * shifted to minimum 0 and divided by the global maximum; in each dimension wider than the box
  * side `unit`, the points in sorted order open a new interval at the first point beyond
  * interval start + unit; a box is the tuple of a point's intervals. `unit` is bisected from a
@@ -210,7 +210,7 @@ export function plaidCovering(
 }
 
 /**
- * Geometric sketching (geosketch `gs_gap` without replacement, methods.md §4.1): `size` points
+ * Geometric sketching (geosketch `gs_gap` without replacement, docs/methods.md §4.1): `size` points
  * drawn in rounds over the boxes of the {@link plaidCovering}; each draw takes a box not yet
  * visited in this round, then a uniform point in it; drawn points leave their box, and empty
  * boxes drop out. Rare, isolated populations fill boxes of their own, so they are drawn about
@@ -276,7 +276,7 @@ export interface SketchCoordinatesOptions {
 const MIN_HVG_CELLS = 1000;
 
 /**
- * The coordinates geometric sketching runs on, by the study's preprocessing (methods.md §4.1):
+ * The coordinates geometric sketching runs on, by the study's preprocessing (docs/methods.md §4.1):
  * HVGs (seurat flavour) chosen on a random 10% of the cells (at least 1,000, or all) after
  * normalize_total(1e4) and log1p; then every cell normalised to 1e4, log1p, those genes scaled
  * (clipped at 10) and projected on the top principal components.
@@ -337,7 +337,7 @@ function labelCodes(
 }
 
 /**
- * Choose training cells: floor(n * fraction) of them by one scheme (methods.md §4.1), as sorted
+ * Choose training cells: floor(n * fraction) of them by one scheme (docs/methods.md §4.1), as sorted
  * indices. `random`: uniform without replacement. `celltype`: per class the
  * {@link celltypeQuota}, drawn uniformly within the class (can fall short of floor(n * fraction)
  * by less than the number of classes). `geosketch`: {@link geometricSketch} on `coords` (by

@@ -108,7 +108,7 @@ function checkOptions(kind: ClassifierKind, options: ClassifierOptions): void {
  * `y` in [0, nClasses) (-1 = missing: that row is left out). Classes with no labelled training
  * row are never predicted (probability 0); at least two classes must have rows. "lr":
  * multinomial logistic regression as sklearn's `LogisticRegression(C=1)`; "mlp": the common
- * downstream MLP (methods.md §1.8); "knn": k = 15 nearest neighbours, uniform votes.
+ * downstream MLP (docs/methods.md §1.8); "knn": k = 15 nearest neighbours, uniform votes.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * How diverse a set of training cells is (methods.md §4.2): Shannon entropy, Gini-Simpson and
+ * How diverse a set of training cells is (docs/methods.md §4.2): Shannon entropy, Gini-Simpson and
  * inverse Simpson of the cell-type proportions, and the Vendi score (Friedman & Dieng 2023) of
  * the expression: the exponential of the entropy of a cosine kernel's spectrum, the effective
  * number of distinct cells.
@@ -196,7 +196,7 @@ export interface DiversityReport {
 
 /**
  * Diversity of the cells `indices` of `ds` (all cells when omitted), as the study measures a
- * training subset (methods.md §4.2): Shannon (bits), Gini-Simpson and inverse Simpson of the
+ * training subset (docs/methods.md §4.2): Shannon (bits), Gini-Simpson and inverse Simpson of the
  * `label` proportions; Vendi on the subset's own preprocessing: normalize_total (median
  * target), log1p, HVGs (seurat; scanpy's default cutoffs unless `nHvg`), scaled without
  * clipping.

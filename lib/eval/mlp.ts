@@ -1,5 +1,5 @@
 /**
- * The common downstream MLP (methods.md §1.8): [128, 128] ReLU, softmax output, Adam 1e-3,
+ * The common downstream MLP (docs/methods.md §1.8): [128, 128] ReLU, softmax output, Adam 1e-3,
  * minibatches of 128, early stopping on validation loss with the best weights restored. Its
  * variables and their seeded initialisation are YOTO's network (YotoNet, one classification head).
  * @module

@@ -54,7 +54,7 @@ export interface BenchmarkConfig {
   /** Extra fitYoto options for every YOTO run (the same for all datasets) [none]. */
   yoto?: Partial<YotoOptions>;
   /**
-   * Calibrate every panel with null twins (methods.md §3.5) [false]: each method chooses from
+   * Calibrate every panel with null twins (docs/methods.md §3.5) [false]: each method chooses from
    * the candidates and one twin each (one draw per dataset, split and seed, seeded by the seed),
    * rows gain n_null, null_fraction and fsp, and the downstream classifiers read the panel's
    * real genes only.

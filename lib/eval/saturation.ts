@@ -1,5 +1,5 @@
 /**
- * The learning-saturation study for panels (methods.md §4.3-4.4): choose the training cells by
+ * The learning-saturation study for panels (docs/methods.md §4.3-4.4): choose the training cells by
  * each downsampling scheme at growing fractions, train a panel selector on them, score it on one
  * fixed test split, record the diversity of the chosen cells, and find per scheme the smallest
  * fraction that reaches 95% of the best run. Rows are appended to `results.jsonl` as runs finish,
@@ -46,7 +46,7 @@ export interface SaturationResult {
 }
 
 /**
- * The learning saturation point (methods.md §4.3): max* is the best metric over every run (all
+ * The learning saturation point (docs/methods.md §4.3): max* is the best metric over every run (all
  * fractions, all seeds; untrained runs at fraction 0 left out); the saturation point is the
  * smallest fraction whose run exceeds threshold x max* (strictly). With several seeds per
  * fraction "its run" is the mean over those seeds, so one lucky seed does not decide it. The

@@ -1,5 +1,5 @@
 /**
- * The zero-shot kNN protocol of methods.md §4.4 (DenAdel et al.): embed every cell, split the
+ * The zero-shot kNN protocol of docs/methods.md §4.4 (DenAdel et al.): embed every cell, split the
  * cells 50/50 at random (a stored, seeded split), classify the second half by its 5 nearest
  * Euclidean neighbours in the first (uniform votes), and report micro-F1 (= accuracy), macro-F1,
  * macro precision and macro recall. Baseline embeddings: HVG (normalise to 1e4, log1p, seurat

@@ -1,5 +1,5 @@
 /**
- * A small TxFM-style masked autoencoder (methods.md §5.1) for label-free cell embeddings: each
+ * A small TxFM-style masked autoencoder (docs/methods.md §5.1) for label-free cell embeddings: each
  * cell shows K of its G candidate genes as tokens (by default the gene embedding scaled by the
  * log1p value, x_i E_i + b; TxFM's [E_i ; x_i] on request, see {@link MaeTokens}), a learnable
  * CLS token reads them through pre-LN attention blocks, and an MLP decoder on the CLS output

@@ -1,5 +1,5 @@
 /**
- * Training the masked autoencoder (methods.md §5.1): per cell and step K random visible
+ * Training the masked autoencoder (docs/methods.md §5.1): per cell and step K random visible
  * candidates, Poisson loss over all G genes, Adam with decoupled weight decay (AdamW), a
  * one-cycle schedule (linear warm-up, cosine decay to 0), seeded.
  * @module

@@ -1,5 +1,5 @@
 /**
- * Concrete Autoencoder (CAE; Abid, Balın, Zou, ICML 2019; methods.md §2.6): k selector rows of
+ * Concrete Autoencoder (CAE; Abid, Balın, Zou, ICML 2019; docs/methods.md §2.6): k selector rows of
  * logits over the G candidates; in training row i is m_i = softmax((logits_i + Gumbel) / T) and
  * encodes <m_i, x>, at test time the one-hot of its argmax. A decoder reconstructs every candidate
  * (`cae`, MSE) or a classifier predicts the first task (`cae_sup`, cross-entropy). T goes from 10

@@ -1,5 +1,5 @@
 /**
- * Highly-variable-gene baselines (methods.md §2.2): the top-k candidates by a scanpy flavour's
+ * Highly-variable-gene baselines (docs/methods.md §2.2): the top-k candidates by a scanpy flavour's
  * ranking, computed on train (`seurat_v3` on raw counts, `seurat` / `cell_ranger` on log1p
  * counts normalised to the train median, as fitPreprocess does).
  * @module

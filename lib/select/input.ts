@@ -2,7 +2,7 @@
  * The input every selector and downstream classifier reads: candidate genes chosen on train, each
  * cell scaled to the train median library size, log1p, z-scored with train means and sds. Fit
  * once on train, applied unchanged to validation and test cells (no leakage). Library sizes
- * count real genes only: null twins appended by `nullGenes` never enter them (methods.md §3.5).
+ * count real genes only: null twins appended by `nullGenes` never enter them (docs/methods.md §3.5).
  * @module
  */
 import { isNullGene } from "../calibrate/nulls.ts";

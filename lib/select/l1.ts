@@ -1,5 +1,5 @@
 /**
- * L1-penalised multinomial logistic regression baseline (methods.md §2.4) in plain Float64Arrays:
+ * L1-penalised multinomial logistic regression baseline (docs/methods.md §2.4) in plain Float64Arrays:
  * FISTA with backtracking and restarts on a working set of genes grown until the KKT conditions
  * hold over all genes, warm-started along a path of penalties; the penalty is searched until
  * exactly k genes have a non-zero coefficient, and genes rank by I_g = max_c |beta_cg|.
@@ -369,7 +369,7 @@ export interface L1PanelResult {
  * Search the penalty for exactly k non-zero genes: halve lambda from lambda_max (warm starts
  * along the path) until at least k genes are non-zero, then bisect log(lambda) between the last
  * two penalties until exactly k (at most `maxBisections` steps). The chosen penalty is the
- * largest tried with >= k non-zero genes (methods.md's smallest C), and its top k genes by I_g
+ * largest tried with >= k non-zero genes (docs/methods.md §2.4's smallest C), and its top k genes by I_g
  * form the panel. Should even the smallest lambda leave fewer than k non-zero, the rest are
  * filled by max_c |gradient| (score 0): the genes closest to entering.
  */

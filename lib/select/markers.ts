@@ -1,5 +1,5 @@
 /**
- * Differential-expression marker baseline (methods.md §2.3, scanpy `rank_genes_groups`
+ * Differential-expression marker baseline (docs/methods.md §2.3, scanpy `rank_genes_groups`
  * semantics): each class against the rest by Welch's t or the Wilcoxon rank-sum z, then a
  * round-robin over classes (and tasks) of each class's best gene not yet chosen.
  * @module

@@ -1,5 +1,5 @@
 /**
- * PERSIST (Covert et al., Nat Commun 2023; methods.md §2.7) on binarised input (x > 0 of the raw
+ * PERSIST (Covert et al., Nat Commun 2023; docs/methods.md §2.7) on binarised input (x > 0 of the raw
  * counts), so that panels transfer to FISH-like measurements. `persist` predicts the first task
  * (cross-entropy); `persist_recon` predicts every candidate's log1p value with the hurdle loss.
  * Stage 1 (eliminate) trains binary-concrete gates with a penalty lambda tuned by a modified

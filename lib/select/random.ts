@@ -1,5 +1,5 @@
 /**
- * The random baseline (methods.md §2.1): k candidate genes drawn uniformly without replacement
+ * The random baseline (docs/methods.md §2.1): k candidate genes drawn uniformly without replacement
  * for a seed. Also holds the panel-size check every baseline selector shares.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Stochastic Gates (STG; Yamada et al., ICML 2020; methods.md §2.5): one gate per candidate gene,
+ * Stochastic Gates (STG; Yamada et al., ICML 2020; docs/methods.md §2.5): one gate per candidate gene,
  * z_d = clamp(mu_d + 0.5 + sigma eps, 0, 1), on the input of an MLP classifier trained with
  * cross-entropy on the primary task plus lambda mean_d Phi((mu_d + 0.5) / sigma). lambda is
  * lowered until at least k gates are open; the panel is the top k genes by mu.
@@ -40,7 +40,7 @@ export interface StgOptions {
   /** Hidden widths of the classifier [[400, 200]], ReLU. */
   hidden?: number[];
   /**
-   * Adam learning rate [1e-3]. methods.md's 1e-5 (the reference's) moves the gates by at most
+   * Adam learning rate [1e-3]. docs/methods.md §2.5's 1e-5 (the reference's) moves the gates by at most
    * 1e-5 per step: too slow for the few epochs a selector can afford here.
    */
   lr?: number;
@@ -246,7 +246,8 @@ async function selectStg(
       maxTrials,
       hidden,
       lr,
-      lrNote: "methods.md 1e-5; 1e-3 here so that the network learns within a few epochs",
+      lrNote:
+        "docs/methods.md §2.5: 1e-5; 1e-3 here so that the network learns within a few epochs",
       selectorLr,
       batchSize,
       epochs,

@@ -27,7 +27,7 @@ Deno.test("erfc matches reference values (Python math.erfc) across both branches
   assert(Number.isNaN(erfc(NaN)));
 });
 
-Deno.test("knockoffThreshold: methods.md 3.3 test vectors", () => {
+Deno.test("knockoffThreshold: docs/methods.md §3.3 test vectors", () => {
   const W = [3.2, 2.5, -0.4, 1.7, 0.9, -1.1, 4.0, 0.0, 2.2, 1.3];
   assertEquals([0.05, 0.1, 0.2, 0.3].map((q) => knockoffThreshold(W, q)), [
     Infinity,

@@ -31,7 +31,7 @@ Deno.test("lambertW0 matches known values and w e^w = z", () => {
   }
 });
 
-Deno.test("fitZip: methods.md 3.1 test vectors and guards", () => {
+Deno.test("fitZip: docs/methods.md §3.1 test vectors and guards", () => {
   const a = fitZip([0, 0, 0, 0, 1, 2, 3, 0, 5, 2]);
   assertClose(a.lambda, 2.35271, 5e-6);
   assertClose(a.pi, 0.44745, 5e-6);

@@ -89,7 +89,7 @@ function panelOf(genes: string[], candidateScores?: Record<string, number>): Pan
   };
 }
 
-Deno.test("k_null, FSP^ and knockoff+ passes by hand (methods.md 3.3 vector)", () => {
+Deno.test("k_null, FSP^ and knockoff+ passes by hand (docs/methods.md §3.3 vector)", () => {
   const W = [3.2, 2.5, -0.4, 1.7, 0.9, -1.1, 4.0, 0.0, 2.2, 1.3];
   const genes = W.map((_, j) => `G${j}`), twins = genes.map((g) => `${g}__null`);
   // score(real) = W, score(twin) = 0: W_j is exactly the vector

@@ -11,7 +11,7 @@ import { DataValueError, MissingFieldError, OptionError } from "../../lib/runtim
 import { Rng } from "../../lib/runtime/rng.ts";
 import { csrFromDense } from "./_fixtures.ts";
 
-// Reference values: tests/data/fixtures/hvg_reference.py (numpy/scipy, from methods.md §2.2).
+// Reference values: tests/data/fixtures/hvg_reference.py (numpy/scipy, from docs/methods.md §2.2).
 // The matrix is 60 cells x 100 genes; gene 97 is all zero, gene 98 is zero in batch "b",
 // gene 99 duplicates gene 5.
 

@@ -21,7 +21,7 @@ function assertIndexSet(cells: Int32Array, n: number): void {
   }
 }
 
-Deno.test("cell-type quota: the methods.md test vector, through celltypeQuota and downsample", () => {
+Deno.test("cell-type quota: the docs/methods.md §4.1 test vector, through celltypeQuota and downsample", () => {
   // {A: 1000, B: 50, C: 10, D: 400}, N = 300: c = 75 takes B and C whole, then 240 / 2
   assertEquals(Array.from(celltypeQuota([1000, 50, 10, 400], 300)), [120, 50, 10, 120]);
   const codes = Int32Array.from([

@@ -29,7 +29,7 @@ Deno.test("Shannon, Gini-Simpson and inverse Simpson by hand; missing labels lef
   assertThrows(() => inverseSimpson([-1]), DataValueError);
 });
 
-Deno.test("Vendi score: the methods.md test vectors, zero rows dropped and counted", () => {
+Deno.test("Vendi score: the docs/methods.md §4.2 test vectors, zero rows dropped and counted", () => {
   const i3 = vendiScore(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), 3, 3);
   assertClose(i3.score, 3, 1e-12);
   assertEquals([i3.nRows, i3.zeroRows], [3, 0]);

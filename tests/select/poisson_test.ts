@@ -12,7 +12,7 @@ await initBackend("wasm");
 const L = 1e5;
 const phi = (z: number) => rectifiedTanh(tf.scalar(z), L).dataSync()[0];
 
-Deno.test("rectified tanh matches methods.md §5.1 values and stays below ln(L+1)", () => {
+Deno.test("rectified tanh matches docs/methods.md §5.1 values and stays below ln(L+1)", () => {
   assertClose(phi(-1), 0, 0);
   assertClose(phi(1), 1.05587, 1e-4);
   assertClose(phi(5), 4.95012, 1e-4);
@@ -21,7 +21,7 @@ Deno.test("rectified tanh matches methods.md §5.1 values and stays below ln(L+1
   assert.ok(phi(1e4) <= Math.log1p(L) + 1e-4);
 });
 
-Deno.test("Poisson loss and deviance match methods.md §5.1 values", () => {
+Deno.test("Poisson loss and deviance match docs/methods.md §5.1 values", () => {
   const x = tf.scalar(Math.log(4));
   const value = (t: tf.Scalar) => t.dataSync()[0];
   // float32 exp(4.95) ~ 141: 5 significant digits.

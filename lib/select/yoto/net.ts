@@ -22,7 +22,7 @@ export interface TaskSpec {
   sd?: number;
   /**
    * Reconstruction loss: "mse" on the z-scored input, or "poisson" on log1p values through the
-   * rectified tanh (methods.md §5.3); predictions are then on the log1p scale.
+   * rectified tanh (docs/methods.md §5.3); predictions are then on the log1p scale.
    */
   loss?: "mse" | "poisson";
   /** Loss weight. */

@@ -1,5 +1,5 @@
 /**
- * The reconstruction objective of methods.md §5.1/§5.3 (TxFM): outputs pass through the rectified
+ * The reconstruction objective of docs/methods.md §5.1/§5.3 (TxFM): outputs pass through the rectified
  * tanh phi(z) = ln(L+1) * relu(tanh(z / 4e)), which bounds predictions to the range of
  * log1p(counts scaled to L), and the loss is the Poisson negative log-likelihood in log space,
  * exp(xhat) - xhat * exp(x), averaged over cells and genes.

@@ -1,5 +1,5 @@
 /**
- * The YOTO selector's relaxation (methods.md §1.2-1.3): Gumbel-perturbed Plackett-Luce scores,
+ * The YOTO selector's relaxation (docs/methods.md §1.2-1.3): Gumbel-perturbed Plackett-Luce scores,
  * relaxed with NeuralSort (first k rows, via the O(G log G) row-sum identity, never a G x G
  * matrix) or SoftSort, hardened with a straight-through exact-k mask.
  * @module

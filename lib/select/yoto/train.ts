@@ -1,5 +1,5 @@
 /**
- * Training YOTO (methods.md §1.4-1.5): one Gumbel-perturbed relaxed top-k mask per minibatch,
+ * Training YOTO (docs/methods.md §1.4-1.5): one Gumbel-perturbed relaxed top-k mask per minibatch,
  * a shared encoder over the masked input, one head per task, a loss masked per task to the
  * labelled cells, the scores on their own (larger) Adam rate, the temperature annealed per step,
  * early stopping on validation after annealing with the best weights restored.
@@ -37,7 +37,7 @@ export interface YotoOptions extends CandidateOptions {
   reconstruct?: boolean;
   /**
    * Reconstruction loss ["poisson"]: Poisson NLL on log1p values through the rectified tanh
-   * (methods.md §5.3), or "mse" on the z-scored input.
+   * (docs/methods.md §5.3), or "mse" on the z-scored input.
    */
   reconstructionLoss?: "mse" | "poisson";
   /** Loss weight per task name ("reconstruction" included) [1 / number of tasks]. */
