@@ -11,7 +11,7 @@ import {
 } from "../lib/calibrate/panel.ts";
 import { isNullGene } from "../lib/calibrate/nulls.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
-import { quoteCsvField } from "../lib/data/csv.ts";
+import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
@@ -347,7 +347,9 @@ async function panel(args: string[]) {
   requireFlags(values, ["model"], "deno task yoto");
   const model = await loadYoto(values.model);
   console.log("rank\tgene\tscore");
-  model.panel.genes.forEach((g, i) => console.log(`${i + 1}\t${g}\t${model.panel.scores[i]}`));
+  model.panel.genes.forEach((g, i) =>
+    console.log(`${i + 1}\t${tsvField(g)}\t${model.panel.scores[i]}`)
+  );
   model.dispose();
 }
 

@@ -358,7 +358,8 @@ export class Dataset {
         }`,
         {
           field: "genes",
-          fix: "make gene names unique (e.g. `convert IN OUT --make-unique`) so each names one column",
+          fix:
+            "make gene names unique (e.g. `convert IN OUT --make-unique`) so each names one column",
         },
       );
     }

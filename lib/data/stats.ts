@@ -199,7 +199,9 @@ export function checkRawCounts(
     : negative
     ? `${negative} negative value(s) (min ${min.toPrecision(4)}): looks scaled (z-scores)`
     : `max ${max.toPrecision(4)}, ${share(nonInteger)} values non-integer: ${
-      max < 20 ? "looks log-normalised" : looksEqualTotals(ds)
+      max < 20
+        ? "looks log-normalised"
+        : looksEqualTotals(ds)
         ? "cells have equal totals, looks normalised (CPM or similar)"
         : "looks normalised or estimated"
     }`;
@@ -211,8 +213,10 @@ export function checkRawCounts(
     "them (e.g. --layer counts), `--raw` for its raw/X, or save them with `convert --raw`";
   throw new DataValueError(`${context} needs raw counts, but the matrix has ${found}; ${where}`, {
     field: "X",
-    fix: nonFinite || negative || options.offerNonInteger === false ? ways : `${ways}; for estimated counts that are legitimately ` +
-      "non-integer (salmon, alevin, CellBender) pass --allow-non-integer",
+    fix: nonFinite || negative || options.offerNonInteger === false
+      ? ways
+      : `${ways}; for estimated counts that are legitimately ` +
+        "non-integer (salmon, alevin, CellBender) pass --allow-non-integer",
   });
 }
 
