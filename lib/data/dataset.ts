@@ -8,6 +8,7 @@ import {
   DataValueError,
   MissingFieldError,
   OptionError,
+  quoted,
   ShapeMismatchError,
 } from "../runtime/errors.ts";
 
@@ -353,7 +354,9 @@ export class Dataset {
     if (ambiguous.length) {
       throw new DataValueError(
         `gene(s) asked for by name occur more than once in the data: ${
-          [...new Set(ambiguous)].slice(0, 10).map((g) => `'${g}' occurs ${repeats.get(g)} times`)
+          [...new Set(ambiguous)].slice(0, 10).map((g) =>
+            `${quoted(g)} occurs ${repeats.get(g)} times`
+          )
             .join(", ")
         }`,
         {

@@ -10,7 +10,7 @@ import { readH5ad, writeH5ad } from "./h5ad.ts";
 import { readMtx } from "./mtx.ts";
 import { readDelimited, writeDelimited, writeObsCsv } from "./csv.ts";
 import { checkRawCounts } from "./stats.ts";
-import { DataValueError, FileFormatError, OptionError } from "../runtime/errors.ts";
+import { DataValueError, FileFormatError, OptionError, quoted } from "../runtime/errors.ts";
 
 /** The input formats readDataset understands. */
 export type InputFormat = "arrow" | "h5ad" | "mtx" | "csv";
@@ -176,7 +176,7 @@ export function makeNamesUnique(names: readonly string[]): string[] {
  */
 function checkUniqueNames(ds: Dataset, file: string): Dataset {
   const listed = (repeats: Map<string, number>) =>
-    [...repeats].slice(0, 5).map(([name, n]) => `'${name}' x${n}`).join(", ") +
+    [...repeats].slice(0, 5).map(([name, n]) => `${quoted(name)} x${n}`).join(", ") +
     (repeats.size > 5 ? ", ..." : "");
   const genes = repeatedNames(ds.genes);
   if (genes.size) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Dataset } from "./dataset.ts";
-import { DataValueError } from "../runtime/errors.ts";
+import { DataValueError, quoted } from "../runtime/errors.ts";
 
 const f32 = Math.fround;
 
@@ -206,9 +206,9 @@ export function checkRawCounts(
         : "looks normalised or estimated"
     }`;
   const [i, j] = [Math.floor(first / g), first % g];
-  const where = `first at cell '${ds.cellIds()[i]}' (row ${i}), gene '${ds.genes[j]}': ${
-    Number(firstValue.toPrecision(6))
-  }`;
+  const where = `first at cell ${quoted(ds.cellIds()[i])} (row ${i}), gene ${
+    quoted(ds.genes[j])
+  }: ${Number(firstValue.toPrecision(6))}`;
   const ways = "read the raw counts instead: `--layer NAME` for a layer of an .h5ad that holds " +
     "them (e.g. --layer counts), `--raw` for its raw/X, or save them with `convert --raw`";
   throw new DataValueError(`${context} needs raw counts, but the matrix has ${found}; ${where}`, {

@@ -299,6 +299,7 @@ Deno.test("yoto train/predict/panel with formula-like, tab- and newline-holding 
   );
   assertEquals(bad.code, 2, bad.stderr);
   assertEquals(bad.stderr.includes("looks log-normalised"), true, bad.stderr);
+  assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr); // names with \n escaped
   assertEquals(await exists(`${dir}/logged_pred.csv`), false);
 });
 
