@@ -7,7 +7,7 @@ import { simulate } from "../lib/data/simulate.ts";
 import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
 import { readH5ad } from "../lib/data/h5ad.ts";
 import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
-import { readDataset } from "../lib/data/io.ts";
+import { readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { formatMeanSd } from "../lib/eval/report.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
@@ -61,7 +61,7 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
       console.log(`| ${run.name} | - | - | - | absent, skipped | | | |`);
       continue;
     }
-    const ds = await readDataset(path, { quiet: true });
+    const ds = await readCounts(path, { quiet: true }, `run ${run.name}`);
     const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
     // A seed's split is the same at every k.
     const splits = seeds.map((seed) =>

@@ -20,6 +20,8 @@ Options:
   --obs FILE        csv input: obs table (CSV, first column = cell id) to join
   --layer NAME      h5ad input: read layers/NAME instead of X
   --raw             h5ad input: read raw/X (and raw/var) instead of X
+  --make-unique     repeated gene names and cell ids get -1, -2, ... appended to their later
+                    copies (as scanpy's var_names_make_unique) instead of being refused
   --quiet           no progress output
   -h, --help        this help
 
@@ -34,6 +36,7 @@ await runCli(async () => {
     obs: { type: "string" },
     layer: { type: "string" },
     raw: { type: "boolean" },
+    "make-unique": { type: "boolean" },
     quiet: { type: "boolean" },
   }, { name: "deno task convert", help: HELP });
   if (positionals.length !== 2) {
@@ -43,7 +46,10 @@ await runCli(async () => {
   }
   const [input, output] = positionals;
   const start = performance.now();
-  const ds = await readDataset(input, values as ReadOptions);
+  const ds = await readDataset(input, {
+    ...values as ReadOptions,
+    makeUnique: values["make-unique"],
+  });
   await writeDataset(ds, output);
   if (!values.quiet) {
     console.error(`${ds} -> ${output} (${((performance.now() - start) / 1000).toFixed(2)} s)`);

@@ -6,9 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../lib/data/dataset.ts";
-import { readDataset } from "../lib/data/io.ts";
+import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
-import { checkCounts } from "../lib/data/stats.ts";
 import { evaluatePanel, evaluateReconstruction } from "../lib/eval/downstream.ts";
 import { loadSelector } from "../lib/eval/protocol.ts";
 import { formatMeanSd, markdownTable } from "../lib/eval/report.ts";
@@ -28,6 +27,9 @@ const HELP = `Label-free gene panels compared on held-out reconstruction and cel
 Usage: deno task label-free --data PATH --label COL --k K [options]
 
   --data PATH       .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --layer NAME      .h5ad input: read layers/NAME (e.g. counts) instead of X
+  --raw             .h5ad input: read raw/X instead of X
+  --allow-non-integer  accept non-negative non-integer values (estimated counts)
   --label COL       cell-type column: stratifies the one fixed 70/15/15 split (seed 0) and is
                     the downstream target; no selector reads it
   --k K             panel size
@@ -78,6 +80,7 @@ async function main() {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
+    ...COUNT_FLAGS,
   }, { name: "deno task label-free", help: HELP });
   requireFlags(values, ["data", "label", "k"], "deno task label-free");
   const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
@@ -86,10 +89,9 @@ async function main() {
     .map((s) => numberFlag(s, "seeds", 0, { integer: true }));
   const methods = listFlag(values.methods, METHODS.join(","), "methods", METHODS);
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readDataset(values.data, { quiet: values.quiet });
+  const ds = await readCounts(values.data, values, "panel selection");
   const label = values.label;
   const split = stratifiedSplit(ds.categorical(label), { seed: 0 });
-  checkCounts(ds, "panel selection (raw counts)");
   const parts = splitDataset(ds, split);
   const { train, val, test } = parts;
   const say = (line: string) => values.quiet || console.error(line);

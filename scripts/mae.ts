@@ -2,9 +2,8 @@
  * `deno task mae`: train the masked autoencoder on a dataset's cells (no labels), embed every
  * cell, and print the zero-shot kNN table of docs/methods.md §4.4: MAE vs the HVG and PCA embeddings.
  */
-import { readDataset } from "../lib/data/io.ts";
+import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { splitToJSON } from "../lib/data/split.ts";
-import { checkCounts } from "../lib/data/stats.ts";
 import {
   type CellEmbedding,
   embeddingPca,
@@ -26,6 +25,9 @@ const HELP = `Masked-autoencoder cell embeddings vs HVG and PCA, by zero-shot kN
 Usage: deno task mae --data PATH --label COL [options]
 
   --data PATH           .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --layer NAME          .h5ad input: read layers/NAME (e.g. counts) instead of X
+  --raw                 .h5ad input: read raw/X instead of X
+  --allow-non-integer   accept non-negative non-integer values (estimated counts)
   --label COL           obs column scored by the kNN (never seen in training)
   --candidates N        top-N seurat HVGs the MAE models (default 2000)
   --epochs N            MAE epochs (default: enough for ~1000 steps)
@@ -62,6 +64,7 @@ async function main() {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
+    ...COUNT_FLAGS,
   }, { name: "deno task mae", help: HELP });
   requireFlags(values, ["data", "label"], "deno task mae");
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
@@ -77,9 +80,8 @@ async function main() {
     ? numberFlag(values["mask-ratio"], "mask-ratio", 0.75, { min: 0 })
     : undefined;
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readDataset(values.data, { quiet: values.quiet });
+  const ds = await readCounts(values.data, values, "MAE training");
   const labels = ds.categorical(values.label);
-  checkCounts(ds, "MAE training (raw counts)");
   const say = (line: string) => values.quiet || console.error(line);
   say(`backend ${backend.description}; ${ds}`);
 

@@ -3,7 +3,7 @@
  * Seurat-style Louvain at one resolution, with the adjusted Rand index of both against a label.
  */
 import { plainClustering, recallClustering } from "../lib/calibrate/recall.ts";
-import { readDataset } from "../lib/data/io.ts";
+import { readCounts } from "../lib/data/io.ts";
 import { adjustedRandIndex } from "../lib/eval/metrics.ts";
 import { markdownTable } from "../lib/eval/report.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -16,6 +16,8 @@ const HELP = `recall: clustering calibrated with artificial null genes (DenAdel 
 Usage: deno task recall --data PATH [--label COL] [--hvg 2000] [--seed S] [--out FILE.json]
 
   --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv of raw counts
+  --layer NAME       .h5ad input: read layers/NAME (e.g. counts) instead of X
+  --raw              .h5ad input: read raw/X instead of X
   --label COL        obs column to compare both clusterings with (adjusted Rand index)
   --hvg N            highly variable genes (seurat_v3) to cluster on (default 2000)
   --null M           null generator: zip (default) or nb
@@ -41,6 +43,8 @@ await runCli(async () => {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
+    layer: { type: "string" },
+    raw: { type: "boolean" },
   }, { name: "recall", help: HELP });
   requireFlags(values, ["data"], "recall");
   const nHvg = numberFlag(values.hvg, "hvg", 2000, { integer: true, min: 1 });
@@ -52,7 +56,7 @@ await runCli(async () => {
   }
   const quiet = values.quiet ?? false;
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readDataset(values.data, { quiet });
+  const ds = await readCounts(values.data, values, "recall", { integers: true });
   const truth = values.label === undefined ? null : ds.categorical(values.label).codes;
   console.log(`${ds}; backend ${backend.description}`);
 

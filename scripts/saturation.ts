@@ -5,7 +5,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { readDataset } from "../lib/data/io.ts";
+import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { SAMPLING_SCHEMES, type SamplingScheme } from "../lib/data/sampling.ts";
 import { SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
@@ -38,6 +38,9 @@ once per seed and counts for every scheme.
 
 Options:
   --data PATH         .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --layer NAME        .h5ad input: read layers/NAME (e.g. counts) instead of X
+  --raw               .h5ad input: read raw/X instead of X
+  --allow-non-integer  accept non-negative non-integer values (estimated counts)
   --label COL         label column: the task, and the classes of cell-type re-weighting
   --k K               panel size (default 16)
   --fractions LIST    percentages of the training cells (default 1,10,25,50,75,100)
@@ -70,6 +73,7 @@ await runCli(async () => {
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
+    ...COUNT_FLAGS,
   }, { name: "deno task saturation", help: HELP });
   requireFlags(values, ["data", "label"], "deno task saturation");
   const fractions = listFlag(values.fractions, "1,10,25,50,75,100", "fractions").map((x) => {
@@ -105,7 +109,7 @@ await runCli(async () => {
   const out = values.out ?? "out/saturation";
   await Deno.mkdir(out, { recursive: true });
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readDataset(values.data, { quiet: true });
+  const ds = await readCounts(values.data, { ...values, quiet: true }, "the saturation study");
   console.error(`backend: ${backend.description}; ${ds}; results in ${out}`);
   const started = performance.now();
   const rows = await runSaturationStudy(ds, {

@@ -11,10 +11,9 @@ import {
 } from "../lib/calibrate/panel.ts";
 import { isNullGene } from "../lib/calibrate/nulls.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
-import { quoteCsvField } from "../lib/data/csv.ts";
-import { readDataset } from "../lib/data/io.ts";
+import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
+import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
-import { checkCounts } from "../lib/data/stats.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -29,11 +28,16 @@ const HELP = `YOTO: select exactly k genes and predict every task from them, tra
 
 Usage:
   deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
-  deno task yoto predict --model DIR --data PATH --out FILE.csv
+  deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
   deno task yoto panel --model DIR
 
 train options:
-  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts)
+  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts; a matrix
+                     that is not is refused, e.g. log-normalised or scaled values)
+  --layer NAME       .h5ad input: read layers/NAME (e.g. counts) instead of X
+  --raw              .h5ad input: read raw/X instead of X
+  --allow-non-integer  accept non-negative non-integer values (estimated counts from salmon,
+                     alevin, CellBender); train and predict both need it then
   --label COL        obs column to predict (repeatable; categorical = classification,
                      numeric = regression); missing values are allowed
   --reconstruct      add a head reconstructing every candidate gene (alone: no labels needed)
@@ -90,6 +94,7 @@ async function train(args: string[]) {
     reconstruct: { type: "boolean" },
     k: { type: "string" },
     "split-by": { type: "string" },
+    ...COUNT_FLAGS,
     candidates: { type: "string" },
     "null-genes": { type: "boolean" },
     "null-draws": { type: "string" },
@@ -111,16 +116,20 @@ async function train(args: string[]) {
   if (values["null-draws"] && !values["null-genes"]) {
     throw new OptionError("--null-draws needs --null-genes", { fix: "add --null-genes" });
   }
+  if (values["null-genes"] && values["allow-non-integer"]) {
+    throw new OptionError("--null-genes draws its null twins from integer counts", {
+      fix: "drop --allow-non-integer (and pass integer counts) or drop --null-genes",
+    });
+  }
   const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
   const candidates = values.candidates
     ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
     : undefined;
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readDataset(values.data, { quiet: values.quiet });
+  const ds = await readCounts(values.data, values, "YOTO");
   for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
     ds.obs(column);
   }
-  checkCounts(ds, "YOTO training (raw counts)");
   checkClasses(ds, labels);
   const split = protocolSplit(ds, {
     stratifyOn: labels.find((l) => ds.obs(l).kind !== "numeric"),
@@ -286,6 +295,7 @@ async function predict(args: string[]) {
   const { values } = parseCli(args, {
     model: { type: "string" },
     data: { type: "string" },
+    ...COUNT_FLAGS,
     out: { type: "string" },
     backend: { type: "string" },
     quiet: { type: "boolean" },
@@ -299,7 +309,13 @@ async function predict(args: string[]) {
     model.dispose();
     throw err;
   }
-  const ds = await readDataset(values.data, { quiet: values.quiet });
+  let ds: Dataset;
+  try {
+    ds = await readCounts(values.data, values, "YOTO");
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   const preds = model.predict(ds).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];
   for (const p of preds) {
@@ -331,7 +347,9 @@ async function panel(args: string[]) {
   requireFlags(values, ["model"], "deno task yoto");
   const model = await loadYoto(values.model);
   console.log("rank\tgene\tscore");
-  model.panel.genes.forEach((g, i) => console.log(`${i + 1}\t${g}\t${model.panel.scores[i]}`));
+  model.panel.genes.forEach((g, i) =>
+    console.log(`${i + 1}\t${tsvField(g)}\t${model.panel.scores[i]}`)
+  );
   model.dispose();
 }
 

@@ -392,7 +392,8 @@ export interface WriteDelimitedOptions {
 /**
  * Write X as a dense table (cells x genes; header = the obs index name, then the genes; first
  * column = cell ids), atomically, gzipped when the path ends in `.gz`. Values are written in the
- * shortest form that reads back to the same float32. Meant for small exports: the whole table is
+ * shortest form that reads back to the same float32, names exactly as they are (no spreadsheet
+ * escaping: the table must read back the same). Meant for small exports: the whole table is
  * built in memory.
  *
  * @example
@@ -410,12 +411,13 @@ export async function writeDelimited(
 ): Promise<void> {
   const delim = options.delimiter ?? delimiterFor(path);
   const lines = [
-    [ds.obsIndex ?? "cell_id", ...ds.genes].map((f) => quoteCsvField(f, delim, false)).join(delim),
+    [ds.obsIndex ?? "cell_id", ...ds.genes].map((f) => quoteCsvField(f, delim, false, false))
+      .join(delim),
   ];
   const ids = ds.cellIds(), g = ds.nGenes;
   for (const { start, end, data } of ds.rows()) {
     for (let i = start; i < end; i++) {
-      const row = [quoteCsvField(ids[i], delim, false)];
+      const row = [quoteCsvField(ids[i], delim, false, false)];
       for (let j = 0; j < g; j++) row.push(formatFloat32(data[(i - start) * g + j]));
       lines.push(row.join(delim));
     }
@@ -441,17 +443,20 @@ export async function writeDelimited(
 export async function writeObsCsv(ds: Dataset, path: string): Promise<void> {
   const delim = delimiterFor(path);
   const names = ds.obsNames.filter((n) => n !== ds.obsIndex);
-  const columns = [ds.cellIds().map((id) => quoteCsvField(id, delim, false))];
+  const columns = [ds.cellIds().map((id) => quoteCsvField(id, delim, false, false))];
   for (const name of names) {
     const col = ds.obs(name);
     if (col.kind === "numeric") {
       columns.push(Array.from(col.values, (v) => (Number.isNaN(v) ? "" : String(v))));
     } else {
-      columns.push(ds.labels(name).map((v) => (v === null ? "" : quoteCsvField(v, delim, true))));
+      columns.push(
+        ds.labels(name).map((v) => (v === null ? "" : quoteCsvField(v, delim, true, false))),
+      );
     }
   }
   const lines = [
-    [ds.obsIndex ?? "cell_id", ...names].map((f) => quoteCsvField(f, delim, false)).join(delim),
+    [ds.obsIndex ?? "cell_id", ...names].map((f) => quoteCsvField(f, delim, false, false))
+      .join(delim),
   ];
   for (let i = 0; i < ds.nCells; i++) lines.push(columns.map((c) => c[i]).join(delim));
   await writeText(path, lines.join("\n") + "\n");
@@ -461,16 +466,59 @@ function delimiterFor(path: string): "," | "\t" {
   return /\.(tsv|tab)(\.gz)?$/i.test(path) ? "\t" : ",";
 }
 
+/** Starts of a cell that a spreadsheet would run as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 /**
- * A CSV field, quoted when it holds the delimiter, a quote or a line end, or (with `isText`)
- * would read back as a number or missing.
+ * `text` made inert for a spreadsheet: prefixed with `'` when it starts with = + - @, a tab or a
+ * carriage return and is not a plain number (-1.5 stays a number).
  *
  * @example
  * ```ts
- * console.assert(quoteCsvField('a,"b"') === '"a,""b"""' && quoteCsvField("x") === "x");
+ * import assert from "node:assert/strict";
+ * assert.equal(formulaSafe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+ * assert.equal(formulaSafe("-1.5e3"), "-1.5e3");
+ * assert.equal(formulaSafe("CD4+"), "CD4+");
  * ```
  */
-export function quoteCsvField(text: string, delim = ",", isText = false): string {
+export function formulaSafe(text: string): string {
+  return FORMULA_START.test(text) && parseNumberText(text) === null ? `'${text}` : text;
+}
+
+const TSV_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/**
+ * `text` as one field of a tab-separated line printed for people: formulaSafe, and backslashes,
+ * tabs and line ends written as \\, \t, \n and \r, so a name never splits a row or a line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(tsvField("A\tB\nC"), "A\\tB\\nC");
+ * assert.equal(tsvField("@x"), "'@x");
+ * ```
+ */
+export function tsvField(text: string): string {
+  return formulaSafe(text).replace(/[\\\t\n\r]/g, (c) => TSV_ESCAPES[c]);
+}
+
+/**
+ * A CSV field, quoted when it holds the delimiter, a quote or a line end, or (with `isText`)
+ * would read back as a number or missing. With `safe` (the default, for tables people open in
+ * spreadsheets) formula-like text is escaped (formulaSafe); data tables that must read back
+ * exactly (convert's output) pass false.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(quoteCsvField('a,"b"'), '"a,""b"""');
+ * assert.equal(quoteCsvField("x"), "x");
+ * assert.equal(quoteCsvField("=1+1"), "'=1+1");
+ * assert.equal(quoteCsvField("=1+1", ",", false, false), "=1+1");
+ * ```
+ */
+export function quoteCsvField(text: string, delim = ",", isText = false, safe = true): string {
+  if (safe) text = formulaSafe(text);
   const needs = text.includes(delim) || /["\r\n]/.test(text) ||
     (isText && (text === "" || text === "NA" || parseNumberText(text) !== null));
   return needs ? `"${text.replaceAll('"', '""')}"` : text;

@@ -4,7 +4,13 @@
  * read from an Arrow file they are views of the file's Arrow buffers (no copy).
  * @module
  */
-import { MissingFieldError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+import {
+  DataValueError,
+  MissingFieldError,
+  OptionError,
+  quoted,
+  ShapeMismatchError,
+} from "../runtime/errors.ts";
 
 /** An obs column: categorical (code -1 = missing), numeric (NaN = missing) or string. */
 export type ObsColumn =
@@ -326,12 +332,40 @@ export class Dataset {
     return this.denseRows(0, this.nCells);
   }
 
-  /** Resolve gene names or indices to indices; MissingFieldError lists unknown names. */
+  /**
+   * Resolve gene names or indices to indices; MissingFieldError lists unknown names, and
+   * DataValueError those the dataset holds more than once (which column is meant is unknown).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const ds = Dataset.fromDense(new Float32Array(3), 1, 3, ["A", "B", "A"]);
+   * assert.deepEqual([...ds.geneIndices(["B", 2])], [1, 2]);
+   * assert.throws(() => ds.geneIndices(["A"]), /'A' occurs 2 times/);
+   * ```
+   */
   geneIndices(genes: readonly (string | number)[]): Int32Array {
-    const lookup = new Map<string, number>();
+    const lookup = new Map<string, number>(), repeats = new Map<string, number>();
     this.genes.forEach((name, i) => {
       if (!lookup.has(name)) lookup.set(name, i);
+      else repeats.set(name, (repeats.get(name) ?? 1) + 1);
     });
+    const ambiguous = genes.filter((g) => typeof g === "string" && repeats.has(g)) as string[];
+    if (ambiguous.length) {
+      throw new DataValueError(
+        `gene(s) asked for by name occur more than once in the data: ${
+          [...new Set(ambiguous)].slice(0, 10).map((g) =>
+            `${quoted(g)} occurs ${repeats.get(g)} times`
+          )
+            .join(", ")
+        }`,
+        {
+          field: "genes",
+          fix:
+            "make gene names unique (e.g. `convert IN OUT --make-unique`) so each names one column",
+        },
+      );
+    }
     const missing: string[] = [];
     const out = new Int32Array(genes.length);
     genes.forEach((g, i) => {

@@ -9,7 +9,8 @@ import { readArrow, writeArrow } from "./arrow.ts";
 import { readH5ad, writeH5ad } from "./h5ad.ts";
 import { readMtx } from "./mtx.ts";
 import { readDelimited, writeDelimited, writeObsCsv } from "./csv.ts";
-import { FileFormatError, OptionError } from "../runtime/errors.ts";
+import { checkRawCounts } from "./stats.ts";
+import { DataValueError, FileFormatError, OptionError, quoted } from "../runtime/errors.ts";
 
 /** The input formats readDataset understands. */
 export type InputFormat = "arrow" | "h5ad" | "mtx" | "csv";
@@ -26,6 +27,11 @@ export interface ReadOptions {
   layer?: string;
   /** h5ad: read `raw/X` instead of X. */
   raw?: boolean;
+  /**
+   * Make repeated gene names and cell ids unique (later copies get `-1`, `-2`, ... as scanpy's
+   * var_names_make_unique) instead of refusing them.
+   */
+  makeUnique?: boolean;
   /** No progress output. */
   quiet?: boolean;
 }
@@ -61,8 +67,19 @@ export function detectFormat(path: string): InputFormat {
  * console.assert((await readDataset(path)).nGenes === 2);
  * ```
  */
-export function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
+export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
   const format = options.format ?? detectFormat(path);
+  if (format !== "h5ad" && (options.layer !== undefined || options.raw)) {
+    throw new OptionError(
+      `${options.raw ? "--raw" : "--layer"} reads from an .h5ad file, but this input is ${format}`,
+      { file: path, fix: `drop ${options.raw ? "--raw" : "--layer"} or pass the .h5ad file` },
+    );
+  }
+  const ds = await readFormat(path, format, options);
+  return options.makeUnique ? withUniqueNames(ds) : checkUniqueNames(ds, path);
+}
+
+function readFormat(path: string, format: InputFormat, options: ReadOptions): Promise<Dataset> {
   switch (format) {
     case "arrow":
       return readArrow(path);
@@ -81,6 +98,124 @@ export function readDataset(path: string, options: ReadOptions = {}): Promise<Da
         fix: "use arrow, h5ad, mtx or csv",
       });
   }
+}
+
+/**
+ * The flags of every command that needs raw counts; readCounts takes their values. Commands that
+ * need integers offer only `layer` and `raw`.
+ */
+export const COUNT_FLAGS = {
+  layer: { type: "string" },
+  raw: { type: "boolean" },
+  "allow-non-integer": { type: "boolean" },
+} as const;
+
+/** Values of {@link COUNT_FLAGS} (and --quiet). */
+export interface CountFlags {
+  layer?: string;
+  raw?: boolean;
+  "allow-non-integer"?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Read raw counts for `context` (what needs them, named in the error): `--layer` / `--raw` pick
+ * the matrix of an .h5ad, and anything but finite non-negative integers (or, with
+ * `--allow-non-integer`, non-negative values) is a DataValueError (checkRawCounts); with
+ * `integers`, where only integers will do, the error does not offer `--allow-non-integer`.
+ */
+export async function readCounts(
+  path: string,
+  flags: CountFlags,
+  context: string,
+  { integers = false } = {},
+): Promise<Dataset> {
+  const ds = await readDataset(path, { layer: flags.layer, raw: flags.raw, quiet: flags.quiet });
+  checkRawCounts(ds, context, {
+    allowNonInteger: flags["allow-non-integer"],
+    offerNonInteger: !integers,
+  });
+  return ds;
+}
+
+/** The names that occur more than once (in order of first repeat) and how often each does. */
+export function repeatedNames(names: readonly string[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const name of names) seen.set(name, (seen.get(name) ?? 0) + 1);
+  return new Map([...seen].filter(([, n]) => n > 1));
+}
+
+/**
+ * The names with repeats made unique as scanpy's var_names_make_unique does: the first copy
+ * keeps its name, later ones get `-1`, `-2`, ... (skipping names already taken).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(makeNamesUnique(["A", "B", "A", "A-1", "A"]), ["A", "B", "A-2", "A-1", "A-3"]);
+ * ```
+ */
+export function makeNamesUnique(names: readonly string[]): string[] {
+  const taken = new Set(names), seen = new Set<string>(), next = new Map<string, number>();
+  return names.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let n = next.get(name) ?? 1, unique = `${name}-${n}`;
+    while (taken.has(unique)) unique = `${name}-${++n}`;
+    next.set(name, n + 1);
+    taken.add(unique);
+    return unique;
+  });
+}
+
+/**
+ * DataValueError when gene names or cell ids repeat: a panel gene or a prediction row would be
+ * ambiguous. Names the first repeats, how many there are and the way to fix it.
+ */
+function checkUniqueNames(ds: Dataset, file: string): Dataset {
+  const listed = (repeats: Map<string, number>) =>
+    [...repeats].slice(0, 5).map(([name, n]) => `${quoted(name)} x${n}`).join(", ") +
+    (repeats.size > 5 ? ", ..." : "");
+  const genes = repeatedNames(ds.genes);
+  if (genes.size) {
+    throw new DataValueError(
+      `${genes.size} gene name(s) occur more than once: ${listed(genes)}`,
+      {
+        file,
+        field: "genes",
+        fix: "make them unique with `convert IN OUT --make-unique` (repeats get -1, -2, ...)",
+      },
+    );
+  }
+  const cells = repeatedNames(ds.cellIds());
+  if (cells.size) {
+    throw new DataValueError(`${cells.size} cell id(s) occur more than once: ${listed(cells)}`, {
+      file,
+      field: ds.obsIndex ?? "cell id",
+      fix: "make them unique with `convert IN OUT --make-unique` (repeats get -1, -2, ...)",
+    });
+  }
+  return ds;
+}
+
+/** `ds` with repeated gene names and cell ids made unique (makeNamesUnique). */
+function withUniqueNames(ds: Dataset): Dataset {
+  let out = ds;
+  if (repeatedNames(ds.genes).size) {
+    out = new Dataset({
+      X: ds.X,
+      var: { ...ds.var, gene: makeNamesUnique(ds.genes) },
+      obs: { ...ds.obsColumns },
+      obsIndex: ds.obsIndex,
+      uns: ds.uns,
+    });
+  }
+  if (ds.obsIndex !== undefined && repeatedNames(ds.cellIds()).size) {
+    out = out.withObs(ds.obsIndex, { kind: "string", values: makeNamesUnique(ds.cellIds()) });
+  }
+  return out;
 }
 
 /** The output formats writeDataset understands. */

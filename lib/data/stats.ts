@@ -4,7 +4,7 @@
  * @module
  */
 import type { Dataset } from "./dataset.ts";
-import { DataValueError } from "../runtime/errors.ts";
+import { DataValueError, quoted } from "../runtime/errors.ts";
 
 const f32 = Math.fround;
 
@@ -128,6 +128,102 @@ export function checkCounts(ds: Dataset, context: string, options: CheckCountsOp
       );
     }
   }
+}
+
+/** Options of {@link checkRawCounts}. */
+export interface RawCountsOptions {
+  /**
+   * Accept non-negative non-integer values: estimated counts (salmon, alevin, CellBender) are
+   * legitimately fractional (default false).
+   */
+  allowNonInteger?: boolean;
+  /** Whether the fix may suggest `--allow-non-integer` (false where integers are needed). */
+  offerNonInteger?: boolean;
+}
+
+/** How far from an integer a float32 count may be and still be one (a few float32 ulps). */
+const INTEGER_TOLERANCE = 1e-6;
+
+/**
+ * DataValueError unless the matrix holds raw counts: finite, non-negative and (unless
+ * `allowNonInteger`) integers, up to float32 rounding. One pass over the stored values; the
+ * message says what was found and what it looks like (log-normalised, scaled, normalised to
+ * equal totals) and names the flags that read counts instead. `context` says what needs them.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const logged = Dataset.fromDense(new Float32Array([0, 1.39, 2.08, 0.69]), 2, 2, ["A", "B"]);
+ * assert.throws(() => checkRawCounts(logged, "training"), /looks log-normalised/);
+ * checkRawCounts(logged, "training", { allowNonInteger: true });
+ * checkRawCounts(Dataset.fromDense(new Float32Array([0, 3, 2, 1]), 2, 2, ["A", "B"]), "training");
+ * ```
+ */
+export function checkRawCounts(
+  ds: Dataset,
+  context: string,
+  options: RawCountsOptions = {},
+): void {
+  const X = ds.X, g = ds.nGenes;
+  let nonZero = 0, nonInteger = 0, negative = 0, nonFinite = 0, max = 0, min = 0;
+  let first = -1, firstValue = 0; // flat index (row * g + col) of the first bad value
+  const note = (i: number, j: number, v: number, bad: boolean) => {
+    if (bad && first < 0) [first, firstValue] = [i * g + j, v];
+  };
+  for (let i = 0; i < ds.nCells; i++) {
+    const csr = X.kind === "csr";
+    const a = csr ? X.indptr[i] : i * g, b = csr ? X.indptr[i + 1] : (i + 1) * g;
+    const values = csr ? X.values : X.data;
+    for (let p = a; p < b; p++) {
+      const v = values[p];
+      if (v === 0) continue;
+      nonZero++;
+      const j = csr ? X.indices[p] : p - a;
+      if (!Number.isFinite(v)) {
+        nonFinite++;
+        note(i, j, v, true);
+        continue;
+      }
+      if (v > max) max = v;
+      if (v < min) min = v;
+      if (v < 0) negative++;
+      const fractional = Math.abs(v - Math.round(v)) > INTEGER_TOLERANCE * Math.max(1, v);
+      if (fractional) nonInteger++;
+      note(i, j, v, v < 0 || (fractional && !options.allowNonInteger));
+    }
+  }
+  if (first < 0) return;
+  const share = (n: number) => `${(100 * n / nonZero).toPrecision(3)}% of ${nonZero} non-zero`;
+  const found = nonFinite
+    ? `${nonFinite} NaN or infinite value(s)`
+    : negative
+    ? `${negative} negative value(s) (min ${min.toPrecision(4)}): looks scaled (z-scores)`
+    : `max ${max.toPrecision(4)}, ${share(nonInteger)} values non-integer: ${
+      max < 20
+        ? "looks log-normalised"
+        : looksEqualTotals(ds)
+        ? "cells have equal totals, looks normalised (CPM or similar)"
+        : "looks normalised or estimated"
+    }`;
+  const [i, j] = [Math.floor(first / g), first % g];
+  const where = `first at cell ${quoted(ds.cellIds()[i])} (row ${i}), gene ${
+    quoted(ds.genes[j])
+  }: ${Number(firstValue.toPrecision(6))}`;
+  const ways = "read the raw counts instead: `--layer NAME` for a layer of an .h5ad that holds " +
+    "them (e.g. --layer counts), `--raw` for its raw/X, or save them with `convert --raw`";
+  throw new DataValueError(`${context} needs raw counts, but the matrix has ${found}; ${where}`, {
+    field: "X",
+    fix: nonFinite || negative || options.offerNonInteger === false
+      ? ways
+      : `${ways}; for estimated counts that are legitimately ` +
+        "non-integer (salmon, alevin, CellBender) pass --allow-non-integer",
+  });
+}
+
+/** Whether every cell's total is within 1% of the first one's (normalised to a target sum). */
+function looksEqualTotals(ds: Dataset): boolean {
+  const { totals } = cellStats(ds);
+  return totals.length > 1 && totals.every((t) => Math.abs(t - totals[0]) <= 0.01 * totals[0]);
 }
 
 /**

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { countNulls, withNullTwins } from "../calibrate/panel.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
-import { readDataset } from "../data/io.ts";
+import { readCounts } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
 import { FileFormatError, OptionError } from "../runtime/errors.ts";
@@ -32,6 +32,12 @@ export interface BenchmarkDataset {
   labels: string[];
   /** Donor (or patient, sample) column for the held-out-group split. */
   splitBy?: string;
+  /** .h5ad: read this layer (e.g. "counts") instead of X. */
+  layer?: string;
+  /** .h5ad: read raw/X instead of X. */
+  raw?: boolean;
+  /** Accept non-negative non-integer values (estimated counts); otherwise raw counts only. */
+  allowNonInteger?: boolean;
 }
 
 /** A benchmark grid (the JSON config). */
@@ -185,10 +191,13 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     const ok = typeof d?.name === "string" && typeof d.path === "string" &&
       Array.isArray(d.labels) && d.labels.length > 0 &&
       d.labels.every((l) => typeof l === "string") &&
-      (d.splitBy === undefined || typeof d.splitBy === "string");
+      (d.splitBy === undefined || typeof d.splitBy === "string") &&
+      (d.layer === undefined || typeof d.layer === "string") &&
+      [d.raw, d.allowNonInteger].every((b) => b === undefined || typeof b === "boolean");
     if (!ok) {
       configError(
-        `datasets[${i}] needs name, path, labels (non-empty list) and optionally splitBy`,
+        `datasets[${i}] needs name, path, labels (non-empty list) and optionally splitBy, ` +
+          "layer (string), raw and allowNonInteger (true/false)",
         '{"name": "kang", "path": "kang.h5ad", "labels": ["cell_type"]}',
         file,
       );
@@ -355,7 +364,11 @@ export async function runBenchmark(
           fix: "fix its path in the config (relative to the config file)",
         });
       }
-      loaded = { name: d.name, ds: await readDataset(d.path, { quiet: true }) };
+      const flags = { layer: d.layer, raw: d.raw, "allow-non-integer": d.allowNonInteger };
+      loaded = {
+        name: d.name,
+        ds: await readCounts(d.path, { ...flags, quiet: true }, `dataset '${d.name}'`),
+      };
     }
     const ds = loaded.ds;
     const parts = splitDataset(

@@ -76,3 +76,19 @@ export class BackendError extends YotoError {
 export class DownloadError extends YotoError {
   override readonly kind = "download";
 }
+
+/**
+ * `'name'` for an error message, with control characters (tab, newline) escaped as in JSON so a
+ * name read from a file keeps the message on one line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(quoted("CD3E"), "'CD3E'");
+ * assert.equal(quoted("a\tb\nc"), "'a\\tb\\nc'");
+ * ```
+ */
+export function quoted(name: string): string {
+  // deno-lint-ignore no-control-regex
+  return `'${name.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}'`;
+}
