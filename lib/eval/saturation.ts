@@ -310,15 +310,16 @@ export async function runSaturationStudy(
   for (const r of records) {
     if (r.fingerprint === fingerprintOf(r.unit)) current.set(r.unit, restoreNaN(r.row));
   }
-  const stale = records.filter((r) => !current.has(r.unit));
-  if (stale.length) {
+  // Each unit's latest line made with other settings says what changed.
+  const stale = new Map(records.filter((r) => !current.has(r.unit)).map((r) => [r.unit, r]));
+  if (stale.size) {
     const changed = new Set(
-      stale.flatMap((r) =>
+      [...stale.values()].flatMap((r) =>
         r.settings ? changedKeys(r.settings, settings) : ["not recorded by an older version"]
       ),
     );
     (o.warn ?? ((line: string) => console.error(`warning: ${line}`)))(
-      `${new Set(stale.map((r) => r.unit)).size} run(s) in results.jsonl were made with other ` +
+      `${stale.size} run(s) in results.jsonl were made with other ` +
         `settings (changed: ${[...changed].join(", ")}): recomputed where this study needs ` +
         "them; the old lines stay in the file, out of the summary",
     );
