@@ -5,7 +5,6 @@
  * `scripts/fetch_data.ts` (`deno task fetch-data`).
  * @module
  */
-import { createHash } from "node:crypto";
 import { basename, dirname, join, posix } from "node:path";
 import { unzipSync } from "fflate";
 import { Dataset, encodeCategorical } from "./dataset.ts";
