@@ -96,6 +96,13 @@ Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resume
   // A crash mid-write leaves a cut line: that unit (and only it) runs again.
   const jsonl = `${config.out}/results.jsonl`;
   const lines = (await Deno.readTextFile(jsonl)).trimEnd().split("\n");
+  // Each unit's line records what its result depends on: YOTO's options only for YOTO.
+  const settings = lines.map((l) => JSON.parse(l).settings);
+  assert.ok(settings.every((s) => /^[0-9a-f]{64}$/.test(s.data) && s.candidates === 100));
+  assertEquals(
+    settings.filter((s) => s.yoto).map((s) => s.unit.split("|")[3]),
+    settings.filter((s) => s.unit.includes("|yoto|")).map(() => "yoto"),
+  );
   const lost: string = JSON.parse(lines.at(-1)!).unit;
   await Deno.writeTextFile(
     jsonl,
