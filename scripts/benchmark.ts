@@ -5,10 +5,11 @@
  */
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
-import { parseCli, runCli } from "../lib/runtime/cli.ts";
+import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
+  failuresMarkdown,
   meanSd,
   metricPoints,
   reportGroups,
@@ -25,6 +26,13 @@ Runs every dataset x split x seed x method x k of the JSON config (see benchmark
 panels chosen on train, each scored on test by the downstream classifiers on its genes, YOTO
 also by its own heads. Finished selections are kept in OUT/results.jsonl; rerunning the same
 command resumes. Writes OUT/results.csv, OUT/results.arrow, OUT/summary.md and OUT/figures/.
+
+Each selection's line in results.jsonl records the settings it depends on (the dataset file's
+content, labels, candidates, classifiers, method options, k, seed, split): after a config
+change a rerun recomputes the selections it affects and says how many. A selection that fails
+(e.g. a donor split that leaves a class without training cells) is recorded with its error and
+listed in summary.md; the others go on, and the command exits with code ${EXIT_SOME_FAILED}. Rerunning
+retries the failed ones.
 
 Methods: ${SELECTOR_NAMES.join(", ")}
 `;
@@ -45,11 +53,12 @@ await runCli(async () => {
   const config = await readBenchmarkConfig(values.config);
   const backend = await initBackend(parseBackend(values.backend));
   console.error(`backend: ${backend.description}; results in ${config.out}`);
-  const rows = await runBenchmark(config, { quiet: values.quiet });
+  const { rows, failures, units } = await runBenchmark(config, { quiet: values.quiet });
   const classifier = (config.classifiers ?? ["lr"])[0];
   await writeFileAtomic(`${config.out}/results.csv`, rowsToCsv(rows));
   await writeFileAtomic(`${config.out}/results.arrow`, rowsToArrow(rows));
-  const summary = summaryMarkdown(rows, classifier);
+  const summary = [summaryMarkdown(rows, classifier), failuresMarkdown(failures, units)]
+    .filter(Boolean).join("\n");
   await writeFileAtomic(
     `${config.out}/summary.md`,
     `# Benchmark summary\n\nbackend: ${backend.description}\n\n${summary}`,
@@ -67,14 +76,20 @@ await runCli(async () => {
       byMethod.get(r.method)!.push(r.fit_seconds);
     }
   }
-  specs.push([
-    "selection_seconds",
-    secondsSpec([...byMethod].map(([method, s]) => ({ method, seconds: meanSd(s).mean }))),
-  ]);
+  if (byMethod.size) {
+    specs.push([
+      "selection_seconds",
+      secondsSpec([...byMethod].map(([method, s]) => ({ method, seconds: meanSd(s).mean }))),
+    ]);
+  }
   for (const [name, spec] of specs) {
     const svg = await toSvg(spec);
     await writeFileAtomic(`${figures}/${name}.svg`, svg);
     await writeFileAtomic(`${figures}/${name}.png`, await svgToPng(svg));
   }
   console.log(summary);
+  if (failures.length) {
+    console.error(`${failures.length} of ${units} units failed; see ${config.out}/summary.md`);
+    Deno.exitCode = EXIT_SOME_FAILED;
+  }
 });

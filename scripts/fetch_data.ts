@@ -3,9 +3,15 @@
  * (resumable, checksum-verified), unpack them and convert them to `.arrow`. The work is done by
  * lib/data/fetch.ts; this is its command line.
  */
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fetchDataset, type ManifestDataset, readManifest } from "../lib/data/fetch.ts";
+import {
+  checkPinned,
+  fetchDataset,
+  type ManifestDataset,
+  readManifest,
+} from "../lib/data/fetch.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 
@@ -22,11 +28,14 @@ Options:
   --manifest FILE    the manifest (default: data/manifest.json of this project)
   --dir DIR          where files go (default: the manifest's folder)
   --no-convert       download (and unzip) only
+  --unpinned         also download files the manifest gives no sha256 or size for, unchecked,
+                     and print the values to pin (without it such files are refused)
   --quiet            no progress output
   -h, --help         this help
 
 Downloads go to PATH.part and resume there after an interruption (HTTP Range); a file is moved
-into place only once its size and sha256 match the manifest. Files already present with the
+into place only once its size and sha256 match the manifest; a server sending more bytes than
+the manifest says is cut off and the download deleted. Files already present with the
 right checksum are not fetched again; a conversion is skipped when its output is newer than its
 inputs.
 
@@ -57,6 +66,7 @@ await runCli(async () => {
     manifest: { type: "string" },
     dir: { type: "string" },
     "no-convert": { type: "boolean" },
+    unpinned: { type: "boolean" },
     quiet: { type: "boolean" },
   }, { name: "deno task fetch-data", help: HELP });
   const manifestPath = values.manifest ?? DEFAULT_MANIFEST;
@@ -74,9 +84,22 @@ await runCli(async () => {
     console.log(names.flatMap((n) => listDataset(n, manifest.datasets[n], dir)).join("\n"));
     return;
   }
+  // Refuse unverifiable downloads before fetching anything (files already in place are used).
+  for (const name of names) {
+    for (const file of manifest.datasets[name].files) {
+      if (!existsSync(join(dir, file.path))) {
+        checkPinned(file, { allowUnpinned: values.unpinned });
+      }
+    }
+  }
   for (const name of names) {
     const log = (line: string) => console.error(`${name}: ${line}`);
-    const options = { convert: !values["no-convert"], quiet: values.quiet, log };
+    const options = {
+      convert: !values["no-convert"],
+      allowUnpinned: values.unpinned,
+      quiet: values.quiet,
+      log,
+    };
     const r = await fetchDataset(manifest.datasets[name], dir, options);
     if (r.output && !r.converted) log(`${r.output}: up to date`);
   }

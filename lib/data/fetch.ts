@@ -5,7 +5,6 @@
  * `scripts/fetch_data.ts` (`deno task fetch-data`).
  * @module
  */
-import { createHash } from "node:crypto";
 import { basename, dirname, join, posix } from "node:path";
 import { unzipSync } from "fflate";
 import { Dataset, encodeCategorical } from "./dataset.ts";
@@ -14,6 +13,7 @@ import { readH5ad } from "./h5ad.ts";
 import { writeDataset } from "./io.ts";
 import { checkUniqueIds } from "./_text.ts";
 import { writeFileAtomic } from "../runtime/atomic.ts";
+import { sha256File } from "../runtime/fingerprint.ts";
 import {
   DataValueError,
   DownloadError,
@@ -95,6 +95,11 @@ export interface Manifest {
 export interface FetchOptions {
   /** No progress bars and no log lines. */
   quiet?: boolean;
+  /**
+   * Download files whose sha256 or size the manifest does not give yet (unchecked; the values
+   * are printed to pin) [false: such a download is refused].
+   */
+  allowUnpinned?: boolean;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -309,24 +314,6 @@ export async function readManifest(path: string): Promise<Manifest> {
   return parseManifest(text, path);
 }
 
-/**
- * The sha256 of a file as lower-case hex, read in chunks (node:crypto hashes incrementally;
- * crypto.subtle would need the whole file in memory).
- *
- * @example
- * ```ts
- * const path = `${await Deno.makeTempDir()}/abc.txt`;
- * await Deno.writeTextFile(path, "abc");
- * console.assert((await sha256File(path)).startsWith("ba7816bf"));
- * ```
- */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  const f = await Deno.open(path);
-  for await (const chunk of f.readable) hash.update(chunk); // the stream closes the file
-  return hash.digest("hex");
-}
-
 function logger(options: FetchOptions): (line: string) => void {
   if (options.quiet) return () => {};
   return options.log ?? ((line) => console.error(line));
@@ -356,7 +343,10 @@ function mismatch(file: ManifestFile, size: number, sha256: string): string | nu
  * Download one manifest file into `dir` (resuming `PATH.part` with an HTTP Range request),
  * check its size and sha256, and rename it into place. A file already at PATH is checked, not
  * fetched again. A download with the wrong checksum is deleted (DataValueError naming expected
- * and actual hash); a broken-off one keeps its `.part` (DownloadError: run again to resume).
+ * and actual hash), and so is one the server makes longer than the manifest's size (reading
+ * stops one byte past it); a broken-off one keeps its `.part` (DownloadError: run again to
+ * resume). A file the manifest gives no sha256 or size for is not downloaded (FileFormatError)
+ * unless `allowUnpinned`.
  *
  * @example
  * ```ts
@@ -389,6 +379,7 @@ export async function downloadFile(
     notePin(file, sha256, present.size, log);
     return { path: dest, status: "present", sha256 };
   }
+  checkPinned(file, options);
   await Deno.mkdir(dirname(dest), { recursive: true });
   let start = (await statOrNull(part))?.size ?? 0;
   if (file.bytes !== null && start > file.bytes) {
@@ -419,6 +410,32 @@ export async function downloadFile(
   await Deno.rename(part, dest);
   notePin(file, sha256, size, log);
   return { path: dest, status: from > 0 ? "resumed" : "downloaded", sha256 };
+}
+
+/**
+ * FileFormatError when the manifest gives no sha256 or size for `file` (its download could not
+ * be checked), unless `allowUnpinned`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const file = { url: "https://example.org/a", path: "a", bytes: 3, sha256: null, licence: "-",
+ *   citation: "-" };
+ * assert.throws(() => checkPinned(file), /no sha256 for a/);
+ * checkPinned(file, { allowUnpinned: true });
+ * ```
+ */
+export function checkPinned(file: ManifestFile, options: FetchOptions = {}): void {
+  if (options.allowUnpinned || (file.sha256 !== null && file.bytes !== null)) return;
+  const missing = [file.sha256 === null && "sha256", file.bytes === null && "bytes"]
+    .filter(Boolean).join(" and ");
+  throw new FileFormatError(
+    `the manifest gives no ${missing} for ${file.path}, so its download cannot be checked`,
+    {
+      fix: "pin them in the manifest, put a copy you trust at that path, name only other " +
+        "datasets, or pass --unpinned to download it unchecked once and print the values to pin",
+    },
+  );
 }
 
 function notePin(file: ManifestFile, sha256: string, size: number, log: (l: string) => void) {
@@ -481,17 +498,36 @@ async function fetchInto(
     log(`${file.path}: the server does not resume downloads; starting again from byte 0`);
   }
   const length = Number(res.headers.get("content-length") ?? NaN);
-  const total = file.bytes ?? (Number.isFinite(length) ? offset + length : null);
+  const tooLong = async (problem: string): Promise<never> => {
+    await Deno.remove(part).catch(() => {});
+    throw new DataValueError(`download deleted, ${problem}`, {
+      file: part.slice(0, -".part".length),
+      fix: "check the url in the manifest: the source may have changed; if it did, update " +
+        "bytes/sha256 there",
+    });
+  };
+  // Never read past the manifest's size: a server sending more is cut off at size + 1 bytes.
+  const limit = file.bytes;
+  if (limit !== null && offset + length > limit) {
+    await res.body?.cancel();
+    await tooLong(`the server announces ${offset + length} bytes, the manifest says ${limit}`);
+  }
+  const total = limit ?? (Number.isFinite(length) ? offset + length : null);
   const progress = total ? new Progress(`downloading ${file.path}`, total, { quiet }) : null;
   progress?.tick(offset);
   const mode = offset > 0 ? { append: true } : { write: true, create: true, truncate: true };
   const out = await Deno.open(part, mode);
-  let received = offset;
+  let received = offset, overflow = false;
   try {
-    for await (const chunk of res.body!) {
+    for await (let chunk of res.body!) {
+      if (limit !== null && received + chunk.length > limit) {
+        chunk = chunk.subarray(0, limit + 1 - received);
+        overflow = true;
+      }
       for (let o = 0; o < chunk.length;) o += await out.write(chunk.subarray(o));
       received += chunk.length;
       progress?.tick(chunk.length);
+      if (overflow) break; // leaving the loop cancels the response body
     }
   } catch (err) {
     throw new DownloadError(
@@ -505,6 +541,7 @@ async function fetchInto(
     out.close();
   }
   progress?.finish();
+  if (overflow) await tooLong(`the server sent more than the ${limit} bytes the manifest says`);
   return offset;
 }
 

@@ -2,18 +2,21 @@
  * The evaluation protocol: datasets x split kinds x seeds x methods x k, every panel scored by the
  * same downstream classifiers on the panel genes (and YOTO also by its own heads). Candidate
  * genes and preprocessing are fit on train only. Rows are appended to `results.jsonl`, one line
- * per unit (one selection), so an interrupted run resumes where it stopped.
+ * per unit (one selection) with a fingerprint of its settings, so an interrupted run resumes
+ * where it stopped and a changed config recomputes what it changes; a unit that fails is
+ * recorded with its error and the grid goes on.
  * @module
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { countNulls, withNullTwins } from "../calibrate/panel.ts";
+import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/panel.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readCounts } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
-import { FileFormatError, OptionError } from "../runtime/errors.ts";
+import { FileFormatError, OptionError, YotoError } from "../runtime/errors.ts";
+import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../select/input.ts";
 import type { Panel, Selector } from "../select/panel.ts";
@@ -270,11 +273,37 @@ export async function readBenchmarkConfig(path: string): Promise<BenchmarkConfig
 }
 
 /**
- * Rows already in `results.jsonl`: one line per finished selection ({unit, rows}), so a line cut
- * short by a crash drops its whole unit, which then runs again.
+ * One line of `results.jsonl`: a finished unit with its rows, or a failed one with its error.
+ * `settings` (and their `fingerprint`) are what the unit's result depends on; lines written
+ * before fingerprints existed have neither.
+ */
+export interface UnitRecord {
+  unit: string;
+  fingerprint?: string;
+  settings?: Record<string, unknown>;
+  rows?: ResultRow[];
+  failure?: UnitFailure;
+}
+
+/** A unit (one selection) that failed: which one, and its error in one line. */
+export interface UnitFailure {
+  unit: string;
+  dataset: string;
+  split: string;
+  seed: number;
+  method: string;
+  k: number;
+  /** The label columns it learns from, joined by "+" ("" for data-only methods). */
+  tasks: string;
+  error: string;
+}
+
+/**
+ * Rows of the finished units in `results.jsonl` (whatever their settings): one line per unit
+ * ({unit, rows}), so a line cut short by a crash drops its whole unit, which then runs again.
  */
 export async function readResultRows(path: string): Promise<ResultRow[]> {
-  return (await readJsonLines<{ rows: ResultRow[] }>(path)).flatMap((unit) => unit.rows);
+  return (await readJsonLines<UnitRecord>(path)).flatMap((unit) => unit.rows ?? []);
 }
 
 /** Options of {@link runBenchmark}. */
@@ -282,6 +311,18 @@ export interface RunBenchmarkOptions {
   quiet?: boolean;
   /** Called after each finished unit with its rows. */
   onRows?: (rows: ResultRow[]) => void;
+  /** Where warnings go: failed units, results recomputed for changed settings [stderr]. */
+  warn?: (line: string) => void;
+}
+
+/** What {@link runBenchmark} returns: the rows and failures of the config's grid. */
+export interface BenchmarkRun {
+  /** Rows of every finished unit of the grid (earlier calls' and this one's), in grid order. */
+  rows: ResultRow[];
+  /** The units that failed in this call (failed units are retried by the next call). */
+  failures: UnitFailure[];
+  /** Units in the grid. */
+  units: number;
 }
 
 interface Unit {
@@ -292,6 +333,9 @@ interface Unit {
   fitTasks: string[];
   /** The tasks its panel is scored on. */
   evalTasks: string[];
+  /** What its result depends on, and their fingerprint. */
+  settings: Record<string, unknown>;
+  fingerprint: string;
 }
 
 /** The selections one (dataset, split, seed) needs, in run order. */
@@ -300,6 +344,7 @@ function planUnits(
   d: BenchmarkDataset,
   prefix: string,
   needs: (m: string) => "labels" | "data",
+  shared: Record<string, unknown>,
 ): Unit[] {
   const units: Unit[] = [];
   for (const method of config.methods) {
@@ -310,12 +355,20 @@ function planUnits(
         ? [method === "yoto_multitask" ? d.labels : []]
         : d.labels.map((t) => [t]);
       for (const fitTasks of groups) {
+        const key = `${prefix}|${method}|${k}|${fitTasks.join("+")}`;
+        const settings = {
+          unit: key,
+          ...shared,
+          yoto: YOTO_METHODS.includes(method) ? config.yoto ?? {} : undefined,
+        };
         units.push({
-          key: `${prefix}|${method}|${k}|${fitTasks.join("+")}`,
+          key,
           method,
           k,
           fitTasks,
           evalTasks: fitTasks.length ? fitTasks : d.labels,
+          settings,
+          fingerprint: fingerprint(settings),
         });
       }
     }
@@ -323,144 +376,195 @@ function planUnits(
   return units;
 }
 
+/** An error as one line for a results file: a user error's message; for a bug, its class too. */
+function errorLine(err: unknown): string {
+  const text = err instanceof YotoError
+    ? err.message
+    : err instanceof Error
+    ? `${err.name}: ${err.message}`
+    : String(err);
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
 /**
- * Run (or resume) a benchmark grid; returns every row, old and new. Rows are appended to
- * `config.out/results.jsonl` as each selection finishes.
+ * Which planned units are done (a finished record with the unit's current fingerprint; the
+ * last one wins), and one warning line per kind of record that no longer counts.
+ */
+function resumeState(records: UnitRecord[], units: Unit[]) {
+  const planned = new Map(units.map((u) => [u.key, u]));
+  const done = new Map<string, ResultRow[]>();
+  const stale = new Map<string, UnitRecord>();
+  const unfingerprinted = new Set<string>();
+  const outside = new Set<string>();
+  for (const r of records) {
+    const unit = planned.get(r.unit);
+    if (!unit) outside.add(r.unit);
+    else if (!r.rows) continue; // a failed attempt: run it again
+    else if (r.fingerprint === unit.fingerprint) done.set(r.unit, r.rows);
+    else if (r.fingerprint === undefined) unfingerprinted.add(r.unit);
+    else stale.set(r.unit, r);
+  }
+  for (const key of done.keys()) {
+    stale.delete(key);
+    unfingerprinted.delete(key);
+  }
+  const warnings: string[] = [];
+  if (stale.size) {
+    const changed = new Set(
+      [...stale].flatMap(([key, r]) => changedKeys(r.settings ?? {}, planned.get(key)!.settings)),
+    );
+    warnings.push(
+      `${stale.size} result(s) in results.jsonl come from a different config (changed: ` +
+        `${
+          [...changed].join(", ")
+        }): recomputed; the old lines stay in the file, out of the tables`,
+    );
+  }
+  if (unfingerprinted.size) {
+    warnings.push(
+      `${unfingerprinted.size} result(s) in results.jsonl were written without a record of ` +
+        "their settings (by an older version): recomputed; the old lines stay in the file, " +
+        "out of the tables",
+    );
+  }
+  if (outside.size) {
+    warnings.push(
+      `${outside.size} unit(s) in results.jsonl are not in this config's grid: left out of the tables`,
+    );
+  }
+  return { done, warnings };
+}
+
+/**
+ * Run (or resume) a benchmark grid. Each unit (one selection and its scores) is appended to
+ * `config.out/results.jsonl` as it finishes, with a fingerprint of what its result depends on
+ * (the dataset file's content, labels, split column, candidates, HVG flavour, classifiers, the
+ * unit's method, k, seed and split, YOTO's options): a rerun skips the units whose fingerprint
+ * still matches and recomputes the others. A unit that throws (its selection, scoring, or its
+ * split or dataset) is recorded as failed with its error and the grid goes on; the next call
+ * retries it.
  */
 export async function runBenchmark(
   config: BenchmarkConfig,
   options: RunBenchmarkOptions = {},
-): Promise<ResultRow[]> {
+): Promise<BenchmarkRun> {
+  const warn = options.warn ?? ((line: string) => console.error(`warning: ${line}`));
   await Deno.mkdir(config.out, { recursive: true });
   const jsonl = `${config.out}/results.jsonl`;
-  const rows = await readResultRows(jsonl);
-  const done = new Set(rows.map((r) => r.unit));
   const selectors = new Map<string, Selector>();
   for (const m of config.methods) {
     if (!YOTO_METHODS.includes(m)) selectors.set(m, await loadSelector(m));
   }
   const needs = (m: string) => (YOTO_METHODS.includes(m) ? "labels" : selectors.get(m)!.needs);
+  const classifiers = config.classifiers ?? [...CLASSIFIER_KINDS];
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
   for (const d of config.datasets) {
+    if (!existsSync(d.path)) {
+      throw new FileFormatError(`dataset '${d.name}' not found`, {
+        file: d.path,
+        fix: "fix its path in the config (relative to the config file)",
+      });
+    }
+    const data = await contentHash(d.path);
     for (const split of config.splits) {
       if (split === "donor" && !d.splitBy) continue; // no donor column: cell-level only
       for (const seed of config.seeds) {
         const prefix = `${d.name}|${split}|${seed}${config.nullGenes ? "|nulls" : ""}`;
-        const units = planUnits(config, d, prefix, needs)
-          .filter((u) => !done.has(u.key));
-        if (units.length) plan.push({ d, split, seed, units });
+        const shared = {
+          data,
+          labels: d.labels,
+          splitBy: split === "donor" ? d.splitBy : undefined,
+          candidates: config.candidates ?? 2000,
+          hvgFlavor: config.hvgFlavor ?? "seurat",
+          classifiers,
+        };
+        plan.push({ d, split, seed, units: planUnits(config, d, prefix, needs, shared) });
       }
     }
   }
-  const total = plan.reduce((a, p) => a + p.units.length, 0);
-  const progress = new Progress("benchmark", total, { quiet: options.quiet });
-  const classifiers = config.classifiers ?? [...CLASSIFIER_KINDS];
-  let loaded = null as { name: string; ds: Dataset } | null;
-  for (const { d, split, seed, units } of plan) {
-    if (loaded?.name !== d.name) {
-      if (!existsSync(d.path)) {
-        throw new FileFormatError(`dataset '${d.name}' not found`, {
-          file: d.path,
-          fix: "fix its path in the config (relative to the config file)",
-        });
-      }
-      const flags = { layer: d.layer, raw: d.raw, "allow-non-integer": d.allowNonInteger };
-      loaded = {
-        name: d.name,
-        ds: await readCounts(d.path, { ...flags, quiet: true }, `dataset '${d.name}'`),
-      };
-    }
-    const ds = loaded.ds;
-    const parts = splitDataset(
-      ds,
-      protocolSplit(ds, {
-        stratifyOn: d.labels[0],
-        groupBy: split === "donor" ? d.splitBy : undefined,
-        seed,
-      }),
-    );
-    const { genes: candidates, targetSum } = fitCandidates(parts.train, {
-      candidates: config.candidates ?? 2000,
-      hvgFlavor: config.hvgFlavor,
-    });
-    // With nullGenes every method picks from the candidates and their twins (one draw per seed).
-    const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
-    const pick = nulls?.parts ?? parts;
-    for (const unit of units) {
-      const common = { dataset: d.name, split, seed, method: unit.method, k: unit.k };
-      const selectOptions = {
-        k: unit.k,
-        tasks: unit.fitTasks,
-        seed,
-        candidates: nulls?.pool ?? candidates,
-        validation: pick.val,
-        quiet: true,
-      };
-      const unitRows: ResultRow[] = [];
-      let panel: Panel;
-      const ownScores: Map<string, ReturnType<typeof scorePrediction>> = new Map();
-      if (YOTO_METHODS.includes(unit.method)) {
-        const model = await fitYoto(pick.train, { ...config.yoto, ...selectOptions });
-        try {
-          panel = { ...model.panel, method: unit.method };
-          for (const p of model.predict(pick.test)) {
-            if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
-          }
-        } finally {
-          model.dispose();
-        }
-      } else {
-        panel = await selectors.get(unit.method)!.select(pick.train, selectOptions);
-      }
-      const counted = nulls ? countNulls(panel.genes, nulls.twins) : null;
-      const base = {
-        ...common,
-        n_genes: panel.genes.length,
-        exact_k: panel.genes.length === unit.k,
-        fit_seconds: panel.fitSeconds,
-        n_train: parts.train.nCells,
-        n_test: parts.test.nCells,
-        n_candidates: candidates.length,
-        panel: panel.genes.join(";"),
-        notes: panel.notes.join(" | "),
+  const all = plan.flatMap((p) => p.units);
+  const { done, warnings } = resumeState(await readJsonLines<UnitRecord>(jsonl), all);
+  for (const line of warnings) warn(line);
+  const progress = new Progress("benchmark", all.length - done.size, { quiet: options.quiet });
+  const failures: UnitFailure[] = [];
+  const append = (record: UnitRecord) =>
+    Deno.writeTextFile(jsonl, JSON.stringify(record) + "\n", { append: true });
+  let loaded = null as { name: string; ds?: Dataset; error?: unknown } | null;
+  for (const { d, split, seed, units: planned } of plan) {
+    const units = planned.filter((u) => !done.has(u.key));
+    if (!units.length) continue;
+    const fail = async (unit: Unit, err: unknown) => {
+      const failure: UnitFailure = {
         unit: unit.key,
-        ...(counted
-          ? {
-            n_null: counted.kNull,
-            null_fraction: counted.kNull / panel.genes.length,
-            fsp: counted.fsp,
-          }
-          : {}),
+        dataset: d.name,
+        split,
+        seed,
+        method: unit.method,
+        k: unit.k,
+        tasks: unit.fitTasks.join("+"),
+        error: errorLine(err),
       };
-      // Twins are not measured genes: the classifiers read the panel's real genes only.
-      const realGenes = counted?.realGenes ?? panel.genes;
-      for (const task of unit.evalTasks) {
-        const own = ownScores.get(task);
-        if (own) {
-          unitRows.push({
-            ...base,
-            task,
-            classifier: "own",
-            ...metricColumns(own),
-            classifier_seconds: 0,
-          });
-        }
-        const results = realGenes.length
-          ? (await evaluatePanel(realGenes, parts, task, { classifiers, seed, targetSum })).results
-          : classifiers.map((classifier) => ({ classifier, metrics: NO_GENES, fitSeconds: 0 }));
-        for (const r of results) {
-          unitRows.push({
-            ...base,
-            task,
-            classifier: r.classifier,
-            ...metricColumns(r.metrics),
-            classifier_seconds: r.fitSeconds,
-          });
-        }
+      await append({
+        unit: unit.key,
+        fingerprint: unit.fingerprint,
+        settings: unit.settings,
+        failure,
+      });
+      failures.push(failure);
+      progress.tick(1);
+      warn(`${d.name} ${split} seed ${seed} ${unit.method} k=${unit.k} failed: ${failure.error}`);
+      // A bug, not a user error: keep its stack for the report.
+      if (!(err instanceof YotoError) && err instanceof Error && err.stack) warn(err.stack);
+    };
+    if (loaded?.name !== d.name) {
+      loaded = { name: d.name };
+      try {
+        const flags = { layer: d.layer, raw: d.raw, "allow-non-integer": d.allowNonInteger };
+        loaded.ds = await readCounts(d.path, { ...flags, quiet: true }, `dataset '${d.name}'`);
+      } catch (err) {
+        loaded.error = err;
       }
-      const line = JSON.stringify({ unit: unit.key, rows: unitRows }) + "\n";
-      await Deno.writeTextFile(jsonl, line, { append: true });
-      rows.push(...unitRows);
+    }
+    let prepared: PreparedSplit;
+    try {
+      if (!loaded.ds) throw loaded.error;
+      const ds = loaded.ds;
+      const parts = splitDataset(
+        ds,
+        protocolSplit(ds, {
+          stratifyOn: d.labels[0],
+          groupBy: split === "donor" ? d.splitBy : undefined,
+          seed,
+        }),
+      );
+      const { genes: candidates, targetSum } = fitCandidates(parts.train, {
+        candidates: config.candidates ?? 2000,
+        hvgFlavor: config.hvgFlavor,
+      });
+      // With nullGenes every method picks from the candidates and their twins (one draw per seed).
+      const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
+      prepared = { parts, candidates, targetSum, nulls };
+    } catch (err) {
+      // The dataset or this split cannot be made: every unit of it fails, the others go on.
+      for (const unit of units) await fail(unit, err);
+      continue;
+    }
+    for (const unit of units) {
+      let result;
+      try {
+        result = await runUnit(config, d, split, seed, unit, prepared, selectors, classifiers);
+      } catch (err) {
+        await fail(unit, err);
+        continue;
+      }
+      const { unitRows, panel, counted } = result;
+      await append({
+        unit: unit.key,
+        fingerprint: unit.fingerprint,
+        settings: unit.settings,
+        rows: unitRows,
+      });
+      done.set(unit.key, unitRows);
       options.onRows?.(unitRows);
       progress.tick(1);
       const f1 = unitRows.filter((r) => r.classifier !== "knn" && r.classifier !== "mlp")
@@ -474,7 +578,101 @@ export async function runBenchmark(
     }
   }
   progress.finish();
-  return rows;
+  return { rows: all.flatMap((u) => done.get(u.key) ?? []), failures, units: all.length };
+}
+
+/** The split, candidates and null twins shared by the units of one (dataset, split, seed). */
+interface PreparedSplit {
+  parts: ReturnType<typeof splitDataset>;
+  candidates: string[];
+  targetSum: number;
+  nulls: NullTwinParts<ReturnType<typeof splitDataset>> | null;
+}
+
+/** Select one unit's panel and score it on every task and classifier. */
+async function runUnit(
+  config: BenchmarkConfig,
+  d: BenchmarkDataset,
+  split: string,
+  seed: number,
+  unit: Unit,
+  { parts, candidates, targetSum, nulls }: PreparedSplit,
+  selectors: Map<string, Selector>,
+  classifiers: ClassifierKind[],
+) {
+  const pick = nulls?.parts ?? parts;
+  const common = { dataset: d.name, split, seed, method: unit.method, k: unit.k };
+  const selectOptions = {
+    k: unit.k,
+    tasks: unit.fitTasks,
+    seed,
+    candidates: nulls?.pool ?? candidates,
+    validation: pick.val,
+    quiet: true,
+  };
+  const unitRows: ResultRow[] = [];
+  let panel: Panel;
+  const ownScores: Map<string, ReturnType<typeof scorePrediction>> = new Map();
+  if (YOTO_METHODS.includes(unit.method)) {
+    const model = await fitYoto(pick.train, { ...config.yoto, ...selectOptions });
+    try {
+      panel = { ...model.panel, method: unit.method };
+      for (const p of model.predict(pick.test)) {
+        if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
+      }
+    } finally {
+      model.dispose();
+    }
+  } else {
+    panel = await selectors.get(unit.method)!.select(pick.train, selectOptions);
+  }
+  const counted = nulls ? countNulls(panel.genes, nulls.twins) : null;
+  const base = {
+    ...common,
+    n_genes: panel.genes.length,
+    exact_k: panel.genes.length === unit.k,
+    fit_seconds: panel.fitSeconds,
+    n_train: parts.train.nCells,
+    n_test: parts.test.nCells,
+    n_candidates: candidates.length,
+    panel: panel.genes.join(";"),
+    notes: panel.notes.join(" | "),
+    unit: unit.key,
+    ...(counted
+      ? {
+        n_null: counted.kNull,
+        null_fraction: counted.kNull / panel.genes.length,
+        fsp: counted.fsp,
+      }
+      : {}),
+  };
+  // Twins are not measured genes: the classifiers read the panel's real genes only.
+  const realGenes = counted?.realGenes ?? panel.genes;
+  for (const task of unit.evalTasks) {
+    const own = ownScores.get(task);
+    if (own) {
+      unitRows.push({
+        ...base,
+        task,
+        classifier: "own",
+        ...metricColumns(own),
+        classifier_seconds: 0,
+      });
+    }
+    const results = realGenes.length
+      ? (await evaluatePanel(realGenes, parts, task, { classifiers, seed, targetSum })).results
+      : classifiers.map((classifier) => ({ classifier, metrics: NO_GENES, fitSeconds: 0 }));
+    for (const r of results) {
+      unitRows.push({
+        ...base,
+        task,
+        classifier: r.classifier,
+        ...metricColumns(r.metrics),
+        classifier_seconds: r.fitSeconds,
+      });
+    }
+  }
+  return { unitRows, panel, counted };
 }
 
 type MetricValues = Pick<

@@ -6,7 +6,7 @@
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { quoteCsvField } from "../data/csv.ts";
 import type { MetricPoint } from "../plot/specs.ts";
-import type { ResultRow } from "./protocol.ts";
+import type { ResultRow, UnitFailure } from "./protocol.ts";
 
 /** Column order of results.csv / results.arrow. */
 export const RESULT_COLUMNS: (keyof ResultRow)[] = [
@@ -245,4 +245,42 @@ export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
     ),
   );
   return out.join("\n");
+}
+
+/**
+ * Markdown: the units that failed (left out of every table and file of rows), one line each
+ * with its error; "" when none failed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const failed = { unit: "u", dataset: "d", split: "donor", seed: 0, method: "l1", k: 8, tasks: "t",
+ *   error: "a | b" };
+ * assert.match(failuresMarkdown([failed], 10), /1 of 10 units failed[^]*\| a \\\| b \|/);
+ * assert.equal(failuresMarkdown([], 10), "");
+ * ```
+ */
+export function failuresMarkdown(failures: UnitFailure[], units: number): string {
+  if (!failures.length) return "";
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  return [
+    `### Failed units: ${failures.length} of ${units} units failed`,
+    "",
+    "They are left out of the tables, results.csv and results.arrow; rerunning the same " +
+    "command retries them.",
+    "",
+    markdownTable(
+      ["dataset", "split", "seed", "method", "k", "tasks", "error"],
+      failures.map((f) => [
+        f.dataset,
+        f.split,
+        f.seed,
+        f.method,
+        f.k,
+        f.tasks || "-",
+        cell(f.error),
+      ]),
+    ),
+    "",
+  ].join("\n");
 }

@@ -16,6 +16,7 @@ import {
 import { protocolSplit, validationSplit } from "../data/split.ts";
 import type { SaturationCurvePoint, SaturationMark } from "../plot/specs.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
+import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../select/input.ts";
@@ -157,8 +158,13 @@ export interface SaturationStudyOptions {
   epochs?: number;
   /** Top-N HVGs of the fitting cells as candidates [2000]. */
   candidates?: number;
-  /** results.jsonl to resume from and append to [none: nothing written]. */
+  /**
+   * results.jsonl to resume from and append to [none: nothing written]. Each run's line records
+   * a fingerprint of the data and settings it was made with; runs made with others are redone.
+   */
   jsonl?: string;
+  /** Where warnings go (runs recomputed because their settings changed) [stderr]. */
+  warn?: (line: string) => void;
   quiet?: boolean;
   /** Called with each finished run's row. */
   onRow?: (row: SaturationRow) => void;
@@ -237,15 +243,25 @@ function resolveStudy(options: SaturationStudyOptions) {
   };
 }
 
+/** One line of a study's results.jsonl; `settings` and `fingerprint` are absent in older files. */
+interface RunRecord {
+  unit: string;
+  fingerprint?: string;
+  settings?: Record<string, unknown>;
+  row: SaturationRow;
+}
+
+/** JSON has no NaN: scores of skipped runs are stored as null. */
+function restoreNaN(row: SaturationRow): SaturationRow {
+  for (const [key, v] of Object.entries(row)) {
+    if (v === null) (row as never)[key] = NaN as never;
+  }
+  return row;
+}
+
 /** Rows already in a study's results.jsonl ({unit, row} per line; a cut-off last line is skipped). */
 export async function readSaturationRows(path: string): Promise<SaturationRow[]> {
-  return (await readJsonLines<{ row: SaturationRow }>(path)).map(({ row }) => {
-    // JSON has no NaN: scores of skipped runs are stored as null.
-    for (const [key, v] of Object.entries(row)) {
-      if (v === null) (row as never)[key] = NaN as never;
-    }
-    return row;
-  });
+  return (await readJsonLines<RunRecord>(path)).map(({ row }) => restoreNaN(row));
 }
 
 function scores(m: ClassificationMetrics) {
@@ -274,9 +290,42 @@ export async function runSaturationStudy(
   const o = resolveStudy(options);
   const prefix = [o.label, o.splitBy ?? "cell", o.method, `k${o.k}`, `e${o.epochs ?? "auto"}`]
     .join("|");
-  const rows = (o.jsonl ? await readSaturationRows(o.jsonl) : [])
+  // What a run's result depends on besides its key: the cells (matrix, genes, ids, the label
+  // and group columns) and the candidate count.
+  const settings = {
+    data: fingerprint({
+      X: ds.X,
+      genes: ds.genes,
+      cells: ds.cellIds(),
+      label: ds.labels(o.label),
+      splitBy: o.splitBy === undefined ? undefined : ds.labels(o.splitBy),
+    }),
+    candidates: o.candidates ?? 2000,
+  };
+  const fingerprintOf = (unit: string) => fingerprint({ unit, ...settings });
+  const records = (o.jsonl ? await readJsonLines<RunRecord>(o.jsonl) : [])
     .filter((r) => r.unit.startsWith(prefix + "|"));
-  const done = new Set(rows.map((r) => r.unit));
+  // The last record of a unit made with these settings counts; the others are recomputed.
+  const current = new Map<string, SaturationRow>();
+  for (const r of records) {
+    if (r.fingerprint === fingerprintOf(r.unit)) current.set(r.unit, restoreNaN(r.row));
+  }
+  // Each unit's latest line made with other settings says what changed.
+  const stale = new Map(records.filter((r) => !current.has(r.unit)).map((r) => [r.unit, r]));
+  if (stale.size) {
+    const changed = new Set(
+      [...stale.values()].flatMap((r) =>
+        r.settings ? changedKeys(r.settings, settings) : ["not recorded by an older version"]
+      ),
+    );
+    (o.warn ?? ((line: string) => console.error(`warning: ${line}`)))(
+      `${stale.size} run(s) in results.jsonl were made with other ` +
+        `settings (changed: ${[...changed].join(", ")}): recomputed where this study needs ` +
+        "them; the old lines stay in the file, out of the summary",
+    );
+  }
+  const rows = [...current.values()];
+  const done = new Set(current.keys());
   const units = o.seeds.flatMap((seed) =>
     o.fractions.flatMap((fraction) =>
       (fraction === 1 ? ["all" as const] : o.schemes).map((scheme) => ({
@@ -373,9 +422,13 @@ export async function runSaturationStudy(
       notes: notes.join(" | "),
     };
     if (o.jsonl) {
-      await Deno.writeTextFile(o.jsonl, JSON.stringify({ unit: unit.key, row }) + "\n", {
-        append: true,
-      });
+      const record: RunRecord = {
+        unit: unit.key,
+        fingerprint: fingerprintOf(unit.key),
+        settings,
+        row,
+      };
+      await Deno.writeTextFile(o.jsonl, JSON.stringify(record) + "\n", { append: true });
     }
     rows.push(row);
     o.onRow?.(row);

@@ -10,6 +10,9 @@ import { OptionError, YotoError } from "./errors.ts";
 /** Exit code for errors the user can fix (bad input, bad options). */
 export const EXIT_USER_ERROR = 2;
 
+/** Exit code of a long run that finished but some of its units failed (recorded in its output). */
+export const EXIT_SOME_FAILED = 3;
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Parsed<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>

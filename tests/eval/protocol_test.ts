@@ -79,7 +79,7 @@ Deno.test("config: paths resolve against the config file; bad configs name the p
 
 Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resumes after a crash", async () => {
   const { config } = await simulatedConfig();
-  const rows = await runBenchmark(config, { quiet: true });
+  const { rows } = await runBenchmark(config, { quiet: true });
   // Per split: random fits once and is scored on 2 tasks; markers and yoto fit per task;
   // yoto adds its own heads. (2 + 2 + 4) rows x 2 k values x 2 splits.
   assertEquals(rows.length, 32);
@@ -92,10 +92,17 @@ Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resume
   assert.ok(markers.every((r) => r.macro_f1 > 0.8), JSON.stringify(markers.map((r) => r.macro_f1)));
 
   // Nothing left to do: a rerun adds no rows.
-  assertEquals((await runBenchmark(config, { quiet: true })).length, 32);
+  assertEquals((await runBenchmark(config, { quiet: true })).rows.length, 32);
   // A crash mid-write leaves a cut line: that unit (and only it) runs again.
   const jsonl = `${config.out}/results.jsonl`;
   const lines = (await Deno.readTextFile(jsonl)).trimEnd().split("\n");
+  // Each unit's line records what its result depends on: YOTO's options only for YOTO.
+  const settings = lines.map((l) => JSON.parse(l).settings);
+  assert.ok(settings.every((s) => /^[0-9a-f]{64}$/.test(s.data) && s.candidates === 100));
+  assertEquals(
+    settings.filter((s) => s.yoto).map((s) => s.unit.split("|")[3]),
+    settings.filter((s) => s.unit.includes("|yoto|")).map(() => "yoto"),
+  );
   const lost: string = JSON.parse(lines.at(-1)!).unit;
   await Deno.writeTextFile(
     jsonl,
@@ -103,7 +110,7 @@ Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resume
   );
   const kept = await readResultRows(jsonl);
   assert.ok(kept.length < 32 && !kept.some((r) => r.unit === lost));
-  const again = await runBenchmark(config, { quiet: true });
+  const { rows: again } = await runBenchmark(config, { quiet: true });
   assertEquals(again.length, 32);
   assertEquals(
     again.filter((r) => r.unit === lost).map((r) => r.macro_f1),
@@ -113,7 +120,7 @@ Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resume
 
 Deno.test("runBenchmark with nullGenes: null columns on every row, classifiers on the real genes", async () => {
   const { dir, config } = await simulatedConfig();
-  const rows = await runBenchmark(
+  const { rows } = await runBenchmark(
     {
       ...config,
       methods: ["random", "markers", "yoto"],

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { assertClose, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { runScript, tempDir } from "../_shared.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
@@ -193,6 +194,18 @@ Deno.test("runSaturationStudy: the grid, skipped runs, diversity per run, resume
   assertEquals(again.length, 7);
   assertEquals(again.map((r) => r.micro_f1), rows.map((r) => r.micro_f1));
   assertEquals((await readSaturationRows(options.jsonl)).length, 7);
+  // A changed setting (another candidate count) is not resumed from the old lines: every run
+  // is made again, and the warning says what changed.
+  const warned: string[] = [];
+  const redone: string[] = [];
+  await runSaturationStudy(dataset, {
+    ...options,
+    candidates: 20,
+    warn: (line) => warned.push(line),
+    onRow: (r) => redone.push(r.unit),
+  });
+  assertEquals([redone.length, warned.length], [7, 1]);
+  assert.match(warned[0], /^7 run\(s\) .*\(changed: candidates\)/);
   // An unknown method or a fraction out of (0, 1] is refused.
   await assertRejects(
     () => runSaturationStudy(dataset, { ...options, method: "nope" }),

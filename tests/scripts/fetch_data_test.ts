@@ -103,10 +103,16 @@ Deno.test("download: size and sha256 checked, renamed into place, no .part left"
   assertEquals(existsSync(`${dir}/sub/p.bin.part`), false);
   assertEquals(srv.requests, [{ path: "/p.bin", range: null }]);
 
-  // Not pinned yet: the computed hash and size are printed, to be put in the manifest.
+  // Not pinned yet: refused, unless asked for; then the computed hash and size are printed,
+  // to be put in the manifest.
   const lines: string[] = [];
   const loose = { ...file, path: "q.bin", bytes: null, sha256: null };
-  await downloadFile(loose, dir, { log: (l) => lines.push(l) });
+  for (const unpinned of [{ ...loose, bytes: 200_000 }, { ...loose, sha256: file.sha256 }]) {
+    const err = await assertRejects(() => downloadFile(unpinned, dir), FileFormatError);
+    assert.match(err.message, /no (sha256|bytes) for q\.bin, .*--unpinned/);
+  }
+  assertEquals([srv.requests.length, existsSync(`${dir}/q.bin.part`)], [1, false]);
+  await downloadFile(loose, dir, { log: (l) => lines.push(l), allowUnpinned: true });
   assert.ok(
     lines.some((l) => l.includes(file.sha256!) && l.includes("200000 bytes")),
     lines.join(),
@@ -128,7 +134,8 @@ Deno.test("download: a .part is resumed with a Range request and verified", asyn
   // A .part that is already whole is only verified: the server says there is nothing left.
   await Deno.writeFile(`${dir}/w.bin.part`, PAYLOAD);
   const whole = { ...file, path: "w.bin", bytes: null };
-  assertEquals((await downloadFile(whole, dir, { quiet: true })).status, "resumed");
+  const r2 = await downloadFile(whole, dir, { quiet: true, allowUnpinned: true });
+  assertEquals(r2.status, "resumed");
   assertEquals(srv.requests[1].range, `bytes=${PAYLOAD.length}-`);
   assertEquals(await Deno.readFile(`${dir}/w.bin`), PAYLOAD);
 });
@@ -152,17 +159,49 @@ Deno.test("download: a wrong checksum is an error naming both hashes, and nothin
   const other = PAYLOAD.slice(1);
   const wrong = { ...(await entry(srv.url("/p.bin"), "p.bin", other)), bytes: null };
   const err = await assertRejects(
-    () => downloadFile(wrong, dir, { quiet: true }),
+    () => downloadFile(wrong, dir, { quiet: true, allowUnpinned: true }),
     DataValueError,
   );
   assert.ok(err.message.includes(`expected ${wrong.sha256}`), err.message);
   assert.ok(err.message.includes(`got ${await sha256Hex(PAYLOAD)}`), err.message);
   assertEquals([...Deno.readDirSync(dir)].length, 0);
 
-  // A wrong size is caught the same way.
+  // A wrong size is caught the same way: refused on the server's announced length.
   const big = { ...(await entry(srv.url("/p.bin"), "p.bin", PAYLOAD)), bytes: 1000 };
-  await assertRejects(() => downloadFile(big, dir, { quiet: true }), DataValueError);
+  const long = await assertRejects(() => downloadFile(big, dir, { quiet: true }), DataValueError);
+  assert.match(long.message, /announces 200000 bytes, the manifest says 1000/);
   assertEquals([...Deno.readDirSync(dir)].length, 0);
+});
+
+Deno.test("download: a server sending far more than the manifest's size is cut off at size + 1", async () => {
+  // 20 MB in 64 kB chunks with no content-length, counting what the client pulled (socket
+  // buffers let a few MB through before the cut-off is seen).
+  const entryBytes = 1000, chunk = new Uint8Array(65_536).fill(7);
+  let sent = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= 20e6) return c.close();
+          sent += chunk.length;
+          c.enqueue(chunk.slice());
+        },
+      }, { highWaterMark: 0 }),
+    ));
+  await using _ = { [Symbol.asyncDispose]: () => server.shutdown() };
+  const dir = await tempDir();
+  const file: ManifestFile = {
+    url: `http://127.0.0.1:${server.addr.port}/huge.bin`,
+    path: "huge.bin",
+    bytes: entryBytes,
+    sha256: "0".repeat(64),
+    licence: "CC0",
+    citation: "test",
+  };
+  const err = await assertRejects(() => downloadFile(file, dir, { quiet: true }), DataValueError);
+  assert.match(err.message, /download deleted, the server sent more than the 1000 bytes/);
+  assertEquals([...Deno.readDirSync(dir)], []); // neither the file nor a .part
+  assert.ok(sent < 10e6, `the server had to send ${sent} bytes`);
 });
 
 Deno.test("download: a file already present is checked, not requested", async () => {
@@ -433,4 +472,22 @@ Deno.test("fetch-data CLI: --list, unknown names, and a full run against a local
   const again = await runScript("scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`);
   assert.ok(again.stderr.includes("up to date"), again.stderr);
   assertEquals(srv.requests.length, 1);
+});
+
+Deno.test("fetch-data CLI: a file without sha256/bytes is refused before any download unless --unpinned", async () => {
+  await using srv = serveFiles({ "/a.bin": PAYLOAD, "/b.bin": PAYLOAD });
+  const dir = await tempDir();
+  const pinned = await entry(srv.url("/a.bin"), "a.bin", PAYLOAD);
+  const loose = { ...(await entry(srv.url("/b.bin"), "b.bin", PAYLOAD)), sha256: null };
+  const manifest = { datasets: { a: { files: [pinned] }, b: { files: [loose] } } };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  const args = ["scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`, "--quiet"];
+  const r = await runScript(...args as [string, ...string[]]);
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^error: the manifest gives no sha256 for b\.bin, .*--unpinned/);
+  assertEquals([srv.requests.length, [...Deno.readDirSync(dir)].length], [0, 1]);
+  const ok = await runScript(...args as [string, ...string[]], "--unpinned");
+  assertEquals(ok.code, 0, ok.stderr);
+  assertEquals(await Deno.readFile(`${dir}/b.bin`), PAYLOAD);
 });
