@@ -65,7 +65,7 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
     const splitName = run.groupBy ? `donor (${run.groupBy})` : "cell (stratified)";
     // A seed's split is the same at every k.
     const splits = seeds.map((seed) =>
-      protocolSplit(ds, { stratifyOn: run.tasks[0], groupBy: run.groupBy, seed })
+      protocolSplit(ds, { labels: run.tasks, groupBy: run.groupBy, seed })
     );
     for (const k of ks) {
       const f1s: Record<string, number[]> = {};

@@ -22,6 +22,9 @@ Usage: deno task recall --data PATH [--label COL] [--hvg 2000] [--seed S] [--out
   --hvg N            highly variable genes (seurat_v3) to cluster on (default 2000)
   --null M           null generator: zip (default) or nb
   --resolution R     resolution of the plain clustering (default 0.8)
+  --resolution-start R
+                     recall's starting resolution (default 0.8); raise it when recall warns
+                     that it stopped in its first round
   --seed S           seed of the nulls, PCA and Louvain (default 0)
   --backend B        tfjs backend of the PCA: auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out FILE.json    write the history, both clusterings and the scores
@@ -39,6 +42,7 @@ await runCli(async () => {
     hvg: { type: "string" },
     null: { type: "string" },
     resolution: { type: "string" },
+    "resolution-start": { type: "string" },
     seed: { type: "string" },
     backend: { type: "string" },
     out: { type: "string" },
@@ -50,6 +54,9 @@ await runCli(async () => {
   const nHvg = numberFlag(values.hvg, "hvg", 2000, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
   const resolution = numberFlag(values.resolution, "resolution", 0.8, { min: Number.MIN_VALUE });
+  const resolutionStart = numberFlag(values["resolution-start"], "resolution-start", 0.8, {
+    min: Number.MIN_VALUE,
+  });
   const nullMethod = values.null ?? "zip";
   if (nullMethod !== "zip" && nullMethod !== "nb") {
     throw new OptionError(`--null must be zip or nb, got '${nullMethod}'`, { field: "--null" });
@@ -61,7 +68,7 @@ await runCli(async () => {
   console.log(`${ds}; backend ${backend.description}`);
 
   let t0 = performance.now();
-  const recall = recallClustering(ds, { nHvg, seed, nullMethod, quiet });
+  const recall = recallClustering(ds, { nHvg, seed, nullMethod, quiet, resolutionStart });
   const recallSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const plain = plainClustering(ds, { nHvg, seed, resolution, quiet });
@@ -99,7 +106,7 @@ await runCli(async () => {
     const report = {
       data: values.data,
       label: values.label ?? null,
-      options: { nHvg, seed, nullMethod, plainResolution: resolution },
+      options: { nHvg, seed, nullMethod, plainResolution: resolution, resolutionStart },
       backend: backend.description,
       recall: {
         nClusters: recall.nClusters,

@@ -10,10 +10,11 @@ import {
   yotoCandidateScores,
 } from "../lib/calibrate/panel.ts";
 import { isNullGene } from "../lib/calibrate/nulls.ts";
-import type { Dataset } from "../lib/data/dataset.ts";
+import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import { regressionReport } from "../lib/eval/metrics.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -24,10 +25,14 @@ import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
+/** Integer-coded label columns with at most this many values are classes, not quantities. */
+const MAX_INTEGER_CLASSES = 50;
+
 const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
 
 Usage:
   deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
+  deno task yoto train --data PATH --reconstruct --k K --out DIR [options]
   deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
   deno task yoto panel --model DIR
 
@@ -38,12 +43,17 @@ train options:
   --raw              .h5ad input: read raw/X instead of X
   --allow-non-integer  accept non-negative non-integer values (estimated counts from salmon,
                      alevin, CellBender); train and predict both need it then
-  --label COL        obs column to predict (repeatable; categorical = classification,
-                     numeric = regression); missing values are allowed
+  --label COL        obs column to predict (repeatable): text or categorical columns and
+                     integer codes with at most ${MAX_INTEGER_CLASSES} values (cluster ids) are
+                     classification, other numeric columns regression; missing values are
+                     allowed. The output's "tasks:" line says which kind each task is
+  --regression COL   numeric obs column to predict as a number, even integer codes (repeatable)
   --reconstruct      add a head reconstructing every candidate gene (alone: no labels needed)
   --k K              panel size
-  --split-by COL     hold out whole groups of COL (donors) for validation and test;
-                     default: stratified 70/15/15 on the first label
+  --split-by COL     hold out whole groups of COL (donors) for validation and test, chosen
+                     so that training keeps every class of every label (an error when a label
+                     is confounded with COL); 2 groups: one for test, validation from the other;
+                     default: stratified 70/15/15 on the first class label, else random
   --candidates N     top-N HVGs (seurat flavour, fitted on train) to choose from (default 2000)
   --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
@@ -59,14 +69,76 @@ train options:
   -h, --help         this help
 `;
 
-function taskReport(pred: TaskPrediction, test: Dataset) {
+/** A task's test scores for metrics.json and the line that prints them. */
+function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
+  if (pred.kind === "regression") {
+    const r = regressionReport(
+      (test.obs(pred.task) as { values: ArrayLike<number> }).values,
+      pred.values!,
+    );
+    const rmse = Math.sqrt(r.mse);
+    return {
+      report: { r2: r.r2, rmse, n: r.n },
+      line: `R² ${r.r2.toFixed(3)}, RMSE ${rmse.toPrecision(4)} (${r.n} cells)`,
+    };
+  }
   const r = scorePrediction(pred, test);
   return {
-    accuracy: r.accuracy,
-    balanced_accuracy: r.balancedAccuracy,
-    macro_f1: r.macroF1,
-    n: r.nEvaluated,
+    report: {
+      accuracy: r.accuracy,
+      balanced_accuracy: r.balancedAccuracy,
+      macro_f1: r.macroF1,
+      n: r.nEvaluated,
+    },
+    line: `accuracy ${r.accuracy.toFixed(3)}, balanced accuracy ${
+      r.balancedAccuracy.toFixed(3)
+    }, macro-F1 ${r.macroF1.toFixed(3)} (${r.nEvaluated} cells)`,
   };
+}
+
+/**
+ * Each task's kind, decided here so the user sees it: --regression columns must be numeric;
+ * a --label column is classification when it is text/categorical or holds integer codes (then
+ * turned into classes on `ds`), regression when it is any other numeric column.
+ */
+function resolveTaskKinds(
+  ds: Dataset,
+  labels: string[],
+  regressions: string[],
+): { ds: Dataset; kinds: string[] } {
+  const tasks = [...labels, ...regressions];
+  const twice = tasks.find((t, i) => tasks.indexOf(t) !== i);
+  if (twice !== undefined) {
+    throw new OptionError(`column '${twice}' is given twice as a task (--label/--regression)`, {
+      fix: "give each task column once",
+    });
+  }
+  const kinds: string[] = [];
+  for (const name of labels) {
+    const col = ds.obs(name);
+    const coded = integerCategorical(col, MAX_INTEGER_CLASSES);
+    if (coded) {
+      ds = ds.withObs(name, coded);
+      kinds.push(
+        `${name} classification (integer codes as ${coded.categories.length} classes; ` +
+          `--regression ${name} predicts it as a number)`,
+      );
+    } else if (col.kind === "numeric") kinds.push(`${name} regression`);
+    else kinds.push(`${name} classification (${ds.categorical(name).categories.length} classes)`);
+  }
+  for (const name of regressions) {
+    const col = ds.obs(name);
+    if (col.kind !== "numeric") {
+      throw new OptionError(
+        `--regression ${name}: the column holds ${col.kind} values, not numbers`,
+        {
+          fix: `use --label ${name} to predict its classes`,
+        },
+      );
+    }
+    kinds.push(`${name} regression`);
+  }
+  return { ds, kinds };
 }
 
 function checkClasses(ds: Dataset, labels: string[]): void {
@@ -91,6 +163,7 @@ async function train(args: string[]) {
   const { values } = parseCli(args, {
     data: { type: "string" },
     label: { type: "string", multiple: true },
+    regression: { type: "string", multiple: true },
     reconstruct: { type: "boolean" },
     k: { type: "string" },
     "split-by": { type: "string" },
@@ -105,7 +178,7 @@ async function train(args: string[]) {
     quiet: { type: "boolean" },
   }, { name: "deno task yoto train", help: HELP });
   requireFlags(values, ["data", "k", "out"], "deno task yoto");
-  const labels = values.label ?? [];
+  const labels = [...(values.label ?? []), ...(values.regression ?? [])];
   if (!labels.length && !values.reconstruct) {
     throw new OptionError("no task: pass --label COL (repeatable) and/or --reconstruct", {
       fix: "see deno task yoto --help",
@@ -126,16 +199,12 @@ async function train(args: string[]) {
     ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
     : undefined;
   const backend = await initBackend(parseBackend(values.backend));
-  const ds = await readCounts(values.data, values, "YOTO");
-  for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
-    ds.obs(column);
-  }
+  const read = await readCounts(values.data, values, "YOTO");
+  if (values["split-by"]) read.obs(values["split-by"]);
+  const { ds, kinds } = resolveTaskKinds(read, values.label ?? [], values.regression ?? []);
   checkClasses(ds, labels);
-  const split = protocolSplit(ds, {
-    stratifyOn: labels.find((l) => ds.obs(l).kind !== "numeric"),
-    groupBy: values["split-by"],
-    seed,
-  });
+  const split = protocolSplit(ds, { labels, groupBy: values["split-by"], seed });
+  console.log(`tasks: ${[...kinds, ...(values.reconstruct ? ["reconstruction"] : [])].join("; ")}`);
   for (const note of split.notes) console.error(`note: ${note}`);
   const parts = splitDataset(ds, split);
   if (!values.quiet) {
@@ -159,9 +228,12 @@ async function train(args: string[]) {
   } else {
     model = await fitYoto(parts.train, { ...options, validation: parts.val, candidates });
   }
-  const tasks: Record<string, unknown> = {};
+  const tasks: Record<string, object> = {}, scoreLines: string[] = [];
   for (const pred of model.predict(test)) {
-    if (pred.kind === "classification") tasks[pred.task] = taskReport(pred, test);
+    if (pred.kind === "reconstruction") continue;
+    const { report, line } = scoreTask(pred, test);
+    tasks[pred.task] = report;
+    scoreLines.push(`test ${pred.task}: ${line}`);
   }
   Object.assign(model.metrics, {
     tasks,
@@ -179,13 +251,7 @@ async function train(args: string[]) {
   });
   await model.save(values.out);
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
-  for (const [task, m] of Object.entries(tasks) as [string, ReturnType<typeof taskReport>][]) {
-    console.log(
-      `test ${task}: accuracy ${m.accuracy.toFixed(3)}, balanced accuracy ${
-        m.balanced_accuracy.toFixed(3)
-      }, macro-F1 ${m.macro_f1.toFixed(3)} (${m.n} cells)`,
-    );
-  }
+  for (const line of scoreLines) console.log(line);
   console.log(
     `model written to ${values.out} (${
       (model.metrics.trainSeconds as number).toFixed(1)

@@ -430,7 +430,7 @@ export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGene
     });
   }
   const src = options.genes ? ds.selectGenes(options.genes) : ds;
-  checkCounts(src, "nullGenes", { integers: true });
+  checkCounts(src, "drawing null genes", { integers: true });
   const n = ds.nCells, g = src.nGenes, scale = options.libraryScale;
   if (scale && (scale.length !== n || Array.from(scale).some((v) => !(v >= 0 && v < Infinity)))) {
     throw new OptionError(

@@ -403,12 +403,12 @@ export function recallClustering(ds: Dataset, options: RecallOptions = {}): Reca
     if (!entry.failedPair) {
       if (round === 1) {
         warning = "recall stopped in its first round: the clusters may be under-clustered; " +
-          "rerun with a larger resolutionStart";
+          "rerun from a larger starting resolution";
       }
       break;
     }
     if (round === maxRounds) {
-      warning = `recall stopped after maxRounds = ${maxRounds} rounds with a failing pair`;
+      warning = `recall stopped after its last allowed round (${maxRounds}) with a failing pair`;
       break;
     }
     resolution *= 1 - reduction;

@@ -529,6 +529,38 @@ export function encodeCategorical(values: readonly (string | null | undefined)[]
   return { kind: "categorical", codes, categories };
 }
 
+/**
+ * A numeric obs column that holds only integers, with at most `maxClasses` distinct values, as
+ * class codes (categories in numeric order, NaN = missing); null for any other column. Cluster
+ * ids and condition codes are often stored this way.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const coded = integerCategorical({ kind: "numeric", values: Float64Array.of(2, 10, NaN, 2) }, 5);
+ * assert.deepEqual(coded?.categories, ["2", "10"]);
+ * assert.deepEqual(Array.from(coded!.codes), [0, 1, -1, 0]);
+ * assert.equal(integerCategorical({ kind: "numeric", values: Float64Array.of(0.5, 1) }, 5), null);
+ * ```
+ */
+export function integerCategorical(
+  col: ObsColumn,
+  maxClasses: number,
+): { kind: "categorical"; codes: Int32Array; categories: string[] } | null {
+  if (col.kind !== "numeric") return null;
+  const distinct = new Set<number>();
+  for (const v of col.values) {
+    if (Number.isNaN(v)) continue;
+    if (!Number.isInteger(v)) return null;
+    distinct.add(v);
+    if (distinct.size > maxClasses) return null;
+  }
+  const values = [...distinct].sort((a, b) => a - b);
+  const index = new Map(values.map((v, i) => [v, i]));
+  const codes = Int32Array.from(col.values, (v) => (Number.isNaN(v) ? -1 : index.get(v)!));
+  return { kind: "categorical", codes, categories: values.map(String) };
+}
+
 function gatherObs(col: ObsColumn, cells: ArrayLike<number>): ObsColumn {
   const m = cells.length;
   if (col.kind === "categorical") {

@@ -124,9 +124,9 @@ function resolveOptions(options: HvgOptions): Resolved {
   }
   const nTop = options.nTopGenes ?? (flavor === "seurat_v3" ? 2000 : null);
   if (nTop !== null && !(Number.isInteger(nTop) && nTop > 0)) {
-    throw new OptionError(`nTopGenes must be a positive integer, got ${nTop}`, {
-      field: "nTopGenes",
-    });
+    throw new OptionError(
+      `the number of highly variable genes must be a positive integer, got ${nTop}`,
+    );
   }
   const nBins = options.nBins ?? 20;
   if (!(Number.isInteger(nBins) && nBins > 0)) {
@@ -451,7 +451,7 @@ function seuratV3(
   batches: Int32Array[] | null,
   notes: string[],
 ): VarianceHvgResult {
-  checkCounts(ds, "highlyVariableGenes (seurat_v3)");
+  checkCounts(ds, "seurat_v3 highly variable genes");
   if (hasNonInteger(ds)) notes.push("seurat_v3 expects raw counts, but non-integers were found");
   const nTop = o.nTop!, g = ds.nGenes;
   const all = geneStats(ds);

@@ -70,7 +70,7 @@ function medianNonzero(totals: Float64Array): number {
  * ```
  */
 export function medianLibrarySize(ds: Dataset): number {
-  checkCounts(ds, "medianLibrarySize");
+  checkCounts(ds, "the median library size");
   return medianNonzero(cellStats(ds).totals);
 }
 
@@ -378,12 +378,12 @@ export function fitPreprocess(train: Dataset, options: PreprocessOptions = {}): 
   const target = typeof normalize === "object" ? normalize.targetSum : undefined;
   checkPositive(target, "normalize.targetSum");
   if (hvg && !(Number.isInteger(hvg.nTopGenes) && hvg.nTopGenes > 0)) {
-    throw new OptionError(`hvg.nTopGenes must be a positive integer, got ${hvg.nTopGenes}`, {
-      field: "hvg.nTopGenes",
-    });
+    throw new OptionError(
+      `the number of highly variable genes must be a positive integer, got ${hvg.nTopGenes}`,
+    );
   }
   if (normalize !== false || (hvg && hvg.flavor === "seurat_v3")) {
-    checkCounts(train, "fitPreprocess");
+    checkCounts(train, "normalising the training cells");
   }
   const keptAll = hvg !== false && hvg.nTopGenes >= train.nGenes;
   const select = hvg !== false && !keptAll ? hvg : null;
@@ -457,7 +457,7 @@ export function applyPreprocess(ds: Dataset, params: PreprocessParams): Dataset 
   }
   let out = ds;
   if (params.normalize) {
-    checkCounts(ds, "applyPreprocess");
+    checkCounts(ds, "normalising the cells");
     out = normalizeTotal(out, { targetSum: params.normalize.targetSum });
   }
   if (params.log1p) out = log1p(out);

@@ -51,11 +51,14 @@ export interface GroupSplitOptions {
   test?: number | string[];
   /** Default 0. */
   seed?: number;
-  /** Cell labels; classes absent from val or test are reported in `notes`. */
-  stratifyBy?: SplitLabels;
   /**
-   * Draw the random held-out groups so that val and test contain every class of train where
-   * possible (needs `stratifyBy`).
+   * Cell labels: one column, or several by name (the tasks of a multi-task model). Classes
+   * absent from a part are reported in `notes`, per column.
+   */
+  stratifyBy?: SplitLabels | Record<string, SplitLabels>;
+  /**
+   * Draw the random held-out groups so that train keeps every class of every column, then test
+   * and val contain them, where possible (needs `stratifyBy`).
    */
   oneGroupPerClass?: boolean;
 }
@@ -130,6 +133,55 @@ function asCategorical(labels: SplitLabels): { codes: Int32Array; categories: st
   let max = -1;
   for (const c of labels) max = Math.max(max, c);
   return { codes: labels, categories: Array.from({ length: max + 1 }, (_, i) => String(i)) };
+}
+
+/** A label column of a split, with its name when there are several. */
+interface LabelColumn {
+  name?: string;
+  codes: Int32Array;
+  categories: string[];
+}
+
+function labelColumns(labels: GroupSplitOptions["stratifyBy"]): LabelColumn[] {
+  if (labels === undefined) return [];
+  if (labels instanceof Int32Array || (labels as { codes?: unknown }).codes instanceof Int32Array) {
+    return [asCategorical(labels as SplitLabels)];
+  }
+  return Object.entries(labels as Record<string, SplitLabels>).map(([name, l]) => ({
+    name,
+    ...asCategorical(l),
+  }));
+}
+
+/** Per part (train, val, test): the classes of `column` with cells, but none in that part. */
+function absentClasses(parts: ArrayLike<number>[], column: LabelColumn): string[][] {
+  const inPart = parts.map((cells) => {
+    const seen = new Set<number>();
+    for (let k = 0; k < cells.length; k++) seen.add(column.codes[cells[k]]);
+    return seen;
+  });
+  const present = new Set(inPart.flatMap((s) => [...s]));
+  return parts.map((cells, p) =>
+    cells.length ? column.categories.filter((_, c) => present.has(c) && !inPart[p].has(c)) : []
+  );
+}
+
+/** What each part's missing classes mean for the model. */
+const ABSENT_MEANS = [" (never seen in training)", "", " (test scores the other classes only)"];
+
+/** One note per column and part that lacks some of the column's classes. */
+function coverageNotes(parts: ArrayLike<number>[], columns: LabelColumn[]): string[] {
+  return columns.flatMap((column) =>
+    absentClasses(parts, column).flatMap((absent, p) =>
+      absent.length
+        ? [
+          `${column.name === undefined ? "" : `'${column.name}': `}class(es) absent from ${
+            PARTS[p]
+          }: ${absent.join(", ")}${ABSENT_MEANS[p]}`,
+        ]
+        : []
+    )
+  );
 }
 
 function sorted(indices: ArrayLike<number>): Int32Array {
@@ -258,8 +310,8 @@ function namedGroups(
 /**
  * Group split: whole groups (donors, samples) are held out for val and test, so no group is
  * in two parts. Groups are chosen by name or drawn at random by count; with
- * `oneGroupPerClass` the draw prefers hold-outs that keep every class in train, then in
- * test, then in val. Cells with a missing group stay in train. Classes absent from a part
+ * `oneGroupPerClass` the draw prefers hold-outs that keep every class (of every `stratifyBy`
+ * column) in train, then in test, then in val. Cells with a missing group stay in train. Classes absent from a part
  * (given `stratifyBy`) are listed in `notes`.
  * @example
  * ```ts
@@ -286,7 +338,7 @@ export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {})
     throw new OptionError(
       `only ${present.length} group(s) with cells (${names}); ` +
         `holding out ${heldOut} and keeping one for train needs ${heldOut + 1}`,
-      { field: "groups", fix: "use stratifiedSplit for fewer groups, or hold out fewer (val: 0)" },
+      { field: "groups", fix: "split by cells instead, or hold out fewer groups (val: 0)" },
     );
   }
   for (const g of [...val.named, ...test.named]) {
@@ -294,27 +346,33 @@ export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {})
       throw new OptionError(`group '${categories[g]}' has no cells`, { field: "val/test" });
     }
   }
-  const classes = options.stratifyBy ? asCategorical(options.stratifyBy) : undefined;
-  if (classes && classes.codes.length !== codes.length) {
-    const problem = `stratifyBy has ${classes.codes.length} labels for ${codes.length} cells`;
-    throw new ShapeMismatchError(problem, { field: "stratifyBy" });
+  const columns = labelColumns(options.stratifyBy);
+  for (const column of columns) {
+    if (column.codes.length !== codes.length) {
+      const problem = `${column.codes.length} class labels for ${codes.length} cells` +
+        (column.name === undefined ? "" : ` in '${column.name}'`);
+      throw new ShapeMismatchError(problem, { field: "stratifyBy" });
+    }
   }
-  if (options.oneGroupPerClass && !classes) {
-    throw new OptionError("oneGroupPerClass needs class labels", {
+  if (options.oneGroupPerClass && !columns.length) {
+    throw new OptionError("holding out groups per class needs class labels", {
       field: "stratifyBy",
-      fix: "pass stratifyBy: ds.categorical('cell_type')",
+      fix: "pass the cells' labels too",
     });
   }
 
-  // classesOf[g]: the classes with cells in group g (missing-group cells count as train).
-  const nClasses = classes?.categories.length ?? 0;
+  // classesOf[g]: the classes with cells in group g (missing-group cells count as train); the
+  // classes of all columns are numbered one after the other.
+  const nClasses = columns.reduce((n, column) => n + column.categories.length, 0);
   const classesOf = new Map<number, Set<number>>(present.map((g) => [g, new Set<number>()]));
   const ungroupedClasses = new Set<number>();
-  if (classes) {
+  let offset = 0;
+  for (const column of columns) {
     codes.forEach((g, i) => {
-      const c = classes.codes[i];
-      if (c >= 0) (g >= 0 ? classesOf.get(g)! : ungroupedClasses).add(c);
+      const c = column.codes[i];
+      if (c >= 0) (g >= 0 ? classesOf.get(g)! : ungroupedClasses).add(offset + c);
     });
+    offset += column.categories.length;
   }
   const pool = present.filter((g) => !val.named.includes(g) && !test.named.includes(g));
   const rng = new Rng(seed);
@@ -360,16 +418,7 @@ export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {})
   const notes: string[] = [];
   const ungrouped = codes.filter((g) => g < 0).length;
   if (ungrouped) notes.push(`${ungrouped} cell(s) with a missing group were put in train`);
-  if (classes) {
-    const covered = classCoverage(choice);
-    for (let p = 0; p < 3; p++) {
-      if (!parts[p].length) continue;
-      const absent = classes.categories.filter((_, c) =>
-        !covered[p].has(c) && covered.some((s) => s.has(c))
-      );
-      if (absent.length) notes.push(`class(es) absent from ${PARTS[p]}: ${absent.join(", ")}`);
-    }
-  }
+  notes.push(...coverageNotes(parts, columns));
   return makeSplit(parts, {
     kind: "group",
     seed,
@@ -501,40 +550,127 @@ function checkGroups(groups: unknown): NonNullable<Split["groups"]> {
   return g as NonNullable<Split["groups"]>;
 }
 
+/** Fractions of the validation cells taken from the training group when only two exist. */
+const VAL_FROM_TRAIN = { train: 0.85, val: 0.15, test: 0 };
+
 /**
- * The split the CLIs and benchmarks use: whole groups of `groupBy` held out (15% of the groups,
- * at least one, for each of validation and test; one group per class where possible), or else
- * stratified 70/15/15 on `stratifyOn`.
+ * The split the CLIs and benchmarks use. `labels` are the tasks' label columns (numeric ones are
+ * ignored); every class of each keeps training cells, and a class absent from test is noted.
+ * - `groupBy`: whole groups held out (15% of the groups, at least one, for each of validation
+ *   and test; chosen so that train keeps every class, then test and validation get them). With
+ *   two groups, one is held out for test and validation is 15% of the other's cells. An
+ *   OptionError when there are fewer, or when no hold-out keeps every class in train (a label
+ *   confounded with the groups).
+ * - else a 70/15/15 split stratified on the first categorical label (a class of another label
+ *   left without training cells has its cells moved to train), or a seeded random one.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "./simulate.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 100, seed: 1 });
- * const split = protocolSplit(dataset, { stratifyOn: "cell_type", groupBy: "donor", seed: 0 });
- * console.assert(split.kind === "group");
+ * const split = protocolSplit(dataset, { labels: ["cell_type"], groupBy: "donor", seed: 0 });
+ * assert.equal(split.kind, "group");
+ * assert.equal(protocolSplit(dataset, { labels: [] }).kind, "random");
  * ```
  */
 export function protocolSplit(
   ds: Dataset,
-  options: { stratifyOn?: string; groupBy?: string; seed?: number },
+  options: { labels?: readonly string[]; groupBy?: string; seed?: number },
 ): Split {
   const seed = options.seed ?? 0;
-  const labels = options.stratifyOn ? ds.categorical(options.stratifyOn) : undefined;
-  if (options.groupBy) {
-    const groups = ds.categorical(options.groupBy);
-    const n = new Set(Array.from(groups.codes).filter((c) => c >= 0)).size;
-    const held = Math.max(1, Math.round(0.15 * n));
-    return groupSplit(groups, {
-      val: held,
-      test: held,
-      seed,
-      stratifyBy: labels,
-      oneGroupPerClass: labels !== undefined,
-    });
+  const names = [...new Set(options.labels ?? [])].filter((l) => ds.obs(l).kind !== "numeric");
+  const columns: LabelColumn[] = names.map((name) => ({ name, ...ds.categorical(name) }));
+  if (options.groupBy) return protocolGroupSplit(ds, options.groupBy, columns, seed);
+  if (!columns.length) {
+    const split = randomSplit(ds.nCells, { seed });
+    split.notes.push(
+      `no categorical label to stratify on: a random 70/15/15 split of the cells (seed ${seed})`,
+    );
+    return split;
   }
-  if (labels) return stratifiedSplit(labels, { seed });
-  throw new OptionError("no label to stratify on and no group column", {
-    fix: "pass a label, or a group column (--split-by COL)",
+  const split = stratifiedSplit(columns[0], { seed });
+  // Stratifying on the first label keeps its classes in train; another label's rare class
+  // could land wholly in val/test, so its cells join train.
+  const others = columns.slice(1);
+  const parts = [Array.from(split.train), Array.from(split.val), Array.from(split.test)];
+  for (const column of others) {
+    const lost = new Set(absentClasses(parts, column)[0]);
+    if (!lost.size) continue;
+    const isLost = (i: number) => lost.has(column.categories[column.codes[i]]);
+    const moved = [...parts[1].filter(isLost), ...parts[2].filter(isLost)];
+    parts[0].push(...moved);
+    parts[1] = parts[1].filter((i) => !isLost(i));
+    parts[2] = parts[2].filter((i) => !isLost(i));
+    split.notes.push(
+      `'${column.name}': class(es) ${[...lost].join(", ")} had no training cells: ` +
+        `their ${moved.length} cell(s) were moved to train`,
+    );
+  }
+  const notes = [...split.notes, ...coverageNotes(parts, others)];
+  return makeSplit(parts, { kind: split.kind, seed, nCells: ds.nCells, notes });
+}
+
+/** protocolSplit by whole groups of `groupBy`. */
+function protocolGroupSplit(
+  ds: Dataset,
+  groupBy: string,
+  columns: LabelColumn[],
+  seed: number,
+): Split {
+  const groups = ds.categorical(groupBy);
+  const n = new Set(Array.from(groups.codes).filter((c) => c >= 0)).size;
+  const flag = `the --split-by column '${groupBy}'`;
+  if (n < 2) {
+    throw new OptionError(
+      `${flag} has ${n} group(s) with cells; holding out whole groups needs at least 2 ` +
+        "(one to train on, one to test on; 3 for separate validation and test groups)",
+      { fix: "split by cells (leave out --split-by), or split by a column with more groups" },
+    );
+  }
+  const held = Math.max(1, Math.round(0.15 * n));
+  const split = groupSplit(groups, {
+    val: n === 2 ? 0 : held,
+    test: held,
+    seed,
+    stratifyBy: Object.fromEntries(columns.map((c) => [c.name!, c])),
+    oneGroupPerClass: columns.length > 0,
+  });
+  const parts = [split.train, split.val, split.test];
+  const lost = columns.flatMap((c) => {
+    const absent = absentClasses(parts, c)[0];
+    return absent.length ? [`'${c.name}' ${absent.join(", ")}`] : [];
+  });
+  if (lost.length) {
+    throw new OptionError(
+      `holding out ${held} test${n === 2 ? "" : ` and ${held} validation`} group(s) of ` +
+        `${flag} (${n} groups) leaves class(es) with no training cells in every hold-out tried: ` +
+        `${lost.join("; ")} (the label is confounded with the groups; the model could never ` +
+        "predict those classes)",
+      { fix: "split by cells (leave out --split-by), or leave that label out of the tasks" },
+    );
+  }
+  if (n > 2) return split;
+  // Two groups: validation cells come from the training group (same group, so say so).
+  const first = columns[0];
+  const inner = first
+    ? stratifiedSplit(
+      { codes: Int32Array.from(split.train, (i) => first.codes[i]), categories: first.categories },
+      { ...VAL_FROM_TRAIN, seed },
+    )
+    : randomSplit(split.train.length, { ...VAL_FROM_TRAIN, seed });
+  const from = (local: Int32Array) => Int32Array.from(local, (j) => split.train[j]);
+  return makeSplit([from(inner.train), from(inner.val), split.test], {
+    kind: "group",
+    seed,
+    nCells: split.nCells,
+    notes: [
+      ...split.notes,
+      `${flag} has only 2 groups: ${split.groups!.test.join(", ")} is held out for test and ` +
+      `validation is ${100 * VAL_FROM_TRAIN.val}% of the cells of ` +
+      `${split.groups!.train.join(", ")}, which also trains`,
+    ],
+    groups: split.groups,
   });
 }
 

@@ -532,7 +532,7 @@ export async function runBenchmark(
       const parts = splitDataset(
         ds,
         protocolSplit(ds, {
-          stratifyOn: d.labels[0],
+          labels: d.labels,
           groupBy: split === "donor" ? d.splitBy : undefined,
           seed,
         }),

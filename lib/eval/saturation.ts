@@ -338,7 +338,7 @@ export async function runSaturationStudy(
   ).filter((u) => !done.has(u.key));
   if (!units.length) return rows;
   const selector = o.method === "yoto" ? undefined : await loadSelector(o.method);
-  const split = protocolSplit(ds, { stratifyOn: o.label, groupBy: o.splitBy, seed: 0 });
+  const split = protocolSplit(ds, { labels: [o.label], groupBy: o.splitBy, seed: 0 });
   const pool = ds.selectCells(Int32Array.from([...split.train, ...split.val]).sort());
   const test = ds.selectCells(split.test);
   const labels = pool.categorical(o.label).codes;

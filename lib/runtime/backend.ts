@@ -77,6 +77,30 @@ async function start(name: string): Promise<void> {
 }
 
 /**
+ * BackendError unless the started backend can read a tensor back synchronously: training reads
+ * its losses and gates that way, and tfjs-webgpu does it through a 2D canvas, which some
+ * runtimes (Deno) lack; it would crash at the first read, after the data is loaded.
+ */
+function checkSyncRead(name: string): void {
+  // Above tfjs-webgpu's size threshold (1000 values), so the add runs on the GPU, not the CPU.
+  const probe = tf.tidy(() => tf.add(tf.ones([4096]), 1));
+  const warn = console.warn;
+  console.warn = () => {}; // tfjs-webgpu warns, once, that synchronous reads are slow
+  try {
+    probe.dataSync();
+  } catch (err) {
+    throw new BackendError(
+      `backend '${name}' cannot read results back synchronously in this runtime, which ` +
+        `training needs (${(err as Error).message})`,
+      { field: "backend", fix: "use --backend wasm" },
+    );
+  } finally {
+    console.warn = warn;
+    probe.dispose();
+  }
+}
+
+/**
  * A `--backend` flag's value (default auto) as a BackendName; an OptionError listing the
  * backends when it is not one.
  *
@@ -132,6 +156,7 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   // Prod mode: no per-op debug checks, and no "install tfjs-node" banner on the cpu backend.
   tf.enableProdMode();
   await start(name);
+  if (name === "webgpu") checkSyncRead(name);
   const info: BackendInfo = { backend: tf.getBackend(), requested, description: name };
   if (adapter) {
     // A fallback adapter (e.g. llvmpipe) emulates the GPU on the CPU: say so, it is slow.

@@ -49,7 +49,7 @@ export function parseCli<O extends Options>(
   try {
     parsed = parseArgs({ args, options: all, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new OptionError((err as Error).message.replace(/\. To specify.*$/s, ""), {
+    throw new OptionError(parseProblem((err as Error).message, args, all), {
       fix: `see \`${name} --help\``,
     });
   }
@@ -58,6 +58,26 @@ export function parseCli<O extends Options>(
     throw new HelpShown();
   }
   return parsed as Parsed<O>;
+}
+
+/**
+ * node:util's parse error in one line, in flags: a value starting with a dash (`--seed -1`),
+ * which node:util calls ambiguous, gets the form that works (`--seed=-1`).
+ */
+function parseProblem(message: string, args: string[], options: Options): string {
+  const ambiguous = message.match(/^Option '(-[^' ]+)' argument is ambiguous/);
+  if (!ambiguous) return message.split(/\n|\. To specify/)[0];
+  const given = ambiguous[1];
+  const long = given.startsWith("--")
+    ? given.slice(2)
+    : Object.keys(options).find((k) => options[k].short === given.slice(1)) ?? given;
+  const value = args[args.findIndex((a, i) => a === given && args[i + 1]?.startsWith("-")) + 1];
+  const isFlag = /^--?([^=]+)/.exec(value)?.[1];
+  if (isFlag && (isFlag in options || Object.values(options).some((o) => o.short === isFlag))) {
+    return `--${long} needs a value, but is followed by the flag ${value}`;
+  }
+  return `--${long} is followed by '${value}', which starts with a dash: ` +
+    `if that is its value, use --${long}=${value}`;
 }
 
 /**

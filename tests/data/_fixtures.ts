@@ -2,6 +2,7 @@
 import { runCommand } from "../_shared.ts";
 import assert from "node:assert/strict";
 import { Dataset, type ObsColumn } from "../../lib/data/dataset.ts";
+import { simulate } from "../../lib/data/simulate.ts";
 import type { YotoError } from "../../lib/runtime/errors.ts";
 
 /** A 5 x 4 CSR dataset with an empty row and every obs column kind, missing values included. */
@@ -129,4 +130,28 @@ export async function runPython(
 ): Promise<{ success: boolean; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await runCommand(PYTHON, [script, ...args]);
   return { success: code === 0, stdout, stderr };
+}
+
+/**
+ * A simulated dataset with `nDonors` donors (`donor`) and `nConditions` conditions
+ * (`condition`): confounded, each donor is in one condition (nDonors / nConditions donors per
+ * condition); otherwise every donor has cells of every condition.
+ */
+export function donorDesign(
+  o: { nDonors: number; nConditions: number; confounded: boolean; nCells?: number; seed?: number },
+): Dataset {
+  const { dataset } = simulate({
+    nCells: o.nCells ?? 360,
+    nGenes: 150,
+    nDonors: o.nDonors,
+    seed: o.seed ?? 0,
+  });
+  const donors = dataset.categorical("donor").codes;
+  const perCondition = o.nDonors / o.nConditions;
+  const codes = Int32Array.from(
+    donors,
+    (d, i) => (o.confounded ? Math.floor(d / perCondition) : i % o.nConditions),
+  );
+  const categories = Array.from({ length: o.nConditions }, (_, c) => `cond${c + 1}`);
+  return dataset.withObs("condition", { kind: "categorical", codes, categories });
 }

@@ -2,6 +2,7 @@ import { deepStrictEqual, notDeepStrictEqual, ok as assert, throws } from "node:
 import {
   apportion,
   groupSplit,
+  protocolSplit,
   randomSplit,
   type Split,
   splitDataset,
@@ -10,7 +11,8 @@ import {
   stratifiedSplit,
 } from "../../lib/data/split.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { encodeCategorical } from "../../lib/data/dataset.ts";
+import { type Dataset, encodeCategorical } from "../../lib/data/dataset.ts";
+import { donorDesign } from "./_fixtures.ts";
 import {
   FileFormatError,
   MissingFieldError,
@@ -278,4 +280,126 @@ Deno.test("splits round-trip through JSON and bad JSON is rejected", () => {
     );
   }
   throws(() => splitFromJSON("{not json"), (e: unknown) => e instanceof FileFormatError);
+});
+
+/** Classes of `column` with cells in `part`. */
+function classesIn(ds: Dataset, column: string, part: Int32Array): string[] {
+  const { codes, categories } = ds.categorical(column);
+  return [...new Set(Array.from(part, (i) => codes[i]).filter((c) => c >= 0))]
+    .map((c) => categories[c]).sort();
+}
+
+const LIBRARY_WORDS = /stratifiedSplit|groupSplit|stratifyBy|oneGroupPerClass|protocolSplit/;
+
+Deno.test("protocolSplit by donor keeps every class of every label in train", () => {
+  // 6 donors x 3 conditions (2 donors each) and 4 donors ctrl/stim (2 + 2), confounded or not.
+  for (const [nDonors, nConditions] of [[6, 3], [4, 2]]) {
+    for (const confounded of [true, false]) {
+      const ds = donorDesign({ nDonors, nConditions, confounded });
+      const every = Int32Array.from({ length: ds.nCells }, (_, i) => i);
+      const all = classesIn(ds, "condition", every), types = classesIn(ds, "cell_type", every);
+      for (let seed = 0; seed < 8; seed++) {
+        const split = protocolSplit(ds, {
+          labels: ["cell_type", "condition"],
+          groupBy: "donor",
+          seed,
+        });
+        const what = `${nDonors}x${nConditions} confounded=${confounded} seed ${seed}`;
+        assertPartition(split);
+        deepStrictEqual(classesIn(ds, "condition", split.train), all, what);
+        deepStrictEqual(classesIn(ds, "cell_type", split.train), types, what);
+        const inTest = classesIn(ds, "condition", split.test);
+        const absent = all.filter((c) => !inTest.includes(c));
+        const note = split.notes.find((n) =>
+          n.startsWith("'condition': class(es) absent from test")
+        );
+        deepStrictEqual(note !== undefined, absent.length > 0, `${what}: ${split.notes}`);
+        if (note) {
+          assert(note.endsWith(`${absent.join(", ")} (test scores the other classes only)`));
+        }
+      }
+    }
+  }
+});
+
+Deno.test("protocolSplit stops in one line when a label is confounded beyond repair", () => {
+  // 3 donors, one condition each: holding out 1 + 1 donors always loses a condition from train.
+  const ds = donorDesign({ nDonors: 3, nConditions: 3, confounded: true });
+  throws(
+    () => protocolSplit(ds, { labels: ["cell_type", "condition"], groupBy: "donor" }),
+    (e: unknown) =>
+      e instanceof OptionError && !e.message.includes("\n") && /--split-by/.test(e.message) &&
+      /'condition' cond\d/.test(e.message) && !LIBRARY_WORDS.test(e.message),
+  );
+});
+
+Deno.test("protocolSplit with 2 groups: one for test, validation from the other's cells", () => {
+  const ds = donorDesign({ nDonors: 2, nConditions: 2, confounded: false });
+  const split = protocolSplit(ds, { labels: ["cell_type"], groupBy: "donor", seed: 1 });
+  assertPartition(split);
+  deepStrictEqual(split.groups!.test.length, 1);
+  const donors = ds.categorical("donor");
+  const donorOf = (i: number) => donors.categories[donors.codes[i]];
+  assert(split.val.length > 0 && split.val.every((i) => donorOf(i) === split.groups!.train[0]));
+  assert(split.test.every((i) => donorOf(i) === split.groups!.test[0]));
+  assert(split.notes.some((n) => n.includes("only 2 groups")), split.notes.join("; "));
+  const one = ds.withObs("batch", {
+    kind: "categorical",
+    codes: new Int32Array(ds.nCells),
+    categories: ["b1"],
+  });
+  throws(
+    () => protocolSplit(one, { labels: ["cell_type"], groupBy: "batch" }),
+    (e: unknown) =>
+      e instanceof OptionError && /--split-by column 'batch' has 1 group/.test(e.message) &&
+      e.message.includes("at least 2") && !LIBRARY_WORDS.test(e.message),
+  );
+});
+
+Deno.test("protocolSplit without a class label is a seeded random split, said in a note", () => {
+  const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 3 });
+  const ds = dataset.withObs("score", {
+    kind: "numeric",
+    values: Float64Array.from({ length: 200 }, (_, i) => i / 7),
+  });
+  for (const labels of [[], ["score"]]) {
+    const split = protocolSplit(ds, { labels, seed: 5 });
+    deepStrictEqual(split.kind, "random");
+    deepStrictEqual([split.train.length, split.val.length, split.test.length], [140, 30, 30]);
+    deepStrictEqual(split.train, protocolSplit(ds, { labels, seed: 5 }).train);
+    assert(split.notes.some((n) => n.includes("random 70/15/15")), split.notes.join("; "));
+  }
+});
+
+Deno.test("protocolSplit by cells moves a second label's class that missed train into it", () => {
+  const { dataset } = simulate({ nCells: 300, nGenes: 80, seed: 2 });
+  const first = dataset.categorical("cell_type");
+  // A 2-cell class of a second label; find a seed whose cell_type split leaves both out of train.
+  let seed = 0, pair: number[] = [];
+  for (; seed < 200; seed++) {
+    const plain = stratifiedSplit(first, { seed });
+    pair = [...plain.val.slice(0, 1), ...plain.test.slice(0, 1)];
+    if (pair.length === 2) break;
+  }
+  const codes = Int32Array.from({ length: 300 }, (_, i) => (pair.includes(i) ? 1 : 0));
+  const ds = dataset.withObs("rare", {
+    kind: "categorical",
+    codes,
+    categories: ["common", "rare"],
+  });
+  const split = protocolSplit(ds, { labels: ["cell_type", "rare"], seed });
+  assertPartition(split);
+  assert(pair.every((i) => split.train.includes(i)), "rare cells in train");
+  assert(split.notes.some((n) => n.startsWith("'rare': class(es) rare had no training cells")));
+});
+
+Deno.test("groupSplit covers several named label columns and names them in notes", () => {
+  const ds = donorDesign({ nDonors: 6, nConditions: 3, confounded: true });
+  const split = groupSplit(ds.categorical("donor"), {
+    seed: 0,
+    stratifyBy: { cell_type: ds.categorical("cell_type"), condition: ds.categorical("condition") },
+    oneGroupPerClass: true,
+  });
+  deepStrictEqual(classesIn(ds, "condition", split.train), ["cond1", "cond2", "cond3"]);
+  assert(split.notes.every((n) => n.startsWith("'")), split.notes.join("; "));
 });

@@ -147,7 +147,7 @@ Deno.test("runBenchmark with nullGenes: null columns on every row, classifiers o
   // the classifier saw the real panel genes only: the same score as evaluating them directly
   const r = rows.find((r) => r.method === "random" && r.classifier === "lr" && r.n_null! > 0)!;
   const ds = await readDataset(`${dir}/sim.arrow`);
-  const parts = splitDataset(ds, protocolSplit(ds, { stratifyOn: "cell_type", seed: 0 }));
+  const parts = splitDataset(ds, protocolSplit(ds, { labels: ["cell_type"], seed: 0 }));
   const { targetSum } = fitCandidates(parts.train, { candidates: 100 });
   const real = r.panel.split(";").filter((g) => !g.endsWith("__null"));
   const direct = await evaluatePanel(real, parts, r.task, {
