@@ -76,3 +76,8 @@ export class BackendError extends YotoError {
 export class DownloadError extends YotoError {
   override readonly kind = "download";
 }
+
+/** An output the system refused to write (no space, no permission, read-only, busy). */
+export class OutputError extends YotoError {
+  override readonly kind = "output";
+}
