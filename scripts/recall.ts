@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { checkOutputFile } from "../lib/runtime/output.ts";
 
 const HELP = `recall: clustering calibrated with artificial null genes (DenAdel et al. 2025).
 
@@ -51,6 +52,8 @@ await runCli(async () => {
     throw new OptionError(`--null must be zip or nb, got '${nullMethod}'`, { field: "--null" });
   }
   const quiet = values.quiet ?? false;
+  const out = values.out &&
+    await checkOutputFile(values.out, { flag: "--out", inputs: [values.data] });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readDataset(values.data, { quiet });
   const truth = values.label === undefined ? null : ds.categorical(values.label).codes;
@@ -91,7 +94,7 @@ await runCli(async () => {
     console.log(`truth:  ${n} classes in '${values.label}'`);
   }
 
-  if (values.out) {
+  if (out) {
     const report = {
       data: values.data,
       label: values.label ?? null,
@@ -118,7 +121,7 @@ await runCli(async () => {
       },
       genes: recall.genes,
     };
-    await writeFileAtomic(values.out, JSON.stringify(report, null, 1) + "\n");
-    console.log(`wrote ${values.out}`);
+    await writeFileAtomic(out, JSON.stringify(report, null, 1) + "\n");
+    console.log(`wrote ${out}`);
   }
 });

@@ -20,9 +20,10 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { checkOutputFile, checkOutputFolder } from "../lib/runtime/output.ts";
 import { fitCandidates } from "../lib/select/input.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { loadYoto } from "../lib/select/yoto/persist.ts";
+import { isModelDir, loadYoto } from "../lib/select/yoto/persist.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
 const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
@@ -115,6 +116,11 @@ async function train(args: string[]) {
   const candidates = values.candidates
     ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
     : undefined;
+  const out = await checkOutputFolder(values.out, {
+    flag: "--out",
+    inputs: [values.data],
+    isOurs: isModelDir,
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readDataset(values.data, { quiet: values.quiet });
   for (const column of [...labels, ...(values["split-by"] ? [values["split-by"]] : [])]) {
@@ -168,7 +174,7 @@ async function train(args: string[]) {
     train_seconds: model.metrics.trainSeconds,
     ...(calibration ? { calibration } : {}),
   });
-  await model.save(values.out);
+  // the result first: a failed save must not lose it
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
   for (const [task, m] of Object.entries(tasks) as [string, ReturnType<typeof taskReport>][]) {
     console.log(
@@ -177,10 +183,9 @@ async function train(args: string[]) {
       }, macro-F1 ${m.macro_f1.toFixed(3)} (${m.n} cells)`,
     );
   }
+  await model.save(out);
   console.log(
-    `model written to ${values.out} (${
-      (model.metrics.trainSeconds as number).toFixed(1)
-    } s training)`,
+    `model written to ${out} (${(model.metrics.trainSeconds as number).toFixed(1)} s training)`,
   );
   model.dispose();
 }
@@ -291,6 +296,10 @@ async function predict(args: string[]) {
     quiet: { type: "boolean" },
   }, { name: "deno task yoto predict", help: HELP });
   requireFlags(values, ["model", "data", "out"], "deno task yoto");
+  const out = await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data, values.model],
+  });
   await initBackend(parseBackend(values.backend));
   const model: YotoModel = await loadYoto(values.model);
   try {
@@ -319,8 +328,8 @@ async function predict(args: string[]) {
     }
     lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
-  await writeFileAtomic(values.out, lines.join("\n") + "\n");
-  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${values.out}`);
+  await writeFileAtomic(out, lines.join("\n") + "\n");
+  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${out}`);
   model.dispose();
 }
 
