@@ -7,6 +7,7 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { claimResultsFolder } from "../lib/runtime/output.ts";
 import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
   failuresMarkdown,
@@ -51,6 +52,12 @@ await runCli(async () => {
     throw new OptionError("no config given", { fix: "pass --config benchmarks/shared.json" });
   }
   const config = await readBenchmarkConfig(values.config);
+  await claimResultsFolder(config.out, {
+    flag: `"out" in ${values.config}`,
+    inputs: [values.config, ...config.datasets.map((d) => d.path)],
+    command: "deno task benchmark",
+    files: ["results.jsonl", "results.csv", "results.arrow", "summary.md", "figures"],
+  });
   const backend = await initBackend(parseBackend(values.backend));
   console.error(`backend: ${backend.description}; results in ${config.out}`);
   const { rows, failures, units } = await runBenchmark(config, { quiet: values.quiet });

@@ -5,6 +5,7 @@
 import { readDataset, type ReadOptions, writeDataset } from "../lib/data/io.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { checkOutputFile } from "../lib/runtime/output.ts";
 
 const HELP = `Convert single-cell data to a yoto dataset.
 
@@ -44,7 +45,11 @@ await runCli(async () => {
       fix: "deno task convert IN OUT (see --help)",
     });
   }
-  const [input, output] = positionals;
+  const [input] = positionals;
+  const output = await checkOutputFile(positionals[1], {
+    flag: "OUT",
+    inputs: [input, values.obs],
+  });
   const start = performance.now();
   const ds = await readDataset(input, {
     ...values as ReadOptions,

@@ -15,6 +15,7 @@ import { trainingCurveSpec } from "../lib/plot/specs.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { claimResultsFolder } from "../lib/runtime/output.ts";
 import { panelToCsv } from "../lib/select/panel.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";
 
@@ -39,7 +40,11 @@ await runCli(async () => {
   const epochs = numberFlag(values.epochs, "epochs", 40, { integer: true, min: 1 });
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
   const nCells = numberFlag(values.cells, "cells", 3000, { integer: true, min: 50 });
-  const out = values.out ?? "out/demo";
+  const out = await claimResultsFolder(values.out ?? "out/demo", {
+    flag: "--out",
+    command: "deno task demo",
+    files: ["panel.csv", "training.svg"],
+  });
   const t0 = performance.now();
   const lap = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -98,7 +103,6 @@ await runCli(async () => {
     }),
   ));
 
-  await Deno.mkdir(out, { recursive: true });
   await writeFileAtomic(`${out}/panel.csv`, panelToCsv(model.panel));
   const history = model.metrics.history;
   await writeFileAtomic(

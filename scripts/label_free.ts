@@ -13,6 +13,7 @@ import { loadSelector } from "../lib/eval/protocol.ts";
 import { formatMeanSd, markdownTable } from "../lib/eval/report.ts";
 import { log1pInput } from "../lib/mae/model.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { checkOutputFile } from "../lib/runtime/output.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { fitCandidates } from "../lib/select/input.ts";
@@ -88,6 +89,8 @@ async function main() {
   const seeds = listFlag(values.seeds, "0", "seeds")
     .map((s) => numberFlag(s, "seeds", 0, { integer: true }));
   const methods = listFlag(values.methods, METHODS.join(","), "methods", METHODS);
+  const out = values.out &&
+    await checkOutputFile(values.out, { flag: "--out", inputs: [values.data] });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, values, "panel selection");
   const label = values.label;
@@ -197,7 +200,7 @@ async function main() {
   ];
   const text = lines.join("\n") + "\n";
   console.log("\n" + text);
-  if (values.out) await writeFileAtomic(values.out, text);
+  if (out) await writeFileAtomic(out, text);
 }
 
 if (import.meta.main) await runCli(main);

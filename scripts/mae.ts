@@ -18,6 +18,7 @@ import { markdownTable } from "../lib/eval/report.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
+import { claimResultsFolder } from "../lib/runtime/output.ts";
 import { Rng } from "../lib/runtime/rng.ts";
 
 const HELP = `Masked-autoencoder cell embeddings vs HVG and PCA, by zero-shot kNN (k = 5).
@@ -79,6 +80,12 @@ async function main() {
   const maskRatio = values["mask-ratio"]
     ? numberFlag(values["mask-ratio"], "mask-ratio", 0.75, { min: 0 })
     : undefined;
+  const out = values.out && await claimResultsFolder(values.out, {
+    flag: "--out",
+    inputs: [values.data],
+    command: "deno task mae",
+    files: ["results.json", "split.json"],
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, values, "MAE training");
   const labels = ds.categorical(values.label);
@@ -143,9 +150,8 @@ async function main() {
         model.constantLoss.toFixed(4)
       })`,
   );
-  if (values.out) {
-    await Deno.mkdir(values.out, { recursive: true });
-    await writeFileAtomic(`${values.out}/split.json`, JSON.stringify(splitToJSON(split)));
+  if (out) {
+    await writeFileAtomic(`${out}/split.json`, JSON.stringify(splitToJSON(split)));
     const { genes: _genes, ...shape } = c;
     const results = {
       data: values.data,
@@ -164,8 +170,8 @@ async function main() {
       },
       rows,
     };
-    await writeFileAtomic(`${values.out}/results.json`, JSON.stringify(results, null, 2) + "\n");
-    say(`results written to ${values.out}`);
+    await writeFileAtomic(`${out}/results.json`, JSON.stringify(results, null, 2) + "\n");
+    say(`results written to ${out}`);
   }
   model.dispose();
 }

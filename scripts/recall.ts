@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { checkOutputFile } from "../lib/runtime/output.ts";
 
 const HELP = `recall: clustering calibrated with artificial null genes (DenAdel et al. 2025).
 
@@ -62,6 +63,8 @@ await runCli(async () => {
     throw new OptionError(`--null must be zip or nb, got '${nullMethod}'`, { field: "--null" });
   }
   const quiet = values.quiet ?? false;
+  const out = values.out &&
+    await checkOutputFile(values.out, { flag: "--out", inputs: [values.data] });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, values, "recall", { integers: true });
   const truth = values.label === undefined ? null : ds.categorical(values.label).codes;
@@ -102,7 +105,7 @@ await runCli(async () => {
     console.log(`truth:  ${n} classes in '${values.label}'`);
   }
 
-  if (values.out) {
+  if (out) {
     const report = {
       data: values.data,
       label: values.label ?? null,
@@ -129,7 +132,7 @@ await runCli(async () => {
       },
       genes: recall.genes,
     };
-    await writeFileAtomic(values.out, JSON.stringify(report, null, 1) + "\n");
-    console.log(`wrote ${values.out}`);
+    await writeFileAtomic(out, JSON.stringify(report, null, 1) + "\n");
+    console.log(`wrote ${out}`);
   }
 });

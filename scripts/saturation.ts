@@ -20,6 +20,7 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
+import { claimResultsFolder } from "../lib/runtime/output.ts";
 
 /** Methods of this study: YOTO, or a baseline scored by logistic regression (one label). */
 const METHODS = SELECTOR_NAMES.filter((m) => m !== "yoto_multitask");
@@ -106,8 +107,18 @@ await runCli(async () => {
       fix: "check the --data path",
     });
   }
-  const out = values.out ?? "out/saturation";
-  await Deno.mkdir(out, { recursive: true });
+  const out = await claimResultsFolder(values.out ?? "out/saturation", {
+    flag: "--out",
+    inputs: [values.data],
+    command: "deno task saturation",
+    files: [
+      "results.jsonl",
+      "summary.md",
+      ...["micro", "macro"].flatMap((m) =>
+        ["svg", "png"].map((ext) => `saturation_${m}_f1.${ext}`)
+      ),
+    ],
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, { ...values, quiet: true }, "the saturation study");
   console.error(`backend: ${backend.description}; ${ds}; results in ${out}`);

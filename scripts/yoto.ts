@@ -20,9 +20,10 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
+import { checkOutputFile, checkOutputFolder } from "../lib/runtime/output.ts";
 import { fitCandidates } from "../lib/select/input.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { loadYoto } from "../lib/select/yoto/persist.ts";
+import { isModelDir, loadYoto } from "../lib/select/yoto/persist.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
@@ -198,6 +199,11 @@ async function train(args: string[]) {
   const candidates = values.candidates
     ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
     : undefined;
+  const out = await checkOutputFolder(values.out, {
+    flag: "--out",
+    inputs: [values.data],
+    isOurs: isModelDir,
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const read = await readCounts(values.data, values, "YOTO");
   if (values["split-by"]) read.obs(values["split-by"]);
@@ -249,13 +255,12 @@ async function train(args: string[]) {
     train_seconds: model.metrics.trainSeconds,
     ...(calibration ? { calibration } : {}),
   });
-  await model.save(values.out);
+  // the result first: a failed save must not lose it
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
   for (const line of scoreLines) console.log(line);
+  await model.save(out);
   console.log(
-    `model written to ${values.out} (${
-      (model.metrics.trainSeconds as number).toFixed(1)
-    } s training)`,
+    `model written to ${out} (${(model.metrics.trainSeconds as number).toFixed(1)} s training)`,
   );
   model.dispose();
 }
@@ -367,6 +372,10 @@ async function predict(args: string[]) {
     quiet: { type: "boolean" },
   }, { name: "deno task yoto predict", help: HELP });
   requireFlags(values, ["model", "data", "out"], "deno task yoto");
+  const out = await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data, values.model],
+  });
   await initBackend(parseBackend(values.backend));
   const model: YotoModel = await loadYoto(values.model);
   try {
@@ -401,8 +410,8 @@ async function predict(args: string[]) {
     }
     lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
-  await writeFileAtomic(values.out, lines.join("\n") + "\n");
-  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${values.out}`);
+  await writeFileAtomic(out, lines.join("\n") + "\n");
+  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${out}`);
   model.dispose();
 }
 

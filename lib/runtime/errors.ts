@@ -92,3 +92,8 @@ export function quoted(name: string): string {
   // deno-lint-ignore no-control-regex
   return `'${name.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1))}'`;
 }
+
+/** An output the system refused to write (no space, no permission, read-only, busy). */
+export class OutputError extends YotoError {
+  override readonly kind = "output";
+}

@@ -57,6 +57,6 @@ Deno.test("damaged or missing models are FileFormatErrors; a failed save leaves 
   await Deno.writeFile(`${root}/m/weights.bin`, weights);
   await assertRejects(() => loadYoto(`${root}/m`), FileFormatError);
   await assertRejects(() => loadYoto(`${root}/nothing`), FileFormatError);
-  await assertRejects(() => model.save(`${root}/no/such/parent/m`), OptionError);
+  await assertRejects(() => model.save(`${root}/m/weights.bin`), OptionError);
   assertEquals([...Deno.readDirSync(root)].map((e) => e.name), ["m"]);
 });

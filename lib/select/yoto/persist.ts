@@ -1,14 +1,20 @@
 /**
  * Saving and loading YOTO models. A model is a directory: `model.json` (spec, panel, tasks and
  * classes, input transform learned on train, backend, seed, versions, weight manifest with a
- * SHA-256), `weights.bin` (float32), `panel.csv` and `metrics.json`. Saving writes a temporary
- * directory and renames it into place, so a crash never leaves a loadable half model; loading
- * checks the weights' size and checksum.
+ * SHA-256), `weights.bin` (float32), `panel.csv` and `metrics.json`.
+ *
+ * Saving replaces only a model directory (or an empty one): it writes and flushes `DIR.tmp-TAG`,
+ * moves the old model to `DIR.old-TAG`, renames the new one in, then removes the old one. A save
+ * killed between the renames leaves no `DIR`: the next load or save puts the newest complete
+ * model back. Loading treats the directory as untrusted: `model.json` is checked field by field,
+ * and the weights file must lie inside the directory and have the manifest's size and checksum.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { dirname } from "node:path";
-import { FileFormatError, OptionError } from "../../runtime/errors.ts";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { syncPath, writeError } from "../../runtime/atomic.ts";
+import { FileFormatError } from "../../runtime/errors.ts";
+import { checkOutputFolder } from "../../runtime/output.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { type Panel, panelToCsv } from "../panel.ts";
 import { NO_METRICS, type YotoMetrics, YotoModel, type YotoSpec } from "./model.ts";
@@ -16,6 +22,12 @@ import { YotoNet } from "./net.ts";
 
 /** Format tag written to and required in model.json. */
 export const MODEL_FORMAT = "yoto.model/1";
+
+/** The files of a model directory; a directory with anything else is not replaced. */
+const MODEL_FILES = ["model.json", "weights.bin", "panel.csv", "metrics.json"];
+
+/** model.json is small (a few MB for thousands of candidates); more is not a model. */
+const MAX_JSON_BYTES = 256 * 2 ** 20;
 
 interface ModelJson {
   format: string;
@@ -33,11 +45,88 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Test hook: YOTO_TEST_SAVE_EXIT=<step> ends the process at that step of a save, as a kill would
+// (tests/robustness/model_dir_test.ts); read once, and only where env access is granted.
+const EXIT_AT = (() => {
+  try {
+    return Deno.env.get("YOTO_TEST_SAVE_EXIT");
+  } catch {
+    return undefined;
+  }
+})();
+
+function killPoint(step: "written" | "aside" | "switched"): void {
+  if (EXIT_AT === step) Deno.exit(86);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+/** True when every entry of `dir` is a model file (so it is ours to remove or replace). */
+async function onlyModelFiles(dir: string): Promise<boolean> {
+  for await (const entry of Deno.readDir(dir)) if (!MODEL_FILES.includes(entry.name)) return false;
+  return true;
+}
+
 /**
- * Save a model to `dir` (created or replaced as a whole).
+ * True when `dir` is a model directory written by {@link saveYoto} (its model.json carries a
+ * yoto model format tag) holding nothing else, so that saving may replace it.
+ */
+export async function isModelDir(dir: string): Promise<boolean> {
+  try {
+    const json = JSON.parse(new TextDecoder().decode(
+      await readRegularFile(join(dir, "model.json"), MAX_JSON_BYTES),
+    ));
+    return String(json?.format).startsWith("yoto.model/") && await onlyModelFiles(dir);
+  } catch {
+    return false;
+  }
+}
+
+/** The leftovers of interrupted saves of `dir`: `DIR.tmp-TAG` and `DIR.old-TAG` beside it. */
+async function leftovers(dir: string): Promise<{ path: string; kind: string; tag: string }[]> {
+  const found = [];
+  const pattern = /^\.(tmp|old)-([0-9a-z]+)$/;
+  for await (const entry of Deno.readDir(dirname(dir))) {
+    const m = entry.name.startsWith(basename(dir)) && entry.isDirectory &&
+      pattern.exec(entry.name.slice(basename(dir).length));
+    if (m) found.push({ path: join(dirname(dir), entry.name), kind: m[1], tag: m[2] });
+  }
+  return found;
+}
+
+/**
+ * After a save killed between its renames, `dir` is missing: put back the newest complete model
+ * (the new one when the old was already moved aside, else the old one). Returns whether it did.
+ */
+async function recoverModelDir(dir: string): Promise<boolean> {
+  if (await exists(dir) || !(await exists(dirname(dir)))) return false;
+  const found = await leftovers(dir);
+  const paired = (l: { kind: string; tag: string }) =>
+    l.kind === "tmp" && found.some((o) => o.kind === "old" && o.tag === l.tag);
+  const order = [...found.filter(paired), ...found.filter((l) => l.kind === "old")];
+  for (const { path } of order) {
+    if (!(await isModelDir(path))) continue;
+    try {
+      await Deno.rename(path, dir);
+    } catch (err) {
+      throw writeError(err, dir);
+    }
+    console.error(`note: put back the model at '${dir}' from an interrupted save (${path})`);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Save a model to `dir`: created, or replaced as a whole when it is a model directory (or empty).
+ * Anything else at `dir` is an OptionError; an operating-system refusal (no space, permission,
+ * read-only) an OutputError, with the previous model left in place.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "../../data/simulate.ts";
  * import { fitYoto } from "./train.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
@@ -45,19 +134,14 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * const dir = `${await Deno.makeTempDir()}/model`;
  * await saveYoto(model, dir);
  * const back = await loadYoto(dir);
- * console.assert(back.panel.genes.join() === model.panel.genes.join());
+ * assert.deepEqual(back.panel.genes, model.panel.genes);
  * model.dispose();
  * back.dispose();
  * ```
  */
-export async function saveYoto(model: YotoModel, dir: string): Promise<void> {
-  const parentIsDir = await Deno.stat(dirname(dir)).then((st) => st.isDirectory, () => false);
-  if (!parentIsDir) {
-    throw new OptionError(`cannot save: the parent folder of '${dir}' does not exist`, {
-      field: "out",
-      fix: "create the parent folder first",
-    });
-  }
+export async function saveYoto(model: YotoModel, given: string): Promise<void> {
+  const dir = await checkOutputFolder(given, { flag: "--out", isOurs: isModelDir });
+  await recoverModelDir(dir);
   const vars = model.net.all();
   const parts = [...vars.map((v) => v.dataSync() as Float32Array), model.scores];
   const weights = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -87,65 +171,264 @@ export async function saveYoto(model: YotoModel, dir: string): Promise<void> {
       scores: model.scores.length,
     },
   };
+  const files: [string, Uint8Array | string][] = [
+    ["weights.bin", bytes],
+    ["panel.csv", panelToCsv(model.panel)],
+    ["metrics.json", JSON.stringify(model.metrics, null, 1) + "\n"],
+    ["model.json", JSON.stringify(json, null, 1) + "\n"], // last: its presence marks completeness
+  ];
   const tag = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
   const tmp = `${dir}.tmp-${tag}`, old = `${dir}.old-${tag}`;
   try {
     await Deno.mkdir(tmp);
-    await Deno.writeFile(`${tmp}/weights.bin`, bytes);
-    await Deno.writeTextFile(`${tmp}/panel.csv`, panelToCsv(model.panel));
-    await Deno.writeTextFile(`${tmp}/metrics.json`, JSON.stringify(model.metrics, null, 1) + "\n");
-    await Deno.writeTextFile(`${tmp}/model.json`, JSON.stringify(json, null, 1) + "\n");
-    const exists = await Deno.stat(dir).then(() => true, () => false);
-    if (exists) await Deno.rename(dir, old);
+    for (const [name, data] of files) {
+      const path = join(tmp, name);
+      await (typeof data === "string"
+        ? Deno.writeTextFile(path, data)
+        : Deno.writeFile(path, data));
+      await syncPath(path);
+    }
+    await syncPath(tmp);
+    killPoint("written");
+    if (await exists(dir)) {
+      await Deno.rename(dir, old);
+      killPoint("aside");
+    }
     await Deno.rename(tmp, dir);
-    if (exists) await Deno.remove(old, { recursive: true });
+    await syncPath(dirname(dir));
+    killPoint("switched");
   } catch (err) {
+    if (!(await exists(dir)) && await exists(old)) await Deno.rename(old, dir).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw err;
+    throw writeError(err, dir);
+  }
+  for (const { path } of await leftovers(dir)) {
+    if (await onlyModelFiles(path)) await Deno.remove(path, { recursive: true }).catch(() => {});
   }
 }
 
-/** Load a model saved by {@link saveYoto}; FileFormatError for anything missing or damaged. */
-export async function loadYoto(dir: string): Promise<YotoModel> {
-  await tf.ready(); // a backend must be up; initBackend() chooses one, else tfjs's default
-  let json: ModelJson;
+function damaged(file: string, problem: string, field?: string): FileFormatError {
+  return new FileFormatError(problem, {
+    file,
+    field,
+    fix: "save or train the model again (a model directory is written by `yoto train`)",
+  });
+}
+
+/**
+ * The bytes of the regular file at `path`, refusing a device, pipe or folder and anything over
+ * `maxBytes` (checked before reading, and while reading, should the file grow).
+ */
+async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  // stat before open: opening a pipe would wait for a writer
+  if (!(await Deno.stat(path)).isFile) throw damaged(path, "not a regular file");
+  const file = await Deno.open(path, { read: true });
   try {
-    json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+    const info = await file.stat();
+    if (!info.isFile) throw damaged(path, "not a regular file");
+    if (info.size > maxBytes) {
+      throw damaged(path, `${info.size} bytes, more than the ${maxBytes} expected`);
+    }
+    const bytes = new Uint8Array(info.size);
+    let n = 0;
+    while (n < bytes.length) {
+      const read = await file.read(bytes.subarray(n));
+      if (read === null) break;
+      n += read;
+    }
+    if (n !== info.size) throw damaged(path, "the file changed while it was read");
+    return bytes;
+  } finally {
+    file.close();
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && !Array.isArray(x);
+const isCount = (x: unknown, min = 0): x is number => Number.isInteger(x) && (x as number) >= min;
+const isNumber = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+const isStrings = (x: unknown): x is string[] =>
+  Array.isArray(x) && x.every((s) => typeof s === "string");
+
+/** The first duplicated string of `xs`, or undefined. */
+function firstDuplicate(xs: string[]): string | undefined {
+  const seen = new Set<string>();
+  return xs.find((x) => seen.has(x) || !seen.add(x));
+}
+
+/**
+ * model.json checked field by field (types, format tag, the network's tasks and classes, the
+ * input transform, the panel, the weight manifest); the first problem is a FileFormatError
+ * naming the field.
+ */
+function checkModelJson(raw: unknown, file: string): ModelJson {
+  const fail = (field: string, problem: string): never => {
+    throw damaged(file, problem, field);
+  };
+  if (!isObject(raw)) fail("(top level)", "not a JSON object");
+  const json = raw as Record<string, unknown>;
+  if (json.format !== MODEL_FORMAT) {
+    throw new FileFormatError(
+      `model format '${json.format}', this version reads '${MODEL_FORMAT}'`,
+      { file, fix: "retrain the model with this version" },
+    );
+  }
+  if (!isNumber(json.seed)) fail("seed", "must be a number");
+  const spec = json.spec as Record<string, unknown>;
+  if (!isObject(spec)) fail("spec", "must be an object");
+  const net = spec.net as Record<string, unknown>;
+  if (!isObject(net)) fail("spec.net", "must be an object");
+  if (!isCount(net.nGenes, 1)) fail("spec.net.nGenes", "must be a positive integer");
+  const nGenes = net.nGenes as number;
+  if (!Array.isArray(net.hidden) || !net.hidden.every((h) => isCount(h, 1))) {
+    fail("spec.net.hidden", "must be a list of positive integers");
+  }
+  if (!["relu", "elu", "tanh", "gelu"].includes(net.activation as string)) {
+    fail("spec.net.activation", "must be relu, elu, tanh or gelu");
+  }
+  if (!isNumber(net.dropout) || typeof net.batchNorm !== "boolean") {
+    fail("spec.net", "dropout must be a number and batchNorm true or false");
+  }
+  if (!Array.isArray(net.tasks) || !net.tasks.length) fail("spec.net.tasks", "must be a list");
+  (net.tasks as unknown[]).forEach((t, i) => {
+    const task = t as Record<string, unknown>;
+    const at = `spec.net.tasks[${i}]`;
+    if (!isObject(task) || typeof task.name !== "string" || !isNumber(task.weight)) {
+      fail(at, "needs a name and a weight");
+    }
+    if (task.kind === "classification") {
+      if (!isStrings(task.classes) || task.classes.length < 1) {
+        fail(`${at}.classes`, "must be a list of class names");
+      }
+      const dup = firstDuplicate(task.classes as string[]);
+      if (dup !== undefined) fail(`${at}.classes`, `class '${dup}' is listed twice`);
+    } else if (task.kind === "regression") {
+      if (!isNumber(task.mean) || !isNumber(task.sd)) fail(at, "needs a numeric mean and sd");
+    } else if (task.kind !== "reconstruction") {
+      fail(`${at}.kind`, "must be classification, regression or reconstruction");
+    }
+  });
+  const transform = spec.transform as Record<string, unknown>;
+  if (!isObject(transform)) fail("spec.transform", "must be an object");
+  if (!isStrings(transform.genes) || transform.genes.length !== nGenes) {
+    fail("spec.transform.genes", `must be a list of ${nGenes} gene names (spec.net.nGenes)`);
+  }
+  const dupGene = firstDuplicate(transform.genes as string[]);
+  if (dupGene !== undefined) fail("spec.transform.genes", `gene '${dupGene}' is listed twice`);
+  for (const key of ["means", "sds"]) {
+    const v = transform[key];
+    if (!Array.isArray(v) || v.length !== nGenes || !v.every(isNumber)) {
+      fail(`spec.transform.${key}`, `must be a list of ${nGenes} numbers`);
+    }
+  }
+  if (transform.targetSum !== null && !isNumber(transform.targetSum)) {
+    fail("spec.transform.targetSum", "must be a number or null");
+  }
+  if (typeof transform.log1p !== "boolean") fail("spec.transform.log1p", "must be true or false");
+  if (!isCount(spec.k, 1)) fail("spec.k", "must be a positive integer");
+  if (!isCount(spec.nFree) || !isCount(spec.nForced)) {
+    fail("spec.nFree", "nFree and nForced must be integers >= 0");
+  }
+  if ((spec.nFree as number) + (spec.nForced as number) > nGenes) {
+    fail("spec.nFree", `nFree + nForced exceed the ${nGenes} candidates`);
+  }
+  const panel = json.panel as Record<string, unknown>;
+  if (!isObject(panel)) fail("panel", "must be an object");
+  if (!isStrings(panel.genes)) fail("panel.genes", "must be a list of gene names");
+  const genes = panel.genes as string[];
+  const dupPanel = firstDuplicate(genes);
+  if (dupPanel !== undefined) fail("panel.genes", `gene '${dupPanel}' is listed twice`);
+  const candidates = new Set(transform.genes as string[]);
+  const stranger = genes.find((g) => !candidates.has(g));
+  if (stranger !== undefined) {
+    fail("panel.genes", `'${stranger}' is not one of the candidates (spec.transform.genes)`);
+  }
+  if (
+    !Array.isArray(panel.scores) || panel.scores.length !== genes.length ||
+    !panel.scores.every((s) => s === null || isNumber(s))
+  ) {
+    fail("panel.scores", `must be a list of ${genes.length} numbers (null for forced genes)`);
+  }
+  if (!Array.isArray(panel.notes) || !isObject(panel.params)) {
+    fail("panel", "needs notes (a list) and params (an object)");
+  }
+  const w = json.weights as Record<string, unknown>;
+  if (!isObject(w)) fail("weights", "must be an object");
+  if (typeof w.file !== "string" || !w.file) fail("weights.file", "must be a file name");
+  if (typeof w.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(w.sha256)) {
+    fail("weights.sha256", "must be a SHA-256 in hex");
+  }
+  if (!Array.isArray(w.shapes) || !w.shapes.every((s) => Array.isArray(s) && s.every(isCount))) {
+    fail("weights.shapes", "must be a list of shapes (lists of integers)");
+  }
+  if (!isCount(w.scores) || w.scores !== spec.nFree) {
+    fail("weights.scores", `must equal spec.nFree (${spec.nFree})`);
+  }
+  const values = (w.shapes as number[][]).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  if (w.bytes !== 4 * (values + (w.scores as number))) {
+    fail("weights.bytes", `must be 4 x (the shapes' ${values} values + ${w.scores} scores)`);
+  }
+  return json as unknown as ModelJson;
+}
+
+/**
+ * The path of the weights file named in model.json, which must lie inside the model directory
+ * (no absolute path, no `..`, no symbolic link leading out).
+ */
+async function weightsPath(dir: string, name: string, file: string): Promise<string> {
+  const outside = () =>
+    damaged(file, `'${name}' is not a file inside the model directory`, "weights.file");
+  if (isAbsolute(name) || name.split(/[\\/]/).includes("..")) throw outside();
+  const path = join(dir, name);
+  let real: string, realDir: string;
+  try {
+    [real, realDir] = await Promise.all([Deno.realPath(path), Deno.realPath(dir)]);
   } catch (err) {
+    throw damaged(file, `weights missing (${(err as Error).message})`, "weights.file");
+  }
+  const rel = relative(realDir, real);
+  if (!rel || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw outside();
+  return path;
+}
+
+/** Load a model saved by {@link saveYoto}; FileFormatError for anything missing or damaged. */
+export async function loadYoto(given: string): Promise<YotoModel> {
+  await tf.ready(); // a backend must be up; initBackend() chooses one, else tfjs's default
+  const dir = given.length > 1 ? given.replace(/\/+$/, "") : given;
+  await recoverModelDir(dir);
+  const file = join(dir, "model.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(await readRegularFile(file, MAX_JSON_BYTES)));
+  } catch (err) {
+    if (err instanceof FileFormatError) throw err;
     throw new FileFormatError(`no readable model.json (${(err as Error).message})`, {
       file: dir,
       fix: "pass a directory written by `yoto train` or saveYoto",
     });
   }
-  if (json.format !== MODEL_FORMAT) {
-    throw new FileFormatError(
-      `model format '${json.format}', this version reads '${MODEL_FORMAT}'`,
-      {
-        file: `${dir}/model.json`,
-        fix: "retrain the model with this version",
-      },
-    );
-  }
+  const json = checkModelJson(raw, file);
+  const path = await weightsPath(dir, json.weights.file, file);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = await Deno.readFile(`${dir}/${json.weights.file}`);
+    bytes = await readRegularFile(path, json.weights.bytes);
   } catch (err) {
-    throw new FileFormatError(`weights missing (${(err as Error).message})`, {
-      file: dir,
-      fix: "save the model again",
-    });
+    if (err instanceof FileFormatError) throw err;
+    throw damaged(path, `weights unreadable (${(err as Error).message})`);
   }
   if (bytes.byteLength !== json.weights.bytes || (await sha256(bytes)) !== json.weights.sha256) {
-    throw new FileFormatError(
+    throw damaged(
+      path,
       "weights.bin does not match model.json (size or checksum): the model is damaged",
-      {
-        file: `${dir}/weights.bin`,
-        fix: "save or train the model again",
-      },
     );
   }
   const weights = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const net = new YotoNet(json.spec.net, new Rng(json.seed));
+  const shapes = net.all().map((v) => v.shape.join("x")).join(",");
+  if (shapes !== json.weights.shapes.map((s) => s.join("x")).join(",")) {
+    net.dispose();
+    throw damaged(file, `shapes do not fit the network of spec.net (${shapes})`, "weights.shapes");
+  }
   let offset = 0;
   tf.tidy(() => {
     net.all().forEach((v, i) => {
@@ -159,7 +442,10 @@ export async function loadYoto(dir: string): Promise<YotoModel> {
   const panel: Panel = { ...panelJson, scores: panelJson.scores.map((s) => s ?? Infinity) };
   let metrics: YotoMetrics = { ...NO_METRICS, history: [] };
   try {
-    metrics = { ...metrics, ...JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`)) };
+    const text = new TextDecoder().decode(
+      await readRegularFile(join(dir, "metrics.json"), MAX_JSON_BYTES),
+    );
+    metrics = { ...metrics, ...JSON.parse(text) };
   } catch { /* metrics are informative only */ }
   return new YotoModel(json.spec, net, scores, panel, metrics);
 }
