@@ -271,6 +271,7 @@ Deno.test("deno task saturation: a small run writes results, summary and figures
   assertEquals(out.stderr.includes("random 30% seed 1:"), true, out.stderr);
   const files = [...Deno.readDirSync(`${dir}/out`)].map((e) => e.name).sort();
   assertEquals(files, [
+    ".yoto-output.json",
     "results.jsonl",
     "saturation_macro_f1.png",
     "saturation_macro_f1.svg",
