@@ -19,6 +19,12 @@ export * from "./lib/data/simulate.ts";
 export * from "./lib/data/pca.ts";
 export * from "./lib/data/sampling.ts";
 
+// Metrics: classification, regression, clustering, panel stability (sklearn.metrics role).
+export * from "./lib/metrics/classification.ts";
+export * from "./lib/metrics/regression.ts";
+export * from "./lib/metrics/clustering.ts";
+export * from "./lib/metrics/panel.ts";
+
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
 export * from "./lib/select/input.ts";
@@ -46,8 +52,7 @@ export * from "./lib/calibrate/knockoff.ts";
 export * from "./lib/calibrate/recall.ts";
 export * from "./lib/calibrate/panel.ts";
 
-// Evaluation: metrics, downstream classifiers on a panel's genes.
-export * from "./lib/eval/metrics.ts";
+// Evaluation: downstream classifiers on a panel's genes, the benchmark protocol, reports.
 export * from "./lib/eval/score.ts";
 export * from "./lib/eval/logistic.ts";
 export * from "./lib/eval/knn.ts";

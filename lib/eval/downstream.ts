@@ -14,7 +14,8 @@ import {
   fitClassifier,
 } from "./classifiers.ts";
 import type { LabelledRows } from "./mlp.ts";
-import { type ClassificationMetrics, regressionReport } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
+import { regressionReport } from "../metrics/regression.ts";
 import { scorePrediction } from "./score.ts";
 
 /** Train, optional validation, and test cells, as raw counts over all genes. */

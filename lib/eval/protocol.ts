@@ -23,7 +23,7 @@ import type { Panel, Selector } from "../select/panel.ts";
 import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
 import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
-import type { ClassificationMetrics } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One dataset of a benchmark config. */

@@ -23,7 +23,7 @@ import { fitCandidates } from "../select/input.ts";
 import { fitYoto } from "../select/yoto/train.ts";
 import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";
-import type { ClassificationMetrics } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { loadSelector } from "./protocol.ts";
 import { formatMeanSd, markdownTable, meanSd } from "./report.ts";
 import { scorePrediction } from "./score.ts";

@@ -13,7 +13,7 @@ import { randomSplit, type Split } from "../data/split.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { takeRows } from "../select/input.ts";
 import { fitKnn } from "./knn.ts";
-import { argmaxRows, classificationReport } from "./metrics.ts";
+import { argmaxRows, classificationReport } from "../metrics/classification.ts";
 
 /** Cells x dim embedding, row-major. */
 export interface CellEmbedding {

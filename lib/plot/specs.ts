@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { medianLibrarySize } from "../data/preprocess.ts";
-import { meanJaccard, selectionFrequency } from "../eval/metrics.ts";
+import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { libraryTotals, transformInput } from "../select/input.ts";
 import type { EpochRecord } from "../select/yoto/train.ts";

@@ -4,7 +4,8 @@ import * as vl from "vega-lite";
 import { unzlibSync } from "fflate";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { confusionMatrix, meanJaccard, selectionFrequency } from "../../lib/eval/metrics.ts";
+import { confusionMatrix } from "../../lib/metrics/classification.ts";
+import { meanJaccard, selectionFrequency } from "../../lib/metrics/panel.ts";
 import { pcaEmbedding } from "../../lib/plot/embed.ts";
 import { toPng, toSvg } from "../../lib/plot/render.ts";
 import {
