@@ -10,7 +10,6 @@ import { OptionError } from "../lib/runtime/errors.ts";
 import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
   failuresMarkdown,
-  meanSd,
   metricPoints,
   reportGroups,
   rowsToArrow,
@@ -18,6 +17,7 @@ import {
   summaryMarkdown,
 } from "../lib/eval/report.ts";
 import { metricVsKSpec, secondsSpec } from "../lib/plot/specs.ts";
+import { meanSd } from "../lib/data/stats.ts";
 import { svgToPng, toSvg } from "../lib/plot/render.ts";
 
 const HELP = `deno task benchmark --config FILE [--quiet]

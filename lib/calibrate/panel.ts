@@ -8,7 +8,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import { meanSd } from "../eval/report.ts";
+import { meanSd } from "../data/stats.ts";
 import { meanJaccard } from "../metrics/panel.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";

@@ -14,6 +14,7 @@ import {
   sketchCoordinates,
 } from "../data/sampling.ts";
 import { protocolSplit, validationSplit } from "../data/split.ts";
+import { formatMeanSd, meanSd } from "../data/stats.ts";
 import type { SaturationCurvePoint, SaturationMark } from "../plot/specs.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
 import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
@@ -25,7 +26,7 @@ import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { loadSelector } from "./protocol.ts";
-import { formatMeanSd, markdownTable, meanSd } from "./report.ts";
+import { markdownTable } from "./report.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One trained run: its training fraction, seed and test metric. */

@@ -8,8 +8,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { validationSplit } from "../../data/split.ts";
+import { meanSd } from "../../data/stats.ts";
 import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
-import { meanSd } from "../../eval/report.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
