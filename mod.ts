@@ -17,6 +17,7 @@ export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
 export * from "./lib/data/pca.ts";
+export * from "./lib/data/neighbors.ts";
 export * from "./lib/data/sampling.ts";
 
 // Metrics: classification, regression, clustering, panel stability (sklearn.metrics role).
