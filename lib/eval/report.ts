@@ -6,8 +6,15 @@
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { quoteCsvField } from "../data/csv.ts";
 import { formatMeanSd, meanSd } from "../data/stats.ts";
-import type { MetricPoint } from "../plot/specs.ts";
 import type { ResultRow, UnitFailure } from "./protocol.ts";
+
+/** One point of a metric-vs-k curve: mean and sd over seeds. */
+export interface MetricPoint {
+  method: string;
+  k: number;
+  mean: number;
+  sd: number;
+}
 
 /** Column order of results.csv / results.arrow. */
 export const RESULT_COLUMNS: (keyof ResultRow)[] = [

@@ -15,7 +15,6 @@ import {
 } from "../data/sampling.ts";
 import { protocolSplit, validationSplit } from "../data/split.ts";
 import { formatMeanSd, meanSd } from "../data/stats.ts";
-import type { SaturationCurvePoint, SaturationMark } from "../plot/specs.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
 import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
@@ -456,6 +455,21 @@ function byScheme(rows: SaturationRow[]): Map<string, SaturationRow[]> {
   }
   if (!groups.size && all.length) groups.set("all", all);
   return groups;
+}
+
+/** One point of a learning-saturation curve: mean and sd over seeds at one training fraction. */
+export interface SaturationCurvePoint {
+  scheme: string;
+  /** Fraction of the training cells, in (0, 1]. */
+  fraction: number;
+  mean: number;
+  sd: number;
+}
+
+/** A scheme's saturation point (null: none reached). */
+export interface SaturationMark {
+  scheme: string;
+  fraction: number | null;
 }
 
 /** The score columns a study reports. */
