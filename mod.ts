@@ -4,7 +4,8 @@
  * @module
  */
 
-// Data: the Arrow-backed Dataset, its file formats, preprocessing, splits, simulator.
+// Data: the Arrow-backed Dataset, its file formats, preprocessing, the model-input transform,
+// splits, simulator, nearest neighbours.
 export * from "./lib/data/dataset.ts";
 export * from "./lib/data/arrow.ts";
 export * from "./lib/data/h5ad.ts";
@@ -13,6 +14,8 @@ export * from "./lib/data/csv.ts";
 export * from "./lib/data/io.ts";
 export * from "./lib/data/stats.ts";
 export * from "./lib/data/preprocess.ts";
+export * from "./lib/data/twins.ts";
+export * from "./lib/data/transform.ts";
 export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
@@ -28,7 +31,6 @@ export * from "./lib/metrics/panel.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
-export * from "./lib/select/input.ts";
 export * from "./lib/select/random.ts";
 export * from "./lib/select/hvg.ts";
 export * from "./lib/select/markers.ts";

@@ -16,7 +16,7 @@ import { log1pInput } from "../lib/mae/model.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
-import { fitCandidates } from "../lib/select/input.ts";
+import { fitCandidates } from "../lib/data/transform.ts";
 import type { Panel } from "../lib/select/panel.ts";
 import { poissonDeviance } from "../lib/select/yoto/poisson.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";

@@ -9,17 +9,17 @@ import {
   withNullTwins,
   yotoCandidateScores,
 } from "../lib/calibrate/panel.ts";
-import { isNullGene } from "../lib/calibrate/nulls.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import { isNullGene } from "../lib/data/twins.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
-import { fitCandidates } from "../lib/select/input.ts";
+import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";

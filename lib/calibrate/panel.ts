@@ -3,7 +3,7 @@
  * per real candidate (nullGenes), run the selector unchanged on the 2G pool with the same k, and
  * count the twins it picks. Under exchangeability an uninformative real gene is picked as often
  * as its twin, so k_null estimates the false picks: FSP^ = k_null / max(1, k - k_null). Library
- * sizes count real genes only (lib/select/input.ts), so the real genes' input is unchanged.
+ * sizes count real genes only (lib/data/transform.ts), so the real genes' input is unchanged.
  * Marginal-only twins measure how often pure noise is picked, not redundancy; no FDR claim.
  * @module
  */
@@ -13,7 +13,7 @@ import { meanJaccard } from "../metrics/panel.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt } from "../select/_nn.ts";
-import { fitCandidates, realLibraryTotals } from "../select/input.ts";
+import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
 import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "../select/panel.ts";
 import type { YotoModel } from "../select/yoto/model.ts";
 import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";

@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
-import { applyInput, type CandidateOptions, fitCandidates, fitInput } from "../select/input.ts";
+import { applyInput, type CandidateOptions, fitCandidates, fitInput } from "../data/transform.ts";
 import {
   CLASSIFIER_KINDS,
   type ClassifierKind,

@@ -19,7 +19,7 @@ import { readJsonLines } from "../runtime/atomic.ts";
 import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
-import { fitCandidates } from "../select/input.ts";
+import { fitCandidates } from "../data/transform.ts";
 import { fitYoto } from "../select/yoto/train.ts";
 import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";

@@ -10,7 +10,7 @@ import type { MetricPoint } from "../eval/report.ts";
 import type { SaturationCurvePoint, SaturationMark } from "../eval/saturation.ts";
 import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { libraryTotals, transformInput } from "../select/input.ts";
+import { libraryTotals, transformInput } from "../data/transform.ts";
 import type { EpochRecord } from "../select/yoto/train.ts";
 
 /** A vega-lite specification (top-level JSON object). */

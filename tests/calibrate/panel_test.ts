@@ -15,7 +15,7 @@ import { cellStats } from "../../lib/data/stats.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { hvgRanking, hvgSelector } from "../../lib/select/hvg.ts";
-import { applyInput, fitCandidates, fitInput, realLibraryTotals } from "../../lib/select/input.ts";
+import { applyInput, fitCandidates, fitInput, realLibraryTotals } from "../../lib/data/transform.ts";
 import { l1Selector } from "../../lib/select/l1.ts";
 import { markersSelector } from "../../lib/select/markers.ts";
 import type { Panel, SelectOptions, Selector } from "../../lib/select/panel.ts";

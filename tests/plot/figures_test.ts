@@ -29,7 +29,7 @@ import {
   ShapeMismatchError,
 } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { fitCandidates, fitInput } from "../../lib/select/input.ts";
+import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
 import type { EpochRecord } from "../../lib/select/yoto/train.ts";
 
 // Realistic inputs: simulated PBMC-like cells and a 16-gene panel of true markers and others.

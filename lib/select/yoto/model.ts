@@ -11,7 +11,7 @@ import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
 import type { EpochRecord } from "./train.ts";
 import { rectifiedTanh } from "./poisson.ts";
-import { applyInput, type InputTransform } from "../input.ts";
+import { applyInput, type InputTransform } from "../../data/transform.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
 export interface YotoSpec {

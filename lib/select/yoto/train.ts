@@ -22,7 +22,7 @@ import {
   fitInput,
   type InputTransform,
   takeRows,
-} from "../input.ts";
+} from "../../data/transform.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
 import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
 import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
