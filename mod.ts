@@ -44,6 +44,7 @@ export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
 export * from "./lib/select/yoto/persist.ts";
+export * from "./lib/select/yoto/selector.ts";
 
 // Label-free cell embeddings: a small masked autoencoder (TxFM style).
 export * from "./lib/mae/model.ts";

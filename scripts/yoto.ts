@@ -7,7 +7,6 @@ import {
   type Spread,
   summarizeNullDraws,
   withNullTwins,
-  yotoCandidateScores,
 } from "../lib/calibrate/panel.ts";
 import type { Dataset } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
@@ -22,6 +21,7 @@ import { OptionError } from "../lib/runtime/errors.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/persist.ts";
+import { yotoCandidateScores } from "../lib/select/yoto/selector.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
 const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
