@@ -20,7 +20,7 @@ import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.t
 import { OptionError } from "../lib/runtime/errors.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { loadYoto } from "../lib/select/yoto/persist.ts";
+import { loadYoto, saveYoto } from "../lib/select/yoto/persist.ts";
 import { yotoCandidateScores } from "../lib/select/yoto/selector.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
@@ -177,7 +177,7 @@ async function train(args: string[]) {
     train_seconds: model.metrics.trainSeconds,
     ...(calibration ? { calibration } : {}),
   });
-  await model.save(values.out);
+  await saveYoto(model, values.out);
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
   for (const [task, m] of Object.entries(tasks) as [string, ReturnType<typeof taskReport>][]) {
     console.log(

@@ -11,7 +11,7 @@ import type { SaturationCurvePoint, SaturationMark } from "../eval/saturation.ts
 import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { libraryTotals, transformInput } from "../data/transform.ts";
-import type { EpochRecord } from "../select/yoto/train.ts";
+import type { EpochRecord } from "../select/yoto/model.ts";
 
 /** A vega-lite specification (top-level JSON object). */
 export type VegaLiteSpec = Record<string, unknown>;

@@ -30,7 +30,7 @@ import {
 } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
-import type { EpochRecord } from "../../lib/select/yoto/train.ts";
+import type { EpochRecord } from "../../lib/select/yoto/model.ts";
 
 // Realistic inputs: simulated PBMC-like cells and a 16-gene panel of true markers and others.
 const { dataset, truth } = simulate({ nCells: 600, nGenes: 300, seed: 7 });

@@ -14,7 +14,7 @@ import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
-import { YotoModel, type YotoSpec } from "./model.ts";
+import { type EpochRecord, YotoModel, type YotoSpec } from "./model.ts";
 import {
   applyInput,
   type CandidateOptions,
@@ -80,24 +80,6 @@ export interface YotoOptions extends CandidateOptions {
   validation?: Dataset;
   seed?: number;
   quiet?: boolean;
-}
-
-/** One line of the training history. */
-export interface EpochRecord {
-  epoch: number;
-  steps: number;
-  tau: number;
-  /** Mean training loss per task. */
-  loss: Record<string, number>;
-  /** Validation macro-F1 per classification task, loss per other task. */
-  val: Record<string, number>;
-  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
-  monitor: number;
-  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
-  valLoss: number;
-  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
-  maskMass: number;
-  seconds: number;
 }
 
 interface Labels {
