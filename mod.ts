@@ -4,7 +4,8 @@
  * @module
  */
 
-// Data: the Arrow-backed Dataset, its file formats, preprocessing, splits, simulator.
+// Data: the Arrow-backed Dataset, its file formats, preprocessing, the model-input transform,
+// splits, simulator, nearest neighbours.
 export * from "./lib/data/dataset.ts";
 export * from "./lib/data/arrow.ts";
 export * from "./lib/data/h5ad.ts";
@@ -13,15 +14,23 @@ export * from "./lib/data/csv.ts";
 export * from "./lib/data/io.ts";
 export * from "./lib/data/stats.ts";
 export * from "./lib/data/preprocess.ts";
+export * from "./lib/data/twins.ts";
+export * from "./lib/data/transform.ts";
 export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
 export * from "./lib/data/pca.ts";
+export * from "./lib/data/neighbors.ts";
 export * from "./lib/data/sampling.ts";
+
+// Metrics: classification, regression, clustering, panel stability (sklearn.metrics role).
+export * from "./lib/metrics/classification.ts";
+export * from "./lib/metrics/regression.ts";
+export * from "./lib/metrics/clustering.ts";
+export * from "./lib/metrics/panel.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
-export * from "./lib/select/input.ts";
 export * from "./lib/select/random.ts";
 export * from "./lib/select/hvg.ts";
 export * from "./lib/select/markers.ts";
@@ -35,6 +44,7 @@ export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
 export * from "./lib/select/yoto/persist.ts";
+export * from "./lib/select/yoto/selector.ts";
 
 // Label-free cell embeddings: a small masked autoencoder (TxFM style).
 export * from "./lib/mae/model.ts";
@@ -46,8 +56,7 @@ export * from "./lib/calibrate/knockoff.ts";
 export * from "./lib/calibrate/recall.ts";
 export * from "./lib/calibrate/panel.ts";
 
-// Evaluation: metrics, downstream classifiers on a panel's genes.
-export * from "./lib/eval/metrics.ts";
+// Evaluation: downstream classifiers on a panel's genes, the benchmark protocol, reports.
 export * from "./lib/eval/score.ts";
 export * from "./lib/eval/logistic.ts";
 export * from "./lib/eval/knn.ts";

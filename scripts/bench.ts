@@ -9,7 +9,7 @@ import { readH5ad } from "../lib/data/h5ad.ts";
 import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
-import { formatMeanSd } from "../lib/eval/report.ts";
+import { formatMeanSd } from "../lib/data/stats.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";

@@ -11,7 +11,6 @@ import { claimResultsFolder } from "../lib/runtime/output.ts";
 import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
   failuresMarkdown,
-  meanSd,
   metricPoints,
   reportGroups,
   rowsToArrow,
@@ -19,6 +18,7 @@ import {
   summaryMarkdown,
 } from "../lib/eval/report.ts";
 import { metricVsKSpec, secondsSpec } from "../lib/plot/specs.ts";
+import { meanSd } from "../lib/data/stats.ts";
 import { svgToPng, toSvg } from "../lib/plot/render.ts";
 
 const HELP = `deno task benchmark --config FILE [--quiet]

@@ -1,7 +1,8 @@
 /**
- * `deno task layers`: the import graph of lib/ and mod.ts against the layer order of
- * docs/architecture.md: import circles, and imports that point up (or sideways between two
- * folders of one floor). Exit code 1 when there is any, so CI can hold the order.
+ * `deno task layers`: the import graph of lib/ and mod.ts against the floors in LAYERS (each
+ * folder builds only on the ones below it): import circles, and imports that point up (or
+ * sideways between two folders of one floor). Exit code 1 when there is any;
+ * tests/scripts/layers_test.ts holds the repository to none.
  */
 import { dirname, join, relative, resolve } from "node:path";
 import { markdownTable } from "../lib/eval/report.ts";

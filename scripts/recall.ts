@@ -4,7 +4,7 @@
  */
 import { plainClustering, recallClustering } from "../lib/calibrate/recall.ts";
 import { readCounts } from "../lib/data/io.ts";
-import { adjustedRandIndex } from "../lib/eval/metrics.ts";
+import { adjustedRandIndex } from "../lib/metrics/clustering.ts";
 import { markdownTable } from "../lib/eval/report.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";

@@ -7,23 +7,23 @@ import {
   type Spread,
   summarizeNullDraws,
   withNullTwins,
-  yotoCandidateScores,
 } from "../lib/calibrate/panel.ts";
-import { isNullGene } from "../lib/calibrate/nulls.ts";
 import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
-import { regressionReport } from "../lib/eval/metrics.ts";
+import { isNullGene } from "../lib/data/twins.ts";
+import { regressionReport } from "../lib/metrics/regression.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { checkOutputFile, checkOutputFolder } from "../lib/runtime/output.ts";
-import { fitCandidates } from "../lib/select/input.ts";
+import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { isModelDir, loadYoto } from "../lib/select/yoto/persist.ts";
+import { isModelDir, loadYoto, saveYoto } from "../lib/select/yoto/persist.ts";
+import { yotoCandidateScores } from "../lib/select/yoto/selector.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
@@ -258,7 +258,7 @@ async function train(args: string[]) {
   // the result first: a failed save must not lose it
   console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
   for (const line of scoreLines) console.log(line);
-  await model.save(out);
+  await saveYoto(model, out);
   console.log(
     `model written to ${out} (${(model.metrics.trainSeconds as number).toFixed(1)} s training)`,
   );

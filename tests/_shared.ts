@@ -65,3 +65,19 @@ export async function runCommand(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/** Naive kNN: every distance, a full sort by (distance, index). */
+export function naiveNeighbors(
+  train: Float32Array,
+  nTrain: number,
+  query: Float32Array,
+  q: number,
+  d: number,
+) {
+  const all = Array.from({ length: nTrain }, (_, t) => {
+    let dist = 0;
+    for (let j = 0; j < d; j++) dist += (query[q * d + j] - train[t * d + j]) ** 2;
+    return { t, dist };
+  });
+  return all.sort((a, b) => a.dist - b.dist || a.t - b.t);
+}

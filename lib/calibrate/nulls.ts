@@ -7,6 +7,7 @@
  */
 import { Dataset, type ExpressionMatrix, type VarFields } from "../data/dataset.ts";
 import { checkCounts, geneStats } from "../data/stats.ts";
+import { isNullGene, NULL_SUFFIX } from "../data/twins.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { lgamma, Rng } from "../runtime/rng.ts";
 
@@ -363,17 +364,6 @@ export interface NullGenesResult {
   guards: Record<NullGuard, number>;
 }
 
-/**
- * Whether a gene name is a null twin's (ends with the suffix).
- * @example
- * ```ts
- * console.assert(isNullGene("CD3E__null") && !isNullGene("CD3E"));
- * ```
- */
-export function isNullGene(name: string, suffix = "__null"): boolean {
-  return name.endsWith(suffix);
-}
-
 /** Per gene, the sorted non-zero counts (a column-wise copy of the stored non-zeros). */
 function columns(ds: Dataset, nPositive: Int32Array): { ptr: Int32Array; values: Float64Array } {
   const g = ds.nGenes, ptr = new Int32Array(g + 1);
@@ -409,7 +399,7 @@ function columns(ds: Dataset, nPositive: Int32Array): { ptr: Int32Array; values:
  */
 export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGenesResult {
   const method = options.method ?? "zip", seed = options.seed ?? 0;
-  const suffix = options.suffix ?? "__null";
+  const suffix = options.suffix ?? NULL_SUFFIX;
   if (method !== "zip" && method !== "nb") {
     throw new OptionError(`unknown null method '${method}'`, {
       field: "method",

@@ -3,20 +3,18 @@
  * per real candidate (nullGenes), run the selector unchanged on the 2G pool with the same k, and
  * count the twins it picks. Under exchangeability an uninformative real gene is picked as often
  * as its twin, so k_null estimates the false picks: FSP^ = k_null / max(1, k - k_null). Library
- * sizes count real genes only (lib/select/input.ts), so the real genes' input is unchanged.
+ * sizes count real genes only (lib/data/transform.ts), so the real genes' input is unchanged.
  * Marginal-only twins measure how often pure noise is picked, not redundancy; no FDR claim.
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import { meanSd } from "../eval/report.ts";
-import { meanJaccard } from "../eval/metrics.ts";
+import { meanSd } from "../data/stats.ts";
+import { meanJaccard } from "../metrics/panel.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt } from "../select/_nn.ts";
-import { fitCandidates, realLibraryTotals } from "../select/input.ts";
+import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
 import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "../select/panel.ts";
-import type { YotoModel } from "../select/yoto/model.ts";
-import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
 import { checkQ, knockoffSelect } from "./knockoff.ts";
 import { nullGenes, type NullGuard } from "./nulls.ts";
 
@@ -326,42 +324,5 @@ export async function calibratePanel(
     draws,
     ...summarizeNullDraws(draws),
     jaccard: spread(draws.map((d) => d.jaccard)),
-  };
-}
-
-/**
- * YOTO's score of every free candidate (the learned s), by gene.
- */
-export function yotoCandidateScores(model: YotoModel): Record<string, number> {
-  const genes = model.spec.transform.genes;
-  return Object.fromEntries(Array.from(model.scores, (s, j) => [genes[j], s]));
-}
-
-/**
- * YOTO as a {@link Selector} ("yoto"): fitYoto with `defaults` under the select options, the
- * model disposed once its panel (with every candidate's score) is taken.
- *
- * @example
- * ```ts
- * import { simulate } from "../data/simulate.ts";
- * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await yotoSelector({ epochs: 2, hidden: [8] }).select(dataset, {
- *   k: 3, tasks: ["cell_type"], candidates: 40, quiet: true,
- * });
- * console.assert(panel.genes.length === 3 && Object.keys(panel.candidateScores!).length === 40);
- * ```
- */
-export function yotoSelector(defaults: Partial<YotoOptions> = {}): Selector {
-  return {
-    name: "yoto",
-    needs: "labels",
-    async select(train: Dataset, options: SelectOptions): Promise<Panel> {
-      const model = await fitYoto(train, { ...defaults, ...options });
-      try {
-        return { ...model.panel, candidateScores: yotoCandidateScores(model) };
-      } finally {
-        model.dispose();
-      }
-    },
   };
 }

@@ -14,10 +14,10 @@ import louvainDefault, {
 } from "graphology-communities-louvain";
 import type { Dataset } from "../data/dataset.ts";
 import { highlyVariableGenes } from "../data/hvg.ts";
+import { nearestNeighbors } from "../data/neighbors.ts";
 import { pca } from "../data/pca.ts";
 import { log1p, normalizeTotal, scale } from "../data/preprocess.ts";
 import { checkCounts } from "../data/stats.ts";
-import { nearestNeighbors } from "../eval/knn.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";

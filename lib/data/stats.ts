@@ -1,6 +1,6 @@
 /**
  * Per-gene statistics in one pass over a matrix, and the check that values are counts.
- * Shared by preprocessing, HVG selection and the panel baselines.
+ * Shared by preprocessing, HVG selection and the panel baselines. Also mean ± sd over runs.
  * @module
  */
 import type { Dataset } from "./dataset.ts";
@@ -256,4 +256,36 @@ export function cellStats(ds: Dataset): { totals: Float64Array; nPositive: Int32
     nPositive[i] = c;
   }
   return { totals, nPositive };
+}
+
+/**
+ * Mean and sample sd (ddof 1; 0 for one value).
+ *
+ * @example
+ * ```ts
+ * const { mean, sd } = meanSd([1, 2, 3]);
+ * console.assert(mean === 2 && sd === 1 && meanSd([5]).sd === 0);
+ * ```
+ */
+export function meanSd(values: number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1
+    ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
+    : 0;
+  return { mean, sd };
+}
+
+/**
+ * "0.812 ± 0.013" (or just the mean for a single value).
+ *
+ * @example
+ * ```ts
+ * console.assert(formatMeanSd([1, 2, 3], 1) === "2.0 ± 1.0" && formatMeanSd([0.5]) === "0.500");
+ * ```
+ */
+export function formatMeanSd(values: number[], digits = 3): string {
+  const { mean, sd } = meanSd(values);
+  return values.length > 1
+    ? `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`
+    : mean.toFixed(digits);
 }

@@ -1,11 +1,11 @@
 /**
  * The downstream classifiers that score every panel the same way: multinomial logistic
  * regression (L2), the common MLP and kNN, behind one checked interface. Inputs are rows of
- * standardised panel-gene values (lib/select/input.ts); labels are class codes, -1 = missing.
+ * standardised panel-gene values (lib/data/transform.ts); labels are class codes, -1 = missing.
  * @module
  */
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { argmaxRows } from "./metrics.ts";
+import { argmaxRows } from "../metrics/classification.ts";
 import { fitKnn, type KnnOptions } from "./knn.ts";
 import { fitLogistic, type LogisticOptions } from "./logistic.ts";
 import { fitMlp, type LabelledRows, type MlpOptions } from "./mlp.ts";

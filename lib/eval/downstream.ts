@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
-import { applyInput, type CandidateOptions, fitCandidates, fitInput } from "../select/input.ts";
+import { applyInput, type CandidateOptions, fitCandidates, fitInput } from "../data/transform.ts";
 import {
   CLASSIFIER_KINDS,
   type ClassifierKind,
@@ -14,7 +14,8 @@ import {
   fitClassifier,
 } from "./classifiers.ts";
 import type { LabelledRows } from "./mlp.ts";
-import { type ClassificationMetrics, regressionReport } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
+import { regressionReport } from "../metrics/regression.ts";
 import { scorePrediction } from "./score.ts";
 
 /** Train, optional validation, and test cells, as raw counts over all genes. */

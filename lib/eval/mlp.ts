@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { stratifiedSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
-import { takeRows } from "../select/input.ts";
+import { takeRows } from "../data/transform.ts";
 import { YotoNet } from "../select/yoto/net.ts";
 
 /** Labelled rows: x [n x d], y class codes (-1 = no label). */

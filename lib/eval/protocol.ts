@@ -18,12 +18,12 @@ import { readJsonLines } from "../runtime/atomic.ts";
 import { FileFormatError, OptionError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
-import { fitCandidates } from "../select/input.ts";
+import { fitCandidates } from "../data/transform.ts";
 import type { Panel, Selector } from "../select/panel.ts";
 import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
 import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
-import type { ClassificationMetrics } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One dataset of a benchmark config. */

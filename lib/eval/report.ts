@@ -5,8 +5,16 @@
  */
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { quoteCsvField } from "../data/csv.ts";
-import type { MetricPoint } from "../plot/specs.ts";
+import { formatMeanSd, meanSd } from "../data/stats.ts";
 import type { ResultRow, UnitFailure } from "./protocol.ts";
+
+/** One point of a metric-vs-k curve: mean and sd over seeds. */
+export interface MetricPoint {
+  method: string;
+  k: number;
+  mean: number;
+  sd: number;
+}
 
 /** Column order of results.csv / results.arrow. */
 export const RESULT_COLUMNS: (keyof ResultRow)[] = [
@@ -41,23 +49,6 @@ function columnsOf(rows: ResultRow[]): (keyof ResultRow)[] {
   return rows.some((r) => r.n_null !== undefined)
     ? [...RESULT_COLUMNS, ...NULL_COLUMNS]
     : RESULT_COLUMNS;
-}
-
-/** Mean and sample sd (ddof 1; 0 for one value). */
-export function meanSd(values: number[]): { mean: number; sd: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1
-    ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
-    : 0;
-  return { mean, sd };
-}
-
-/** "0.812 ± 0.013" (or just the mean for a single value). */
-export function formatMeanSd(values: number[], digits = 3): string {
-  const { mean, sd } = meanSd(values);
-  return values.length > 1
-    ? `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`
-    : mean.toFixed(digits);
 }
 
 /** Rows as CSV text (RESULT_COLUMNS and any NULL_COLUMNS, one line per row; missing = empty). */

@@ -14,18 +14,18 @@ import {
   sketchCoordinates,
 } from "../data/sampling.ts";
 import { protocolSplit, validationSplit } from "../data/split.ts";
-import type { SaturationCurvePoint, SaturationMark } from "../plot/specs.ts";
+import { formatMeanSd, meanSd } from "../data/stats.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
 import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
-import { fitCandidates } from "../select/input.ts";
+import { fitCandidates } from "../data/transform.ts";
 import { fitYoto } from "../select/yoto/train.ts";
 import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";
-import type { ClassificationMetrics } from "./metrics.ts";
+import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { loadSelector } from "./protocol.ts";
-import { formatMeanSd, markdownTable, meanSd } from "./report.ts";
+import { markdownTable } from "./report.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One trained run: its training fraction, seed and test metric. */
@@ -455,6 +455,21 @@ function byScheme(rows: SaturationRow[]): Map<string, SaturationRow[]> {
   }
   if (!groups.size && all.length) groups.set("all", all);
   return groups;
+}
+
+/** One point of a learning-saturation curve: mean and sd over seeds at one training fraction. */
+export interface SaturationCurvePoint {
+  scheme: string;
+  /** Fraction of the training cells, in (0, 1]. */
+  fraction: number;
+  mean: number;
+  sd: number;
+}
+
+/** A scheme's saturation point (null: none reached). */
+export interface SaturationMark {
+  scheme: string;
+  fraction: number | null;
 }
 
 /** The score columns a study reports. */

@@ -4,7 +4,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import type { TaskPrediction } from "../select/yoto/model.ts";
-import { type ClassificationMetrics, classificationReport } from "./metrics.ts";
+import { type ClassificationMetrics, classificationReport } from "../metrics/classification.ts";
 import { OptionError } from "../runtime/errors.ts";
 
 /**
@@ -45,7 +45,7 @@ export const UNSEEN_CLASS = "(unseen in training)";
  *
  * @example
  * ```ts
- * import { classificationReport } from "./metrics.ts";
+ * import { classificationReport } from "../metrics/classification.ts";
  * const m = classificationReport(Int32Array.of(0, 1), Int32Array.of(0, 0), 3, ["a", "b", UNSEEN_CLASS]);
  * const { confusion, classes } = predictionConfusion(m);
  * console.assert(classes.join() === "a,b" && confusion[1][0] === 1);

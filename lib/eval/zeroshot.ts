@@ -11,9 +11,9 @@ import { pca } from "../data/pca.ts";
 import { applyPreprocess, fitPreprocess } from "../data/preprocess.ts";
 import { randomSplit, type Split } from "../data/split.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { takeRows } from "../select/input.ts";
+import { takeRows } from "../data/transform.ts";
 import { fitKnn } from "./knn.ts";
-import { argmaxRows, classificationReport } from "./metrics.ts";
+import { argmaxRows, classificationReport } from "../metrics/classification.ts";
 
 /** Cells x dim embedding, row-major. */
 export interface CellEmbedding {

@@ -10,7 +10,7 @@ import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt, rowsTensor } from "../select/_nn.ts";
-import { type CandidateOptions, fitCandidates } from "../select/input.ts";
+import { type CandidateOptions, fitCandidates } from "../data/transform.ts";
 import { poissonLoss } from "../select/yoto/poisson.ts";
 import {
   log1pInput,

@@ -6,10 +6,12 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { medianLibrarySize } from "../data/preprocess.ts";
-import { meanJaccard, selectionFrequency } from "../eval/metrics.ts";
+import type { MetricPoint } from "../eval/report.ts";
+import type { SaturationCurvePoint, SaturationMark } from "../eval/saturation.ts";
+import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { libraryTotals, transformInput } from "../select/input.ts";
-import type { EpochRecord } from "../select/yoto/train.ts";
+import { libraryTotals, transformInput } from "../data/transform.ts";
+import type { EpochRecord } from "../select/yoto/model.ts";
 
 /** A vega-lite specification (top-level JSON object). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -206,14 +208,6 @@ export function trainingPanelsSpec(
     spacing: 18,
     resolve: { scale: { color: "independent" } },
   };
-}
-
-/** One point of a metric-vs-k curve: mean and sd over seeds. */
-export interface MetricPoint {
-  method: string;
-  k: number;
-  mean: number;
-  sd: number;
 }
 
 /**
@@ -832,21 +826,6 @@ export function embeddingSpec(
       },
     },
   };
-}
-
-/** One point of a learning-saturation curve: mean and sd over seeds at one training fraction. */
-export interface SaturationCurvePoint {
-  scheme: string;
-  /** Fraction of the training cells, in (0, 1]. */
-  fraction: number;
-  mean: number;
-  sd: number;
-}
-
-/** A scheme's saturation point (null: none reached). */
-export interface SaturationMark {
-  scheme: string;
-  fraction: number | null;
 }
 
 /**

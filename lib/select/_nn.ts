@@ -11,7 +11,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
-import { takeRows } from "./input.ts";
+import { takeRows } from "../data/transform.ts";
 import type { Selector } from "./panel.ts";
 import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 

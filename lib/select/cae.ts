@@ -27,7 +27,7 @@ import {
   softmaxRows,
   variantSelector,
 } from "./_nn.ts";
-import { applyInput, fitCandidates, fitInput } from "./input.ts";
+import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 import { glorot, matMulFast, variable } from "./yoto/net.ts";

@@ -7,7 +7,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "../data/hvg.ts";
 import { log1p, normalizeTotal } from "../data/preprocess.ts";
-import { fitCandidates, realLibraryTotals } from "./input.ts";
+import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize } from "./panel.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import { fitCandidates, fitInput } from "./input.ts";
+import { fitCandidates, fitInput } from "../data/transform.ts";
 import { classLabels } from "./markers.ts";
 import { requireTasks } from "./panel.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";

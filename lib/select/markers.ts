@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import { fitCandidates, fitInput } from "./input.ts";
+import { fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 

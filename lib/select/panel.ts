@@ -6,7 +6,7 @@
 import { quoteCsvField } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import type { CandidateOptions } from "./input.ts";
+import type { CandidateOptions } from "../data/transform.ts";
 
 /** A gene panel. */
 export interface Panel {

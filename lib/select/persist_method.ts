@@ -31,7 +31,7 @@ import {
   variantSelector,
   WORK_BUDGET,
 } from "./_nn.ts";
-import { applyInput, fitCandidates, fitInput, type InputTransform } from "./input.ts";
+import { applyInput, fitCandidates, fitInput, type InputTransform } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 import { variable } from "./yoto/net.ts";

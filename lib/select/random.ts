@@ -5,7 +5,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { Rng } from "../runtime/rng.ts";
-import { fitCandidates } from "./input.ts";
+import { fitCandidates } from "../data/transform.ts";
 import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "./panel.ts";
 
 /**

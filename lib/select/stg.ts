@@ -21,7 +21,7 @@ import {
   rowsTensor,
   runEpochs,
 } from "./_nn.ts";
-import { applyInput, fitCandidates, fitInput } from "./input.ts";
+import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 import { variable } from "./yoto/net.ts";

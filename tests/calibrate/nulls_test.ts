@@ -1,13 +1,8 @@
 import { ok as assert } from "node:assert/strict";
 import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
-import {
-  fitNegBinomial,
-  fitZip,
-  isNullGene,
-  lambertW0,
-  nullGenes,
-} from "../../lib/calibrate/nulls.ts";
+import { fitNegBinomial, fitZip, lambertW0, nullGenes } from "../../lib/calibrate/nulls.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
+import { isNullGene } from "../../lib/data/twins.ts";
 import { DataValueError, OptionError } from "../../lib/runtime/errors.ts";
 import { lgamma, Rng } from "../../lib/runtime/rng.ts";
 

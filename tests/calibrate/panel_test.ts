@@ -6,7 +6,6 @@ import {
   scoreNullDraw,
   summarizeNullDraws,
   withNullTwins,
-  yotoSelector,
 } from "../../lib/calibrate/panel.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
@@ -15,9 +14,15 @@ import { cellStats } from "../../lib/data/stats.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { hvgRanking, hvgSelector } from "../../lib/select/hvg.ts";
-import { applyInput, fitCandidates, fitInput, realLibraryTotals } from "../../lib/select/input.ts";
+import {
+  applyInput,
+  fitCandidates,
+  fitInput,
+  realLibraryTotals,
+} from "../../lib/data/transform.ts";
 import { l1Selector } from "../../lib/select/l1.ts";
 import { markersSelector } from "../../lib/select/markers.ts";
+import { yotoSelector } from "../../lib/select/yoto/selector.ts";
 import type { Panel, SelectOptions, Selector } from "../../lib/select/panel.ts";
 import { randomSelector } from "../../lib/select/random.ts";
 

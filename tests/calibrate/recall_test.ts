@@ -5,7 +5,7 @@ import { plainClustering, recallClustering, snnGraph } from "../../lib/calibrate
 import { Dataset } from "../../lib/data/dataset.ts";
 import { writeDataset } from "../../lib/data/io.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { adjustedRandIndex } from "../../lib/eval/metrics.ts";
+import { adjustedRandIndex } from "../../lib/metrics/clustering.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { DataValueError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";

@@ -5,7 +5,7 @@ import { evaluatePanel, evaluateReconstruction } from "../../lib/eval/downstream
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { applyInput, fitCandidates, fitInput } from "../../lib/select/input.ts";
+import { applyInput, fitCandidates, fitInput } from "../../lib/data/transform.ts";
 
 await initBackend("wasm");
 

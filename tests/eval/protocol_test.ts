@@ -7,7 +7,7 @@ import { readDataset } from "../../lib/data/io.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { protocolSplit, splitDataset } from "../../lib/data/split.ts";
 import { evaluatePanel } from "../../lib/eval/downstream.ts";
-import { fitCandidates } from "../../lib/select/input.ts";
+import { fitCandidates } from "../../lib/data/transform.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError } from "../../lib/runtime/errors.ts";
 import {

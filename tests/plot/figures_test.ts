@@ -4,7 +4,8 @@ import * as vl from "vega-lite";
 import { unzlibSync } from "fflate";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { confusionMatrix, meanJaccard, selectionFrequency } from "../../lib/eval/metrics.ts";
+import { confusionMatrix } from "../../lib/metrics/classification.ts";
+import { meanJaccard, selectionFrequency } from "../../lib/metrics/panel.ts";
 import { pcaEmbedding } from "../../lib/plot/embed.ts";
 import { toPng, toSvg } from "../../lib/plot/render.ts";
 import {
@@ -28,8 +29,8 @@ import {
   ShapeMismatchError,
 } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { fitCandidates, fitInput } from "../../lib/select/input.ts";
-import type { EpochRecord } from "../../lib/select/yoto/train.ts";
+import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
+import type { EpochRecord } from "../../lib/select/yoto/model.ts";
 
 // Realistic inputs: simulated PBMC-like cells and a 16-gene panel of true markers and others.
 const { dataset, truth } = simulate({ nCells: 600, nGenes: 300, seed: 7 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { assertEquals } from "../_assert.ts";
 import { importCircles, importGraph, layerOf, upwardImports } from "../../scripts/layers.ts";
 import { tempDir } from "../_shared.ts";
@@ -59,4 +60,12 @@ Deno.test("layers: floors and rooms", () => {
   assertEquals(layerOf("lib/database/x.ts"), undefined);
   // Two folders of one floor may not import each other.
   assertEquals(upwardImports(new Map([["lib/mae/a.ts", ["lib/calibrate/b.ts"]]])).length, 1);
+});
+
+Deno.test("layers: the repository's lib/ and mod.ts have no import circle and no upward import", async () => {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const graph = await importGraph(root, ["lib", "mod.ts"]);
+  assertEquals(graph.has("lib/data/transform.ts") && graph.has("mod.ts"), true);
+  assertEquals(importCircles(graph), []);
+  assertEquals(upwardImports(graph), []);
 });

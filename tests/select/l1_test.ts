@@ -2,7 +2,7 @@ import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { fitCandidates, fitInput } from "../../lib/select/input.ts";
+import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
 import {
   fitL1Logistic,
   l1Panel,

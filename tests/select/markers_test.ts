@@ -3,7 +3,7 @@ import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { fitCandidates, fitInput } from "../../lib/select/input.ts";
+import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
 import {
   classLabels,
   markerSelector,

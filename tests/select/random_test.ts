@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
-import { fitCandidates } from "../../lib/select/input.ts";
+import { fitCandidates } from "../../lib/data/transform.ts";
 import { randomPanel, randomSelector } from "../../lib/select/random.ts";
 import { checkPanelSize } from "../../lib/select/panel.ts";
 

@@ -1,17 +1,17 @@
 /**
  * A trained YOTO model: the panel, the network, the preprocessing learned on train, and
- * prediction that reads only the k panel genes of a dataset (matched by name).
+ * prediction that reads only the k panel genes of a dataset (matched by name). Saving and
+ * loading: saveYoto / loadYoto (persist.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
-import { argmaxRows } from "../../eval/metrics.ts";
+import { argmaxRows } from "../../metrics/classification.ts";
 import type { Panel } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "./relax.ts";
-import type { EpochRecord } from "./train.ts";
 import { rectifiedTanh } from "./poisson.ts";
-import { applyInput, type InputTransform } from "../input.ts";
+import { applyInput, type InputTransform } from "../../data/transform.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
 export interface YotoSpec {
@@ -25,6 +25,24 @@ export interface YotoSpec {
   seed: number;
   /** Options the model was trained with (for provenance). */
   options: Record<string, unknown>;
+}
+
+/** One line of the training history. */
+export interface EpochRecord {
+  epoch: number;
+  steps: number;
+  tau: number;
+  /** Mean training loss per task. */
+  loss: Record<string, number>;
+  /** Validation macro-F1 per classification task, loss per other task. */
+  val: Record<string, number>;
+  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
+  monitor: number;
+  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
+  valLoss: number;
+  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
+  maskMass: number;
+  seconds: number;
 }
 
 /**
@@ -165,12 +183,6 @@ export class YotoModel {
       }
       return { task: task.name, kind: task.kind, values: outputs[t] };
     });
-  }
-
-  /** Save to a directory (see persist.ts; imported lazily to keep the modules acyclic). */
-  async save(dir: string): Promise<void> {
-    const { saveYoto } = await import("./persist.ts");
-    await saveYoto(this, dir);
   }
 
   /** Free the network's tensors. */

@@ -8,13 +8,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { validationSplit } from "../../data/split.ts";
-import { argmaxRows, macroF1 } from "../../eval/metrics.ts";
-import { meanSd } from "../../eval/report.ts";
+import { meanSd } from "../../data/stats.ts";
+import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
-import { YotoModel, type YotoSpec } from "./model.ts";
+import { type EpochRecord, YotoModel, type YotoSpec } from "./model.ts";
 import {
   applyInput,
   type CandidateOptions,
@@ -22,7 +22,7 @@ import {
   fitInput,
   type InputTransform,
   takeRows,
-} from "../input.ts";
+} from "../../data/transform.ts";
 import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
 import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
 import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
@@ -80,24 +80,6 @@ export interface YotoOptions extends CandidateOptions {
   validation?: Dataset;
   seed?: number;
   quiet?: boolean;
-}
-
-/** One line of the training history. */
-export interface EpochRecord {
-  epoch: number;
-  steps: number;
-  tau: number;
-  /** Mean training loss per task. */
-  loss: Record<string, number>;
-  /** Validation macro-F1 per classification task, loss per other task. */
-  val: Record<string, number>;
-  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
-  monitor: number;
-  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
-  valLoss: number;
-  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
-  maskMass: number;
-  seconds: number;
 }
 
 interface Labels {

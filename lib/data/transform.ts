@@ -1,15 +1,16 @@
 /**
- * The input every selector and downstream classifier reads: candidate genes chosen on train, each
- * cell scaled to the train median library size, log1p, z-scored with train means and sds. Fit
- * once on train, applied unchanged to validation and test cells (no leakage). Library sizes
- * count real genes only: null twins appended by `nullGenes` never enter them (docs/methods.md §3.5).
+ * The model-input transform every selector and downstream classifier reads: candidate genes
+ * chosen on train, each cell scaled to the train median library size, log1p, z-scored with train
+ * means and sds. Fit once on train, applied unchanged to validation and test cells (no leakage);
+ * an {@link InputTransform} is plain JSON. Library sizes count real genes only: null twins
+ * appended by `nullGenes` never enter them (docs/methods.md §3.5).
  * @module
  */
-import { isNullGene } from "../calibrate/nulls.ts";
-import type { Dataset } from "../data/dataset.ts";
-import type { HvgFlavor } from "../data/hvg.ts";
-import { fitPreprocess, medianLibrarySize } from "../data/preprocess.ts";
-import { cellStats } from "../data/stats.ts";
+import type { Dataset } from "./dataset.ts";
+import type { HvgFlavor } from "./hvg.ts";
+import { fitPreprocess, medianLibrarySize } from "./preprocess.ts";
+import { cellStats } from "./stats.ts";
+import { isNullGene } from "./twins.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 
 /** How raw expression becomes model input (learned on train, never refit). */
@@ -43,7 +44,7 @@ function twinSuffix(ds: Dataset): string | null {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import { Dataset } from "./dataset.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
  *   .withUns({ nullGenes: { suffix: "__null" } });
  * console.assert(realGenesOnly(ds).genes.join() === "A,B");
@@ -60,7 +61,7 @@ export function realGenesOnly(ds: Dataset): Dataset {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import { Dataset } from "./dataset.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
  *   .withUns({ nullGenes: { suffix: "__null" } });
  * console.assert(realLibraryTotals(ds)[0] === 3);
@@ -76,7 +77,7 @@ export function realLibraryTotals(ds: Dataset): Float64Array {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import { simulate } from "./simulate.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
  * const { genes } = fitCandidates(dataset, { candidates: 20 });
  * console.assert(genes.length === 20);
@@ -213,7 +214,7 @@ export function fitInput(
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import { simulate } from "./simulate.ts";
  * const { dataset } = simulate({ nCells: 100, nGenes: 80, seed: 2 });
  * const { genes, targetSum } = fitCandidates(dataset, { candidates: 10 });
  * const { transform, x } = fitInput(dataset, genes, targetSum);

@@ -1,12 +1,12 @@
 import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
 import {
-  adjustedRandIndex,
   argmaxRows,
   classificationReport,
   confusionMatrix,
   macroF1,
-  regressionReport,
-} from "../../lib/eval/metrics.ts";
+} from "../../lib/metrics/classification.ts";
+import { adjustedRandIndex } from "../../lib/metrics/clustering.ts";
+import { regressionReport } from "../../lib/metrics/regression.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 
 const TOL = 1e-12;
