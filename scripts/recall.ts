@@ -44,7 +44,7 @@ count, and their ARIs. Progress goes to stderr.
 
 /** The start of the report written below: its data, label and options keys, in order. */
 const REPORT_START =
-  /^\{\n "data": "(?:[^"\\]|\\.)*",\n "label": (?:null|"(?:[^"\\]|\\.)*"),\n "options": \{\n  "nHvg": /;
+  /^\{\n "data": "(?:[^"\\]|\\.)*",\n "label": (?:null|"(?:[^"\\]|\\.)*"),\n "options": \{\n {2}"nHvg": /;
 
 /** True when `file` begins like a report this command wrote. */
 async function isReport(file: string): Promise<boolean> {

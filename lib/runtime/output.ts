@@ -195,8 +195,9 @@ async function makeParent(path: string, flag: string): Promise<void> {
  * assert.equal(await checkOutputFile(`${dir}/new/out.csv`, opts), `${dir}/new/out.csv`);
  * await assert.rejects(checkOutputFile(`${dir}/in.csv`, { ...opts, inputs: [`${dir}/in.csv`] }));
  * await assert.rejects(checkOutputFile(dir, opts), /is a folder/);
- * await assert.rejects(checkOutputFile(`${dir}/in.csv`, opts), /not written by yoto predict/);
- * const isOurs = async (f: string) => (await Deno.readTextFile(f)) === "x";
+ * const isOurs = async (f: string) => (await Deno.readTextFile(f)) === "mine";
+ * await assert.rejects(checkOutputFile(`${dir}/in.csv`, { ...opts, isOurs }), /not written by/);
+ * await Deno.writeTextFile(`${dir}/in.csv`, "mine");
  * assert.equal(await checkOutputFile(`${dir}/in.csv`, { ...opts, isOurs }), `${dir}/in.csv`);
  * ```
  */
