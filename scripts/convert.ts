@@ -2,10 +2,12 @@
  * `deno task convert IN OUT`: convert any supported input to a yoto `.arrow` dataset (or to
  * `.h5ad` / `.csv` / `.obs.csv`). Writes atomically: a failed conversion leaves no output file.
  */
-import { readDataset, type ReadOptions, writeDataset } from "../lib/data/io.ts";
+import { isYotoArrow } from "../lib/data/arrow.ts";
+import { isYotoH5ad } from "../lib/data/h5ad.ts";
+import { detectOutputFormat, readDataset, type ReadOptions, writeDataset } from "../lib/data/io.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
-import { checkOutputFile } from "../lib/runtime/output.ts";
+import { checkOutputFile, OVERWRITE_FLAG, OVERWRITE_HELP } from "../lib/runtime/output.ts";
 
 const HELP = `Convert single-cell data to a yoto dataset.
 
@@ -23,8 +25,12 @@ Options:
   --raw             h5ad input: read raw/X (and raw/var) instead of X
   --make-unique     repeated gene names and cell ids get -1, -2, ... appended to their later
                     copies (as scanpy's var_names_make_unique) instead of being refused
+  --overwrite       ${OVERWRITE_HELP}
   --quiet           no progress output
   -h, --help        this help
+
+An existing OUT is replaced only when yoto wrote it (an .arrow or .h5ad written by yoto; a
+.csv/.tsv carries no mark of its writer, so an existing one needs --overwrite).
 
 Example:
   deno task convert ../shared/data/kang_ifnb1k/kang_ifnb1k.h5ad kang_ifnb1k.arrow
@@ -38,6 +44,7 @@ await runCli(async () => {
     layer: { type: "string" },
     raw: { type: "boolean" },
     "make-unique": { type: "boolean" },
+    ...OVERWRITE_FLAG,
     quiet: { type: "boolean" },
   }, { name: "deno task convert", help: HELP });
   if (positionals.length !== 2) {
@@ -46,16 +53,23 @@ await runCli(async () => {
     });
   }
   const [input] = positionals;
+  // Only .arrow and .h5ad carry a mark of their writer; an unknown format is reported after
+  // OUT's own checks (a folder is "a folder", not "an unknown format").
+  const marked = /\.(arrow|h5ad)\/*$/i.exec(positionals[1])?.[1].toLowerCase();
   const output = await checkOutputFile(positionals[1], {
     flag: "OUT",
     inputs: [input, values.obs],
+    command: "deno task convert",
+    isOurs: marked === "arrow" ? isYotoArrow : marked === "h5ad" ? isYotoH5ad : undefined,
+    overwrite: values.overwrite ?? false,
   });
+  const format = detectOutputFormat(output);
   const start = performance.now();
   const ds = await readDataset(input, {
     ...values as ReadOptions,
     makeUnique: values["make-unique"],
   });
-  await writeDataset(ds, output);
+  await writeDataset(ds, output, format);
   if (!values.quiet) {
     console.error(`${ds} -> ${output} (${((performance.now() - start) / 1000).toFixed(2)} s)`);
   }

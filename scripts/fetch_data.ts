@@ -12,8 +12,8 @@ import {
   type ManifestDataset,
   readManifest,
 } from "../lib/data/fetch.ts";
-import { parseCli, runCli } from "../lib/runtime/cli.ts";
-import { OptionError } from "../lib/runtime/errors.ts";
+import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
+import { OptionError, YotoError } from "../lib/runtime/errors.ts";
 
 const DEFAULT_MANIFEST = fileURLToPath(new URL("../data/manifest.json", import.meta.url));
 
@@ -21,7 +21,8 @@ const HELP = `Download public datasets and convert them to yoto's .arrow format.
 
 Usage: deno task fetch-data [NAME ...] [options]
 
-NAME   datasets of the manifest to fetch (default: all of them)
+NAME   datasets of the manifest to fetch (default: all of them, but those with a file the
+       manifest gives no sha256 or size for, unless --unpinned: each is skipped with a note)
 
 Options:
   --list             list the datasets, their files, sizes and licences; fetch nothing
@@ -37,7 +38,12 @@ Downloads go to PATH.part and resume there after an interruption (HTTP Range); a
 into place only once its size and sha256 match the manifest; a server sending more bytes than
 the manifest says is cut off and the download deleted. Files already present with the
 right checksum are not fetched again; a conversion is skipped when its output is newer than its
-inputs.
+inputs. Files already in --dir that the fetch did not write are never replaced: a file at a
+download's path with the wrong checksum is an error (it is kept), and so is a converted
+output's path holding a file yoto did not write.
+
+With several datasets, one that fails does not stop the others; the command then exits with
+code ${EXIT_SOME_FAILED} (also when datasets were skipped) after one line per dataset.
 
 Example:
   deno task fetch-data covid
@@ -84,15 +90,28 @@ await runCli(async () => {
     console.log(names.flatMap((n) => listDataset(n, manifest.datasets[n], dir)).join("\n"));
     return;
   }
-  // Refuse unverifiable downloads before fetching anything (files already in place are used).
+  // Unverifiable downloads (files already in place are used): named ones are refused before
+  // anything is fetched; of all datasets (no names) they are skipped, with a note each.
+  const skipped: string[] = [];
   for (const name of names) {
     for (const file of manifest.datasets[name].files) {
-      if (!existsSync(join(dir, file.path))) {
+      if (existsSync(join(dir, file.path))) continue;
+      try {
         checkPinned(file, { allowUnpinned: values.unpinned });
+      } catch (err) {
+        if (positionals.length) throw err;
+        console.error(
+          `note: skipped ${name}: ${file.path} has no sha256 or size in the manifest; fetch it ` +
+            `unchecked with \`deno task fetch-data ${name} --unpinned\``,
+        );
+        skipped.push(name);
+        break;
       }
     }
   }
-  for (const name of names) {
+  const todo = names.filter((n) => !skipped.includes(n));
+  const failed: string[] = [];
+  for (const name of todo) {
     const log = (line: string) => console.error(`${name}: ${line}`);
     const options = {
       convert: !values["no-convert"],
@@ -100,7 +119,22 @@ await runCli(async () => {
       quiet: values.quiet,
       log,
     };
-    const r = await fetchDataset(manifest.datasets[name], dir, options);
-    if (r.output && !r.converted) log(`${r.output}: up to date`);
+    try {
+      const r = await fetchDataset(manifest.datasets[name], dir, options);
+      if (r.output && !r.converted) log(`${r.output}: up to date`);
+    } catch (err) {
+      // One dataset alone fails as any command does; of several, the others go on.
+      if (!(err instanceof YotoError) || names.length === 1) throw err;
+      console.error(`error: ${name}: ${err.message}`);
+      failed.push(name);
+    }
+  }
+  if (skipped.length || failed.length) {
+    console.error(
+      `${todo.length - failed.length} of ${names.length} datasets fetched` +
+        (skipped.length ? `; skipped (not pinned): ${skipped.join(", ")}` : "") +
+        (failed.length ? `; failed: ${failed.join(", ")}` : ""),
+    );
+    Deno.exitCode = EXIT_SOME_FAILED;
   }
 });

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError, YotoError } from "../lib/runtime/errors.ts";
+import { checkOutputFile } from "../lib/runtime/output.ts";
 
 /** The kernelspec's name (the folder under `kernels/`). */
 export const KERNEL_NAME = "deno-yoto";
@@ -30,17 +31,30 @@ export function kernelSpec(deno: string = Deno.execPath()): Record<string, unkno
   };
 }
 
+/** True when `file` is a kernel.json this task wrote (its display name and Deno kernel argv). */
+async function isOurKernelSpec(file: string): Promise<boolean> {
+  const spec = JSON.parse(await Deno.readTextFile(file));
+  return spec?.display_name === KERNEL_DISPLAY_NAME && spec.argv?.[1] === "jupyter" &&
+    spec.argv[2] === "--kernel";
+}
+
 /**
  * Write `<dataDir>/kernels/deno-yoto/kernel.json` (atomically; unchanged content is not
- * rewritten) and return the kernel's folder.
+ * rewritten; a kernel.json this task did not write is an OptionError, kept) and return the
+ * kernel's folder.
  */
 export async function installKernel(dataDir: string = JUPYTER_DIR): Promise<string> {
   const dir = `${dataDir}/kernels/${KERNEL_NAME}`;
   const text = JSON.stringify(kernelSpec(), null, 2) + "\n";
   const old = await Deno.readTextFile(`${dir}/kernel.json`).catch(() => null);
   if (old !== text) {
-    await Deno.mkdir(dir, { recursive: true });
-    await writeFileAtomic(`${dir}/kernel.json`, text);
+    const file = await checkOutputFile(`${dir}/kernel.json`, {
+      flag: "kernelspec",
+      command: "deno task kernel",
+      isOurs: isOurKernelSpec,
+      fix: "move it away, or use `deno task kernel --global`",
+    });
+    await writeFileAtomic(file, text);
   }
   return dir;
 }

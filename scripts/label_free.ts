@@ -14,7 +14,12 @@ import { formatMeanSd } from "../lib/data/stats.ts";
 import { markdownTable } from "../lib/eval/report.ts";
 import { log1pInput } from "../lib/mae/model.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
-import { checkOutputFile } from "../lib/runtime/output.ts";
+import {
+  checkOutputFile,
+  OVERWRITE_FLAG,
+  OVERWRITE_HELP,
+  readTextHead,
+} from "../lib/runtime/output.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
@@ -40,6 +45,7 @@ Usage: deno task label-free --data PATH --label COL --k K [options]
   --candidates N    top-N seurat HVGs on train: the pool and the reconstruction targets (2000)
   --backend B       auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out FILE.md     also write the tables there
+  --overwrite       ${OVERWRITE_HELP}
   --quiet           no progress lines
   -h, --help        this help
 
@@ -71,6 +77,14 @@ function yotoDeviance(model: Awaited<ReturnType<typeof fitYoto>>, test: Dataset)
   );
 }
 
+/** The first words of the tables written below. */
+const TABLES_START = /^label-free panels, k = \d+, \d+ candidates; /;
+
+/** True when `file` begins like the tables this command writes. */
+async function isTables(file: string): Promise<boolean> {
+  return TABLES_START.test(await readTextHead(file));
+}
+
 async function main() {
   const { values } = parseCli(Deno.args, {
     data: { type: "string" },
@@ -81,6 +95,7 @@ async function main() {
     candidates: { type: "string" },
     backend: { type: "string" },
     out: { type: "string" },
+    ...OVERWRITE_FLAG,
     quiet: { type: "boolean" },
     ...COUNT_FLAGS,
   }, { name: "deno task label-free", help: HELP });
@@ -90,8 +105,13 @@ async function main() {
   const seeds = listFlag(values.seeds, "0", "seeds")
     .map((s) => numberFlag(s, "seeds", 0, { integer: true }));
   const methods = listFlag(values.methods, METHODS.join(","), "methods", METHODS);
-  const out = values.out &&
-    await checkOutputFile(values.out, { flag: "--out", inputs: [values.data] });
+  const out = values.out && await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data],
+    command: "deno task label-free",
+    isOurs: isTables,
+    overwrite: values.overwrite ?? false,
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, values, "panel selection");
   const label = values.label;

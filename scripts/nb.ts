@@ -5,10 +5,11 @@
  * project-local kernelspec for the running Deno and checks that Jupyter is there.
  * @module
  */
-import { delimiter } from "node:path";
+import { basename, delimiter } from "node:path";
 import { fileURLToPath } from "node:url";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError, YotoError } from "../lib/runtime/errors.ts";
+import { claimResultsFolder } from "../lib/runtime/output.ts";
 import { installKernel, JUPYTER_DIR, KERNEL_NAME } from "./kernel.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -51,7 +52,8 @@ Options:
   --timeout S    seconds per cell (default 600)
   --grace S      after a cell reports idle, wait until its outputs have been quiet this long:
                  Deno's kernel can send outputs after idle (default 0.5)
-  --out DIR      write executed copies (with outputs) to DIR; never over the inputs
+  --out DIR      write executed copies (with outputs) to DIR, a new or empty folder or one an
+                 earlier \`deno task nb --out\` wrote; never over the inputs
   -h, --help     this help
 
 A cell fails when it throws, runs past --timeout, or is tagged "figure" (cell metadata tags)
@@ -76,6 +78,22 @@ if (import.meta.main) {
         throw new OptionError(`not a notebook file: ${nb}`, { fix: "pass .ipynb paths" });
       }
     }
+    const copies = notebooks.map((nb) => basename(nb));
+    const twice = copies.find((name, i) => copies.indexOf(name) !== i);
+    if (values.out && twice) {
+      throw new OptionError(`two notebooks are named ${twice}: their copies in --out would clash`, {
+        field: "--out",
+        fix: "run them in separate commands, each with its own --out folder",
+      });
+    }
+    // No `files`: a folder of bare notebook copies cannot be told from a user's notebooks, so
+    // only a folder marked by an earlier run is reused.
+    const out = values.out && await claimResultsFolder(values.out, {
+      flag: "--out",
+      command: "deno task nb",
+      files: [],
+      inputs: notebooks,
+    });
     if (!(await haveJupyter())) {
       throw new YotoError(`Jupyter is missing: ${PYTHON} cannot import jupyter_client`, {
         fix: JUPYTER_INSTALL,
@@ -85,7 +103,7 @@ if (import.meta.main) {
     const path = [JUPYTER_DIR, Deno.env.get("JUPYTER_PATH")].filter(Boolean).join(delimiter);
     const args = [`${ROOT}scripts/nbrun.py`, "--kernel", KERNEL_NAME, ...notebooks];
     args.push("--timeout", String(timeout), "--grace", String(grace));
-    if (values.out) args.push("--out", values.out);
+    if (out) args.push("--out", out);
     const r = await new Deno.Command(PYTHON, {
       args,
       env: { JUPYTER_PATH: path },

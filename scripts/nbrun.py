@@ -195,10 +195,19 @@ def run_notebook(path, args, out_path):
         if km.has_kernel:
             km.shutdown_kernel(now=True)
         log.close()
-    if out_path:
-        with open(out_path, "w", encoding="utf-8") as f:
-            json.dump(nb, f, indent=1, ensure_ascii=False)
-            f.write("\n")
+    if out_path:  # atomically, under the temporary name yoto's atomic writes use
+        head, name = os.path.split(out_path)
+        tmp = os.path.join(head, f".{name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(nb, f, indent=1, ensure_ascii=False)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, out_path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     return ran, n_code, time.monotonic() - start, failure
 
 

@@ -10,7 +10,12 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
-import { checkOutputFile } from "../lib/runtime/output.ts";
+import {
+  checkOutputFile,
+  OVERWRITE_FLAG,
+  OVERWRITE_HELP,
+  readTextHead,
+} from "../lib/runtime/output.ts";
 
 const HELP = `recall: clustering calibrated with artificial null genes (DenAdel et al. 2025).
 
@@ -29,12 +34,22 @@ Usage: deno task recall --data PATH [--label COL] [--hvg 2000] [--seed S] [--out
   --seed S           seed of the nulls, PCA and Louvain (default 0)
   --backend B        tfjs backend of the PCA: auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out FILE.json    write the history, both clusterings and the scores
+  --overwrite        ${OVERWRITE_HELP}
   --quiet            no progress lines
   -h, --help         this help
 
 Prints the recall loop (one line per round), recall's cluster count, the plain clustering's
 count, and their ARIs. Progress goes to stderr.
 `;
+
+/** The start of the report written below: its data, label and options keys, in order. */
+const REPORT_START =
+  /^\{\n "data": "(?:[^"\\]|\\.)*",\n "label": (?:null|"(?:[^"\\]|\\.)*"),\n "options": \{\n {2}"nHvg": /;
+
+/** True when `file` begins like a report this command wrote. */
+async function isReport(file: string): Promise<boolean> {
+  return REPORT_START.test(await readTextHead(file));
+}
 
 await runCli(async () => {
   const { values } = parseCli(Deno.args, {
@@ -47,6 +62,7 @@ await runCli(async () => {
     seed: { type: "string" },
     backend: { type: "string" },
     out: { type: "string" },
+    ...OVERWRITE_FLAG,
     quiet: { type: "boolean" },
     layer: { type: "string" },
     raw: { type: "boolean" },
@@ -63,8 +79,13 @@ await runCli(async () => {
     throw new OptionError(`--null must be zip or nb, got '${nullMethod}'`, { field: "--null" });
   }
   const quiet = values.quiet ?? false;
-  const out = values.out &&
-    await checkOutputFile(values.out, { flag: "--out", inputs: [values.data] });
+  const out = values.out && await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data],
+    command: "deno task recall",
+    isOurs: isReport,
+    overwrite: values.overwrite ?? false,
+  });
   const backend = await initBackend(parseBackend(values.backend));
   const ds = await readCounts(values.data, values, "recall", { integers: true });
   const truth = values.label === undefined ? null : ds.categorical(values.label).codes;

@@ -19,7 +19,13 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
-import { checkOutputFile, checkOutputFolder } from "../lib/runtime/output.ts";
+import {
+  checkOutputFile,
+  checkOutputFolder,
+  OVERWRITE_FLAG,
+  OVERWRITE_HELP,
+  readTextHead,
+} from "../lib/runtime/output.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
 import { isModelDir, loadYoto, saveYoto } from "../lib/select/yoto/persist.ts";
@@ -35,6 +41,7 @@ Usage:
   deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
   deno task yoto train --data PATH --reconstruct --k K --out DIR [options]
   deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
+                         [--overwrite]
   deno task yoto panel --model DIR
 
 train options:
@@ -66,6 +73,7 @@ train options:
   --seed S           seed (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json)
+  --overwrite        predict: ${OVERWRITE_HELP}
   --quiet            no progress lines
   -h, --help         this help
 `;
@@ -362,11 +370,44 @@ function refuseTwins(model: YotoModel): void {
   }
 }
 
+/** The fields of one CSV line (RFC 4180 quoting, as quoteCsvField writes). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  const field = /"((?:[^"]|"")*)"|([^,]*)/y;
+  for (let at = 0;;) {
+    field.lastIndex = at;
+    const m = field.exec(line)!;
+    fields.push(m[1] !== undefined ? m[1].replaceAll('""', '"') : m[2]);
+    at = field.lastIndex;
+    if (line[at] !== ",") return fields;
+    at++;
+  }
+}
+
+/**
+ * True when `file` begins with the header predict writes: cell_id, then each task's column
+ * followed, for a classification task, by one `task:class` column per class. A model with no
+ * classification task writes nothing that tells its file from a user's, so that is refused.
+ */
+async function isPredictions(file: string): Promise<boolean> {
+  const fields = csvFields((await readTextHead(file)).split(/\r?\n/, 1)[0]);
+  if (fields[0] !== "cell_id") return false;
+  let classified = 0;
+  for (let i = 1; i < fields.length;) {
+    let j = i + 1;
+    while (j < fields.length && fields[j].startsWith(`${fields[i]}:`)) j++;
+    if (j > i + 1) classified++;
+    i = j;
+  }
+  return classified > 0;
+}
+
 async function predict(args: string[]) {
   const { values } = parseCli(args, {
     model: { type: "string" },
     data: { type: "string" },
     ...COUNT_FLAGS,
+    ...OVERWRITE_FLAG,
     out: { type: "string" },
     backend: { type: "string" },
     quiet: { type: "boolean" },
@@ -375,6 +416,9 @@ async function predict(args: string[]) {
   const out = await checkOutputFile(values.out, {
     flag: "--out",
     inputs: [values.data, values.model],
+    command: "yoto predict",
+    isOurs: isPredictions,
+    overwrite: values.overwrite ?? false,
   });
   await initBackend(parseBackend(values.backend));
   const model: YotoModel = await loadYoto(values.model);

@@ -557,3 +557,34 @@ export async function* streamArrow(path: string): AsyncGenerator<StreamedBatch> 
     await handle.close();
   }
 }
+
+/**
+ * True when `path` is an Arrow file carrying yoto's `yoto.format` schema metadata, i.e. written
+ * by yoto; reads the magic, the footer and the schema only, never the record batches.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const path = `${await Deno.makeTempDir()}/d.arrow`;
+ * await writeArrow(Dataset.fromDense(new Float32Array([1]), 1, 1, ["A"]), path);
+ * assert.equal(await isYotoArrow(path), true);
+ * await Deno.writeTextFile(path, "not arrow");
+ * assert.equal(await isYotoArrow(path), false);
+ * ```
+ */
+export async function isYotoArrow(path: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(path, "r");
+    const head = new Uint8Array(6);
+    await handle.read(head, 0, 6, 0);
+    if (!ARROW_MAGIC.every((c, i) => head[i] === c)) return false;
+    const reader = await (await RecordBatchReader.from(handle)).open(); // the footer and schema
+    return reader.schema.metadata.has("yoto.format");
+  } catch {
+    return false; // unreadable or damaged: not recognisably ours
+  } finally {
+    await handle?.close();
+  }
+}

@@ -9,10 +9,12 @@ import { basename, dirname, join, posix } from "node:path";
 import { unzipSync } from "fflate";
 import { Dataset, encodeCategorical } from "./dataset.ts";
 import { joinObs, type ObsTable, readDelimited, readObsCsv } from "./csv.ts";
+import { isYotoArrow } from "./arrow.ts";
 import { readH5ad } from "./h5ad.ts";
 import { writeDataset } from "./io.ts";
 import { checkUniqueIds } from "./_text.ts";
 import { writeFileAtomic } from "../runtime/atomic.ts";
+import { checkOutputFile } from "../runtime/output.ts";
 import { sha256File } from "../runtime/fingerprint.ts";
 import {
   DataValueError,
@@ -625,7 +627,8 @@ function recipeInputs(recipe: ConvertRecipe): string[] {
 
 /**
  * Run a convert recipe in `dir` (paths in the recipe are relative to it) and write the `.arrow`
- * output atomically; skipped when the output is newer than every input.
+ * output atomically; skipped when the output is newer than every input. An older file at the
+ * output's path is replaced only when yoto wrote it (OptionError before reading anything).
  *
  * @example
  * ```ts
@@ -644,7 +647,14 @@ export async function convertDataset(
 ): Promise<{ output: string; converted: boolean }> {
   const at = (p: string) => join(dir, p);
   const output = at(recipe.output);
-  if (await isFresh(output, recipeInputs(recipe).map(at))) return { output, converted: false };
+  const inputs = recipeInputs(recipe).map(at);
+  if (await isFresh(output, inputs)) return { output, converted: false };
+  await checkOutputFile(output, {
+    flag: "--dir",
+    command: "deno task fetch-data",
+    isOurs: isYotoArrow,
+    inputs,
+  });
   const ds = recipe.kind === "h5ad"
     ? await readH5ad(at(recipe.input), {
       layer: recipe.layer,

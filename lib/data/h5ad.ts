@@ -10,7 +10,8 @@
  * where it came from.
  *
  * Writing: an AnnData 0.8+ file laid out like anndata writes it (X as csr_matrix or a dense
- * array, obs/var dataframes, empty obsm/varm/obsp/varp/layers/uns). Written atomically.
+ * array, obs/var dataframes, empty obsm/varm/obsp/varp/layers/uns), plus a root attribute
+ * {@link WRITER_ATTRIBUTE} that marks it as written by yoto. Written atomically.
  * @module
  */
 import { dirname } from "node:path";
@@ -325,10 +326,47 @@ function writeMatrix(root: H5File, X: ExpressionMatrix, compress: boolean): void
 }
 
 /**
+ * Root attribute marking an `.h5ad` file as written by yoto (value "yoto"), so that yoto replaces
+ * it and no other file. An attribute, not a `uns` entry: anndata ignores unknown root attributes
+ * and drops them when it writes the file again, so a file rewritten elsewhere is no longer ours.
+ */
+export const WRITER_ATTRIBUTE = "yoto.writer";
+
+/**
+ * True when `path` is an HDF5 file carrying {@link WRITER_ATTRIBUTE}, i.e. written by writeH5ad;
+ * opens the file and reads one attribute.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
+ * await writeH5ad(Dataset.fromDense(new Float32Array([1]), 1, 1, ["A"]), path);
+ * assert.equal(await isYotoH5ad(path), true);
+ * await Deno.writeTextFile(path, "not hdf5");
+ * assert.equal(await isYotoH5ad(path), false);
+ * ```
+ */
+export async function isYotoH5ad(path: string): Promise<boolean> {
+  let file: H5File;
+  try {
+    file = await openForRead(path);
+  } catch {
+    return false; // not HDF5, damaged or unreadable: not recognisably ours
+  }
+  try {
+    return attrString(file, WRITER_ATTRIBUTE) === "yoto";
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Write a Dataset as an AnnData `.h5ad` file (AnnData 0.8+ layout, readable by scanpy/anndata).
  * The obs index is the `obsIndex` column (or "_index" = cell ids when there is none); string obs
  * columns with missing values are stored as categoricals, as anndata does; boolean var fields as
- * 0/1 integers. `uns` is not written. The file appears only once it is complete.
+ * 0/1 integers. `uns` is not written; the root attribute {@link WRITER_ATTRIBUTE} marks the file
+ * as yoto's. The file appears only once it is complete.
  *
  * @example
  * ```ts
@@ -357,6 +395,7 @@ export async function writeH5ad(
     const root = await openForWrite(tmp);
     try {
       setEncoding(root, "anndata", "0.1.0");
+      root.create_attribute(WRITER_ATTRIBUTE, "yoto");
       writeMatrix(root, ds.X, compress);
       const indexName = ds.obsIndex ?? "_index";
       const obsColumns = Object.entries(ds.obsColumns).filter(([name]) => name !== ds.obsIndex);

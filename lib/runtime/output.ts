@@ -3,7 +3,9 @@
  * {@link checkOutputFolder} and {@link claimResultsFolder} refuse, in one line naming the flag and
  * the fix, a path that would replace or mix with something yoto did not write, an input (or a
  * folder inside or around one), `.`, `/` or the home folder. A trailing slash is accepted; a
- * missing parent folder is created, with a note on stderr.
+ * missing parent folder is created, with a note on stderr. An existing file or folder is replaced
+ * only when a recogniser (`isOurs`) says yoto wrote it, or, for a file, when the user passed
+ * {@link OVERWRITE_FLAG}.
  * @module
  */
 import { accessSync, constants, realpathSync } from "node:fs";
@@ -17,6 +19,46 @@ export interface OutputOptions {
   flag: string;
   /** Paths the command reads (undefined: not given); the output may not be, hold or sit in one. */
   inputs?: (string | undefined)[];
+}
+
+/** A file output: the command writing it, and how to recognise a file it wrote. */
+export interface FileOptions extends OutputOptions {
+  /** The command, in messages: "yoto predict", "deno task convert". */
+  command: string;
+  /**
+   * True when the existing file was written by `command` (read its first bytes or metadata only);
+   * absent: the format carries no mark of its writer, so an existing file is not replaced.
+   */
+  isOurs?: (file: string) => boolean | Promise<boolean>;
+  /**
+   * `--overwrite` as given (true: replace an existing regular file whoever wrote it); left out
+   * by a command that has no such flag, whose messages then do not offer it.
+   */
+  overwrite?: boolean;
+  /** The fix offered for an existing file that is not ours (default: a new path, or move it). */
+  fix?: string;
+}
+
+/** The `--overwrite` flag of the commands writing one file (parseCli options). */
+export const OVERWRITE_FLAG = { overwrite: { type: "boolean" } } as const;
+
+/** What `--overwrite` does, for the commands' help. */
+export const OVERWRITE_HELP = "replace an existing output file even if yoto did not write it";
+
+/**
+ * The first `bytes` bytes of `file` as text (fewer when it is shorter), for recognisers: a large
+ * file is never read whole.
+ */
+export async function readTextHead(file: string, bytes = 16_384): Promise<string> {
+  using handle = await Deno.open(file);
+  const head = new Uint8Array(bytes);
+  let n = 0;
+  while (n < bytes) {
+    const got = await handle.read(head.subarray(n));
+    if (got === null) break;
+    n += got;
+  }
+  return new TextDecoder().decode(head.subarray(0, n));
 }
 
 /** A folder output: what a folder of ours is, and how to recognise one. */
@@ -139,21 +181,27 @@ async function makeParent(path: string, flag: string): Promise<void> {
 }
 
 /**
- * Check a file output (`predict --out`, `convert OUT`, ...): a new path or an existing regular
- * file (replaced atomically when the command finishes), never a folder, a device, a symbolic link
- * or an input. Returns the path, without trailing slashes.
+ * Check a file output (`predict --out`, `convert OUT`, ...): a new path, or an existing regular
+ * file that `isOurs` recognises or the user asked to replace (`overwrite`); it is replaced
+ * atomically when the command finishes. Never a folder, a device, a symbolic link, an input or
+ * a file yoto did not write. Returns the path, without trailing slashes.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/in.csv`, "x");
- * assert.equal(await checkOutputFile(`${dir}/new/out.csv`, { flag: "--out" }), `${dir}/new/out.csv`);
- * await assert.rejects(checkOutputFile(`${dir}/in.csv`, { flag: "--out", inputs: [`${dir}/in.csv`] }));
- * await assert.rejects(checkOutputFile(dir, { flag: "--out" }), /is a folder/);
+ * const opts = { flag: "--out", command: "yoto predict" };
+ * assert.equal(await checkOutputFile(`${dir}/new/out.csv`, opts), `${dir}/new/out.csv`);
+ * await assert.rejects(checkOutputFile(`${dir}/in.csv`, { ...opts, inputs: [`${dir}/in.csv`] }));
+ * await assert.rejects(checkOutputFile(dir, opts), /is a folder/);
+ * const isOurs = async (f: string) => (await Deno.readTextFile(f)) === "mine";
+ * await assert.rejects(checkOutputFile(`${dir}/in.csv`, { ...opts, isOurs }), /not written by/);
+ * await Deno.writeTextFile(`${dir}/in.csv`, "mine");
+ * assert.equal(await checkOutputFile(`${dir}/in.csv`, { ...opts, isOurs }), `${dir}/in.csv`);
  * ```
  */
-export async function checkOutputFile(given: string, options: OutputOptions): Promise<string> {
+export async function checkOutputFile(given: string, options: FileOptions): Promise<string> {
   const { path, info } = await checkCommon(given, "file", options);
   if (info?.isDirectory) {
     refuse(
@@ -168,6 +216,22 @@ export async function checkOutputFile(given: string, options: OutputOptions): Pr
       options.flag,
       "name a new file",
     );
+  }
+  if (info && !options.overwrite) {
+    const { isOurs } = options;
+    // An unreadable file is not recognisably ours.
+    const ours = isOurs && await Promise.resolve(isOurs(path)).catch(() => false);
+    if (!ours) {
+      refuse(
+        isOurs
+          ? `'${given}' exists and was not written by ${options.command}`
+          : `'${given}' exists, and ${options.command} cannot tell whether it wrote it (this ` +
+            "format carries no mark of its writer)",
+        options.flag,
+        (options.fix ?? "pass a new path, or move the file away") +
+          (options.overwrite === undefined ? "" : " (or pass --overwrite to replace it)"),
+      );
+    }
   }
   await makeParent(path, options.flag);
   return path;

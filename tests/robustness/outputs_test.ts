@@ -4,11 +4,13 @@
  */
 import { assertEquals, assertRejects } from "../_assert.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
+import { openForWrite } from "../../lib/data/_h5ad_hdf5.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { withAtomicFile, writeFileAtomic } from "../../lib/runtime/atomic.ts";
 import { OptionError, OutputError, YotoError } from "../../lib/runtime/errors.ts";
 import { checkOutputFile, claimResultsFolder, RESULTS_MARKER } from "../../lib/runtime/output.ts";
 import { runScript, tempDir } from "../_shared.ts";
+import { installKernel } from "../../scripts/kernel.ts";
 
 const dir = await tempDir();
 const data = `${dir}/sim.arrow`;
@@ -123,8 +125,18 @@ Deno.test("yoto train --out dir/ (tab completion) works; retraining replaces the
 
   // predict --out onto its input, into the model, or onto a folder: refused
   const model = `${dir}/new/parent/model`;
-  const predict = (out: string) =>
-    runScript("scripts/yoto.ts", "predict", "--model", model, "--data", data, "--out", out);
+  const predict = (out: string, ...more: string[]) =>
+    runScript(
+      "scripts/yoto.ts",
+      "predict",
+      "--model",
+      model,
+      "--data",
+      data,
+      "--out",
+      out,
+      ...more,
+    );
   assertRefused(await predict(data), /is the input/);
   assertRefused(await predict(`${model}/pred.csv`), /is inside the input/);
   assertRefused(await predict(folder), /is a folder/);
@@ -132,12 +144,117 @@ Deno.test("yoto train --out dir/ (tab completion) works; retraining replaces the
   const ok = await predict(`${dir}/pred/`);
   assertEquals(ok.code, 0, ok.stderr);
   assertEquals((await Deno.readTextFile(`${dir}/pred`)).startsWith("cell_id,"), true);
+
+  // a rerun replaces its own predictions; a user's CSV, even one starting with cell_id, is kept
+  await Deno.writeTextFile(`${dir}/pred`, (await Deno.readTextFile(`${dir}/pred`)) + "\n");
+  const rerun = await predict(`${dir}/pred`);
+  assertEquals(rerun.code, 0, rerun.stderr);
+  assertEquals((await Deno.readTextFile(`${dir}/pred`)).endsWith("\n\n"), false);
+  const notes = `${dir}/notes.csv`;
+  for (const text of ["my notes\n", "cell_id,cell_type,score\nc1,B,0.5\n"]) {
+    await Deno.writeTextFile(notes, text);
+    assertRefused(
+      await predict(notes),
+      /--out.*'.*notes\.csv' exists and was not written by yoto predict\. Fix: pass a new path, or move the file away \(or pass --overwrite/,
+    );
+    assertEquals(await Deno.readTextFile(notes), text);
+  }
+  const forced = await predict(notes, "--overwrite");
+  assertEquals(forced.code, 0, forced.stderr);
+  assertEquals((await Deno.readTextFile(notes)).startsWith("cell_id,cell_type,cell_type:"), true);
 });
 
 Deno.test("convert OUT: the input itself or a folder is refused", async () => {
   assertRefused(await runScript("scripts/convert.ts", data, data), /OUT.*is the input/);
   assertRefused(await runScript("scripts/convert.ts", data, folder), /is a folder/);
   assertEquals(await Deno.readFile(data), dataBytes);
+});
+
+Deno.test("convert OUT: an existing file is replaced only when yoto wrote it", async () => {
+  const convert = (out: string, ...more: string[]) =>
+    runScript("scripts/convert.ts", data, out, "--quiet", ...more);
+  for (const ext of ["arrow", "h5ad", "csv", "obs.csv"]) {
+    const user = `${dir}/user.${ext}`;
+    await Deno.writeTextFile(user, "my own table\n");
+    assertRefused(await convert(user), /OUT.*user\..* exists.*Fix: pass a new path/);
+    assertEquals(await Deno.readTextFile(user), "my own table\n");
+    // ours: written once, then rewritten by a rerun (.csv carries no mark: --overwrite)
+    const ours = `${dir}/ours.${ext}`;
+    const first = await convert(ours);
+    assertEquals(first.code, 0, first.stderr);
+    const again = await convert(ours);
+    if (ext === "arrow" || ext === "h5ad") assertEquals(again.code, 0, again.stderr);
+    else assertRefused(again, /cannot tell whether it wrote it/);
+    assertEquals((await convert(ours, "--overwrite")).code, 0);
+  }
+  // an HDF5 file that yoto did not write is kept
+  const foreign = `${dir}/foreign.h5ad`;
+  const h5 = await openForWrite(foreign);
+  h5.create_group("X");
+  h5.close();
+  const h5Bytes = await Deno.readFile(foreign);
+  assertRefused(await convert(foreign), /not written by deno task convert/);
+  assertEquals(await Deno.readFile(foreign), h5Bytes);
+});
+
+Deno.test("recall and label-free --out: a user's file is kept, their own output is rewritten", async () => {
+  const runs: [string, string[], string][] = [
+    ["scripts/recall.ts", ["--data", data, "--hvg", "40"], "recall.json"],
+    [
+      "scripts/label_free.ts",
+      ["--data", data, "--label", "cell_type", "--k", "4", "--methods", "random"],
+      "tables.md",
+    ],
+  ];
+  for (const [script, flags, name] of runs) {
+    const out = `${dir}/${name}`;
+    await Deno.writeTextFile(out, '{"mine": true}\n');
+    const refused = await runScript(script, ...flags, "--quiet", "--backend", "wasm", "--out", out);
+    assertRefused(refused, /--out.* exists and was not written by deno task/);
+    assertEquals(await Deno.readTextFile(out), '{"mine": true}\n');
+    await Deno.remove(out);
+    for (let run = 0; run < 2; run++) {
+      const r = await runScript(script, ...flags, "--quiet", "--backend", "wasm", "--out", out);
+      assertEquals(r.code, 0, r.stderr);
+    }
+  }
+});
+
+Deno.test("deno task kernel keeps a kernel.json it did not write; nb --out checks its folder", async () => {
+  const jupyter = await tempDir();
+  const spec = `${jupyter}/kernels/deno-yoto/kernel.json`;
+  const dir_ = await installKernel(jupyter);
+  assertEquals(JSON.parse(await Deno.readTextFile(spec)).display_name, "Deno (yoto)");
+  await Deno.writeTextFile(
+    spec,
+    JSON.stringify({ ...JSON.parse(await Deno.readTextFile(spec)), metadata: {} }),
+  );
+  assertEquals(await installKernel(jupyter), dir_); // ours, changed: rewritten
+  const mine = '{"argv": ["python3"], "display_name": "my kernel"}';
+  await Deno.writeTextFile(spec, mine);
+  await rejectsWith(() => installKernel(jupyter), OptionError, "not written by deno task kernel");
+  assertEquals(await Deno.readTextFile(spec), mine);
+
+  const nbs = `${dir}/nbs`;
+  await Deno.mkdir(`${nbs}/a`, { recursive: true });
+  await Deno.mkdir(`${nbs}/b`);
+  for (const p of ["a/x.ipynb", "b/x.ipynb"]) await Deno.writeTextFile(`${nbs}/${p}`, "{}");
+  const notes = `${dir}/nb-notes`;
+  await Deno.mkdir(notes);
+  await Deno.writeTextFile(`${notes}/x.ipynb`, "my notebook");
+  assertRefused(
+    await runScript("scripts/nb.ts", `${nbs}/a/x.ipynb`, "--out", notes),
+    /--out.*holds files that yoto did not write \(x\.ipynb\)/,
+  );
+  assertEquals(await Deno.readTextFile(`${notes}/x.ipynb`), "my notebook");
+  assertRefused(
+    await runScript("scripts/nb.ts", `${nbs}/a/x.ipynb`, "--out", `${nbs}/a`),
+    /is the input|holds the input/,
+  );
+  assertRefused(
+    await runScript("scripts/nb.ts", `${nbs}/a/x.ipynb`, `${nbs}/b/x.ipynb`, "--out", `${dir}/nb`),
+    /two notebooks are named x\.ipynb/,
+  );
 });
 
 Deno.test("results folders: a folder of other files or of another command is refused", async () => {
@@ -192,10 +309,33 @@ Deno.test("results folders: a folder of other files or of another command is ref
   );
 });
 
-Deno.test("a file output replaces a regular file, never a device, folder or the home folder", async () => {
-  const flag = { flag: "--out" };
+Deno.test("a file output replaces only a file yoto wrote (or --overwrite), never a device, folder or the home folder", async () => {
+  const flag = { flag: "--out", command: "yoto predict" };
   await Deno.writeTextFile(`${dir}/old.csv`, "x");
-  assertEquals(await checkOutputFile(`${dir}/old.csv`, flag), `${dir}/old.csv`);
+  await rejectsWith(
+    () => checkOutputFile(`${dir}/old.csv`, flag),
+    OptionError,
+    "'" + dir + "/old.csv' exists, and yoto predict cannot tell whether it wrote it",
+  );
+  const isOurs = async (f: string) => (await Deno.readTextFile(f)) === "ours";
+  await rejectsWith(
+    () => checkOutputFile(`${dir}/old.csv`, { ...flag, isOurs, overwrite: false }),
+    OptionError,
+    "not written by yoto predict. Fix: pass a new path, or move the file away (or pass --overwrite",
+  );
+  const broken = () => Promise.reject(new Error("unreadable"));
+  await rejectsWith(
+    () => checkOutputFile(`${dir}/old.csv`, { ...flag, isOurs: broken }),
+    OptionError,
+    "not written",
+  );
+  assertEquals(await Deno.readTextFile(`${dir}/old.csv`), "x");
+  assertEquals(
+    await checkOutputFile(`${dir}/old.csv`, { ...flag, overwrite: true }),
+    `${dir}/old.csv`,
+  );
+  await Deno.writeTextFile(`${dir}/old.csv`, "ours");
+  assertEquals(await checkOutputFile(`${dir}/old.csv`, { ...flag, isOurs }), `${dir}/old.csv`);
   await rejectsWith(() => checkOutputFile("/dev/zero", flag), OptionError, "not a regular file");
   await rejectsWith(() => checkOutputFile(Deno.env.get("HOME")!, flag), OptionError, "home");
   await rejectsWith(() => checkOutputFile("", flag), OptionError, "empty");

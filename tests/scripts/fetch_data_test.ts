@@ -474,20 +474,92 @@ Deno.test("fetch-data CLI: --list, unknown names, and a full run against a local
   assertEquals(srv.requests.length, 1);
 });
 
-Deno.test("fetch-data CLI: a file without sha256/bytes is refused before any download unless --unpinned", async () => {
+Deno.test("fetch-data CLI: unpinned datasets are skipped (exit 3) unless named or --unpinned; a failing one does not stop the rest", async () => {
   await using srv = serveFiles({ "/a.bin": PAYLOAD, "/b.bin": PAYLOAD });
   const dir = await tempDir();
   const pinned = await entry(srv.url("/a.bin"), "a.bin", PAYLOAD);
   const loose = { ...(await entry(srv.url("/b.bin"), "b.bin", PAYLOAD)), sha256: null };
+  const gone = await entry(srv.url("/gone.bin"), "gone.bin", PAYLOAD);
   const manifest = { datasets: { a: { files: [pinned] }, b: { files: [loose] } } };
   await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
   const args = ["scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`, "--quiet"];
-  const r = await runScript(...args as [string, ...string[]]);
-  assertEquals(r.code, 2, r.stderr);
-  assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
-  assert.match(r.stderr, /^error: the manifest gives no sha256 for b\.bin, .*--unpinned/);
-  assertEquals([srv.requests.length, [...Deno.readDirSync(dir)].length], [0, 1]);
-  const ok = await runScript(...args as [string, ...string[]], "--unpinned");
+  const run = (...more: string[]) => runScript(...args as [string, ...string[]], ...more);
+
+  // all datasets: the pinned one is fetched, the unpinned one skipped with one note; exit 3
+  const all = await run();
+  assertEquals(all.code, 3, all.stderr);
+  assertEquals(await Deno.readFile(`${dir}/a.bin`), PAYLOAD);
+  assertEquals(existsSync(`${dir}/b.bin`), false);
+  const lines = all.stderr.trim().split("\n");
+  assertEquals(lines.length, 2, all.stderr);
+  assert.match(
+    lines[0],
+    /^note: skipped b: b\.bin has no sha256.*deno task fetch-data b --unpinned/,
+  );
+  assert.match(lines[1], /^1 of 2 datasets fetched; skipped \(not pinned\): b$/);
+  assertEquals(srv.requests.map((r) => r.path), ["/a.bin"]);
+
+  // named without --unpinned: refused before any download
+  const named = await run("b");
+  assertEquals(named.code, 2, named.stderr);
+  assertEquals(named.stderr.trim().split("\n").length, 1, named.stderr);
+  assert.match(named.stderr, /^error: the manifest gives no sha256 for b\.bin, .*--unpinned/);
+  assertEquals(srv.requests.length, 1);
+
+  // --unpinned: everything, exit 0; then nothing is left to skip
+  const ok = await run("--unpinned");
   assertEquals(ok.code, 0, ok.stderr);
   assertEquals(await Deno.readFile(`${dir}/b.bin`), PAYLOAD);
+  assertEquals((await run()).code, 0);
+
+  // a dataset that fails (HTTP 404) is reported in one line; the others are still fetched
+  await Deno.remove(`${dir}/a.bin`);
+  const broken = { datasets: { gone: { files: [gone] }, a: { files: [pinned] } } };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(broken));
+  const some = await run();
+  assertEquals(some.code, 3, some.stderr);
+  assert.match(some.stderr, /^error: gone: .*HTTP 404/m);
+  assert.match(some.stderr, /^1 of 2 datasets fetched; failed: gone$/m);
+  assertEquals(await Deno.readFile(`${dir}/a.bin`), PAYLOAD);
+});
+
+Deno.test("fetch-data --dir: files it did not write are kept (a wrong checksum, a converted output's path)", async () => {
+  const src = await tempDir();
+  await writeH5ad(tinyCsr(), `${src}/tiny.h5ad`);
+  const bytes = await Deno.readFile(`${src}/tiny.h5ad`);
+  await using srv = serveFiles({ "/tiny.h5ad": bytes });
+  const dir = await tempDir();
+  const manifest = {
+    datasets: {
+      tiny: {
+        files: [await entry(srv.url("/tiny.h5ad"), "tiny.h5ad", bytes)],
+        convert: { kind: "h5ad", input: "tiny.h5ad", output: "tiny.arrow" },
+      },
+    },
+  };
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  const args = ["scripts/fetch_data.ts", "--manifest", `${dir}/manifest.json`, "--quiet"];
+  // a user's file at the download's path: an error, the file kept, nothing requested
+  await Deno.writeTextFile(`${dir}/tiny.h5ad`, "mine");
+  const wrong = await runScript(...args as [string, ...string[]]);
+  assertEquals(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /^error: .*tiny\.h5ad: the file already there does not match/);
+  assertEquals([await Deno.readTextFile(`${dir}/tiny.h5ad`), srv.requests.length], ["mine", 0]);
+  // a user's file at the converted output's path (older than the input): kept
+  await Deno.remove(`${dir}/tiny.h5ad`);
+  await Deno.writeTextFile(`${dir}/tiny.arrow`, "my table");
+  await Deno.utime(`${dir}/tiny.arrow`, 0, 0);
+  const user = await runScript(...args as [string, ...string[]]);
+  assertEquals(user.code, 2, user.stderr);
+  assert.match(
+    user.stderr,
+    /^error: .*tiny\.arrow' exists and was not written by deno task fetch-data/,
+  );
+  assertEquals(await Deno.readTextFile(`${dir}/tiny.arrow`), "my table");
+  // its own older output is converted again
+  await Deno.remove(`${dir}/tiny.arrow`);
+  assertEquals((await runScript(...args as [string, ...string[]])).code, 0);
+  await Deno.utime(`${dir}/tiny.arrow`, 0, 0);
+  assertEquals((await runScript(...args as [string, ...string[]])).code, 0);
+  assertEquals((await readArrow(`${dir}/tiny.arrow`)).nCells, 5);
 });
