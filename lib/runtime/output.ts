@@ -146,6 +146,7 @@ async function makeParent(path: string, flag: string): Promise<void> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { checkOutputFile } from "./output.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/in.csv`, "x");
  * assert.equal(await checkOutputFile(`${dir}/new/out.csv`, { flag: "--out" }), `${dir}/new/out.csv`);
@@ -181,6 +182,7 @@ export async function checkOutputFile(given: string, options: OutputOptions): Pr
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { checkOutputFolder } from "./output.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
  * const opts = { flag: "--out", isOurs: () => false };
@@ -238,6 +240,7 @@ const TEMP_FILE = /^\..+\.tmp-[0-9a-z-]+$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { claimResultsFolder } from "./output.ts";
  * const dir = `${await Deno.makeTempDir()}/results`;
  * const opts = { flag: "--out", command: "deno task saturation", files: ["results.jsonl"] };
  * assert.equal(await claimResultsFolder(`${dir}/`, opts), dir);
