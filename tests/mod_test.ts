@@ -43,7 +43,6 @@ const PUBLIC_API = [
   "ReadObsCsvOptions",
   "writeObsCsv",
   // pp
-  // train/validation/test splits, downsampling, and a simulator with known truth.
   "cellStats",
   "checkCounts",
   "CheckCountsOptions",
@@ -98,7 +97,6 @@ const PUBLIC_API = [
   "SimulationParams",
   "SimulationTruth",
   // tl (selection)
-  // (fit, predict, save, load), and the masked autoencoder for label-free cell embeddings.
   "Panel",
   "panelToCsv",
   "SelectOptions",
@@ -140,8 +138,7 @@ const PUBLIC_API = [
   "MaeTokens",
   "fitMae",
   "MaeOptions",
-  // Calibration
-  // genes and the knockoff filter, recall clustering (clusters that survive their null twins).
+  // calibration
   "isNullGene",
   "CalibrateOptions",
   "calibratePanel",
@@ -171,8 +168,7 @@ const PUBLIC_API = [
   "RecallOptions",
   "RecallResult",
   "RecallRound",
-  // Evaluation
-  // benchmark runner and its reports, the training-size saturation study, zero-shot embeddings.
+  // evaluation
   "ClassificationMetrics",
   "classificationReport",
   "ClassMetrics",
@@ -272,7 +268,7 @@ const PUBLIC_API = [
   "toSvg",
   "Pca",
   "pcaEmbedding",
-  // Runtime
+  // runtime
   "BackendInfo",
   "BackendName",
   "initBackend",
