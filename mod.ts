@@ -1,82 +1,333 @@
 /**
  * yoto: pick compact gene panels from single-cell RNA-seq data and predict from them.
- * The public API; every line re-exports one module.
+ *
+ * The public API, grouped like scanpy: io, preprocessing (pp), selection (tl), calibration,
+ * evaluation, plotting (pl), runtime. Every name is listed here (no `export *`), so this file is
+ * the API; tests/mod_test.ts pins it. Everything else in lib/ is internal.
  * @module
  */
 
-// Data: the Arrow-backed Dataset, its file formats, preprocessing, the model-input transform,
-// splits, simulator, nearest neighbours.
-export * from "./lib/data/dataset.ts";
-export * from "./lib/data/arrow.ts";
-export * from "./lib/data/h5ad.ts";
-export * from "./lib/data/mtx.ts";
-export * from "./lib/data/csv.ts";
-export * from "./lib/data/io.ts";
-export * from "./lib/data/stats.ts";
-export * from "./lib/data/preprocess.ts";
-export * from "./lib/data/twins.ts";
-export * from "./lib/data/transform.ts";
-export * from "./lib/data/hvg.ts";
-export * from "./lib/data/split.ts";
-export * from "./lib/data/simulate.ts";
-export * from "./lib/data/pca.ts";
-export * from "./lib/data/neighbors.ts";
-export * from "./lib/data/sampling.ts";
+// io: the Arrow-backed Dataset and the files it reads and writes (.arrow, .h5ad, 10x .mtx, CSV).
+export {
+  type CsrMatrix,
+  Dataset,
+  type DatasetParts,
+  type DenseMatrix,
+  encodeCategorical,
+  type ExpressionMatrix,
+  type ObsColumn,
+  type RowBatch,
+  type Uns,
+  type VarFields,
+} from "./lib/data/dataset.ts";
+export {
+  type InputFormat,
+  makeNamesUnique,
+  type OutputFormat,
+  readDataset,
+  type ReadOptions,
+  writeDataset,
+} from "./lib/data/io.ts";
+export { readArrow, streamArrow, type StreamedBatch, writeArrow } from "./lib/data/arrow.ts";
+export {
+  listH5adLayers,
+  readH5ad,
+  type ReadH5adOptions,
+  writeH5ad,
+  type WriteH5adOptions,
+} from "./lib/data/h5ad.ts";
+export {
+  type MtxOrientation,
+  type MtxPaths,
+  readMtx,
+  type ReadMtxOptions,
+} from "./lib/data/mtx.ts";
+export {
+  joinObs,
+  type JoinObsOptions,
+  type ObsTable,
+  readDelimited,
+  type ReadDelimitedOptions,
+  readObsCsv,
+  type ReadObsCsvOptions,
+  writeObsCsv,
+} from "./lib/data/csv.ts";
 
-// Metrics: classification, regression, clustering, panel stability (sklearn.metrics role).
-export * from "./lib/metrics/classification.ts";
-export * from "./lib/metrics/regression.ts";
-export * from "./lib/metrics/clustering.ts";
-export * from "./lib/metrics/panel.ts";
+// pp: count checks and statistics, normalisation, HVGs, PCA, the model-input transform,
+// train/validation/test splits, downsampling, and a simulator with known truth.
+export {
+  cellStats,
+  checkCounts,
+  type CheckCountsOptions,
+  type GeneStats,
+  geneStats,
+  type GeneStatsOptions,
+} from "./lib/data/stats.ts";
+export {
+  applyPreprocess,
+  filterCells,
+  type FilterCellsOptions,
+  filterGenes,
+  type FilterGenesOptions,
+  type FilterResult,
+  fitPreprocess,
+  log1p,
+  medianLibrarySize,
+  normalizeTotal,
+  type NormalizeTotalOptions,
+  type PreprocessOptions,
+  type PreprocessParams,
+  scale,
+  type ScaleOptions,
+} from "./lib/data/preprocess.ts";
+export {
+  type DispersionHvgResult,
+  highlyVariableGenes,
+  type HvgFlavor,
+  type HvgOptions,
+  type HvgResult,
+  type VarianceHvgResult,
+} from "./lib/data/hvg.ts";
+export { pca, type PcaOptions, type PcaResult } from "./lib/data/pca.ts";
+export {
+  applyInput,
+  type CandidateOptions,
+  fitInput,
+  type InputTransform,
+} from "./lib/data/transform.ts";
+export {
+  groupSplit,
+  type GroupSplitOptions,
+  randomSplit,
+  type Split,
+  splitDataset,
+  type SplitLabels,
+  type SplitOptions,
+  stratifiedSplit,
+} from "./lib/data/split.ts";
+export {
+  downsample,
+  type DownsampleOptions,
+  SAMPLING_SCHEMES,
+  type SamplingScheme,
+  sketchCoordinates,
+  type SketchCoordinatesOptions,
+  type SketchCoords,
+} from "./lib/data/sampling.ts";
+export {
+  simulate,
+  type SimulateOptions,
+  type SimulationParams,
+  type SimulationTruth,
+} from "./lib/data/simulate.ts";
 
-// Selection: the Panel every selector returns, and YOTO.
-export * from "./lib/select/panel.ts";
-export * from "./lib/select/random.ts";
-export * from "./lib/select/hvg.ts";
-export * from "./lib/select/markers.ts";
-export * from "./lib/select/l1.ts";
-export * from "./lib/select/stg.ts";
-export * from "./lib/select/cae.ts";
-export * from "./lib/select/persist_method.ts";
-export * from "./lib/select/yoto/relax.ts";
-export * from "./lib/select/yoto/net.ts";
-export * from "./lib/select/yoto/model.ts";
-export * from "./lib/select/yoto/train.ts";
-export * from "./lib/select/yoto/poisson.ts";
-export * from "./lib/select/yoto/persist.ts";
-export * from "./lib/select/yoto/selector.ts";
+// tl (selection): the Panel and Selector shapes, every selector and the registry by name, YOTO
+// (fit, predict, save, load), and the masked autoencoder for label-free cell embeddings.
+export { type Panel, panelToCsv, type SelectOptions, type Selector } from "./lib/select/panel.ts";
+export { randomSelector } from "./lib/select/random.ts";
+export { hvgSelector, hvgSelectors } from "./lib/select/hvg.ts";
+export {
+  type MarkerMethod,
+  type MarkerOptions,
+  markerSelector,
+  markersSelector,
+} from "./lib/select/markers.ts";
+export { l1Selector } from "./lib/select/l1.ts";
+export { stgSelector } from "./lib/select/stg.ts";
+export { caeSelector, caeSupervisedSelector } from "./lib/select/cae.ts";
+export { persistReconSelector, persistSelector } from "./lib/select/persist_method.ts";
+export { yotoSelector } from "./lib/select/yoto/selector.ts";
+export { loadSelector, SELECTOR_NAMES } from "./lib/eval/protocol.ts";
+export { fitYoto, type YotoOptions } from "./lib/select/yoto/train.ts";
+export {
+  type EpochRecord,
+  type PredictOptions,
+  type TaskPrediction,
+  type YotoMetrics,
+  YotoModel,
+  type YotoSpec,
+} from "./lib/select/yoto/model.ts";
+export type { Activation, NetConfig, TaskSpec } from "./lib/select/yoto/net.ts";
+export type { Relaxation } from "./lib/select/yoto/relax.ts";
+export { loadYoto, saveYoto } from "./lib/select/yoto/persist.ts";
+export {
+  type MaeConfig,
+  type MaeEncoder,
+  type MaeEpoch,
+  MaeModel,
+  type MaeTokens,
+} from "./lib/mae/model.ts";
+export { fitMae, type MaeOptions } from "./lib/mae/train.ts";
 
-// Label-free cell embeddings: a small masked autoencoder (TxFM style).
-export * from "./lib/mae/model.ts";
-export * from "./lib/mae/train.ts";
+// Calibration: null twins (artificial genes a panel should not pick) and calibrated panels, null
+// genes and the knockoff filter, recall clustering (clusters that survive their null twins).
+export { isNullGene } from "./lib/data/twins.ts";
+export {
+  type CalibrateOptions,
+  calibratePanel,
+  type CalibrationDraw,
+  type NullCount,
+  type NullDraw,
+  type NullSummary,
+  type NullTwinOptions,
+  type NullTwinParts,
+  type PanelCalibration,
+  type Spread,
+  withNullTwins,
+} from "./lib/calibrate/panel.ts";
+export {
+  nullGenes,
+  type NullGenesOptions,
+  type NullGenesResult,
+  type NullGuard,
+} from "./lib/calibrate/nulls.ts";
+export {
+  knockoffSelect,
+  knockoffThreshold,
+  pairKnockoff,
+  type PairKnockoffOptions,
+  type PairKnockoffResult,
+} from "./lib/calibrate/knockoff.ts";
+export {
+  type ClusteringOptions,
+  type ClusteringResult,
+  plainClustering,
+  type PlainClusteringOptions,
+  recallClustering,
+  type RecallOptions,
+  type RecallResult,
+  type RecallRound,
+} from "./lib/calibrate/recall.ts";
 
-// Calibration: artificial null genes, the knockoff filter, recall clustering, calibrated panels.
-export * from "./lib/calibrate/nulls.ts";
-export * from "./lib/calibrate/knockoff.ts";
-export * from "./lib/calibrate/recall.ts";
-export * from "./lib/calibrate/panel.ts";
+// Evaluation: metrics (sklearn.metrics role), downstream classifiers on a panel's genes, the
+// benchmark runner and its reports, the training-size saturation study, zero-shot embeddings.
+export {
+  type ClassificationMetrics,
+  classificationReport,
+  type ClassMetrics,
+  confusionMatrix,
+  macroF1,
+} from "./lib/metrics/classification.ts";
+export { type RegressionMetrics, regressionReport } from "./lib/metrics/regression.ts";
+export { adjustedRandIndex } from "./lib/metrics/clustering.ts";
+export { type GeneFrequency, meanJaccard, selectionFrequency } from "./lib/metrics/panel.ts";
+export { predictionConfusion, scorePrediction } from "./lib/eval/score.ts";
+export {
+  type Classifier,
+  CLASSIFIER_KINDS,
+  type ClassifierKind,
+  type ClassifierOptions,
+  fitClassifier,
+} from "./lib/eval/classifiers.ts";
+export type { LogisticOptions } from "./lib/eval/logistic.ts";
+export type { KnnOptions } from "./lib/eval/knn.ts";
+export type { LabelledRows, MlpOptions } from "./lib/eval/mlp.ts";
+export {
+  type DownstreamResult,
+  evaluatePanel,
+  type EvaluatePanelOptions,
+  evaluateReconstruction,
+  type PanelEvaluation,
+  type PanelSplit,
+  type ReconstructionMetrics,
+  type ReconstructionOptions,
+} from "./lib/eval/downstream.ts";
+export {
+  type BenchmarkConfig,
+  type BenchmarkDataset,
+  type BenchmarkRun,
+  parseBenchmarkConfig,
+  readBenchmarkConfig,
+  readResultRows,
+  type ResultRow,
+  runBenchmark,
+  type RunBenchmarkOptions,
+  type UnitFailure,
+  type UnitRecord,
+} from "./lib/eval/protocol.ts";
+export {
+  failuresMarkdown,
+  markdownTable,
+  type MetricPoint,
+  metricPoints,
+  reportGroups,
+  selectionSeconds,
+  summaryMarkdown,
+} from "./lib/eval/report.ts";
+export {
+  type DiversityLabels,
+  type DiversityOptions,
+  type DiversityReport,
+  diversityReport,
+} from "./lib/eval/diversity.ts";
+export {
+  readSaturationRows,
+  runSaturationStudy,
+  type SaturationCurvePoint,
+  saturationCurves,
+  type SaturationMark,
+  type SaturationMetric,
+  type SaturationResult,
+  type SaturationRow,
+  type SaturationStudyOptions,
+  saturationSummary,
+} from "./lib/eval/saturation.ts";
+export {
+  type BaselineEmbeddingOptions,
+  type CellEmbedding,
+  embeddingPca,
+  type EmbeddingPcaOptions,
+  zeroShotHvg,
+  zeroShotKnn,
+  type ZeroShotMetrics,
+  zeroShotPca,
+  zeroShotSplit,
+} from "./lib/eval/zeroshot.ts";
 
-// Evaluation: downstream classifiers on a panel's genes, the benchmark protocol, reports.
-export * from "./lib/eval/score.ts";
-export * from "./lib/eval/logistic.ts";
-export * from "./lib/eval/knn.ts";
-export * from "./lib/eval/mlp.ts";
-export * from "./lib/eval/classifiers.ts";
-export * from "./lib/eval/downstream.ts";
-export * from "./lib/eval/protocol.ts";
-export * from "./lib/eval/report.ts";
-export * from "./lib/eval/diversity.ts";
-export * from "./lib/eval/saturation.ts";
-export * from "./lib/eval/zeroshot.ts";
+// pl: vega-lite spec builders per figure, rendering to SVG/PNG, and display in a notebook.
+export {
+  confusionMatrixSpec,
+  type DotPlotData,
+  dotPlotData,
+  type DotPlotDataOptions,
+  type DotPlotRow,
+  dotPlotSpec,
+  type EmbeddingOptions,
+  type EmbeddingPoint,
+  embeddingSpec,
+  metricVsKSpec,
+  saturationSpec,
+  type ScoreRankingOptions,
+  scoreRankingSpec,
+  secondsSpec,
+  stabilitySpec,
+  trainingCurveSpec,
+  type TrainingPanelsOptions,
+  trainingPanelsSpec,
+  type VegaLiteSpec,
+} from "./lib/plot/specs.ts";
+export {
+  type Displayable,
+  show,
+  showMarkdown,
+  type ShowOptions,
+  toPng,
+  toSvg,
+} from "./lib/plot/render.ts";
+export { type Pca, pcaEmbedding } from "./lib/plot/embed.ts";
 
-// Figures: vega-lite spec builders and rendering.
-export * from "./lib/plot/specs.ts";
-export * from "./lib/plot/render.ts";
-export * from "./lib/plot/embed.ts";
-
-// Runtime: errors, seeded randomness, compute backend, progress, atomic output.
-export * from "./lib/runtime/errors.ts";
-export * from "./lib/runtime/rng.ts";
-export * from "./lib/runtime/backend.ts";
-export * from "./lib/runtime/progress.ts";
-export * from "./lib/runtime/atomic.ts";
+// Runtime: the compute backend, seeded randomness, and the typed errors every bad input raises.
+export { type BackendInfo, type BackendName, initBackend } from "./lib/runtime/backend.ts";
+export { Rng } from "./lib/runtime/rng.ts";
+export {
+  BackendError,
+  DataValueError,
+  DownloadError,
+  type ErrorContext,
+  FileFormatError,
+  MissingFieldError,
+  OptionError,
+  OutputError,
+  ShapeMismatchError,
+  YotoError,
+} from "./lib/runtime/errors.ts";

@@ -25,8 +25,11 @@ export function checkQ(q: number): void {
  * (1 + #{W_j <= -t}) / max(1, #{W_j >= t}) <= q, or Infinity when no t qualifies.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { knockoffThreshold } from "yoto";
  * const W = [3.2, 2.5, -0.4, 1.7, 0.9, -1.1, 4.0, 0.0, 2.2, 1.3];
- * console.assert(knockoffThreshold(W, 0.2) === 1.3 && knockoffThreshold(W, 0.1) === Infinity);
+ * assert.equal(knockoffThreshold(W, 0.2), 1.3);
+ * assert.equal(knockoffThreshold(W, 0.1), Infinity);
  * ```
  */
 export function knockoffThreshold(W: ArrayLike<number>, q: number): number {
@@ -59,9 +62,12 @@ export function knockoffThreshold(W: ArrayLike<number>, q: number): number {
  * when T is Infinity).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { knockoffSelect } from "yoto";
  * const W = Array.from({ length: 20 }, (_, j) => j + 1).concat(-0.5);
  * const { threshold, selected } = knockoffSelect(W, 0.1);
- * console.assert(threshold === 0 && selected.length === 20);
+ * assert.equal(threshold, 0);
+ * assert.equal(selected.length, 20);
  * ```
  */
 export function knockoffSelect(
@@ -107,12 +113,14 @@ export interface PairKnockoffResult {
  * over the pair get p = 1.
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, pairKnockoff } from "yoto";
  * // gene A separates the two groups perfectly, its twin does not
  * const x = Float32Array.from([0, 1, 0, 0, 0, 1, 0, 1, 2, 0, 2, 1, 2, 0, 2, 0]);
  * const ds = Dataset.fromDense(x, 8, 2, ["A", "A__null"]);
  * const r = pairKnockoff(ds, Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1]), 0, 1);
- * console.assert(r.W[0] > 1 && r.selected.length === 0); // 1 gene can never pass q = 0.05
+ * assert.ok(r.W[0] > 1);
+ * assert.equal(r.selected.length, 0); // 1 gene can never pass q = 0.05
  * ```
  */
 export function pairKnockoff(

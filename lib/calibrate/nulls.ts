@@ -49,8 +49,10 @@ const INV_E = Math.exp(-1);
  * p = sqrt(2(e z + 1)).
  * @example
  * ```ts
- * console.assert(Math.abs(lambertW0(1) - 0.5671432904097838) < 1e-15);
- * console.assert(lambertW0(-Math.exp(-1)) === -1);
+ * import assert from "node:assert/strict";
+ * import { lambertW0 } from "./nulls.ts";
+ * assert.ok(Math.abs(lambertW0(1) - 0.5671432904097838) < 1e-15);
+ * assert.equal(lambertW0(-Math.exp(-1)), -1);
  * ```
  */
 export function lambertW0(z: number): number {
@@ -126,8 +128,11 @@ function checkVector(counts: ArrayLike<number>, what: string): void {
  * all_zero, unit_counts (Poisson(mean)) and pi_negative (pi clamped to 0, lambda kept).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitZip } from "./nulls.ts";
  * const fit = fitZip([0, 0, 0, 0, 1, 2, 3, 0, 5, 2]);
- * console.assert(Math.abs(fit.lambda - 2.35271) < 1e-5 && Math.abs(fit.pi - 0.44745) < 1e-5);
+ * assert.ok(Math.abs(fit.lambda - 2.35271) < 1e-5);
+ * assert.ok(Math.abs(fit.pi - 0.44745) < 1e-5);
  * ```
  */
 export function fitZip(counts: ArrayLike<number>): ZipFit {
@@ -240,9 +245,14 @@ function histogram(
  * fallback (size Infinity, guard "poisson") when var <= mean or r > 1e8.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitNegBinomial } from "./nulls.ts";
  * const fit = fitNegBinomial([0, 0, 1, 5, 0, 9, 2, 0, 0, 14]);
- * console.assert(fit.mu === 3.1 && fit.size > 0.2 && fit.size < 1 && fit.guard === "none");
- * console.assert(fitNegBinomial([1, 2, 1, 2]).guard === "poisson");
+ * assert.equal(fit.mu, 3.1);
+ * assert.ok(fit.size > 0.2);
+ * assert.ok(fit.size < 1);
+ * assert.equal(fit.guard, "none");
+ * assert.equal(fitNegBinomial([1, 2, 1, 2]).guard, "poisson");
  * ```
  */
 export function fitNegBinomial(counts: ArrayLike<number>): NbFit {
@@ -390,11 +400,13 @@ function columns(ds: Dataset, nPositive: Int32Array): { ptr: Int32Array; values:
  * genes with the suffix is refused (OptionError).
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, nullGenes } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([0, 3, 1, 0, 2, 5]), 3, 2, ["A", "B"]);
  * const { dataset, nullOf } = nullGenes(ds, { seed: 1 });
- * console.assert(dataset.genes.join() === "A,B,A__null,B__null" && nullOf[1] === "B__null");
- * console.assert(nullGenes(ds, { genes: ["B"] }).dataset.genes.join() === "A,B,B__null");
+ * assert.equal(dataset.genes.join(), "A,B,A__null,B__null");
+ * assert.equal(nullOf[1], "B__null");
+ * assert.equal(nullGenes(ds, { genes: ["B"] }).dataset.genes.join(), "A,B,B__null");
  * ```
  */
 export function nullGenes(ds: Dataset, options: NullGenesOptions = {}): NullGenesResult {

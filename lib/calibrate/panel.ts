@@ -54,10 +54,12 @@ export interface NullTwinParts<P> {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate, withNullTwins } from "yoto";
  * const { dataset } = simulate({ nCells: 50, nGenes: 60, seed: 1 });
  * const { parts, pool } = withNullTwins({ train: dataset }, ["G0001", "G0002"], { seed: 3 });
- * console.assert(parts.train.nGenes === 62 && pool.at(-1) === "G0002__null");
+ * assert.equal(parts.train.nGenes, 62);
+ * assert.equal(pool.at(-1), "G0002__null");
  * ```
  */
 export function withNullTwins<P extends { train: Dataset }>(
@@ -113,8 +115,12 @@ export interface NullCount {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { countNulls } from "./panel.ts";
  * const c = countNulls(["A", "B__null", "C", "D"], ["A__null", "B__null"]);
- * console.assert(c.kNull === 1 && c.fsp === 1 / 3 && c.fspConservative === 2 / 3);
+ * assert.equal(c.kNull, 1);
+ * assert.equal(c.fsp, 1 / 3);
+ * assert.equal(c.fspConservative, 2 / 3);
  * ```
  */
 export function countNulls(panelGenes: string[], twins: string[]): NullCount {
@@ -147,12 +153,16 @@ export interface NullDraw extends NullCount {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoreNullDraw } from "./panel.ts";
  * const genes = ["A", "B", "C"], twins = ["A__null", "B__null", "C__null"];
  * const candidateScores = { A: 3, B: 1, C: 2, A__null: 0, B__null: 2, C__null: 0 };
  * const panel = { method: "x", k: 2, genes: ["A", "B__null"], scores: [3, 2], params: {},
  *   fitSeconds: 0, notes: [], candidateScores };
  * const d = scoreNullDraw(panel, genes, twins, 0.5); // W = [3, -1, 2]: T = 2 at q = 0.5
- * console.assert(d.kNull === 1 && d.knockoff!.threshold === 2 && d.knockoff!.passing[0] === "A");
+ * assert.equal(d.kNull, 1);
+ * assert.equal(d.knockoff!.threshold, 2);
+ * assert.equal(d.knockoff!.passing[0], "A");
  * ```
  */
 export function scoreNullDraw(
@@ -212,10 +222,14 @@ export interface NullSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarizeNullDraws } from "./panel.ts";
  * const draw = (kNull: number) => ({ kNull, fsp: kNull / (4 - kNull), fspConservative: 0,
  *   knockoff: null, nullGenes: [], panel: { genes: ["A", "B", "C", "D"] } }) as never;
  * const s = summarizeNullDraws([draw(0), draw(2)]);
- * console.assert(s.kNull.mean === 1 && s.nullFraction.max === 0.5 && s.fsp.max === 1);
+ * assert.equal(s.kNull.mean, 1);
+ * assert.equal(s.nullFraction.max, 0.5);
+ * assert.equal(s.fsp.max, 1);
  * ```
  */
 export function summarizeNullDraws(draws: NullDraw[]): NullSummary {
@@ -278,13 +292,15 @@ export interface PanelCalibration extends NullSummary {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
- * import { markersSelector } from "../select/markers.ts";
+ * import assert from "node:assert/strict";
+ * import { calibratePanel, markersSelector, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
  * const c = await calibratePanel(dataset, markersSelector, {
  *   k: 4, tasks: ["cell_type"], candidates: 40, draws: 2,
  * });
- * console.assert(c.draws.length === 2 && c.fsp.mean >= 0 && c.draws[0].panel.genes.length === 4);
+ * assert.equal(c.draws.length, 2);
+ * assert.ok(c.fsp.mean >= 0);
+ * assert.equal(c.draws[0].panel.genes.length, 4);
  * ```
  */
 export async function calibratePanel(

@@ -148,9 +148,13 @@ function resolve(o: ClusteringOptions): Resolved {
  * s / (2k - s), kept when >= `prune`. Self-loops are left out (Seurat's Louvain ignores them).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { snnGraph } from "./recall.ts";
  * // two tight pairs far apart, k = 2: each cell's neighbours are itself and its partner
  * const g = snnGraph(Float32Array.from([0, 0.1, 10, 10.1]), 4, 1, { k: 2 });
- * console.assert(g.from.join() === "0,2" && g.to.join() === "1,3" && g.weight[0] === 1);
+ * assert.equal(g.from.join(), "0,2");
+ * assert.equal(g.to.join(), "1,3");
+ * assert.equal(g.weight[0], 1);
  * ```
  */
 export function snnGraph(
@@ -307,10 +311,12 @@ function embed(counts: Dataset, o: Resolved, log: Progress): {
  * scale, PCA, SNN, Louvain at one resolution (default 0.8). The comparison that over-clusters.
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { plainClustering, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 150, nGenes: 200, nTypes: 2, markersPerType: 20, seed: 1 });
  * const r = plainClustering(dataset, { quiet: true, kNeighbors: 10 });
- * console.assert(r.labels.length === 150 && r.nClusters >= 2);
+ * assert.equal(r.labels.length, 150);
+ * assert.ok(r.nClusters >= 2);
  * ```
  */
 export function plainClustering(
@@ -342,10 +348,13 @@ export function plainClustering(
  * under-clustering warning.
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend, recallClustering, simulate } from "yoto";
+ * await initBackend(); // the PCA runs on tfjs
  * const { dataset } = simulate({ nCells: 150, nGenes: 200, nTypes: 1, nConditions: 1, seed: 2 });
  * const r = recallClustering(dataset, { quiet: true, kNeighbors: 10 });
- * console.assert(r.nClusters === 1 && r.history.length >= 1);
+ * assert.equal(r.nClusters, 1);
+ * assert.ok(r.history.length >= 1);
  * ```
  */
 export function recallClustering(ds: Dataset, options: RecallOptions = {}): RecallResult {

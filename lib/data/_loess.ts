@@ -21,9 +21,11 @@ export interface LoessOptions {
  * O(n·q): neighbourhoods slide along the sorted x.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { loess } from "./_loess.ts";
  * const x = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], y = x.map((v) => v * v);
  * const fit = loess(x, y, { span: 0.5, degree: 2 });
- * console.assert(Math.abs(fit[4] - 16) < 1e-9); // a quadratic is reproduced exactly
+ * assert.ok(Math.abs(fit[4] - 16) < 1e-9); // a quadratic is reproduced exactly
  * ```
  */
 export function loess(

@@ -202,11 +202,12 @@ export function datasetToTable(ds: Dataset, batchSize = MAX_BATCH_CELLS): Table 
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, readArrow, writeArrow } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 2, 3, 4]), 2, 2, ["A", "B"]);
  * const path = `${await Deno.makeTempDir()}/d.arrow`;
  * await writeArrow(ds, path);
- * console.assert((await readArrow(path)).nGenes === 2);
+ * assert.equal((await readArrow(path)).nGenes, 2);
  * ```
  */
 export async function writeArrow(
@@ -497,11 +498,12 @@ export function datasetFromArrowBytes(bytes: Uint8Array, path = "<bytes>"): Data
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, readArrow, writeArrow } from "yoto";
  * const path = `${await Deno.makeTempDir()}/d.arrow`;
  * await writeArrow(Dataset.fromDense(new Float32Array(4), 2, 2, ["A", "B"]), path);
  * const ds = await readArrow(path);
- * console.assert(ds.nCells === 2);
+ * assert.equal(ds.nCells, 2);
  * ```
  */
 export async function readArrow(path: string): Promise<Dataset> {

@@ -37,6 +37,7 @@ import { Progress } from "../runtime/progress.ts";
  *
  * @example
  * ```ts
+ * import type { ObsTable } from "yoto";
  * const table: ObsTable = { ids: ["c1"], indexName: "cell_id", columns: { n: { kind: "numeric", values: new Float64Array([3]) } } };
  * ```
  */
@@ -52,6 +53,7 @@ export interface ObsTable {
  *
  * @example
  * ```ts
+ * import type { ReadObsCsvOptions } from "yoto";
  * const options: ReadObsCsvOptions = { idColumn: "barcode", delimiter: "\t" };
  * ```
  */
@@ -67,10 +69,14 @@ export interface ReadObsCsvOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readObsCsv } from "yoto";
  * const path = `${await Deno.makeTempDir()}/obs.csv`;
  * await Deno.writeTextFile(path, "cell_id,stim,n\nc1,CTRL,3\nc2,STIM,\n");
  * const t = await readObsCsv(path);
- * console.assert(t.ids[1] === "c2" && t.columns.n.kind === "numeric" && t.indexName === "cell_id");
+ * assert.equal(t.ids[1], "c2");
+ * assert.equal(t.columns.n.kind, "numeric");
+ * assert.equal(t.indexName, "cell_id");
  * ```
  */
 export async function readObsCsv(path: string, options: ReadObsCsvOptions = {}): Promise<ObsTable> {
@@ -149,6 +155,7 @@ function obsColumn(texts: string[], quoted: boolean[]): ObsColumn {
  *
  * @example
  * ```ts
+ * import type { JoinObsOptions } from "yoto";
  * const options: JoinObsOptions = { indexName: "barcode", file: "obs.csv", quiet: true };
  * ```
  */
@@ -168,9 +175,13 @@ export interface JoinObsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { joinObs } from "yoto";
  * const table = { ids: ["b", "a"], indexName: "cell", columns: { n: { kind: "numeric" as const, values: new Float64Array([2, 1]) } } };
  * const obs = joinObs(table, ["a", "b", "c"], { indexName: "cell", file: "obs.csv", quiet: true });
- * console.assert(obs.n.kind === "numeric" && obs.n.values[0] === 1 && Number.isNaN(obs.n.values[2]));
+ * assert.equal(obs.n.kind, "numeric");
+ * assert.equal(obs.n.values[0], 1);
+ * assert.ok(Number.isNaN(obs.n.values[2]));
  * ```
  */
 export function joinObs(
@@ -222,6 +233,7 @@ export function joinObs(
  *
  * @example
  * ```ts
+ * import type { ReadDelimitedOptions } from "yoto";
  * const options: ReadDelimitedOptions = { orientation: "genes-by-cells", obs: "obs.csv", sparse: true };
  * ```
  */
@@ -247,10 +259,15 @@ export interface ReadDelimitedOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readDelimited } from "yoto";
  * const path = `${await Deno.makeTempDir()}/x.csv`;
  * await Deno.writeTextFile(path, "cell,A,B\nc1,1,0\nc2,0,0\n");
  * const ds = await readDelimited(path, { quiet: true });
- * console.assert(ds.nCells === 2 && ds.genes[1] === "B" && ds.isSparse && ds.cellIds()[0] === "c1");
+ * assert.equal(ds.nCells, 2);
+ * assert.equal(ds.genes[1], "B");
+ * assert.ok(ds.isSparse);
+ * assert.equal(ds.cellIds()[0], "c1");
  * ```
  */
 export async function readDelimited(
@@ -381,6 +398,7 @@ function grown<T extends Int32Array | Float32Array>(a: T): T {
  *
  * @example
  * ```ts
+ * import type { WriteDelimitedOptions } from "./csv.ts";
  * const options: WriteDelimitedOptions = { delimiter: "\t" };
  * ```
  */
@@ -398,10 +416,12 @@ export interface WriteDelimitedOptions {
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { writeDelimited } from "./csv.ts";
  * const path = `${await Deno.makeTempDir()}/x.tsv`;
  * await writeDelimited(Dataset.fromDense(new Float32Array([1, 0.5]), 1, 2, ["A", "B"]), path);
- * console.assert((await Deno.readTextFile(path)) === "cell_id\tA\tB\ncell_0\t1\t0.5\n");
+ * assert.equal(await Deno.readTextFile(path), "cell_id\tA\tB\ncell_0\t1\t0.5\n");
  * ```
  */
 export async function writeDelimited(
@@ -433,11 +453,12 @@ export async function writeDelimited(
  *
  * @example
  * ```ts
- * import { Dataset, encodeCategorical } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, encodeCategorical, writeObsCsv } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array(2), 2, 1, ["A"], { donor: encodeCategorical(["7", null]) });
  * const path = `${await Deno.makeTempDir()}/obs.csv`;
  * await writeObsCsv(ds, path);
- * console.assert((await Deno.readTextFile(path)) === 'cell_id,donor\ncell_0,"7"\ncell_1,\n');
+ * assert.equal(await Deno.readTextFile(path), 'cell_id,donor\ncell_0,"7"\ncell_1,\n');
  * ```
  */
 export async function writeObsCsv(ds: Dataset, path: string): Promise<void> {
@@ -476,6 +497,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { formulaSafe } from "./csv.ts";
  * assert.equal(formulaSafe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
  * assert.equal(formulaSafe("-1.5e3"), "-1.5e3");
  * assert.equal(formulaSafe("CD4+"), "CD4+");
@@ -494,6 +516,7 @@ const TSV_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { tsvField } from "./csv.ts";
  * assert.equal(tsvField("A\tB\nC"), "A\\tB\\nC");
  * assert.equal(tsvField("@x"), "'@x");
  * ```
@@ -511,6 +534,7 @@ export function tsvField(text: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { quoteCsvField } from "./csv.ts";
  * assert.equal(quoteCsvField('a,"b"'), '"a,""b"""');
  * assert.equal(quoteCsvField("x"), "x");
  * assert.equal(quoteCsvField("=1+1"), "'=1+1");

@@ -98,8 +98,11 @@ export class Dataset {
   /**
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * import { Dataset } from "yoto";
    * const ds = Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]);
-   * console.assert(ds.nCells === 2 && ds.genes[1] === "B");
+   * assert.equal(ds.nCells, 2);
+   * assert.equal(ds.genes[1], "B");
    * ```
    */
   constructor(parts: DatasetParts) {
@@ -253,11 +256,13 @@ export class Dataset {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * import { Dataset } from "yoto";
    * const ds = Dataset.fromDense(new Float32Array(4), 4, 1, ["g"], {
    *   t: { kind: "string", values: ["b", null, "a", "z"] },
    * });
-   * console.assert(ds.codesIn("t", ["a", "b"]).join() === "1,-1,0,-1");
-   * console.assert(ds.codesIn("t", ["a", "b"], 2).join() === "1,-1,0,2");
+   * assert.equal(ds.codesIn("t", ["a", "b"]).join(), "1,-1,0,-1");
+   * assert.equal(ds.codesIn("t", ["a", "b"], 2).join(), "1,-1,0,2");
    * ```
    */
   codesIn(name: string, classes: readonly string[], unknown = -1): Int32Array {
@@ -272,10 +277,12 @@ export class Dataset {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * import { Dataset } from "yoto";
    * const ds = Dataset.fromDense(new Float32Array(3), 3, 1, ["g"], {
    *   t: { kind: "string", values: ["a", "b", "a"] },
    * });
-   * console.assert(ds.categoryCounts("t").counts.join() === "2,1");
+   * assert.equal(ds.categoryCounts("t").counts.join(), "2,1");
    * ```
    */
   categoryCounts(name: string): { categories: string[]; counts: Int32Array } {
@@ -339,6 +346,7 @@ export class Dataset {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
+   * import { Dataset } from "yoto";
    * const ds = Dataset.fromDense(new Float32Array(3), 1, 3, ["A", "B", "A"]);
    * assert.deepEqual([...ds.geneIndices(["B", 2])], [1, 2]);
    * assert.throws(() => ds.geneIndices(["A"]), /'A' occurs 2 times/);
@@ -537,6 +545,7 @@ export function encodeCategorical(values: readonly (string | null | undefined)[]
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { integerCategorical } from "./dataset.ts";
  * const coded = integerCategorical({ kind: "numeric", values: Float64Array.of(2, 10, NaN, 2) }, 5);
  * assert.deepEqual(coded?.categories, ["2", "10"]);
  * assert.deepEqual(Array.from(coded!.codes), [0, 1, -1, 0]);

@@ -143,11 +143,13 @@ const RECIPE_KEYS: Record<ConvertRecipe["kind"], string[]> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseManifest } from "./fetch.ts";
  * const m = parseManifest(JSON.stringify({ datasets: { d: { files: [{
  *   url: "https://example.org/d.h5ad", path: "d/d.h5ad", bytes: null, sha256: null,
  *   licence: "CC0", citation: "Doe 2020",
  * }], convert: { kind: "h5ad", input: "d/d.h5ad", output: "d.arrow" } } } }), "m.json");
- * console.assert(m.datasets.d.files[0].path === "d/d.h5ad");
+ * assert.equal(m.datasets.d.files[0].path, "d/d.h5ad");
  * ```
  */
 export function parseManifest(text: string, file: string): Manifest {
@@ -352,13 +354,15 @@ function mismatch(file: ManifestFile, size: number, sha256: string): string | nu
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { downloadFile } from "./fetch.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
  * const r = await downloadFile({
  *   url: "https://example.org/a.txt", path: "a.txt", bytes: 3, licence: "CC0", citation: "-",
  *   sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
  * }, dir);
- * console.assert(r.status === "present"); // already there: nothing is fetched
+ * assert.equal(r.status, "present"); // already there: nothing is fetched
  * ```
  */
 export async function downloadFile(
@@ -421,6 +425,7 @@ export async function downloadFile(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { checkPinned } from "./fetch.ts";
  * const file = { url: "https://example.org/a", path: "a", bytes: 3, sha256: null, licence: "-",
  *   citation: "-" };
  * assert.throws(() => checkPinned(file), /no sha256 for a/);
@@ -566,11 +571,13 @@ async function isFresh(path: string, inputs: readonly string[]): Promise<boolean
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { extractZip } from "./fetch.ts";
  * import { zipSync } from "fflate";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeFile(`${dir}/a.zip`, zipSync({ "x/m.txt": new TextEncoder().encode("hi") }));
  * const [path] = await extractZip(`${dir}/a.zip`, ["m.txt"], dir, { quiet: true });
- * console.assert((await Deno.readTextFile(path)) === "hi");
+ * assert.equal(await Deno.readTextFile(path), "hi");
  * ```
  */
 export async function extractZip(
@@ -632,12 +639,14 @@ function recipeInputs(recipe: ConvertRecipe): string[] {
  *
  * @example
  * ```ts
- * import { writeH5ad } from "./h5ad.ts";
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, writeH5ad } from "yoto";
+ * import { convertDataset } from "./fetch.ts";
  * const dir = await Deno.makeTempDir();
  * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), `${dir}/d.h5ad`);
  * const r = await convertDataset({ kind: "h5ad", input: "d.h5ad", output: "d.arrow" }, dir, { quiet: true });
- * console.assert(r.converted && r.output.endsWith("d.arrow"));
+ * assert.ok(r.converted);
+ * assert.ok(r.output.endsWith("d.arrow"));
  * ```
  */
 export async function convertDataset(
@@ -758,13 +767,16 @@ function joinTable(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fetchDataset } from "./fetch.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
  * const r = await fetchDataset({ files: [{
  *   url: "https://example.org/a.txt", path: "a.txt", bytes: 3, sha256: null, licence: "CC0",
  *   citation: "-",
  * }] }, dir, { quiet: true });
- * console.assert(r.files[0].status === "present" && !r.converted);
+ * assert.equal(r.files[0].status, "present");
+ * assert.ok(!r.converted);
  * ```
  */
 export async function fetchDataset(

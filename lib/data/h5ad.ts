@@ -261,11 +261,13 @@ function readOpen(root: H5File, file: string, options: ReadH5adOptions): Dataset
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, readH5ad, writeH5ad } from "yoto";
  * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
  * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), path);
  * const ds = await readH5ad(path);
- * console.assert(ds.genes[1] === "B" && ds.uns.source !== undefined);
+ * assert.equal(ds.genes[1], "B");
+ * assert.notEqual(ds.uns.source, undefined);
  * ```
  */
 export async function readH5ad(path: string, options: ReadH5adOptions = {}): Promise<Dataset> {
@@ -294,10 +296,11 @@ export async function readH5ad(path: string, options: ReadH5adOptions = {}): Pro
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, listH5adLayers, writeH5ad } from "yoto";
  * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
  * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), path);
- * console.assert((await listH5adLayers(path)).length === 0);
+ * assert.equal((await listH5adLayers(path)).length, 0);
  * ```
  */
 export async function listH5adLayers(path: string): Promise<string[]> {
@@ -370,11 +373,12 @@ export async function isYotoH5ad(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, readH5ad, writeH5ad } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]);
  * const path = `${await Deno.makeTempDir()}/tiny.h5ad`;
  * await writeH5ad(ds, path);
- * console.assert((await readH5ad(path)).nCells === 2);
+ * assert.equal((await readH5ad(path)).nCells, 2);
  * ```
  */
 export async function writeH5ad(

@@ -91,12 +91,14 @@ const MAD_SCALE = 0.6744897501960817;
  * `uns.log1p.base`), `seurat_v3` raw counts.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, highlyVariableGenes } from "yoto";
  * // 50 cells x 30 genes of made-up counts; gene j scales with j
  * const data = Float32Array.from({ length: 1500 }, (_, k) => Math.round(((k * 7919) % 17) * (k % 30) / 10));
  * const ds = Dataset.fromDense(data, 50, 30, Array.from({ length: 30 }, (_, j) => `g${j}`));
  * const r = highlyVariableGenes(ds, { flavor: "seurat_v3", nTopGenes: 5 });
- * console.assert(r.genes.length === 5 && r.highlyVariable.reduce((a, b) => a + b) === 5);
+ * assert.equal(r.genes.length, 5);
+ * assert.equal(r.highlyVariable.reduce((a, b) => a + b), 5);
  * ```
  */
 export function highlyVariableGenes(ds: Dataset, options: HvgOptions): HvgResult {

@@ -61,10 +61,11 @@ export function detectFormat(path: string): InputFormat {
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, readDataset, writeDataset } from "yoto";
  * const path = `${await Deno.makeTempDir()}/d.arrow`;
  * await writeDataset(Dataset.fromDense(new Float32Array(4), 2, 2, ["A", "B"]), path);
- * console.assert((await readDataset(path)).nGenes === 2);
+ * assert.equal((await readDataset(path)).nGenes, 2);
  * ```
  */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<Dataset> {
@@ -152,6 +153,7 @@ export function repeatedNames(names: readonly string[]): Map<string, number> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { makeNamesUnique } from "yoto";
  * assert.deepEqual(makeNamesUnique(["A", "B", "A", "A-1", "A"]), ["A", "B", "A-2", "A-1", "A-3"]);
  * ```
  */

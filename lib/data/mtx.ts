@@ -25,6 +25,7 @@ import { Progress } from "../runtime/progress.ts";
  *
  * @example
  * ```ts
+ * import type { MtxPaths } from "yoto";
  * const paths: MtxPaths = { matrix: "counts.mtx.gz", genes: "genes.txt", obs: "obs.csv" };
  * ```
  */
@@ -47,6 +48,7 @@ export interface MtxPaths {
  *
  * @example
  * ```ts
+ * import type { MtxOrientation } from "yoto";
  * const tenx: MtxOrientation = "genes-by-cells";
  * ```
  */
@@ -57,6 +59,7 @@ export type MtxOrientation = "auto" | "cells-by-genes" | "genes-by-cells";
  *
  * @example
  * ```ts
+ * import type { ReadMtxOptions } from "yoto";
  * const options: ReadMtxOptions = { orientation: "cells-by-genes", quiet: true };
  * ```
  */
@@ -75,12 +78,16 @@ export interface ReadMtxOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readMtx } from "yoto";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/matrix.mtx`, "%%MatrixMarket matrix coordinate integer general\n3 2 2\n1 1 5\n3 2 1\n");
  * await Deno.writeTextFile(`${dir}/genes.txt`, "A\nB\nC\n");
  * await Deno.writeTextFile(`${dir}/barcodes.tsv`, "c1\nc2\n");
  * const ds = await readMtx(dir, { quiet: true });
- * console.assert(ds.nCells === 2 && ds.nGenes === 3 && ds.uns.source !== undefined);
+ * assert.equal(ds.nCells, 2);
+ * assert.equal(ds.nGenes, 3);
+ * assert.notEqual(ds.uns.source, undefined);
  * ```
  */
 export async function readMtx(

@@ -15,9 +15,12 @@ const QUERY_BLOCK = 64;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { nearestNeighbors } from "./neighbors.ts";
  * const train = Float32Array.from([0, 10, 3, 1]);
  * const { indices, distances } = nearestNeighbors(train, 4, Float32Array.from([2]), 1, 1, 2);
- * console.assert(indices.join() === "2,3" && distances.join() === "1,1");
+ * assert.equal(indices.join(), "2,3");
+ * assert.equal(distances.join(), "1,1");
  * ```
  */
 export function nearestNeighbors(

@@ -49,10 +49,12 @@ const OVERSAMPLES = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { pca } from "yoto";
  * // points on the line y = 2x: PC1 is (1, 2)/sqrt(5) and carries all the variance
  * const r = pca(Float32Array.of(0, 0, 1, 2, 2, 4, 3, 6), 4, 2, { nComponents: 1 });
- * console.assert(Math.abs(r.components[1] - 2 / Math.sqrt(5)) < 1e-6);
- * console.assert(Math.abs(r.explainedVarianceRatio[0] - 1) < 1e-9);
+ * assert.ok(Math.abs(r.components[1] - 2 / Math.sqrt(5)) < 1e-6);
+ * assert.ok(Math.abs(r.explainedVarianceRatio[0] - 1) < 1e-9);
  * ```
  */
 export function pca(

@@ -63,10 +63,11 @@ function medianNonzero(totals: Float64Array): number {
  * NaN, infinite or negative value); DataValueError too when every cell's total is 0.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, fitPreprocess, medianLibrarySize } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 2, 0, 0, 4, 0]), 4, 2, ["A", "B"]);
- * console.assert(medianLibrarySize(ds) === 4); // totals 1, 5, 0, 4: median of 1, 4, 5
- * console.assert(medianLibrarySize(ds) === fitPreprocess(ds, { hvg: false }).normalize!.targetSum);
+ * assert.equal(medianLibrarySize(ds), 4); // totals 1, 5, 0, 4: median of 1, 4, 5
+ * assert.equal(medianLibrarySize(ds), fitPreprocess(ds, { hvg: false }).normalize!.targetSum);
  * ```
  */
 export function medianLibrarySize(ds: Dataset): number {
@@ -96,10 +97,13 @@ export interface NormalizeTotalOptions {
  * total of 0 stay 0.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, normalizeTotal } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 3, 0, 2]), 2, 2, ["A", "B"]);
  * const n = normalizeTotal(ds, { targetSum: 10 });
- * console.assert(n.X.kind === "dense" && n.X.data[1] === 7.5 && n.X.data[3] === 10);
+ * assert.equal(n.X.kind, "dense");
+ * assert.equal(n.X.data[1], 7.5);
+ * assert.equal(n.X.data[3], 10);
  * ```
  */
 export function normalizeTotal(ds: Dataset, options: NormalizeTotalOptions = {}): Dataset {
@@ -122,10 +126,12 @@ export function normalizeTotal(ds: Dataset, options: NormalizeTotalOptions = {})
  * as scanpy does, which the `seurat` HVG flavour reads.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, log1p } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([0, Math.E - 1]), 1, 2, ["A", "B"]);
  * const l = log1p(ds);
- * console.assert(l.X.kind === "dense" && Math.abs(l.X.data[1] - 1) < 1e-6);
+ * assert.equal(l.X.kind, "dense");
+ * assert.ok(Math.abs(l.X.data[1] - 1) < 1e-6);
  * ```
  */
 export function log1p(ds: Dataset): Dataset {
@@ -149,10 +155,14 @@ export interface ScaleOptions {
  * uses them. Negative variances from float cancellation are taken as 0 (scanpy would give NaN).
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { scaleParams } from "./preprocess.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 5, 3, 5]), 2, 2, ["A", "B"]);
  * const { means, stds } = scaleParams(ds);
- * console.assert(means[0] === 2 && Math.abs(stds[0] - Math.SQRT2) < 1e-12 && stds[1] === 1);
+ * assert.equal(means[0], 2);
+ * assert.ok(Math.abs(stds[0] - Math.SQRT2) < 1e-12);
+ * assert.equal(stds[1], 1);
  * ```
  */
 export function scaleParams(ds: Dataset): { means: Float64Array; stds: Float64Array } {
@@ -166,10 +176,12 @@ export function scaleParams(ds: Dataset): { means: Float64Array; stds: Float64Ar
  * except a CSR input with `zeroCenter: false`, which stays CSR as in scanpy.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, scale } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 0]), 2, 2, ["A", "B"]);
  * const s = scale(ds);
- * console.assert(s.X.kind === "dense" && Math.abs(s.X.data[0] + Math.SQRT1_2) < 1e-6);
+ * assert.equal(s.X.kind, "dense");
+ * assert.ok(Math.abs(s.X.data[0] + Math.SQRT1_2) < 1e-6);
  * ```
  */
 export function scale(ds: Dataset, options: ScaleOptions = {}): Dataset {
@@ -280,10 +292,12 @@ function keepMask(
  * takes one threshold per call; here several combine with AND).
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, filterGenes } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 2, 0]), 2, 2, ["A", "B"]);
  * const { dataset, kept } = filterGenes(ds, { minCells: 1 });
- * console.assert(dataset.genes.join() === "A" && kept[0] === 0);
+ * assert.equal(dataset.genes.join(), "A");
+ * assert.equal(kept[0], 0);
  * ```
  */
 export function filterGenes(ds: Dataset, options: FilterGenesOptions): FilterResult {
@@ -302,10 +316,12 @@ export function filterGenes(ds: Dataset, options: FilterGenesOptions): FilterRes
  * thresholds combine with AND).
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, filterCells } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 2, 5]), 2, 2, ["A", "B"]);
  * const { dataset, kept } = filterCells(ds, { minGenes: 2 });
- * console.assert(dataset.nCells === 1 && kept[0] === 1);
+ * assert.equal(dataset.nCells, 1);
+ * assert.equal(kept[0], 1);
  * ```
  */
 export function filterCells(ds: Dataset, options: FilterCellsOptions): FilterResult {
@@ -363,11 +379,13 @@ export interface PreprocessParams {
  * Re-apply it to any dataset with {@link applyPreprocess}.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { applyPreprocess, Dataset, fitPreprocess } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 2, 4, 0]), 3, 2, ["A", "B"]);
  * const params = fitPreprocess(ds, { hvg: false });
  * const out = applyPreprocess(ds, JSON.parse(JSON.stringify(params)));
- * console.assert(params.normalize!.targetSum === 4 && out.nGenes === 2); // median of 1, 5, 4
+ * assert.equal(params.normalize!.targetSum, 4);
+ * assert.equal(out.nGenes, 2); // median of 1, 5, 4
  * ```
  */
 export function fitPreprocess(train: Dataset, options: PreprocessOptions = {}): PreprocessParams {
@@ -429,11 +447,14 @@ export function fitPreprocess(train: Dataset, options: PreprocessOptions = {}): 
  * sum, the same genes by name (MissingFieldError naming any that are absent), same means/stds.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { applyPreprocess, Dataset, fitPreprocess } from "yoto";
  * const train = Dataset.fromDense(new Float32Array([1, 0, 3, 2, 4, 0]), 3, 2, ["A", "B"]);
  * const test = Dataset.fromDense(new Float32Array([0, 5, 1, 9]), 2, 2, ["B", "A"]);
  * const out = applyPreprocess(test, fitPreprocess(train, { hvg: false, log1p: false }));
- * console.assert(out.genes.join() === "A,B" && out.X.kind === "dense" && out.X.data[0] === 4);
+ * assert.equal(out.genes.join(), "A,B");
+ * assert.equal(out.X.kind, "dense");
+ * assert.equal(out.X.data[0], 4);
  * ```
  */
 export function applyPreprocess(ds: Dataset, params: PreprocessParams): Dataset {

@@ -50,8 +50,10 @@ export interface DownsampleOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { celltypeQuota } from "./sampling.ts";
  * // A 1000, B 50, C 10, D 400 with 300 cells: B and C whole, then 240 / 2 each for A and D
- * console.assert(celltypeQuota([1000, 50, 10, 400], 300).join() === "120,50,10,120");
+ * assert.equal(celltypeQuota([1000, 50, 10, 400], 300).join(), "120,50,10,120");
  * ```
  */
 export function celltypeQuota(counts: ArrayLike<number>, total: number): Int32Array {
@@ -129,10 +131,13 @@ function checkCoords(data: ArrayLike<number>, n: number, d: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { plaidCovering } from "./sampling.ts";
  * // three well-separated pairs on a line: asking for 3 boxes finds the 3 pairs
  * const x = Float64Array.of(0, 0.01, 0.5, 0.51, 1, 0.99);
  * const c = plaidCovering(x, 6, 1, 3);
- * console.assert(c.nBoxes === 3 && c.boxOf.join() === "0,0,1,1,2,2");
+ * assert.equal(c.nBoxes, 3);
+ * assert.equal(c.boxOf.join(), "0,0,1,1,2,2");
  * ```
  */
 export function plaidCovering(
@@ -218,10 +223,14 @@ export function plaidCovering(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { geometricSketch } from "./sampling.ts";
  * // 8 points near 0 and 2 near 1: with 2 boxes a sketch of 2 takes one from each group
  * const x = Float64Array.of(0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.99, 1);
  * const s = geometricSketch(x, 10, 1, 2, { boxes: 2, seed: 3 });
- * console.assert(s.length === 2 && s[0] < 8 && s[1] >= 8);
+ * assert.equal(s.length, 2);
+ * assert.ok(s[0] < 8);
+ * assert.ok(s[1] >= 8);
  * ```
  */
 export function geometricSketch(
@@ -283,10 +292,13 @@ const MIN_HVG_CELLS = 1000;
  *
  * @example
  * ```ts
- * import { simulate } from "./simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate, sketchCoordinates } from "yoto";
  * const { dataset } = simulate({ nCells: 150, nGenes: 100, seed: 1 });
  * const c = sketchCoordinates(dataset, { nPcs: 5 });
- * console.assert(c.dims === 5 && c.data.length === 150 * 5 && c.genes.length > 0);
+ * assert.equal(c.dims, 5);
+ * assert.equal(c.data.length, 150 * 5);
+ * assert.ok(c.genes.length > 0);
  * ```
  */
 export function sketchCoordinates(
@@ -346,9 +358,12 @@ function labelCodes(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { downsample } from "yoto";
  * const labels = Int32Array.from({ length: 100 }, (_, i) => (i < 90 ? 0 : 1));
  * const cells = downsample(100, { scheme: "celltype", fraction: 0.2, labels, seed: 1 });
- * console.assert(cells.length === 20 && cells.filter((i) => i >= 90).length === 10);
+ * assert.equal(cells.length, 20);
+ * assert.equal(cells.filter((i) => i >= 90).length, 10);
  * ```
  */
 export function downsample(data: Dataset | number, options: DownsampleOptions): Int32Array {

@@ -397,8 +397,11 @@ function drawCounts(
  * options, not on nCells. Memory is proportional to the non-zeros.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
  * const { dataset, truth } = simulate({ nCells: 500, seed: 1 });
- * console.assert(dataset.nCells === 500 && truth.markers["B"].length === 4);
+ * assert.equal(dataset.nCells, 500);
+ * assert.equal(truth.markers["B"].length, 4);
  * ```
  */
 export function simulate(

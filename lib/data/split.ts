@@ -84,8 +84,10 @@ const COVERAGE_CANDIDATES = 2000;
  * ties broken at random when an rng is given, so that no part is favoured systematically).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { apportion } from "./split.ts";
  * const counts = apportion(10, [0.7, 0.15, 0.15]);
- * console.assert(counts.join() === "7,2,1");
+ * assert.equal(counts.join(), "7,2,1");
  * ```
  */
 export function apportion(total: number, fractions: readonly number[], rng?: Rng): Int32Array {
@@ -210,9 +212,12 @@ function checkSeed(seed: number): number {
  * one more class. Both are reported in `notes`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stratifiedSplit } from "yoto";
  * const codes = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 2]);
  * const split = stratifiedSplit({ codes, categories: ["a", "b", "c"] }, { seed: 1 });
- * console.assert(split.val.length === 2 && split.notes[0].includes("'c'"));
+ * assert.equal(split.val.length, 2);
+ * assert.ok(split.notes[0].includes("'c'"));
  * ```
  */
 export function stratifiedSplit(labels: SplitLabels, options: SplitOptions = {}): Split {
@@ -266,8 +271,10 @@ export function stratifiedSplit(labels: SplitLabels, options: SplitOptions = {})
  * Random split of `n` cells by the fractions, ignoring labels.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomSplit } from "yoto";
  * const split = randomSplit(100, { train: 0.8, val: 0.1, test: 0.1, seed: 3 });
- * console.assert(split.train.length === 80);
+ * assert.equal(split.train.length, 80);
  * ```
  */
 export function randomSplit(n: number, options: SplitOptions = {}): Split {
@@ -315,10 +322,13 @@ function namedGroups(
  * (given `stratifyBy`) are listed in `notes`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { groupSplit } from "yoto";
  * const codes = Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]);
  * const donors = { codes, categories: ["d1", "d2", "d3", "d4"] };
  * const split = groupSplit(donors, { test: ["d4"], val: 1 });
- * console.assert(split.groups!.test[0] === "d4" && split.groups!.train.length === 2);
+ * assert.equal(split.groups!.test[0], "d4");
+ * assert.equal(split.groups!.train.length, 2);
  * ```
  */
 export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {}): Split {
@@ -432,10 +442,12 @@ export function groupSplit(groups: SplitLabels, options: GroupSplitOptions = {})
  * The three parts of a dataset (via `selectCells`).
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, randomSplit, splitDataset } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array(20), 10, 2, ["A", "B"]);
  * const { train, test } = splitDataset(ds, randomSplit(ds.nCells));
- * console.assert(train.nCells === 7 && test.nGenes === 2);
+ * assert.equal(train.nCells, 7);
+ * assert.equal(test.nGenes, 2);
  * ```
  */
 export function splitDataset(
@@ -461,8 +473,11 @@ export function splitDataset(
  * A split as plain JSON (index lists as number arrays).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomSplit } from "yoto";
+ * import { splitFromJSON, splitToJSON } from "./split.ts";
  * const text = JSON.stringify(splitToJSON(randomSplit(10)));
- * console.assert(splitFromJSON(text).train.length === 7);
+ * assert.equal(splitFromJSON(text).train.length, 7);
  * ```
  */
 export function splitToJSON(split: Split): SplitJSON {
@@ -483,9 +498,11 @@ export function splitToJSON(split: Split): SplitJSON {
  * indices are out of range, repeated, or the parts do not cover all cells.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitFromJSON } from "./split.ts";
  * const text = '{"kind":"random","seed":0,"nCells":3,"train":[0,2],"val":[],"test":[1]}';
  * const split = splitFromJSON(text);
- * console.assert(split.test[0] === 1);
+ * assert.equal(split.test[0], 1);
  * ```
  */
 export function splitFromJSON(json: string | SplitJSON): Split {
@@ -567,7 +584,8 @@ const VAL_FROM_TRAIN = { train: 0.85, val: 0.15, test: 0 };
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simulate } from "./simulate.ts";
+ * import { simulate } from "yoto";
+ * import { protocolSplit } from "./split.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 100, seed: 1 });
  * const split = protocolSplit(dataset, { labels: ["cell_type"], groupBy: "donor", seed: 0 });
  * assert.equal(split.kind, "group");
@@ -681,10 +699,13 @@ function protocolGroupSplit(
  *
  * @example
  * ```ts
- * import { simulate } from "./simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
+ * import { validationSplit } from "./split.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
  * const { fit, val } = validationSplit(dataset, { seed: 0 }, "cell_type");
- * console.assert(fit.nCells + val.nCells === 200 && val.nCells === 30);
+ * assert.equal(fit.nCells + val.nCells, 200);
+ * assert.equal(val.nCells, 30);
  * ```
  */
 export function validationSplit(

@@ -37,10 +37,13 @@ export interface GeneStatsOptions {
  * variances (ddof 1). Shared by HVG selection, scaling and the gene filter.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, geneStats } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 0, 3, 2]), 2, 2, ["A", "B"]);
  * const s = geneStats(ds);
- * console.assert(s.means[0] === 2 && s.variances[0] === 2 && s.nPositive[1] === 1);
+ * assert.equal(s.means[0], 2);
+ * assert.equal(s.variances[0], 2);
+ * assert.equal(s.nPositive[1], 1);
  * ```
  */
 export function geneStats(ds: Dataset, options: GeneStatsOptions = {}): GeneStats {
@@ -86,11 +89,11 @@ export interface CheckCountsOptions {
  * needs the counts and appears in the message.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { checkCounts, Dataset, DataValueError } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, -2]), 1, 2, ["A", "B"]);
- * let message = "";
- * try { checkCounts(ds, "normalizeTotal"); } catch (e) { message = (e as Error).message; }
- * console.assert(message.includes("'B'") && message.includes("-2"));
+ * assert.throws(() => checkCounts(ds, "normalizeTotal"), DataValueError);
+ * assert.throws(() => checkCounts(ds, "normalizeTotal"), /'B'.*-2|-2.*'B'/);
  * ```
  */
 export function checkCounts(ds: Dataset, context: string, options: CheckCountsOptions = {}): void {
@@ -152,7 +155,8 @@ const INTEGER_TOLERANCE = 1e-6;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Dataset } from "./dataset.ts";
+ * import { Dataset } from "yoto";
+ * import { checkRawCounts } from "./stats.ts";
  * const logged = Dataset.fromDense(new Float32Array([0, 1.39, 2.08, 0.69]), 2, 2, ["A", "B"]);
  * assert.throws(() => checkRawCounts(logged, "training"), /looks log-normalised/);
  * checkRawCounts(logged, "training", { allowNonInteger: true });
@@ -231,9 +235,11 @@ function looksEqualTotals(ds: Dataset): boolean {
  * numbers of detected genes, in one pass over the stored values.
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { cellStats, Dataset } from "yoto";
  * const s = cellStats(Dataset.fromDense(new Float32Array([1, 0, 3, 2]), 2, 2, ["A", "B"]));
- * console.assert(s.totals[1] === 5 && s.nPositive[0] === 1);
+ * assert.equal(s.totals[1], 5);
+ * assert.equal(s.nPositive[0], 1);
  * ```
  */
 export function cellStats(ds: Dataset): { totals: Float64Array; nPositive: Int32Array } {
@@ -263,8 +269,12 @@ export function cellStats(ds: Dataset): { totals: Float64Array; nPositive: Int32
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { meanSd } from "./stats.ts";
  * const { mean, sd } = meanSd([1, 2, 3]);
- * console.assert(mean === 2 && sd === 1 && meanSd([5]).sd === 0);
+ * assert.equal(mean, 2);
+ * assert.equal(sd, 1);
+ * assert.equal(meanSd([5]).sd, 0);
  * ```
  */
 export function meanSd(values: number[]): { mean: number; sd: number } {
@@ -280,7 +290,10 @@ export function meanSd(values: number[]): { mean: number; sd: number } {
  *
  * @example
  * ```ts
- * console.assert(formatMeanSd([1, 2, 3], 1) === "2.0 ± 1.0" && formatMeanSd([0.5]) === "0.500");
+ * import assert from "node:assert/strict";
+ * import { formatMeanSd } from "./stats.ts";
+ * assert.equal(formatMeanSd([1, 2, 3], 1), "2.0 ± 1.0");
+ * assert.equal(formatMeanSd([0.5]), "0.500");
  * ```
  */
 export function formatMeanSd(values: number[], digits = 3): string {

@@ -44,10 +44,12 @@ function twinSuffix(ds: Dataset): string | null {
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { realGenesOnly } from "./transform.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
  *   .withUns({ nullGenes: { suffix: "__null" } });
- * console.assert(realGenesOnly(ds).genes.join() === "A,B");
+ * assert.equal(realGenesOnly(ds).genes.join(), "A,B");
  * ```
  */
 export function realGenesOnly(ds: Dataset): Dataset {
@@ -61,10 +63,12 @@ export function realGenesOnly(ds: Dataset): Dataset {
  *
  * @example
  * ```ts
- * import { Dataset } from "./dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { realLibraryTotals } from "./transform.ts";
  * const ds = Dataset.fromDense(new Float32Array([1, 2, 3]), 1, 3, ["A", "B", "A__null"])
  *   .withUns({ nullGenes: { suffix: "__null" } });
- * console.assert(realLibraryTotals(ds)[0] === 3);
+ * assert.equal(realLibraryTotals(ds)[0], 3);
  * ```
  */
 export function realLibraryTotals(ds: Dataset): Float64Array {
@@ -77,10 +81,12 @@ export function realLibraryTotals(ds: Dataset): Float64Array {
  *
  * @example
  * ```ts
- * import { simulate } from "./simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
+ * import { fitCandidates } from "./transform.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
  * const { genes } = fitCandidates(dataset, { candidates: 20 });
- * console.assert(genes.length === 20);
+ * assert.equal(genes.length, 20);
  * ```
  */
 export function fitCandidates(
@@ -214,12 +220,14 @@ export function fitInput(
  *
  * @example
  * ```ts
- * import { simulate } from "./simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { applyInput, fitInput, simulate } from "yoto";
+ * import { fitCandidates } from "./transform.ts";
  * const { dataset } = simulate({ nCells: 100, nGenes: 80, seed: 2 });
  * const { genes, targetSum } = fitCandidates(dataset, { candidates: 10 });
  * const { transform, x } = fitInput(dataset, genes, targetSum);
  * const again = applyInput(dataset, transform);
- * console.assert(Math.abs(again[7] - x[7]) < 1e-6);
+ * assert.ok(Math.abs(again[7] - x[7]) < 1e-6);
  * ```
  */
 export function applyInput(

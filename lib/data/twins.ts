@@ -11,7 +11,10 @@ export const NULL_SUFFIX = "__null";
  * Whether a gene name is a null twin's (ends with the suffix).
  * @example
  * ```ts
- * console.assert(isNullGene("CD3E__null") && !isNullGene("CD3E"));
+ * import assert from "node:assert/strict";
+ * import { isNullGene } from "yoto";
+ * assert.ok(isNullGene("CD3E__null"));
+ * assert.ok(!isNullGene("CD3E"));
  * ```
  */
 export function isNullGene(name: string, suffix: string = NULL_SUFFIX): boolean {

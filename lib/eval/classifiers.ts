@@ -112,10 +112,12 @@ function checkOptions(kind: ClassifierKind, options: ClassifierOptions): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitClassifier } from "yoto";
  * const x = Float32Array.from([-2, -1, -1.5, 1, 2, 1.5, 0]);
  * const y = Int32Array.from([0, 0, 0, 2, 2, 2, -1]); // class 1 has no cells, the last no label
  * const model = await fitClassifier("knn", x, 7, 1, y, 3, { knn: { k: 3 } });
- * console.assert(model.predict(Float32Array.from([-1.8, 1.8]), 2).join() === "0,2");
+ * assert.equal(model.predict(Float32Array.from([-1.8, 1.8]), 2).join(), "0,2");
  * ```
  * @throws ShapeMismatchError when x, y or the validation rows do not match n and d.
  * @throws DataValueError when an input value is NaN or infinite.

@@ -39,8 +39,10 @@ function proportions(labels: DiversityLabels): number[] {
  *
  * @example
  * ```ts
- * console.assert(shannonDiversity(["a", "b", "c", "d"]) === 2);
- * console.assert(shannonDiversity([0, 0, 0, -1]) === 0);
+ * import assert from "node:assert/strict";
+ * import { shannonDiversity } from "./diversity.ts";
+ * assert.equal(shannonDiversity(["a", "b", "c", "d"]), 2);
+ * assert.equal(shannonDiversity([0, 0, 0, -1]), 0);
  * ```
  */
 export function shannonDiversity(labels: DiversityLabels): number {
@@ -52,7 +54,9 @@ export function shannonDiversity(labels: DiversityLabels): number {
  *
  * @example
  * ```ts
- * console.assert(giniSimpson(["a", "a", "b", "b"]) === 0.5);
+ * import assert from "node:assert/strict";
+ * import { giniSimpson } from "./diversity.ts";
+ * assert.equal(giniSimpson(["a", "a", "b", "b"]), 0.5);
  * ```
  */
 export function giniSimpson(labels: DiversityLabels): number {
@@ -65,7 +69,9 @@ export function giniSimpson(labels: DiversityLabels): number {
  *
  * @example
  * ```ts
- * console.assert(inverseSimpson([0, 0, 1, 1, 2, 2]) === 3);
+ * import assert from "node:assert/strict";
+ * import { inverseSimpson } from "./diversity.ts";
+ * assert.equal(inverseSimpson([0, 0, 1, 1, 2, 2]), 3);
  * ```
  */
 export function inverseSimpson(labels: DiversityLabels): number {
@@ -93,8 +99,10 @@ export interface VendiResult {
  *
  * @example
  * ```ts
- * console.assert(Math.abs(vendiScore(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), 3, 3).score - 3) < 1e-12);
- * console.assert(Math.abs(vendiScore(Float64Array.of(1, 0, 1, 0, 0, 1, 0, 1), 4, 2).score - 2) < 1e-12);
+ * import assert from "node:assert/strict";
+ * import { vendiScore } from "./diversity.ts";
+ * assert.ok(Math.abs(vendiScore(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), 3, 3).score - 3) < 1e-12);
+ * assert.ok(Math.abs(vendiScore(Float64Array.of(1, 0, 1, 0, 0, 1, 0, 1), 4, 2).score - 2) < 1e-12);
  * ```
  */
 export function vendiScore(
@@ -203,10 +211,13 @@ export interface DiversityReport {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { diversityReport, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 120, nGenes: 80, seed: 1 });
  * const r = diversityReport(dataset, undefined, { label: "cell_type" });
- * console.assert(r.nTypes === 7 && r.vendi > 1 && r.vendi < 120);
+ * assert.equal(r.nTypes, 7);
+ * assert.ok(r.vendi > 1);
+ * assert.ok(r.vendi < 120);
  * ```
  */
 export function diversityReport(

@@ -92,13 +92,13 @@ function resolveTargetSum(train: Dataset, genes: string[], given?: number): numb
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
- * import { splitDataset, stratifiedSplit } from "../data/split.ts";
+ * import assert from "node:assert/strict";
+ * import { evaluatePanel, simulate, splitDataset, stratifiedSplit } from "yoto";
  * const { dataset, truth } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
  * const split = splitDataset(dataset, stratifiedSplit(dataset.categorical("cell_type")));
  * const panel = Object.values(truth.markers).flat();
  * const r = await evaluatePanel(panel, split, "cell_type", { classifiers: ["lr", "knn"] });
- * console.assert(r.results[0].metrics.macroF1 > 0.8);
+ * assert.ok(r.results[0].metrics.macroF1 > 0.8);
  * ```
  */
 export async function evaluatePanel(
@@ -223,12 +223,13 @@ function choleskySolve(A: Float64Array, k: number, B: Float64Array, m: number): 
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
- * import { splitDataset, stratifiedSplit } from "../data/split.ts";
+ * import assert from "node:assert/strict";
+ * import { evaluateReconstruction, simulate, splitDataset, stratifiedSplit } from "yoto";
  * const { dataset } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
  * const split = splitDataset(dataset, stratifiedSplit(dataset.categorical("cell_type")));
  * const r = evaluateReconstruction(["G0001", "G0002"], ["G0001", "G0003"], split);
- * console.assert(r.r2[0] > 0.99 && r.genes[1] === "G0003");
+ * assert.ok(r.r2[0] > 0.99);
+ * assert.equal(r.genes[1], "G0003");
  * ```
  */
 export function evaluateReconstruction(

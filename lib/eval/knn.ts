@@ -25,9 +25,12 @@ export interface KnnModel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitKnn } from "./knn.ts";
  * const x = Float32Array.from([0, 1, 2, 10, 11]), y = Int32Array.from([0, 0, 1, 1, 1]);
  * const p = fitKnn(x, 5, 1, y, 2, { k: 3 }).predictProba(Float32Array.from([0.5]), 1);
- * console.assert(p[0] === Math.fround(2 / 3) && p[1] === Math.fround(1 / 3));
+ * assert.equal(p[0], Math.fround(2 / 3));
+ * assert.equal(p[1], Math.fround(1 / 3));
  * ```
  */
 export function fitKnn(

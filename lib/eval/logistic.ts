@@ -121,6 +121,8 @@ function cubicMinimizer(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { minimizeLbfgs } from "./logistic.ts";
  * // f(x) = (x0 - 1)^2 + 10 (x1 + 2)^2
  * const f = (x: Float64Array, g: Float64Array) => {
  *   g[0] = 2 * (x[0] - 1);
@@ -128,7 +130,9 @@ function cubicMinimizer(
  *   return (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2;
  * };
  * const r = minimizeLbfgs(f, new Float64Array(2));
- * console.assert(r.converged && Math.abs(r.x[0] - 1) < 1e-6 && Math.abs(r.x[1] + 2) < 1e-6);
+ * assert.ok(r.converged);
+ * assert.ok(Math.abs(r.x[0] - 1) < 1e-6);
+ * assert.ok(Math.abs(r.x[1] + 2) < 1e-6);
  * ```
  */
 export function minimizeLbfgs(
@@ -299,9 +303,13 @@ export interface LogisticModel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitLogistic } from "./logistic.ts";
  * const x = Float32Array.from([-2, -1, 1, 2]), y = Int32Array.from([0, 0, 1, 1]);
  * const model = fitLogistic(x, 4, 1, y, 2);
- * console.assert(model.converged && model.coef[1] > 0 && model.predictProba(x, 4)[7] > 0.5);
+ * assert.ok(model.converged);
+ * assert.ok(model.coef[1] > 0);
+ * assert.ok(model.predictProba(x, 4)[7] > 0.5);
  * ```
  */
 export function fitLogistic(

@@ -80,12 +80,14 @@ function meanLoss(net: YotoNet, data: LabelledRows, d: number, nClasses: number)
  *
  * @example
  * ```ts
- * import { initBackend } from "../runtime/backend.ts";
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "yoto";
+ * import { fitMlp } from "./mlp.ts";
  * await initBackend("wasm");
  * const x = Float32Array.from({ length: 60 }, (_, i) => (i % 2 ? 1 : -1) + (i % 7) / 10);
  * const y = Int32Array.from({ length: 60 }, (_, i) => i % 2);
  * const model = await fitMlp(x, 60, 1, y, 2, { seed: 0, hidden: [8], maxEpochs: 20 });
- * console.assert(model.predictProba(Float32Array.from([2]), 1)[1] > 0.5);
+ * assert.ok(model.predictProba(Float32Array.from([2]), 1)[1] > 0.5);
  * model.dispose();
  * ```
  */

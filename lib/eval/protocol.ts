@@ -138,7 +138,9 @@ export const SELECTOR_NAMES: string[] = [...YOTO_METHODS, ...Object.keys(SELECTO
  *
  * @example
  * ```ts
- * console.assert((await loadSelector("hvg")).needs === "data");
+ * import assert from "node:assert/strict";
+ * import { loadSelector } from "yoto";
+ * assert.equal((await loadSelector("hvg")).needs, "data");
  * ```
  */
 export function loadSelector(name: string): Promise<Selector> {
@@ -168,11 +170,14 @@ function numberList(v: unknown, field: string, file: string, min: number): numbe
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseBenchmarkConfig } from "yoto";
  * const c = parseBenchmarkConfig(JSON.stringify({
  *   datasets: [{ name: "d", path: "d.arrow", labels: ["cell_type"] }],
  *   methods: ["random"], k: [8], seeds: [0], splits: ["cell"], out: "res",
  * }), "/tmp/bench/config.json");
- * console.assert(c.out === "/tmp/bench/res" && c.datasets[0].path === "/tmp/bench/d.arrow");
+ * assert.equal(c.out, "/tmp/bench/res");
+ * assert.equal(c.datasets[0].path, "/tmp/bench/d.arrow");
  * ```
  */
 export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfig {

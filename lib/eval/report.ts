@@ -107,8 +107,10 @@ export function reportGroups(rows: ResultRow[], classifier: string): Map<string,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { metricPoints } from "yoto";
  * const row = { method: "l1", k: 8, classifier: "lr", macro_f1: 0.5 } as never;
- * console.assert(metricPoints([row, { ...row as object, macro_f1: 0.7 } as never])[0].mean === 0.6);
+ * assert.equal(metricPoints([row, { ...row as object, macro_f1: 0.7 } as never])[0].mean, 0.6);
  * ```
  */
 export function metricPoints(
@@ -132,8 +134,10 @@ function unitRows(rows: ResultRow[]): ResultRow[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectionSeconds } from "yoto";
  * const r = (unit: string, s: number) => ({ unit, method: "l1", fit_seconds: s }) as never;
- * console.assert(selectionSeconds([r("a", 1), r("a", 1), r("b", 3)])[0].seconds === 2);
+ * assert.equal(selectionSeconds([r("a", 1), r("a", 1), r("b", 3)])[0].seconds, 2);
  * ```
  */
 export function selectionSeconds(rows: ResultRow[]): { method: string; seconds: number }[] {
@@ -149,8 +153,10 @@ export function selectionSeconds(rows: ResultRow[]): { method: string; seconds: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { markdownTable } from "yoto";
  * const text = markdownTable(["gene", "score"], [["CD3E", 0.9], ["MS4A1", 0.7]]);
- * console.assert(text === "| gene | score |\n|---|---|\n| CD3E | 0.9 |\n| MS4A1 | 0.7 |");
+ * assert.equal(text, "| gene | score |\n|---|---|\n| CD3E | 0.9 |\n| MS4A1 | 0.7 |");
  * ```
  */
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
@@ -245,6 +251,7 @@ export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { failuresMarkdown } from "yoto";
  * const failed = { unit: "u", dataset: "d", split: "donor", seed: 0, method: "l1", k: 8, tasks: "t",
  *   error: "a | b" };
  * assert.match(failuresMarkdown([failed], 10), /1 of 10 units failed[^]*\| a \\\| b \|/);

@@ -55,12 +55,14 @@ export interface SaturationResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { saturationPoint } from "./saturation.ts";
  * const runs = [
  *   { fraction: 0.1, seed: 0, metric: 0.8 }, { fraction: 0.1, seed: 1, metric: 0.9 },
  *   { fraction: 0.5, seed: 0, metric: 0.96 }, { fraction: 1, seed: 0, metric: 1 },
  * ];
  * // max* = 1; the mean at 10% is 0.85, not above 0.95; 50% has 0.96
- * console.assert(saturationPoint(runs).fraction === 0.5);
+ * assert.equal(saturationPoint(runs).fraction, 0.5);
  * ```
  */
 export function saturationPoint(
@@ -118,12 +120,16 @@ export interface HoldOut {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { holdOut } from "./saturation.ts";
  * const ds = Dataset.fromDense(new Float32Array(3), 3, 1, ["g"], {
  *   t: { kind: "string", values: ["a", "b", "c"] },
  * });
  * const h = holdOut(ds, "t", 0);
- * console.assert(h.val === h.fit && h.skip === undefined && h.notes.length === 1);
+ * assert.equal(h.val, h.fit);
+ * assert.equal(h.skip, undefined);
+ * assert.equal(h.notes.length, 1);
  * ```
  */
 export function holdOut(train: Dataset, label: string, seed: number): HoldOut {
@@ -481,9 +487,11 @@ export type SaturationMetric = "macro_f1" | "micro_f1";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { saturationCurves } from "yoto";
  * const row = (fraction: number, micro_f1: number) => ({ scheme: "random", fraction, seed: 0, status: "ok", micro_f1 });
  * const { saturation } = saturationCurves([row(0.1, 0.5), row(1, 0.9)] as never, "micro_f1");
- * console.assert(saturation[0].fraction === 1);
+ * assert.equal(saturation[0].fraction, 1);
  * ```
  */
 export function saturationCurves(

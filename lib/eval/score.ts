@@ -14,12 +14,13 @@ import { OptionError } from "../runtime/errors.ts";
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, scorePrediction } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array(3), 3, 1, ["g"], {
  *   t: { kind: "categorical", codes: Int32Array.from([0, 1, 2]), categories: ["a", "b", "new"] },
  * });
  * const pred = { task: "t", kind: "classification" as const, classes: ["a", "b"], labels: ["a", "a", "b"] };
- * console.assert(scorePrediction(pred, ds).accuracy === 1 / 3);
+ * assert.equal(scorePrediction(pred, ds).accuracy, 1 / 3);
  * ```
  */
 export function scorePrediction(pred: TaskPrediction, ds: Dataset): ClassificationMetrics {
@@ -45,10 +46,13 @@ export const UNSEEN_CLASS = "(unseen in training)";
  *
  * @example
  * ```ts
- * import { classificationReport } from "../metrics/classification.ts";
+ * import assert from "node:assert/strict";
+ * import { classificationReport, predictionConfusion } from "yoto";
+ * import { UNSEEN_CLASS } from "./score.ts";
  * const m = classificationReport(Int32Array.of(0, 1), Int32Array.of(0, 0), 3, ["a", "b", UNSEEN_CLASS]);
  * const { confusion, classes } = predictionConfusion(m);
- * console.assert(classes.join() === "a,b" && confusion[1][0] === 1);
+ * assert.equal(classes.join(), "a,b");
+ * assert.equal(confusion[1][0], 1);
  * ```
  */
 export function predictionConfusion(

@@ -40,9 +40,12 @@ export interface ZeroShotMetrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { zeroShotSplit } from "yoto";
  * const s = zeroShotSplit(11, 3);
- * console.assert(s.train.length + s.test.length === 11 && s.val.length === 0);
- * console.assert(Math.abs(s.train.length - s.test.length) === 1);
+ * assert.equal(s.train.length + s.test.length, 11);
+ * assert.equal(s.val.length, 0);
+ * assert.equal(Math.abs(s.train.length - s.test.length), 1);
  * ```
  */
 export function zeroShotSplit(n: number, seed = 0): Split {
@@ -56,12 +59,14 @@ export function zeroShotSplit(n: number, seed = 0): Split {
  *
  * @example
  * ```ts
- * import { randomSplit } from "../data/split.ts";
+ * import assert from "node:assert/strict";
+ * import { randomSplit, zeroShotKnn } from "yoto";
  * // two clusters on a line; reference 0-3, queries 4-5
  * const x = Float32Array.of(0, 1, 10, 11, 0.5, 10.5);
  * const split = { ...randomSplit(6), train: Int32Array.of(0, 1, 2, 3), val: new Int32Array(0), test: Int32Array.of(4, 5) };
  * const m = zeroShotKnn({ x, dim: 1 }, { codes: Int32Array.of(0, 0, 1, 1, 0, 1), categories: ["a", "b"] }, split, { k: 1 });
- * console.assert(m.microF1 === 1 && m.macroF1 === 1);
+ * assert.equal(m.microF1, 1);
+ * assert.equal(m.macroF1, 1);
  * ```
  */
 export function zeroShotKnn(
@@ -125,10 +130,12 @@ export interface BaselineEmbeddingOptions {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate, zeroShotHvg } from "yoto";
  * const { dataset } = simulate({ nCells: 50, nGenes: 80, seed: 1 });
  * const e = zeroShotHvg(dataset, { nTopGenes: 10 });
- * console.assert(e.dim === 10 && e.x.length === 500);
+ * assert.equal(e.dim, 10);
+ * assert.equal(e.x.length, 500);
  * ```
  */
 export function zeroShotHvg(ds: Dataset, options: BaselineEmbeddingOptions = {}): CellEmbedding {
@@ -155,10 +162,12 @@ export interface EmbeddingPcaOptions {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate, zeroShotPca } from "yoto";
  * const { dataset } = simulate({ nCells: 50, nGenes: 80, seed: 1 });
  * const e = zeroShotPca(dataset, { nTopGenes: 10, nComponents: 3 });
- * console.assert(e.dim === 3 && e.x.length === 150);
+ * assert.equal(e.dim, 3);
+ * assert.equal(e.x.length, 150);
  * ```
  */
 export function zeroShotPca(
@@ -174,8 +183,11 @@ export function zeroShotPca(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { embeddingPca } from "yoto";
  * const e = embeddingPca({ x: Float32Array.of(0, 0, 1, 2, 2, 4, 3, 6), dim: 2 }, { nComponents: 1 });
- * console.assert(e.dim === 1 && e.x.length === 4);
+ * assert.equal(e.dim, 1);
+ * assert.equal(e.x.length, 4);
  * ```
  */
 export function embeddingPca(e: CellEmbedding, options: EmbeddingPcaOptions = {}): CellEmbedding {

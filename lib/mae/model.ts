@@ -253,10 +253,13 @@ export class MaeNet {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { log1pInput } from "./model.ts";
  * const ds = Dataset.fromDense(Float32Array.of(1, 3, 0, 2), 2, 2, ["A", "B"]);
  * const x = log1pInput(ds, ["B"], 4);
- * console.assert(x[0] === Math.fround(Math.log1p(3)) && x[1] === Math.fround(Math.log1p(4)));
+ * assert.equal(x[0], Math.fround(Math.log1p(3)));
+ * assert.equal(x[1], Math.fround(Math.log1p(4)));
  * ```
  */
 export function log1pInput(ds: Dataset, genes: string[], targetSum: number): Float32Array {
@@ -328,12 +331,13 @@ export class MaeModel {
    *
    * @example
    * ```ts
-   * import { simulate } from "../data/simulate.ts";
-   * import { fitMae } from "./train.ts";
+   * import assert from "node:assert/strict";
+   * import { fitMae, simulate } from "yoto";
    * const { dataset } = simulate({ nCells: 60, nGenes: 80, seed: 1 });
    * const model = await fitMae(dataset, { candidates: 40, dim: 8, heads: 2, depth: 1, epochs: 1, quiet: true });
    * const z = model.embed(dataset);
-   * console.assert(z.length === 60 * 8 && z.every(Number.isFinite));
+   * assert.equal(z.length, 60 * 8);
+   * assert.ok(z.every(Number.isFinite));
    * model.dispose();
    * ```
    */

@@ -72,8 +72,11 @@ export interface MaeOptions extends CandidateOptions {
  *
  * @example
  * ```ts
- * console.assert(oneCycleLr(0, 100, 10, 1) === 0.1 && oneCycleLr(9, 100, 10, 1) === 1);
- * console.assert(Math.abs(oneCycleLr(99, 100, 10, 1)) < 1e-12);
+ * import assert from "node:assert/strict";
+ * import { oneCycleLr } from "./train.ts";
+ * assert.equal(oneCycleLr(0, 100, 10, 1), 0.1);
+ * assert.equal(oneCycleLr(9, 100, 10, 1), 1);
+ * assert.ok(Math.abs(oneCycleLr(99, 100, 10, 1)) < 1e-12);
  * ```
  */
 export function oneCycleLr(step: number, total: number, warmup: number, peak: number): number {
@@ -174,10 +177,12 @@ function initOutputBias(net: MaeNet, x: Float32Array, n: number): number {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { fitMae, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 60, nGenes: 80, seed: 1 });
  * const model = await fitMae(dataset, { candidates: 40, dim: 8, heads: 2, depth: 1, epochs: 2, quiet: true });
- * console.assert(model.history.length === 2 && model.config.visible === 10);
+ * assert.equal(model.history.length, 2);
+ * assert.equal(model.config.visible, 10);
  * model.dispose();
  * ```
  */

@@ -87,8 +87,13 @@ function countConfusion(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { confusionMatrix } from "yoto";
  * const m = confusionMatrix([0, 1, 1, -1], [0, 0, 1, 1], 2);
- * console.assert(m[0][0] === 1 && m[1][0] === 1 && m[1][1] === 1 && m[0][1] === 0);
+ * assert.equal(m[0][0], 1);
+ * assert.equal(m[1][0], 1);
+ * assert.equal(m[1][1], 1);
+ * assert.equal(m[0][1], 0);
  * ```
  * @throws ShapeMismatchError when yTrue and yPred differ in length.
  * @throws OptionError when nClasses is not a positive integer or a label is not in [0, nClasses).
@@ -175,10 +180,14 @@ function evaluate(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { classificationReport } from "yoto";
  * const r = classificationReport([0, 0, 1, 1, -1], [0, 1, 1, 1, 0], 3, ["B", "T", "NK"]);
- * console.assert(r.nEvaluated === 4 && r.accuracy === 0.75);
- * console.assert(r.perClass[1].name === "T" && r.perClass[1].precision === 2 / 3);
- * console.assert(Math.abs(r.macroF1 - (2 / 3 + 0.8) / 2) < 1e-12); // class 2 is absent
+ * assert.equal(r.nEvaluated, 4);
+ * assert.equal(r.accuracy, 0.75);
+ * assert.equal(r.perClass[1].name, "T");
+ * assert.equal(r.perClass[1].precision, 2 / 3);
+ * assert.ok(Math.abs(r.macroF1 - (2 / 3 + 0.8) / 2) < 1e-12); // class 2 is absent
  * ```
  * @throws ShapeMismatchError when the lengths of yTrue, yPred (or classNames vs nClasses) differ.
  * @throws OptionError when a label is not in [0, nClasses) or no cell has a label.
@@ -199,7 +208,9 @@ export function classificationReport(
  *
  * @example
  * ```ts
- * console.assert(macroF1([0, 1, 1, -1], [0, 1, 0, 2], 3) === (2 / 3 + 2 / 3) / 2);
+ * import assert from "node:assert/strict";
+ * import { macroF1 } from "yoto";
+ * assert.equal(macroF1([0, 1, 1, -1], [0, 1, 0, 2], 3), (2 / 3 + 2 / 3) / 2);
  * ```
  * @throws ShapeMismatchError when yTrue and yPred differ in length.
  * @throws OptionError when a label is not in [0, nClasses) or no cell has a label.
@@ -218,8 +229,10 @@ export function macroF1(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { argmaxRows } from "./classification.ts";
  * const probs = new Float32Array([0.1, 0.7, 0.2, 0.4, 0.2, 0.4]);
- * console.assert(argmaxRows(probs, 2, 3).join() === "1,0");
+ * assert.equal(argmaxRows(probs, 2, 3).join(), "1,0");
  * ```
  * @throws OptionError when nRows or nCols is not a valid size.
  * @throws ShapeMismatchError when probs does not hold nRows × nCols values.

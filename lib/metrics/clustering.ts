@@ -12,8 +12,10 @@ import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
  *
  * @example
  * ```ts
- * console.assert(adjustedRandIndex([0, 0, 1, 1], [5, 5, 2, 2]) === 1);
- * console.assert(Math.abs(adjustedRandIndex([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]) - 8 / 33) < 1e-15);
+ * import assert from "node:assert/strict";
+ * import { adjustedRandIndex } from "yoto";
+ * assert.equal(adjustedRandIndex([0, 0, 1, 1], [5, 5, 2, 2]), 1);
+ * assert.ok(Math.abs(adjustedRandIndex([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]) - 8 / 33) < 1e-15);
  * ```
  * @throws ShapeMismatchError when a and b differ in length.
  * @throws OptionError when a code is not an integer.

@@ -20,8 +20,13 @@ export interface GeneFrequency {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { selectionFrequency } from "yoto";
  * const f = selectionFrequency([["A", "B"], ["B", "C"]]);
- * console.assert(f[0].gene === "B" && f[0].frequency === 1 && f[1].gene === "A" && f[1].count === 1);
+ * assert.equal(f[0].gene, "B");
+ * assert.equal(f[0].frequency, 1);
+ * assert.equal(f[1].gene, "A");
+ * assert.equal(f[1].count, 1);
  * ```
  */
 export function selectionFrequency(panels: string[][]): GeneFrequency[] {
@@ -42,8 +47,10 @@ export function selectionFrequency(panels: string[][]): GeneFrequency[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { meanJaccard } from "yoto";
  * // pairs: {A,B}/{B,C} 1/3, {A,B}/{A,B} 1, {B,C}/{A,B} 1/3
- * console.assert(Math.abs(meanJaccard([["A", "B"], ["B", "C"], ["A", "B"]]) - 5 / 9) < 1e-12);
+ * assert.ok(Math.abs(meanJaccard([["A", "B"], ["B", "C"], ["A", "B"]]) - 5 / 9) < 1e-12);
  * ```
  */
 export function meanJaccard(panels: string[][]): number {

@@ -23,8 +23,12 @@ export interface RegressionMetrics {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { regressionReport } from "yoto";
  * const r = regressionReport([1, 2, 3, 4, NaN], [1, 2, 3, 5, 0]);
- * console.assert(r.n === 4 && r.mse === 0.25 && Math.abs(r.r2 - 0.8) < 1e-12);
+ * assert.equal(r.n, 4);
+ * assert.equal(r.mse, 0.25);
+ * assert.ok(Math.abs(r.r2 - 0.8) < 1e-12);
  * ```
  * @throws ShapeMismatchError when yTrue and yPred differ in length.
  * @throws DataValueError when a target is infinite or a prediction for a used target is not

@@ -25,10 +25,12 @@ export interface Pca {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { pcaEmbedding } from "yoto";
  * // points on the line y = 2x: PC1 is (1, 2)/sqrt(5) and carries all the variance
  * const pca = pcaEmbedding(Float32Array.of(0, 0, 1, 2, 2, 4, 3, 6), 4, 2);
- * console.assert(Math.abs(pca.components[1] - 2 / Math.sqrt(5)) < 1e-9);
- * console.assert(Math.abs(pca.explainedVarianceRatio[0] - 1) < 1e-9);
+ * assert.ok(Math.abs(pca.components[1] - 2 / Math.sqrt(5)) < 1e-9);
+ * assert.ok(Math.abs(pca.explainedVarianceRatio[0] - 1) < 1e-9);
  * ```
  */
 export function pcaEmbedding(x: ArrayLike<number>, n: number, d: number, dims = 2): Pca {

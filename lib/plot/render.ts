@@ -16,8 +16,10 @@ import type { VegaLiteSpec } from "./specs.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { toSvg } from "yoto";
  * const svg = await toSvg({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } });
- * console.assert(svg.startsWith("<svg"));
+ * assert.ok(svg.startsWith("<svg"));
  * ```
  */
 export async function toSvg(spec: VegaLiteSpec): Promise<string> {
@@ -134,8 +136,12 @@ async function resvgReady(): Promise<Uint8Array[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { toPng } from "yoto";
  * const png = await toPng({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
- * console.assert(png[1] === 0x50 && png[2] === 0x4e && png[3] === 0x47); // "PNG"
+ * assert.equal(png[1], 0x50);
+ * assert.equal(png[2], 0x4e);
+ * assert.equal(png[3], 0x47); // "PNG"
  * ```
  */
 export async function toPng(spec: VegaLiteSpec, scale = 2): Promise<Uint8Array> {
@@ -188,8 +194,11 @@ export interface ShowOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mimeBundle } from "./render.ts";
  * const bundle = await mimeBundle({ title: "t", data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } }, { png: false });
- * console.assert((bundle["image/svg+xml"] as string).startsWith("<svg") && !("image/png" in bundle));
+ * assert.ok((bundle["image/svg+xml"] as string).startsWith("<svg"));
+ * assert.ok(!("image/png" in bundle));
  * ```
  */
 export async function mimeBundle(
@@ -232,9 +241,12 @@ export interface Displayable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { show } from "yoto";
  * const shown = show({ data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
  * const bundle = await shown[Symbol.for("Jupyter.display")]();
- * console.assert("application/vnd.vegalite.v5+json" in bundle && "image/png" in bundle);
+ * assert.ok("application/vnd.vegalite.v5+json" in bundle);
+ * assert.ok("image/png" in bundle);
  * ```
  */
 export function show(spec: VegaLiteSpec, options: ShowOptions = {}): Displayable {
@@ -247,9 +259,11 @@ export function show(spec: VegaLiteSpec, options: ShowOptions = {}): Displayable
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { showMarkdown } from "yoto";
  * const shown = showMarkdown("| a |\n|---|\n| 1 |");
  * const bundle = await shown[Symbol.for("Jupyter.display")]();
- * console.assert(bundle["text/markdown"] === "| a |\n|---|\n| 1 |");
+ * assert.equal(bundle["text/markdown"], "| a |\n|---|\n| 1 |");
  * ```
  */
 export function showMarkdown(text: string): Displayable {

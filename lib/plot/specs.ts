@@ -107,8 +107,10 @@ function validationLayer(history: EpochRecord[], title: string): VegaLiteSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingCurveSpec } from "yoto";
  * const spec = trainingCurveSpec([{ epoch: 1, steps: 10, tau: 1, loss: { t: 1 }, val: { t: 0.5 }, monitor: 0.5, valLoss: 1, maskMass: 0.3, seconds: 1 }]);
- * console.assert(JSON.stringify(spec).includes("validation"));
+ * assert.ok(JSON.stringify(spec).includes("validation"));
  * ```
  */
 export function trainingCurveSpec(history: EpochRecord[], title = "YOTO training"): VegaLiteSpec {
@@ -134,9 +136,11 @@ export interface TrainingPanelsOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { trainingPanelsSpec } from "yoto";
  * const history = [1, 2].map((epoch) => ({ epoch, steps: 10 * epoch, tau: 10 / epoch, loss: { t: 1 / epoch }, val: { t: 0.5 }, monitor: 0.5, valLoss: 1, maskMass: 0.3 * epoch, seconds: 1 }));
  * const spec = trainingPanelsSpec(history, { bestEpoch: 2 });
- * console.assert((spec.vconcat as unknown[]).length === 3);
+ * assert.equal((spec.vconcat as unknown[]).length, 3);
  * ```
  */
 export function trainingPanelsSpec(
@@ -216,8 +220,10 @@ export function trainingPanelsSpec(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { metricVsKSpec } from "yoto";
  * const spec = metricVsKSpec([{ method: "yoto", k: 8, mean: 0.8, sd: 0.02 }], "macro-F1");
- * console.assert(JSON.stringify(spec).includes("yoto"));
+ * assert.ok(JSON.stringify(spec).includes("yoto"));
  * ```
  */
 export function metricVsKSpec(points: MetricPoint[], metric: string, title = ""): VegaLiteSpec {
@@ -271,8 +277,10 @@ export function metricVsKSpec(points: MetricPoint[], metric: string, title = "")
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { secondsSpec } from "yoto";
  * const spec = secondsSpec([{ method: "l1", seconds: 2.5 }]);
- * console.assert(JSON.stringify(spec).includes("l1"));
+ * assert.ok(JSON.stringify(spec).includes("l1"));
  * ```
  */
 export function secondsSpec(
@@ -353,12 +361,14 @@ export interface DotPlotDataOptions {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset, dotPlotData } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 1, 0, 2, 3, 1]), 3, 2, ["A", "B"], {
  *   t: { kind: "string", values: ["x", "y", "y"] },
  * });
  * const d = dotPlotData(ds, ["A"], "t", { targetSum: 2, log1p: false });
- * console.assert(d.rows[0].mean === 1 && d.rows[1].fraction === 0.5); // x: 1/2*2; y: 1 of 2
+ * assert.equal(d.rows[0].mean, 1);
+ * assert.equal(d.rows[1].fraction, 0.5); // x: 1/2*2; y: 1 of 2
  * ```
  */
 export function dotPlotData(
@@ -449,12 +459,14 @@ function markerOrder(data: DotPlotData): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { dotPlotSpec } from "yoto";
  * const rows = [
  *   { class: "a", gene: "G1", mean: 0.1, fraction: 0.2 }, { class: "a", gene: "G2", mean: 2, fraction: 0.9 },
  *   { class: "b", gene: "G1", mean: 1.5, fraction: 0.8 }, { class: "b", gene: "G2", mean: 0.3, fraction: 0.1 },
  * ];
  * const spec = dotPlotSpec({ label: "t", genes: ["G1", "G2"], classes: ["a", "b"], cells: [5, 5], rows, targetSum: 1e4, log1p: true });
- * console.assert(JSON.stringify((spec.encoding as { x: { sort: string[] } }).x.sort) === '["G2","G1"]');
+ * assert.equal(JSON.stringify((spec.encoding as { x: { sort: string[] } }).x.sort), '["G2","G1"]');
  * ```
  */
 export function dotPlotSpec(data: DotPlotData, title = ""): VegaLiteSpec {
@@ -510,9 +522,11 @@ export function dotPlotSpec(data: DotPlotData, title = ""): VegaLiteSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { confusionMatrixSpec } from "yoto";
  * const spec = confusionMatrixSpec([Int32Array.of(3, 1), Int32Array.of(0, 0)], ["a", "b"]);
  * const rows = (spec.data as { values: { fraction: number }[] }).values;
- * console.assert(rows.map((r) => r.fraction).join() === "0.75,0.25,0,0");
+ * assert.equal(rows.map((r) => r.fraction).join(), "0.75,0.25,0,0");
  * ```
  */
 export function confusionMatrixSpec(
@@ -621,9 +635,13 @@ function logTicks(max: number): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoreRankingSpec } from "yoto";
  * const spec = scoreRankingSpec(["A", "B", "C"], [0.2, 3, 1], ["B"]);
  * const rows = (spec.data as { values: { gene: string; rank: number; selected: boolean }[] }).values;
- * console.assert(rows[0].gene === "B" && rows[0].rank === 1 && rows[0].selected);
+ * assert.equal(rows[0].gene, "B");
+ * assert.equal(rows[0].rank, 1);
+ * assert.ok(rows[0].selected);
  * ```
  */
 export function scoreRankingSpec(
@@ -728,9 +746,12 @@ function selectedTest(chosen: Set<string>): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stabilitySpec } from "yoto";
  * const spec = stabilitySpec([["A", "B"], ["B", "C"]]);
  * const bars = (spec.data as { values: { gene: string }[] }).values;
- * console.assert(bars.length === 3 && bars[0].gene === "B");
+ * assert.equal(bars.length, 3);
+ * assert.equal(bars[0].gene, "B");
  * ```
  */
 export function stabilitySpec(
@@ -793,8 +814,10 @@ export interface EmbeddingOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { embeddingSpec } from "yoto";
  * const spec = embeddingSpec([{ x: 0, y: 1, label: "B" }, { x: 1, y: 0, label: "NK" }]);
- * console.assert((spec.data as { values: unknown[] }).values.length === 2);
+ * assert.equal((spec.data as { values: unknown[] }).values.length, 2);
  * ```
  */
 export function embeddingSpec(
@@ -835,9 +858,11 @@ export function embeddingSpec(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { saturationSpec } from "yoto";
  * const points = [0.1, 1].map((fraction) => ({ scheme: "random", fraction, mean: 0.5 + fraction / 4, sd: 0.01 }));
  * const spec = saturationSpec(points, [{ scheme: "random", fraction: 1 }], "micro-F1");
- * console.assert((spec.layer as unknown[]).length === 5);
+ * assert.equal((spec.layer as unknown[]).length, 5);
  * ```
  */
 export function saturationSpec(

@@ -41,6 +41,7 @@ const WRITE_ERRORS: Record<string, [string, string]> = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { writeError } from "./atomic.ts";
  * const err = await Deno.writeFile("/dev/full", new Uint8Array(8)).catch((e) => e);
  * assert.match((writeError(err, "/dev/full") as Error).message, /no space left.*Fix: free some/);
  * ```
@@ -74,9 +75,11 @@ function tempPathFor(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { withAtomicFile } from "./atomic.ts";
  * const dir = await Deno.makeTempDir();
  * await withAtomicFile(`${dir}/a.txt`, (tmp) => Deno.writeTextFile(tmp, "hi"));
- * console.assert((await Deno.readTextFile(`${dir}/a.txt`)) === "hi");
+ * assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
  * ```
  */
 export async function withAtomicFile<T>(
@@ -109,9 +112,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): Promis
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readJsonLines } from "./atomic.ts";
  * const path = `${await Deno.makeTempDir()}/r.jsonl`;
  * await Deno.writeTextFile(path, '{"a":1}\n{"a":2}\n{"a":');
- * console.assert((await readJsonLines<{ a: number }>(path)).map((r) => r.a).join() === "1,2");
+ * assert.equal((await readJsonLines<{ a: number }>(path)).map((r) => r.a).join(), "1,2");
  * ```
  */
 export async function readJsonLines<T>(path: string): Promise<T[]> {

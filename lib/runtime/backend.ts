@@ -106,7 +106,10 @@ function checkSyncRead(name: string): void {
  *
  * @example
  * ```ts
- * console.assert(parseBackend(undefined) === "auto" && parseBackend("wasm") === "wasm");
+ * import assert from "node:assert/strict";
+ * import { parseBackend } from "./backend.ts";
+ * assert.equal(parseBackend(undefined), "auto");
+ * assert.equal(parseBackend("wasm"), "wasm");
  * ```
  */
 export function parseBackend(value = "auto"): BackendName {
@@ -124,8 +127,10 @@ export function parseBackend(value = "auto"): BackendName {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { initBackend } from "yoto";
  * const info = await initBackend("cpu");
- * console.assert(info.backend === "cpu");
+ * assert.equal(info.backend, "cpu");
  * ```
  */
 export async function initBackend(requested: BackendName = "auto"): Promise<BackendInfo> {

@@ -34,8 +34,10 @@ class HelpShown extends Error {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseCli } from "./cli.ts";
  * const { values } = parseCli(["--k", "8"], { k: { type: "string" } }, "yoto");
- * console.assert(values.k === "8");
+ * assert.equal(values.k, "8");
  * ```
  */
 export function parseCli<O extends Options>(
@@ -124,8 +126,10 @@ export function numberFlag(
  *
  * @example
  * ```ts
- * console.assert(listFlag("8, 16", "32", "k").join() === "8,16");
- * console.assert(listFlag(undefined, "a,b", "runs", ["a", "b", "c"]).join() === "a,b");
+ * import assert from "node:assert/strict";
+ * import { listFlag } from "./cli.ts";
+ * assert.equal(listFlag("8, 16", "32", "k").join(), "8,16");
+ * assert.equal(listFlag(undefined, "a,b", "runs", ["a", "b", "c"]).join(), "a,b");
  * ```
  */
 export function listFlag(

@@ -25,8 +25,10 @@ export class YotoError extends Error {
   /**
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * import { YotoError } from "yoto";
    * const e = new YotoError("k must be positive", { field: "k", fix: "pass --k 16" });
-   * console.assert(e.message.includes("Fix: pass --k 16"));
+   * assert.ok(e.message.includes("Fix: pass --k 16"));
    * ```
    */
   constructor(problem: string, context: ErrorContext = {}) {
@@ -84,6 +86,7 @@ export class DownloadError extends YotoError {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { quoted } from "./errors.ts";
  * assert.equal(quoted("CD3E"), "'CD3E'");
  * assert.equal(quoted("a\tb\nc"), "'a\\tb\\nc'");
  * ```

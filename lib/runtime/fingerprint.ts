@@ -14,6 +14,7 @@ import { join } from "node:path";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { sha256File } from "./fingerprint.ts";
  * const path = `${await Deno.makeTempDir()}/abc.txt`;
  * await Deno.writeTextFile(path, "abc");
  * assert.ok((await sha256File(path)).startsWith("ba7816bf"));
@@ -33,6 +34,7 @@ export async function sha256File(path: string): Promise<string> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { contentHash } from "./fingerprint.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
  * const before = await contentHash(dir);
@@ -96,6 +98,7 @@ function feed(hash: Hash, value: unknown): void {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { fingerprint } from "./fingerprint.ts";
  * assert.equal(fingerprint({ k: 8, tasks: ["a"] }), fingerprint({ tasks: ["a"], k: 8 }));
  * assert.notEqual(fingerprint({ k: 8 }), fingerprint({ k: 16 }));
  * assert.notEqual(fingerprint(Float32Array.of(1)), fingerprint(Float32Array.of(2)));
@@ -114,6 +117,7 @@ export function fingerprint(value: unknown): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { changedKeys } from "./fingerprint.ts";
  * assert.deepEqual(changedKeys({ k: 8, seed: 0 }, { k: 16, seed: 0, epochs: 3 }), ["k", "epochs"]);
  * ```
  */

@@ -189,6 +189,7 @@ async function makeParent(path: string, flag: string): Promise<void> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { checkOutputFile } from "./output.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/in.csv`, "x");
  * const opts = { flag: "--out", command: "yoto predict" };
@@ -245,6 +246,7 @@ export async function checkOutputFile(given: string, options: FileOptions): Prom
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { checkOutputFolder } from "./output.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
  * const opts = { flag: "--out", isOurs: () => false };
@@ -302,6 +304,7 @@ const TEMP_FILE = /^\..+\.tmp-[0-9a-z-]+$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * import { claimResultsFolder } from "./output.ts";
  * const dir = `${await Deno.makeTempDir()}/results`;
  * const opts = { flag: "--out", command: "deno task saturation", files: ["results.jsonl"] };
  * assert.equal(await claimResultsFolder(`${dir}/`, opts), dir);

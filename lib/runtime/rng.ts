@@ -47,8 +47,10 @@ export function lgamma(x: number): number {
  * continued fraction of erfc above. Underflows to 0 past x = 27.3.
  * @example
  * ```ts
- * console.assert(Math.abs(erfc(1) - 0.15729920705028513) < 1e-16);
- * console.assert(Math.abs(erfc(10) / 2.088487583762545e-45 - 1) < 1e-13);
+ * import assert from "node:assert/strict";
+ * import { erfc } from "./rng.ts";
+ * assert.ok(Math.abs(erfc(1) - 0.15729920705028513) < 1e-16);
+ * assert.ok(Math.abs(erfc(10) / 2.088487583762545e-45 - 1) < 1e-13);
  * ```
  */
 export function erfc(x: number): number {
@@ -93,8 +95,10 @@ export class Rng {
   /**
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
+   * import { Rng } from "yoto";
    * const a = new Rng(42), b = new Rng(42);
-   * console.assert(a.uniform() === b.uniform());
+   * assert.equal(a.uniform(), b.uniform());
    * ```
    */
   constructor(seed: number) {

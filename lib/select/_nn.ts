@@ -95,12 +95,15 @@ export interface ClassTargets {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { classTargets } from "./_nn.ts";
  * const ds = Dataset.fromDense(new Float32Array(4), 4, 1, ["g"], {
  *   t: { kind: "string", values: ["a", "b", null, "a"] },
  * });
  * const t = classTargets(ds, ds, "t");
- * console.assert(t.classes.join() === "a,b" && t.fit.join() === "0,1,-1,0");
+ * assert.equal(t.classes.join(), "a,b");
+ * assert.equal(t.fit.join(), "0,1,-1,0");
  * ```
  */
 export function classTargets(fit: Dataset, val: Dataset, task: string): ClassTargets {
@@ -169,8 +172,10 @@ export const WORK_BUDGET = 1e11;
  *
  * @example
  * ```ts
- * console.assert(defaultEpochs(1000, 100, 1000, { targetSteps: 500, min: 2 }) === 50);
- * console.assert(defaultEpochs(1e4, 100, 1e6, { targetSteps: 5000, min: 2 }) === 10);
+ * import assert from "node:assert/strict";
+ * import { defaultEpochs } from "./_nn.ts";
+ * assert.equal(defaultEpochs(1000, 100, 1000, { targetSteps: 500, min: 2 }), 50);
+ * assert.equal(defaultEpochs(1e4, 100, 1e6, { targetSteps: 5000, min: 2 }), 10);
  * ```
  */
 export function defaultEpochs(
@@ -191,7 +196,10 @@ export function defaultEpochs(
  *
  * @example
  * ```ts
- * console.assert(defaultSelectorLr(1500) === 0.01 && defaultSelectorLr(10) === 0.1);
+ * import assert from "node:assert/strict";
+ * import { defaultSelectorLr } from "./_nn.ts";
+ * assert.equal(defaultSelectorLr(1500), 0.01);
+ * assert.equal(defaultSelectorLr(10), 0.1);
  * ```
  */
 export function defaultSelectorLr(steps: number): number {
@@ -212,7 +220,10 @@ export function denseWeights(widths: number[]): number {
  *
  * @example
  * ```ts
- * console.assert(!monitored(2, { tau0: 10, tauEnd: 0.1 }) && monitored(0.5, { tau0: 10, tauEnd: 0.1 }));
+ * import assert from "node:assert/strict";
+ * import { monitored } from "./_nn.ts";
+ * assert.ok(!monitored(2, { tau0: 10, tauEnd: 0.1 }));
+ * assert.ok(monitored(0.5, { tau0: 10, tauEnd: 0.1 }));
  * ```
  */
 export function monitored(tau: number, schedule: { tau0: number; tauEnd: number }): boolean {
@@ -325,8 +336,10 @@ async function trainEpochs(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { softmaxRows } from "./_nn.ts";
  * const p = softmaxRows([0, Math.log(3)], 1, 2);
- * console.assert(Math.abs(p[1] - 0.75) < 1e-12);
+ * assert.ok(Math.abs(p[1] - 0.75) < 1e-12);
  * ```
  */
 export function softmaxRows(
@@ -354,7 +367,9 @@ export function softmaxRows(
  *
  * @example
  * ```ts
- * console.assert(argmaxRow([3, 1, 2, 0, 5, 5], 1, 3) === 1);
+ * import assert from "node:assert/strict";
+ * import { argmaxRow } from "./_nn.ts";
+ * assert.equal(argmaxRow([3, 1, 2, 0, 5, 5], 1, 3), 1);
  * ```
  */
 export function argmaxRow(values: ArrayLike<number>, row: number, width: number): number {
@@ -382,9 +397,12 @@ export interface RowPicks {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { distinctRowArgmax } from "./_nn.ts";
  * const w = [0.9, 0.1, 0.0, 0.6, 0.3, 0.1]; // both rows prefer column 0
  * const { columns, duplicates } = distinctRowArgmax(w, 2, 3);
- * console.assert(columns.join() === "0,1" && duplicates === 1);
+ * assert.equal(columns.join(), "0,1");
+ * assert.equal(duplicates, 1);
  * ```
  */
 export function distinctRowArgmax(

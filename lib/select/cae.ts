@@ -72,12 +72,14 @@ const CONVERGED = 0.998;
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
+ * import { cae } from "./cae.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
  * const panel = await cae({ hidden: [16], epochs: 2 }).select(dataset, {
  *   k: 5, candidates: 60, quiet: true,
  * });
- * console.assert(new Set(panel.genes).size === 5);
+ * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
 export function cae(settings: CaeOptions = {}): Selector {

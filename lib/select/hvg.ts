@@ -34,13 +34,15 @@ function rankValues(result: HvgResult): Float64Array {
  *
  * @example
  * ```ts
- * import { highlyVariableGenes } from "../data/hvg.ts";
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { highlyVariableGenes, simulate } from "yoto";
+ * import { topCandidates } from "./hvg.ts";
  * const { dataset } = simulate({ nCells: 100, nGenes: 60, seed: 1 });
  * const result = highlyVariableGenes(dataset, { flavor: "seurat_v3", nTopGenes: 5 });
  * const candidates = dataset.genes.slice(0, 30);
  * const top = topCandidates(result, dataset.genes, candidates, 4);
- * console.assert(top.genes.length === 4 && top.genes.every((g) => candidates.includes(g)));
+ * assert.equal(top.genes.length, 4);
+ * assert.ok(top.genes.every((g) => candidates.includes(g)));
  * ```
  */
 export function topCandidates(

@@ -255,11 +255,14 @@ export function nullFit(p: L1Problem): { fit: L1Fit; lambdaMax: number } {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitL1Logistic } from "./l1.ts";
  * // gene 0 separates the classes, gene 1 is noise
  * const x = Float32Array.from([-1, 0.3, -2, -0.1, 1, 0.2, 2, -0.4]);
  * const p = { x, n: 4, nGenes: 2, y: Int32Array.from([0, 0, 1, 1]), nClasses: 2 };
  * const fit = fitL1Logistic(p, 0.1);
- * console.assert(fit.weights[0] !== 0 && fit.weights[1] === 0);
+ * assert.notEqual(fit.weights[0], 0);
+ * assert.equal(fit.weights[1], 0);
  * ```
  */
 export function fitL1Logistic(

@@ -27,12 +27,15 @@ export interface ClassLabels {
  *
  * @example
  * ```ts
- * import { Dataset } from "../data/dataset.ts";
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { classLabels } from "./markers.ts";
  * const ds = Dataset.fromDense(new Float32Array(4), 4, 1, ["g"], {
  *   t: { kind: "categorical", codes: Int32Array.from([2, 0, -1, 2]), categories: ["b", "x", "a"] },
  * });
  * const l = classLabels(ds, "t");
- * console.assert(l.classes.join() === "a,b" && l.codes.join() === "0,1,-1,0");
+ * assert.equal(l.classes.join(), "a,b");
+ * assert.equal(l.codes.join(), "0,1,-1,0");
  * ```
  */
 export function classLabels(ds: Dataset, task: string): ClassLabels {
@@ -64,9 +67,12 @@ export function classLabels(ds: Dataset, task: string): ClassLabels {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { welchT } from "./markers.ts";
  * // one gene, class 0 = {1, 2, 3}, class 1 = {5, 7}: t = (2 - 6) / sqrt(1/3 + 2/2)
  * const t = welchT(Float32Array.from([1, 5, 2, 7, 3]), 1, Int32Array.from([0, 1, 0, 1, 0]), 2);
- * console.assert(Math.abs(t[0] + 4 / Math.sqrt(4 / 3)) < 1e-12 && t[1] === -t[0]);
+ * assert.ok(Math.abs(t[0] + 4 / Math.sqrt(4 / 3)) < 1e-12);
+ * assert.equal(t[1], -t[0]);
  * ```
  */
 export function welchT(
@@ -119,9 +125,11 @@ export function welchT(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { wilcoxonZ } from "./markers.ts";
  * // one gene, class 0 = {1, 2}, class 1 = {2, 3}: ranks 1, 2.5 | 2.5, 4; R_0 = 3.5
  * const z = wilcoxonZ(Float32Array.from([1, 2, 2, 3]), 1, Int32Array.from([0, 0, 1, 1]), 2);
- * console.assert(Math.abs(z[0] - (3.5 - 5) / Math.sqrt(20 / 12)) < 1e-12);
+ * assert.ok(Math.abs(z[0] - (3.5 - 5) / Math.sqrt(20 / 12)) < 1e-12);
  * ```
  */
 export function wilcoxonZ(
@@ -189,9 +197,12 @@ function lowerBound(a: Float64Array, v: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { roundRobin } from "./markers.ts";
  * const a = Float64Array.from([5, 4, 0, 0]), b = Float64Array.from([0, 0, 3, 9]);
  * const { genes, scores } = roundRobin([[a, b]], 3);
- * console.assert(genes.join() === "0,3,1" && scores.join() === "5,9,4");
+ * assert.equal(genes.join(), "0,3,1");
+ * assert.equal(scores.join(), "5,9,4");
  * ```
  */
 export function roundRobin(

@@ -36,8 +36,10 @@ export interface Panel {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { panelToCsv } from "yoto";
  * const csv = panelToCsv({ method: "x", k: 1, genes: ["CD3E"], scores: [2.5], params: {}, fitSeconds: 0, notes: [] });
- * console.assert(csv === "gene,rank,score\nCD3E,1,2.5\n");
+ * assert.equal(csv, "gene,rank,score\nCD3E,1,2.5\n");
  * ```
  */
 export function panelToCsv(panel: Panel): string {
@@ -76,10 +78,11 @@ export interface Selector {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { OptionError } from "yoto";
+ * import { checkPanelSize } from "./panel.ts";
  * checkPanelSize(16, 2000);
- * let failed = false;
- * try { checkPanelSize(20, 20); } catch { failed = true; }
- * console.assert(failed);
+ * assert.throws(() => checkPanelSize(20, 20), OptionError);
  * ```
  */
 export function checkPanelSize(k: number, nCandidates: number): void {

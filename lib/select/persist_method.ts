@@ -96,12 +96,14 @@ const HURDLE_BCE_WEIGHT = 10;
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
+ * import { persist } from "./persist_method.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
  * const panel = await persist({ hidden: [16], eliminateEpochs: 2, selectEpochs: 2 }).select(
  *   dataset, { k: 5, tasks: ["cell_type"], candidates: 60, quiet: true },
  * );
- * console.assert(new Set(panel.genes).size === 5);
+ * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
 export function persist(settings: PersistOptions = {}): Selector {
@@ -126,11 +128,13 @@ export const persistReconSelector: Selector = persist({ supervised: false });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { hurdleLoss } from "./persist_method.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const v = tf.tidy(() =>
  *   hurdleLoss(tf.tensor2d([[1, 0]]), tf.tensor2d([[3]])).dataSync()[0]
  * );
- * console.assert(Math.abs(v - (10 * Math.log(2) + 4)) < 1e-5);
+ * assert.ok(Math.abs(v - (10 * Math.log(2) + 4)) < 1e-5);
  * ```
  */
 export function hurdleLoss(out: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
@@ -151,11 +155,14 @@ export function hurdleLoss(out: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { binaryConcrete } from "./persist_method.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const z = tf.tidy(() =>
  *   binaryConcrete(tf.tensor1d([0.5, -0.5]), new Float32Array([0, 0]), 1, 1e-3).dataSync()
  * );
- * console.assert(z[0] === 1 && z[1] === 0);
+ * assert.equal(z[0], 1);
+ * assert.equal(z[1], 0);
  * ```
  */
 export function binaryConcrete(
@@ -186,8 +193,10 @@ export function logisticNoise(n: number, uniform: () => number): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { modifiedSecant } from "./persist_method.ts";
  * // y = 2 x exactly: one step lands on the target.
- * console.assert(Math.abs(modifiedSecant(1, 2, 5, [0, 0.5], [0, 1]) - 2.5) < 1e-12);
+ * assert.ok(Math.abs(modifiedSecant(1, 2, 5, [0, 0.5], [0, 1]) - 2.5) < 1e-12);
  * ```
  */
 export function modifiedSecant(

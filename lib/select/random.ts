@@ -13,8 +13,11 @@ import { checkPanelSize, type Panel, type SelectOptions, type Selector } from ".
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomPanel } from "./random.ts";
  * const a = randomPanel(100, 5, 1);
- * console.assert(new Set(a).size === 5 && a.join() === randomPanel(100, 5, 1).join());
+ * assert.equal(new Set(a).size, 5);
+ * assert.equal(a.join(), randomPanel(100, 5, 1).join());
  * ```
  */
 export function randomPanel(nCandidates: number, k: number, seed = 0): Int32Array {

@@ -63,9 +63,11 @@ export interface StgOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stgPenalty } from "./stg.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const p = tf.tidy(() => stgPenalty(tf.tensor1d([-0.5, -0.5]), 0.5).dataSync()[0]);
- * console.assert(Math.abs(p - 0.5) < 1e-6);
+ * assert.ok(Math.abs(p - 0.5) < 1e-6);
  * ```
  */
 export function stgPenalty(mu: tf.Tensor1D, sigma: number): tf.Scalar {
@@ -94,12 +96,14 @@ interface Trial {
  *
  * @example
  * ```ts
- * import { simulate } from "../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate } from "yoto";
+ * import { stg } from "./stg.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
  * const panel = await stg({ hidden: [16], epochs: 2 }).select(dataset, {
  *   k: 5, tasks: ["cell_type"], candidates: 60, quiet: true,
  * });
- * console.assert(panel.genes.length === 5);
+ * assert.equal(panel.genes.length, 5);
  * ```
  */
 export function stg(settings: StgOptions = {}): Selector {

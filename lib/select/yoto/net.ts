@@ -66,9 +66,12 @@ export function headWidth(task: TaskSpec, nGenes: number): number {
  *
  * @example
  * ```ts
- * import { Rng } from "../../runtime/rng.ts";
+ * import assert from "node:assert/strict";
+ * import { Rng } from "yoto";
+ * import { glorot } from "./net.ts";
  * const w = glorot(3, 5, new Rng(0));
- * console.assert(w.length === 15 && w.every((v) => Math.abs(v) <= Math.sqrt(6 / 8)));
+ * assert.equal(w.length, 15);
+ * assert.ok(w.every((v) => Math.abs(v) <= Math.sqrt(6 / 8)));
  * ```
  */
 export function glorot(

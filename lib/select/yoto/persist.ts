@@ -127,8 +127,7 @@ async function recoverModelDir(dir: string): Promise<boolean> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simulate } from "../../data/simulate.ts";
- * import { fitYoto } from "./train.ts";
+ * import { fitYoto, loadYoto, saveYoto, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
  * const model = await fitYoto(dataset, { k: 4, tasks: ["cell_type"], candidates: 60, epochs: 2, quiet: true });
  * const dir = `${await Deno.makeTempDir()}/model`;

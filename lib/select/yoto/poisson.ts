@@ -12,9 +12,13 @@ import * as tf from "@tensorflow/tfjs";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { rectifiedTanh } from "./poisson.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const y = rectifiedTanh(tf.tensor1d([-1, 1, 5]), 1e5).dataSync();
- * console.assert(y[0] === 0 && Math.abs(y[1] - 1.05587) < 1e-4 && Math.abs(y[2] - 4.95012) < 1e-4);
+ * assert.equal(y[0], 0);
+ * assert.ok(Math.abs(y[1] - 1.05587) < 1e-4);
+ * assert.ok(Math.abs(y[2] - 4.95012) < 1e-4);
  * ```
  */
 export function rectifiedTanh<T extends tf.Tensor>(z: T, targetSum: number): T {

@@ -16,8 +16,12 @@ export type Relaxation = "neuralsort" | "softsort";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { neuralSortCost } from "./relax.ts";
  * const { cost } = neuralSortCost([3, 1, 2]);
- * console.assert(cost[0] === 3 && cost[1] === 3 && cost[2] === 2);
+ * assert.equal(cost[0], 3);
+ * assert.equal(cost[1], 3);
+ * assert.equal(cost[2], 2);
  * ```
  */
 export function neuralSortCost(s: ArrayLike<number>): { cost: Float64Array; order: Int32Array } {
@@ -41,9 +45,13 @@ export function neuralSortCost(s: ArrayLike<number>): { cost: Float64Array; orde
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { neuralSortCost, neuralSortCostBackward } from "./relax.ts";
  * const { order } = neuralSortCost([3, 1, 2]);
  * const grad = neuralSortCostBackward([1, 0, 0], order);
- * console.assert(grad[0] === 2 && grad[1] === -1 && grad[2] === -1);
+ * assert.equal(grad[0], 2);
+ * assert.equal(grad[1], -1);
+ * assert.equal(grad[2], -1);
  * ```
  */
 export function neuralSortCostBackward(u: ArrayLike<number>, order: Int32Array): Float64Array {
@@ -107,7 +115,9 @@ export function relaxedRows(
  *
  * @example
  * ```ts
- * console.assert(topKIndices([0.1, 0.5, 0.5, 0.2], 2).join() === "1,2");
+ * import assert from "node:assert/strict";
+ * import { topKIndices } from "./relax.ts";
+ * assert.equal(topKIndices([0.1, 0.5, 0.5, 0.2], 2).join(), "1,2");
  * ```
  */
 export function topKIndices(values: ArrayLike<number>, k: number): Int32Array {

@@ -21,12 +21,14 @@ export function yotoCandidateScores(model: YotoModel): Record<string, number> {
  *
  * @example
  * ```ts
- * import { simulate } from "../../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { simulate, yotoSelector } from "yoto";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
  * const panel = await yotoSelector({ epochs: 2, hidden: [8] }).select(dataset, {
  *   k: 3, tasks: ["cell_type"], candidates: 40, quiet: true,
  * });
- * console.assert(panel.genes.length === 3 && Object.keys(panel.candidateScores!).length === 40);
+ * assert.equal(panel.genes.length, 3);
+ * assert.equal(Object.keys(panel.candidateScores!).length, 40);
  * ```
  */
 export function yotoSelector(defaults: Partial<YotoOptions> = {}): Selector {

@@ -238,10 +238,11 @@ function fullMask(freeMask: tf.Tensor1D, fixedTail: tf.Tensor1D): tf.Tensor1D {
  *
  * @example
  * ```ts
- * import { simulate } from "../../data/simulate.ts";
+ * import assert from "node:assert/strict";
+ * import { fitYoto, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 300, nGenes: 100, seed: 1 });
  * const model = await fitYoto(dataset, { k: 8, tasks: ["cell_type"], candidates: 100, epochs: 3, quiet: true });
- * console.assert(model.panel.genes.length === 8);
+ * assert.equal(model.panel.genes.length, 8);
  * model.dispose();
  * ```
  */
