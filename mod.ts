@@ -13,6 +13,12 @@ export * from "./lib/data/mtx.ts";
 export * from "./lib/data/csv.ts";
 export * from "./lib/data/io.ts";
 export * from "./lib/data/stats.ts";
+export {
+  type DotPlotData,
+  dotPlotData,
+  type DotPlotDataOptions,
+  type DotPlotRow,
+} from "./lib/data/expression.ts";
 export * from "./lib/data/preprocess.ts";
 export * from "./lib/data/twins.ts";
 export * from "./lib/data/transform.ts";
@@ -69,10 +75,14 @@ export * from "./lib/eval/diversity.ts";
 export * from "./lib/eval/saturation.ts";
 export * from "./lib/eval/zeroshot.ts";
 
-// Figures: vega-lite spec builders and rendering.
-export * from "./lib/plot/specs.ts";
+// Figures: vega-lite spec builders, one module per figure family, and rendering.
+export * from "./lib/plot/training.ts";
+export * from "./lib/plot/benchmark.ts";
+export * from "./lib/plot/genes.ts";
+export * from "./lib/plot/confusion.ts";
+export * from "./lib/plot/embedding.ts";
+export * from "./lib/plot/saturation.ts";
 export * from "./lib/plot/render.ts";
-export * from "./lib/plot/embed.ts";
 
 // Runtime: errors, seeded randomness, compute backend, progress, atomic output.
 export * from "./lib/runtime/errors.ts";

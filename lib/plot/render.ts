@@ -9,15 +9,18 @@ import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 // The JSON import makes Deno install the font package, whose .ttf files are read by path.
 import _fontPackage from "dejavu-fonts-ttf/package.json" with { type: "json" };
-import type { VegaLiteSpec } from "./specs.ts";
+
+/** A vega-lite specification (top-level JSON object), as the figure builders return it. */
+export type VegaLiteSpec = Record<string, unknown>;
 
 /**
  * Render a vega-lite spec to an SVG string.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const svg = await toSvg({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } });
- * console.assert(svg.startsWith("<svg"));
+ * assert.ok(svg.startsWith("<svg"));
  * ```
  */
 export async function toSvg(spec: VegaLiteSpec): Promise<string> {
@@ -134,8 +137,9 @@ async function resvgReady(): Promise<Uint8Array[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const png = await toPng({ data: { values: [{ x: 1, y: 2 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
- * console.assert(png[1] === 0x50 && png[2] === 0x4e && png[3] === 0x47); // "PNG"
+ * assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
  * ```
  */
 export async function toPng(spec: VegaLiteSpec, scale = 2): Promise<Uint8Array> {
@@ -168,7 +172,7 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
 /**
  * MIME type of the interactive figure in notebooks. JupyterLab 4 (its vega5 extension) and VS
  * Code render vega-lite 5 and ignore MIME types they do not know, so the spec is offered as
- * vega-lite 5 (its `$schema` rewritten): the builders in specs.ts use nothing that vega-lite 6
+ * vega-lite 5 (its `$schema` rewritten): the builders in lib/plot/ use nothing that vega-lite 6
  * added.
  */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
@@ -188,8 +192,10 @@ export interface ShowOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const bundle = await mimeBundle({ title: "t", data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } }, { png: false });
- * console.assert((bundle["image/svg+xml"] as string).startsWith("<svg") && !("image/png" in bundle));
+ * assert.ok((bundle["image/svg+xml"] as string).startsWith("<svg"));
+ * assert.ok(!("image/png" in bundle));
  * ```
  */
 export async function mimeBundle(
@@ -232,9 +238,10 @@ export interface Displayable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const shown = show({ data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x", type: "quantitative" } } });
  * const bundle = await shown[Symbol.for("Jupyter.display")]();
- * console.assert("application/vnd.vegalite.v5+json" in bundle && "image/png" in bundle);
+ * assert.ok("application/vnd.vegalite.v5+json" in bundle && "image/png" in bundle);
  * ```
  */
 export function show(spec: VegaLiteSpec, options: ShowOptions = {}): Displayable {
@@ -247,9 +254,10 @@ export function show(spec: VegaLiteSpec, options: ShowOptions = {}): Displayable
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const shown = showMarkdown("| a |\n|---|\n| 1 |");
  * const bundle = await shown[Symbol.for("Jupyter.display")]();
- * console.assert(bundle["text/markdown"] === "| a |\n|---|\n| 1 |");
+ * assert.equal(bundle["text/markdown"], "| a |\n|---|\n| 1 |");
  * ```
  */
 export function showMarkdown(text: string): Displayable {

@@ -6,22 +6,14 @@ import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { confusionMatrix } from "../../lib/metrics/classification.ts";
 import { meanJaccard, selectionFrequency } from "../../lib/metrics/panel.ts";
-import { pcaEmbedding } from "../../lib/plot/embed.ts";
-import { toPng, toSvg } from "../../lib/plot/render.ts";
-import {
-  confusionMatrixSpec,
-  dotPlotData,
-  dotPlotSpec,
-  embeddingSpec,
-  metricVsKSpec,
-  saturationSpec,
-  scoreRankingSpec,
-  secondsSpec,
-  stabilitySpec,
-  trainingCurveSpec,
-  trainingPanelsSpec,
-  type VegaLiteSpec,
-} from "../../lib/plot/specs.ts";
+import { dotPlotData } from "../../lib/data/expression.ts";
+import { metricVsKSpec, secondsSpec } from "../../lib/plot/benchmark.ts";
+import { confusionMatrixSpec } from "../../lib/plot/confusion.ts";
+import { embeddingSpec, pcaEmbedding } from "../../lib/plot/embedding.ts";
+import { dotPlotSpec, scoreRankingSpec, stabilitySpec } from "../../lib/plot/genes.ts";
+import { toPng, toSvg, type VegaLiteSpec } from "../../lib/plot/render.ts";
+import { saturationSpec } from "../../lib/plot/saturation.ts";
+import { trainingCurveSpec, trainingPanelsSpec } from "../../lib/plot/training.ts";
 import {
   DataValueError,
   MissingFieldError,
