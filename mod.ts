@@ -5,7 +5,7 @@
  */
 
 // Data: the Arrow-backed Dataset, its file formats, preprocessing, the model-input transform,
-// splits, simulator, nearest neighbours.
+// splits, simulator, example datasets, nearest neighbours.
 export * from "./lib/data/dataset.ts";
 export * from "./lib/data/arrow.ts";
 export * from "./lib/data/h5ad.ts";
@@ -25,6 +25,7 @@ export * from "./lib/data/transform.ts";
 export * from "./lib/data/hvg.ts";
 export * from "./lib/data/split.ts";
 export * from "./lib/data/simulate.ts";
+export * from "./lib/data/datasets.ts";
 export * from "./lib/data/pca.ts";
 export * from "./lib/data/neighbors.ts";
 export * from "./lib/data/sampling.ts";
