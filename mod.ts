@@ -54,7 +54,7 @@ export {
 } from "./lib/data/csv.ts";
 
 // pp: count checks and statistics, normalisation, HVGs, PCA, the model-input transform,
-// train/validation/test splits, downsampling, and a simulator with known truth.
+// train/validation/test splits, downsampling, a simulator with known truth, example datasets.
 export {
   cellStats,
   checkCounts,
@@ -120,6 +120,20 @@ export {
   type SimulationParams,
   type SimulationTruth,
 } from "./lib/data/simulate.ts";
+export {
+  type Example,
+  EXAMPLE_NAMES,
+  type ExampleLabels,
+  type ExampleName,
+  loadExample,
+  type LoadExampleOptions,
+} from "./lib/data/datasets.ts";
+export {
+  type DotPlotData,
+  dotPlotData,
+  type DotPlotDataOptions,
+  type DotPlotRow,
+} from "./lib/data/expression.ts";
 
 // tl (selection): the Panel and Selector shapes, every selector and the registry by name, YOTO
 // (fit, predict, save, load), and the masked autoencoder for label-free cell embeddings.
@@ -285,27 +299,27 @@ export {
 } from "./lib/eval/zeroshot.ts";
 
 // pl: vega-lite spec builders per figure, rendering to SVG/PNG, and display in a notebook.
+export { confusionMatrixSpec } from "./lib/plot/confusion.ts";
+export { metricVsKSpec, secondsSpec } from "./lib/plot/benchmark.ts";
 export {
-  confusionMatrixSpec,
-  type DotPlotData,
-  dotPlotData,
-  type DotPlotDataOptions,
-  type DotPlotRow,
   dotPlotSpec,
+  type ScoreRankingOptions,
+  scoreRankingSpec,
+  stabilitySpec,
+} from "./lib/plot/genes.ts";
+export {
   type EmbeddingOptions,
   type EmbeddingPoint,
   embeddingSpec,
-  metricVsKSpec,
-  saturationSpec,
-  type ScoreRankingOptions,
-  scoreRankingSpec,
-  secondsSpec,
-  stabilitySpec,
+  type Pca,
+  pcaEmbedding,
+} from "./lib/plot/embedding.ts";
+export { saturationSpec } from "./lib/plot/saturation.ts";
+export {
   trainingCurveSpec,
   type TrainingPanelsOptions,
   trainingPanelsSpec,
-  type VegaLiteSpec,
-} from "./lib/plot/specs.ts";
+} from "./lib/plot/training.ts";
 export {
   type Displayable,
   show,
@@ -313,8 +327,8 @@ export {
   type ShowOptions,
   toPng,
   toSvg,
+  type VegaLiteSpec,
 } from "./lib/plot/render.ts";
-export { type Pca, pcaEmbedding } from "./lib/plot/embed.ts";
 
 // Runtime: the compute backend, seeded randomness, and the typed errors every bad input raises.
 export { type BackendInfo, type BackendName, initBackend } from "./lib/runtime/backend.ts";

@@ -17,7 +17,7 @@ import {
   rowsToCsv,
   summaryMarkdown,
 } from "../lib/eval/report.ts";
-import { metricVsKSpec, secondsSpec } from "../lib/plot/specs.ts";
+import { metricVsKSpec, secondsSpec } from "../lib/plot/benchmark.ts";
 import { meanSd } from "../lib/data/stats.ts";
 import { svgToPng, toSvg } from "../lib/plot/render.ts";
 

@@ -11,7 +11,7 @@ import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
 import { markdownTable } from "../lib/eval/report.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { toSvg } from "../lib/plot/render.ts";
-import { trainingCurveSpec } from "../lib/plot/specs.ts";
+import { trainingCurveSpec } from "../lib/plot/training.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";

@@ -1,17 +1,14 @@
 /**
  * `deno task fetch-data [NAME ...]`: download the public datasets named in data/manifest.json
  * (resumable, checksum-verified), unpack them and convert them to `.arrow`. The work is done by
- * lib/data/fetch.ts; this is its command line.
+ * lib/data/fetch/; this is its command line.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  checkPinned,
-  fetchDataset,
-  type ManifestDataset,
-  readManifest,
-} from "../lib/data/fetch.ts";
+import { checkPinned } from "../lib/data/fetch/download.ts";
+import { type ManifestDataset, readManifest } from "../lib/data/fetch/manifest.ts";
+import { fetchDataset } from "../lib/data/fetch/mod.ts";
 import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError, YotoError } from "../lib/runtime/errors.ts";
 

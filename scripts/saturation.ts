@@ -15,7 +15,7 @@ import {
   saturationSummary,
 } from "../lib/eval/saturation.ts";
 import { svgToPng, toSvg } from "../lib/plot/render.ts";
-import { saturationSpec } from "../lib/plot/specs.ts";
+import { saturationSpec } from "../lib/plot/saturation.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";

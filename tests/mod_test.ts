@@ -96,6 +96,12 @@ const PUBLIC_API = [
   "SimulateOptions",
   "SimulationParams",
   "SimulationTruth",
+  "Example",
+  "ExampleLabels",
+  "ExampleName",
+  "EXAMPLE_NAMES",
+  "loadExample",
+  "LoadExampleOptions",
   // tl (selection)
   "Panel",
   "panelToCsv",

@@ -9,7 +9,9 @@ import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 // The JSON import makes Deno install the font package, whose .ttf files are read by path.
 import _fontPackage from "dejavu-fonts-ttf/package.json" with { type: "json" };
-import type { VegaLiteSpec } from "./specs.ts";
+
+/** A vega-lite specification (top-level JSON object), as the figure builders return it. */
+export type VegaLiteSpec = Record<string, unknown>;
 
 /**
  * Render a vega-lite spec to an SVG string.
@@ -174,7 +176,7 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
 /**
  * MIME type of the interactive figure in notebooks. JupyterLab 4 (its vega5 extension) and VS
  * Code render vega-lite 5 and ignore MIME types they do not know, so the spec is offered as
- * vega-lite 5 (its `$schema` rewritten): the builders in specs.ts use nothing that vega-lite 6
+ * vega-lite 5 (its `$schema` rewritten): the builders in lib/plot/ use nothing that vega-lite 6
  * added.
  */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";

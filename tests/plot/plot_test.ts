@@ -1,7 +1,9 @@
 import { assertClose, assertEquals } from "../_assert.ts";
 import * as vega from "vega";
 import { mimeBundle, show, toPng, toSvg, VEGALITE_MIME } from "../../lib/plot/render.ts";
-import { confusionMatrixSpec, saturationSpec, trainingCurveSpec } from "../../lib/plot/specs.ts";
+import { confusionMatrixSpec } from "../../lib/plot/confusion.ts";
+import { saturationSpec } from "../../lib/plot/saturation.ts";
+import { trainingCurveSpec } from "../../lib/plot/training.ts";
 import type { EpochRecord } from "../../lib/select/yoto/model.ts";
 
 const history: EpochRecord[] = [1, 2, 3].map((epoch) => ({

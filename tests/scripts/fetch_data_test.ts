@@ -11,15 +11,15 @@ import { runScript, tempDir } from "../_shared.ts";
 import { bruteDense, tinyCsr } from "../data/_fixtures.ts";
 import { readArrow } from "../../lib/data/arrow.ts";
 import { writeH5ad } from "../../lib/data/h5ad.ts";
+import { downloadFile } from "../../lib/data/fetch/download.ts";
 import {
-  downloadFile,
-  fetchDataset,
   type Manifest,
   type ManifestDataset,
   type ManifestFile,
   parseManifest,
   readManifest,
-} from "../../lib/data/fetch.ts";
+} from "../../lib/data/fetch/manifest.ts";
+import { fetchDataset } from "../../lib/data/fetch/mod.ts";
 import { parseBenchmarkConfig } from "../../lib/eval/protocol.ts";
 import { DataValueError, DownloadError, FileFormatError } from "../../lib/runtime/errors.ts";
 
