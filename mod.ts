@@ -38,11 +38,12 @@ export * from "./lib/select/l1.ts";
 export * from "./lib/select/stg.ts";
 export * from "./lib/select/cae.ts";
 export * from "./lib/select/persist_method.ts";
-export * from "./lib/select/yoto/relax.ts";
+export * from "./lib/nn/layers.ts";
+export * from "./lib/nn/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
-export * from "./lib/select/yoto/poisson.ts";
+export * from "./lib/nn/losses.ts";
 export * from "./lib/select/yoto/persist.ts";
 export * from "./lib/select/yoto/selector.ts";
 

@@ -9,9 +9,10 @@ import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";
-import { positiveInt, rowsTensor } from "../select/_nn.ts";
+import { positiveInt } from "../select/_nn.ts";
+import { rowsTensor } from "../nn/layers.ts";
 import { type CandidateOptions, fitCandidates } from "../data/transform.ts";
-import { poissonLoss } from "../select/yoto/poisson.ts";
+import { poissonLoss } from "../nn/losses.ts";
 import {
   log1pInput,
   type MaeConfig,

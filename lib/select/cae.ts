@@ -18,11 +18,7 @@ import {
   defaultSelectorLr,
   denseWeights,
   distinctRowArgmax,
-  maskedCrossEntropy,
-  Mlp,
-  monitored,
   positiveInt,
-  rowsTensor,
   runEpochs,
   softmaxRows,
   variantSelector,
@@ -30,8 +26,9 @@ import {
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { glorot, matMulFast, variable } from "./yoto/net.ts";
-import { gumbelNoise, temperature } from "./yoto/relax.ts";
+import { glorot, matMulFast, Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { concreteRows, gumbelNoise, monitored, temperature } from "../nn/relax.ts";
 
 /** Settings of the CAE; defaults in brackets. */
 export interface CaeOptions {
@@ -94,18 +91,6 @@ export const caeSelector: Selector = cae();
 
 /** The supervised CAE (classifies the first task) with default settings. */
 export const caeSupervisedSelector: Selector = cae({ supervised: true });
-
-/** The k x G relaxed selection matrix of one step: softmax((logits + gumbel) / tau) per row. */
-export function concreteRows(
-  logits: tf.Tensor2D,
-  gumbel: Float32Array | null,
-  tau: number,
-): tf.Tensor2D {
-  return tf.tidy(() => {
-    const noisy = gumbel ? tf.add(logits, tf.tensor2d(gumbel, logits.shape)) : logits;
-    return tf.softmax(tf.div(noisy, tau)) as tf.Tensor2D;
-  });
-}
 
 /** One-hot rows of the logits' row-wise argmax (the test-time selection matrix). */
 function hardRows(logits: Float32Array, k: number, g: number): tf.Tensor2D {

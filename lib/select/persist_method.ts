@@ -20,12 +20,8 @@ import {
   denseWeights,
   distinctRowArgmax,
   type EpochResult,
-  maskedCrossEntropy,
-  Mlp,
-  monitored,
   positiveInt,
   type RowPicks,
-  rowsTensor,
   runEpochs,
   softmaxRows,
   variantSelector,
@@ -34,8 +30,9 @@ import {
 import { applyInput, fitCandidates, fitInput, type InputTransform } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { variable } from "./yoto/net.ts";
-import { gumbelNoise, temperature, topKIndices } from "./yoto/relax.ts";
+import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { gumbelNoise, monitored, temperature, topKIndices } from "../nn/relax.ts";
 
 /** Settings of PERSIST; defaults in brackets. */
 export interface PersistOptions {

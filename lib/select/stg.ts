@@ -15,17 +15,15 @@ import {
   defaultEpochs,
   defaultSelectorLr,
   denseWeights,
-  maskedCrossEntropy,
-  Mlp,
   positiveInt,
-  rowsTensor,
   runEpochs,
 } from "./_nn.ts";
+import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { topKIndices } from "../nn/relax.ts";
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { variable } from "./yoto/net.ts";
-import { topKIndices } from "./yoto/relax.ts";
 
 /** Settings of STG; defaults in brackets. */
 export interface StgOptions {

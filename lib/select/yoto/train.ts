@@ -23,9 +23,16 @@ import {
   type InputTransform,
   takeRows,
 } from "../../data/transform.ts";
-import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
-import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
-import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
+import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
+import { variable } from "../../nn/layers.ts";
+import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../nn/losses.ts";
+import {
+  gumbelNoise,
+  type Relaxation,
+  sampleMask,
+  temperature,
+  topKIndices,
+} from "../../nn/relax.ts";
 
 /** Options of {@link fitYoto}; defaults in brackets. Candidates: top 2000 seurat HVGs on train. */
 export interface YotoOptions extends CandidateOptions {
