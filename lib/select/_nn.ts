@@ -4,11 +4,8 @@
  * rates within a work budget, and exactly k distinct genes from a k x G matrix of selector rows.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import { Progress } from "../runtime/progress.ts";
-import type { Rng } from "../runtime/rng.ts";
 import type { Selector } from "./panel.ts";
 
 /**
@@ -123,107 +120,6 @@ export function denseWeights(widths: number[]): number {
   let w = 0;
   for (let l = 1; l < widths.length; l++) w += widths[l - 1] * widths[l];
   return w;
-}
-
-/** One training run of {@link runEpochs}. */
-export interface EpochLoop {
-  /** Progress label. */
-  label: string;
-  /** Most epochs to run. */
-  epochs: number;
-  nFit: number;
-  batchSize: number;
-  /** Shuffles the fitting cells each epoch. */
-  rng: Rng;
-  /**
-   * Trained variables, each group with its own Adam optimiser at rate `lr` (selector parameters,
-   * network); the optimisers live for this run only.
-   */
-  groups: { lr: number; variables: tf.Variable[] }[];
-  /** Loss of one minibatch (`rows` = fitting cells), built inside the gradient tape. */
-  loss(rows: Int32Array, step: number): tf.Scalar;
-  /**
-   * After each epoch: the monitored validation value (lower = better; null = not monitored yet,
-   * e.g. while a temperature is high) and whether to stop now; given the mean training loss.
-   */
-  endEpoch(epoch: number, trainLoss: number): { monitor: number | null; stop?: boolean };
-  /** Stop after this many monitored epochs without a better monitor [Infinity]. */
-  patience?: number;
-  quiet?: boolean;
-}
-
-/** What {@link runEpochs} did. */
-export interface EpochResult {
-  epochs: number;
-  /** Best monitored epoch and its monitor (the last epoch and NaN when none was monitored). */
-  bestEpoch: number;
-  best: number;
-}
-
-/**
- * Minibatch training: shuffled batches each epoch, one optimiser step per batch, the monitor
- * after each epoch, early stopping by patience, and the best epoch's weights restored.
- */
-export async function runEpochs(loop: EpochLoop): Promise<EpochResult> {
-  const groups = loop.groups.map((g) => ({ ...g, optimizer: tf.train.adam(g.lr) }));
-  try {
-    return await trainEpochs(loop, groups);
-  } finally {
-    for (const g of groups) g.optimizer.dispose();
-  }
-}
-
-async function trainEpochs(
-  loop: EpochLoop,
-  groups: { optimizer: tf.Optimizer; variables: tf.Variable[] }[],
-): Promise<EpochResult> {
-  const variables = groups.flatMap((g) => g.variables);
-  const stepsPerEpoch = Math.ceil(loop.nFit / loop.batchSize);
-  const progress = new Progress(loop.label, loop.epochs, { quiet: loop.quiet });
-  let best = Infinity, bestEpoch = 0, saved: Float32Array[] | null = null;
-  let step = 0, epoch = 0;
-  const started = performance.now();
-  while (epoch < loop.epochs) {
-    epoch++;
-    const order = loop.rng.permutation(loop.nFit);
-    let lossSum = 0;
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      const rows = order.subarray(b * loop.batchSize, (b + 1) * loop.batchSize);
-      const { value, grads } = tf.variableGrads(() => loop.loss(rows, step), variables);
-      for (const g of groups) {
-        g.optimizer.applyGradients(
-          g.variables.map((v) => ({ name: v.name, tensor: grads[v.name] })),
-        );
-      }
-      lossSum += value.dataSync()[0];
-      tf.dispose([value, ...Object.values(grads)]);
-      step++;
-    }
-    const trainLoss = lossSum / stepsPerEpoch;
-    const { monitor, stop } = loop.endEpoch(epoch, trainLoss);
-    if (monitor !== null && (monitor < best || saved === null)) {
-      best = monitor;
-      bestEpoch = epoch;
-      saved = variables.map((v) => Float32Array.from(v.dataSync()));
-    }
-    progress.tick(1);
-    const seconds = (performance.now() - started) / 1000;
-    progress.log(
-      `${loop.label} epoch ${epoch}/${loop.epochs} loss ${trainLoss.toFixed(4)} val ${
-        monitor?.toFixed(4) ?? "-"
-      } ${(seconds / epoch).toFixed(2)} s/epoch`,
-    );
-    if (stop || (saved && epoch - bestEpoch >= (loop.patience ?? Infinity))) break;
-    // Let the event loop run between epochs (notebook output, signals).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-  if (saved && bestEpoch !== epoch) {
-    const weights = saved;
-    tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
-  }
-  return saved
-    ? { epochs: epoch, bestEpoch, best }
-    : { epochs: epoch, bestEpoch: epoch, best: NaN };
 }
 
 /**

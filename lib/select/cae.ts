@@ -19,13 +19,13 @@ import {
   denseWeights,
   distinctRowArgmax,
   positiveInt,
-  runEpochs,
   softmaxRows,
   variantSelector,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
+import { fitNet } from "../nn/fit.ts";
 import { glorot, matMulFast, Mlp, rowsTensor, variable } from "../nn/layers.ts";
 import { maskedCrossEntropy } from "../nn/losses.ts";
 import { concreteRows, gumbelNoise, monitored, temperature } from "../nn/relax.ts";
@@ -171,7 +171,7 @@ async function selectCae(
       kind: "exponential" as const,
     };
     try {
-      const run = await runEpochs({
+      const run = await fitNet({
         label: method,
         epochs,
         nFit: fit.nCells,
@@ -200,7 +200,7 @@ async function selectCae(
         },
         // Validation with the test-time selection (the one-hot rows of the argmax); the best
         // epoch's weights are kept.
-        endEpoch: (epoch) => {
+        onEpochEnd: (epoch) => {
           if (!monitored(temperature(epoch * stepsPerEpoch, schedule), schedule)) {
             return { monitor: null };
           }
@@ -222,8 +222,8 @@ async function selectCae(
       }
       runs.push({
         epochs: run.epochs,
-        bestEpoch: run.bestEpoch,
-        valLoss: run.best,
+        bestEpoch: run.best?.epoch ?? run.epochs,
+        valLoss: run.best?.monitor ?? NaN,
         meanMax,
         selectorLr,
       });

@@ -16,8 +16,8 @@ import {
   defaultSelectorLr,
   denseWeights,
   positiveInt,
-  runEpochs,
 } from "./_nn.ts";
+import { fitNet } from "../nn/fit.ts";
 import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
 import { maskedCrossEntropy } from "../nn/losses.ts";
 import { topKIndices } from "../nn/relax.ts";
@@ -171,7 +171,7 @@ async function selectStg(
       return tf.add(maskedCrossEntropy(logits, codes, rows), tf.mul(lambda, penalty)) as tf.Scalar;
     };
     try {
-      const run = await runEpochs({
+      const run = await fitNet({
         label: `stg lambda ${lambda.toPrecision(3)}`,
         epochs,
         nFit: fit.nCells,
@@ -192,7 +192,7 @@ async function selectStg(
           ) as tf.Tensor1D;
           return objective(rowsTensor(x, G, rows), z, targets.fit, rows);
         },
-        endEpoch: () => {
+        onEpochEnd: () => {
           const value = tf.tidy(() =>
             objective(
               tf.tensor2d(xVal, [val.nCells, G]),
@@ -210,8 +210,8 @@ async function selectStg(
         lambda,
         open,
         epochs: run.epochs,
-        bestEpoch: run.bestEpoch,
-        valObjective: run.best,
+        bestEpoch: run.best?.epoch ?? run.epochs,
+        valObjective: run.best?.monitor ?? NaN,
       });
       if (open >= options.k) break;
       lambda *= factor;
