@@ -20,11 +20,10 @@ import {
   fitCandidates,
   fitInput,
   type InputTransform,
-  takeRows,
 } from "../../data/transform.ts";
 import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
 import { fitNet } from "../../nn/fit.ts";
-import { variable } from "../../nn/layers.ts";
+import { rowsTensor, variable } from "../../nn/layers.ts";
 import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../nn/losses.ts";
 import {
   gumbelNoise,
@@ -352,7 +351,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         const soften = forward === "soft" && step < schedule.annealSteps;
         const used = soften ? soft : mask;
         tf.dispose(soften ? mask : soft);
-        const xb = tf.tensor2d(takeRows(xTrain, G, rows), [rows.length, G]);
+        const xb = rowsTensor(xTrain, G, rows);
         const outs = net.forward(
           tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
           true,
