@@ -162,7 +162,7 @@ export {
   type YotoSpec,
 } from "./lib/select/yoto/model.ts";
 export type { Activation, NetConfig, TaskSpec } from "./lib/select/yoto/net.ts";
-export type { Relaxation } from "./lib/select/yoto/relax.ts";
+export type { Relaxation } from "./lib/nn/relax.ts";
 export { loadYoto, saveYoto } from "./lib/select/yoto/persist.ts";
 export {
   type MaeConfig,

@@ -24,7 +24,7 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
 import type { Panel } from "../lib/select/panel.ts";
-import { poissonDeviance } from "../lib/select/yoto/poisson.ts";
+import { poissonDeviance } from "../lib/nn/losses.ts";
 import { fitYoto } from "../lib/select/yoto/train.ts";
 
 const METHODS = ["yoto", "cae", "persist_recon", "hvg", "random"];

@@ -1,7 +1,7 @@
 /**
  * The common downstream MLP (docs/methods.md §1.8): [128, 128] ReLU, softmax output, Adam 1e-3,
- * minibatches of 128, early stopping on validation loss with the best weights restored. Its
- * variables and their seeded initialisation are YOTO's network (YotoNet, one classification head).
+ * minibatches of 128, early stopping on validation loss with the best weights restored: an Mlp
+ * of lib/nn/ trained by its fit loop.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -9,7 +9,8 @@ import { stratifiedSplit } from "../data/split.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import { takeRows } from "../data/transform.ts";
-import { YotoNet } from "../select/yoto/net.ts";
+import { fitNet } from "../nn/fit.ts";
+import { Mlp, rowsTensor } from "../nn/layers.ts";
 
 /** Labelled rows: x [n x d], y class codes (-1 = no label). */
 export interface LabelledRows {
@@ -58,15 +59,14 @@ function oneHot(y: ArrayLike<number>, rows: ArrayLike<number>, nClasses: number)
 }
 
 /** Mean cross-entropy of the labelled rows; each chunk's tensors are freed. */
-function meanLoss(net: YotoNet, data: LabelledRows, d: number, nClasses: number): number {
+function meanLoss(net: Mlp, data: LabelledRows, d: number, nClasses: number): number {
   const labelled = Int32Array.from(data.y.keys()).filter((i) => data.y[i] >= 0);
   let total = 0;
   for (let start = 0; start < labelled.length; start += 4096) {
     const rows = labelled.subarray(start, start + 4096);
     total += tf.tidy(() => {
-      const x = tf.tensor2d(takeRows(data.x, d, rows), [rows.length, d]);
       const target = tf.tensor2d(oneHot(data.y, rows, nClasses), [rows.length, nClasses]);
-      const logp = tf.logSoftmax(net.forward(x, false, null)[0]);
+      const logp = tf.logSoftmax(net.forward(rowsTensor(data.x, d, rows)));
       return -tf.sum(tf.mul(target, logp)).dataSync()[0];
     });
   }
@@ -126,70 +126,39 @@ export async function fitMlp(
       fix: "pass validation cells with labels, or more training cells",
     });
   }
-  const batchSize = Math.min(options.batchSize ?? 128, train.n);
-  const maxEpochs = options.maxEpochs ?? 100, patience = options.patience ?? 10;
-  const net = new YotoNet({
-    nGenes: d,
-    hidden: options.hidden ?? [128, 128],
-    activation: "relu",
-    dropout: 0,
-    batchNorm: false,
-    tasks: [{
-      name: "label",
-      kind: "classification",
-      classes: Array.from({ length: nClasses }, (_, c) => String(c)),
-      weight: 1,
-    }],
-  }, rng.fork("init"));
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
-  const batchRng = rng.fork("batches");
+  const net = new Mlp([d, ...(options.hidden ?? [128, 128]), nClasses], rng.fork("init"));
   const history: MlpEpoch[] = [];
-  let best = { loss: Infinity, epoch: 0, weights: [] as Float32Array[] }, sinceBest = 0;
+  let bestEpoch: number;
   try {
-    for (let epoch = 1; epoch <= maxEpochs && sinceBest < patience; epoch++) {
-      const order = batchRng.permutation(train.n);
-      let lossSum = 0, steps = 0;
-      for (let start = 0; start < train.n; start += batchSize) {
-        const rows = order.subarray(start, start + batchSize);
-        const xb = tf.tensor2d(takeRows(train.x, d, rows), [rows.length, d]);
+    const run = await fitNet({
+      label: "mlp",
+      epochs: options.maxEpochs ?? 100,
+      nFit: train.n,
+      batchSize: Math.min(options.batchSize ?? 128, train.n),
+      rng: rng.fork("batches"),
+      groups: [{ lr: options.learningRate ?? 1e-3, variables: net.variables }],
+      loss: (rows) => {
         const target = tf.tensor2d(oneHot(train.y, rows, nClasses), [rows.length, nClasses]);
-        const loss = optimizer.minimize(
-          () => {
-            const logp = tf.logSoftmax(net.forward(xb, false, null)[0]);
-            return tf.neg(tf.mean(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar;
-          },
-          true,
-          net.trainable(),
-        )!;
-        lossSum += loss.dataSync()[0];
-        steps++;
-        tf.dispose([xb, target, loss]);
-      }
-      const valLoss = meanLoss(net, val, d, nClasses);
-      history.push({ epoch, loss: lossSum / steps, valLoss });
-      if (valLoss < best.loss) {
-        best = {
-          loss: valLoss,
-          epoch,
-          weights: net.all().map((v) => Float32Array.from(v.dataSync())),
-        };
-        sinceBest = 0;
-      } else sinceBest++;
-      // Let the event loop run between epochs (notebook output, signals).
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    // No finite validation loss at all (diverged): keep the last weights.
-    if (best.epoch > 0) {
-      tf.tidy(() => net.all().forEach((v, i) => v.assign(tf.tensor(best.weights[i], v.shape))));
-    }
+        const logp = tf.logSoftmax(net.forward(rowsTensor(train.x, d, rows)));
+        return tf.neg(tf.mean(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar;
+      },
+      onEpochEnd: (epoch, { loss }) => {
+        const valLoss = meanLoss(net, val, d, nClasses);
+        history.push({ epoch, loss, valLoss });
+        return { monitor: valLoss };
+      },
+      patience: options.patience ?? 10,
+      // A diverged run (no finite validation loss) keeps its last weights.
+      baseline: Infinity,
+      quiet: true,
+    });
+    bestEpoch = run.best?.epoch ?? 0;
   } catch (err) {
     net.dispose();
     throw err;
-  } finally {
-    optimizer.dispose();
   }
   return {
-    bestEpoch: best.epoch,
+    bestEpoch,
     history,
     predictProba(xs: Float32Array, m: number): Float32Array {
       const out = new Float32Array(m * nClasses);
@@ -197,7 +166,7 @@ export async function fitMlp(
         const end = Math.min(m, start + 4096);
         const probs = tf.tidy(() => {
           const xb = tf.tensor2d(xs.subarray(start * d, end * d), [end - start, d]);
-          return tf.softmax(net.forward(xb, false, null)[0]);
+          return tf.softmax(net.forward(xb));
         });
         out.set(probs.dataSync(), start * nClasses);
         probs.dispose();

@@ -9,10 +9,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
 import { Rng } from "../runtime/rng.ts";
-import { Mlp } from "../select/_nn.ts";
 import { applyInput, type InputTransform } from "../data/transform.ts";
-import { type Dense, dense, glorot, matMulFast, variable } from "../select/yoto/net.ts";
-import { rectifiedTanh } from "../select/yoto/poisson.ts";
+import { type Dense, dense, glorot, matMulFast, Mlp, variable } from "../nn/layers.ts";
+import { rectifiedTanh } from "../nn/losses.ts";
 
 /**
  * How tokens meet: "transformer" = full self-attention over CLS and tokens; "pooling" = only the

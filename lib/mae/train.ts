@@ -7,11 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";
-import { positiveInt, rowsTensor } from "../select/_nn.ts";
+import { positiveInt } from "../select/_nn.ts";
+import { fitNet } from "../nn/fit.ts";
+import { rowsTensor } from "../nn/layers.ts";
 import { type CandidateOptions, fitCandidates } from "../data/transform.ts";
-import { poissonLoss } from "../select/yoto/poisson.ts";
+import { poissonLoss } from "../nn/losses.ts";
 import {
   log1pInput,
   type MaeConfig,
@@ -212,25 +213,25 @@ export async function fitMae(train: Dataset, options: MaeOptions = {}): Promise<
   const constantLoss = initOutputBias(net, x, n);
   const rng = new Rng(config.seed);
   const batchRng = rng.fork("batches"), maskRng = rng.fork("mask");
-  // TxFM's AdamW: betas 0.9 / 0.999, eps 1e-6; the rate is set per step.
-  const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-6);
-  const setRate = (
-    rate: number,
-  ) => ((optimizer as unknown as { learningRate: number }).learningRate = rate);
-  const decayed = net.trainable().filter((v) => v.rank === 2 && v !== net.cls);
-  const progress = new Progress("mae", epochs, {
-    quiet: options.quiet,
-    lineEverySeconds: Infinity,
-  });
   const history: MaeEpoch[] = [];
-  let step = 0;
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
-      const order = batchRng.permutation(n);
-      let lossSum = 0, rate = 0;
-      for (let b = 0; b < stepsPerEpoch; b++) {
-        const rows = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
+    await fitNet({
+      label: "mae",
+      epochs,
+      nFit: n,
+      batchSize,
+      rng: batchRng,
+      // TxFM's AdamW: betas 0.9 / 0.999, eps 1e-6, decay of the weight matrices.
+      groups: [{
+        variables: net.trainable(),
+        lr: (step) => oneCycleLr(step, totalSteps, warmupSteps, lr),
+        epsilon: 1e-6,
+        weightDecay: {
+          rate: weightDecay,
+          variables: net.trainable().filter((v) => v.rank === 2 && v !== net.cls),
+        },
+      }],
+      loss: (rows) => {
         const { genes, values } = tokensOf(
           x,
           G,
@@ -238,48 +239,34 @@ export async function fitMae(train: Dataset, options: MaeOptions = {}): Promise<
           K,
           () => maskRng.sampleWithoutReplacement(G, K),
         );
-        rate = oneCycleLr(step, totalSteps, warmupSteps, lr);
-        setRate(rate);
-        const { value, grads } = tf.variableGrads(() => {
-          const target = rowsTensor(x, G, rows);
-          return poissonLoss(net.decode(net.encode(genes, values, rows.length)), target);
-        }, net.trainable());
-        optimizer.applyGradients(
-          Object.entries(grads).map(([name, tensor]) => ({ name, tensor })),
-        );
-        // Decoupled decay (AdamW): w <- w - rate * wd * w, after the Adam step.
-        if (weightDecay > 0) {
-          tf.tidy(() => decayed.forEach((v) => v.assign(tf.mul(v, 1 - rate * weightDecay))));
-        }
-        lossSum += value.dataSync()[0];
-        tf.dispose([value, ...Object.values(grads)]);
-        step++;
-      }
-      const record: MaeEpoch = {
-        epoch,
-        steps: step,
-        loss: lossSum / stepsPerEpoch,
-        lr: rate,
-        seconds: (performance.now() - t0) / 1000,
-      };
-      history.push(record);
-      progress.tick(1);
-      const elapsed = (performance.now() - started) / 1000;
-      progress.log(
-        `epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} (constant ${
-          constantLoss.toFixed(4)
-        }) lr ${rate.toExponential(2)} ${record.seconds.toFixed(2)} s/epoch ETA ${
-          ((elapsed / epoch) * (epochs - epoch)).toFixed(0)
-        } s`,
-      );
-      // Let the event loop run between epochs (notebook output, signals).
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+        const target = rowsTensor(x, G, rows);
+        return poissonLoss(net.decode(net.encode(genes, values, rows.length)), target);
+      },
+      onEpochEnd: (epoch, { loss, steps, seconds }) => {
+        const record: MaeEpoch = {
+          epoch,
+          steps,
+          loss,
+          lr: oneCycleLr(steps - 1, totalSteps, warmupSteps, lr),
+          seconds,
+        };
+        history.push(record);
+        const elapsed = (performance.now() - started) / 1000;
+        return {
+          monitor: null,
+          line: `epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} (constant ${
+            constantLoss.toFixed(4)
+          }) lr ${record.lr.toExponential(2)} ${record.seconds.toFixed(2)} s/epoch ETA ${
+            ((elapsed / epoch) * (epochs - epoch)).toFixed(0)
+          } s`,
+        };
+      },
+      quiet: options.quiet,
+      lineEverySeconds: Infinity,
+    });
   } catch (err) {
     net.dispose();
     throw err;
-  } finally {
-    optimizer.dispose();
   }
   return new MaeModel(net, history, (performance.now() - started) / 1000, constantLoss);
 }

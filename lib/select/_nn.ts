@@ -1,19 +1,12 @@
 /**
- * What the neural panel selectors (STG, CAE, PERSIST) share: a plain MLP of tfjs variables, the
- * primary task's class targets with missing labels masked, minibatch tensors, the validation
- * split, an epoch loop with best-weights restore, and exactly k distinct genes from a k x G
- * matrix of selector rows. Temperatures and Gumbel noise come from yoto/relax.ts, dense layers
- * and their initialisation from yoto/net.ts.
+ * What the neural panel selectors (STG, CAE, PERSIST) share beyond lib/nn/: their two variants,
+ * the primary task's class targets with missing labels masked, option checks, default epochs and
+ * rates within a work budget, and exactly k distinct genes from a k x G matrix of selector rows.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import { Progress } from "../runtime/progress.ts";
-import type { Rng } from "../runtime/rng.ts";
-import { takeRows } from "../data/transform.ts";
 import type { Selector } from "./panel.ts";
-import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 
 /**
  * A neural baseline with a supervised and a label-free variant: the variant's name, what it
@@ -29,57 +22,6 @@ export function variantSelector(
     needs: supervised ? "labels" : "data",
     select,
   };
-}
-
-// tfjs variable names are global: every network gets its own prefix.
-let mlpCount = 0;
-
-/** A dense network widths[0] -> ... -> widths.at(-1), activation between layers, linear output. */
-export class Mlp {
-  readonly layers: Dense[];
-  /** Unique prefix of this network's variable names (for variables that go with it). */
-  readonly prefix = `mlp${mlpCount++}`;
-
-  constructor(
-    widths: number[],
-    rng: Rng,
-    readonly activation: "relu" | "leakyRelu" = "relu",
-    readonly dropout = 0,
-  ) {
-    this.layers = widths.slice(1).map((w, l) => dense(widths[l], w, rng, `${this.prefix}/${l}`));
-  }
-
-  /** The variables, in a fixed order. */
-  get variables(): tf.Variable[] {
-    return this.layers.flatMap((l) => [l.W, l.b]);
-  }
-
-  /**
-   * Outputs for rows `x`. `firstW` replaces the first weight matrix (STG gates its rows);
-   * `dropoutSeed` non-null = training (dropout on).
-   */
-  forward(x: tf.Tensor2D, firstW?: tf.Tensor2D, dropoutSeed: number | null = null): tf.Tensor2D {
-    let h = x;
-    this.layers.forEach((layer, l) => {
-      h = tf.add(matMulFast(h, l === 0 && firstW ? firstW : layer.W), layer.b);
-      if (l === this.layers.length - 1) return;
-      h = this.activation === "relu" ? tf.relu(h) : tf.leakyRelu(h, 0.2);
-      if (dropoutSeed !== null && this.dropout > 0) {
-        h = tf.dropout(h, this.dropout, undefined, dropoutSeed + l) as tf.Tensor2D;
-      }
-    });
-    return h;
-  }
-
-  /** Frees the variables. */
-  dispose(): void {
-    tf.dispose(this.variables);
-  }
-}
-
-/** Rows `rows` of a row-major matrix [n x width] as a tensor [rows.length x width]. */
-export function rowsTensor(x: Float32Array, width: number, rows: ArrayLike<number>): tf.Tensor2D {
-  return tf.tensor2d(takeRows(x, width, rows), [rows.length, width]);
 }
 
 /** Class codes of a label column: classes seen in `fit` (>= 2), -1 = missing or unseen. */
@@ -121,31 +63,6 @@ export function classTargets(fit: Dataset, val: Dataset, task: string): ClassTar
     return Int32Array.from(codes, (c) => (c < 0 ? -1 : index.get(categories[c]) ?? -1));
   };
   return { classes, fit: codesOf(fit), val: codesOf(val) };
-}
-
-/**
- * Mean cross-entropy of `logits` (one row per entry of `rows`) over the rows whose class code is
- * >= 0; 0 (still on the tape) when none is labelled.
- */
-export function maskedCrossEntropy(
-  logits: tf.Tensor2D,
-  codes: Int32Array,
-  rows: ArrayLike<number>,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const n = rows.length, c = logits.shape[1];
-    const onehot = new Float32Array(n * c);
-    let labelled = 0;
-    for (let r = 0; r < n; r++) {
-      const y = codes[rows[r]];
-      if (y >= 0) {
-        onehot[r * c + y] = 1;
-        labelled++;
-      }
-    }
-    const ce = tf.neg(tf.sum(tf.mul(tf.tensor2d(onehot, [n, c]), tf.logSoftmax(logits))));
-    return tf.div(ce, Math.max(1, labelled)) as tf.Scalar;
-  });
 }
 
 /** A positive integer option (epochs, batch size, ...), or its default. */
@@ -211,124 +128,6 @@ export function denseWeights(widths: number[]): number {
   let w = 0;
   for (let l = 1; l < widths.length; l++) w += widths[l - 1] * widths[l];
   return w;
-}
-
-/**
- * Whether validation is monitored at temperature `tau`: once it is below the geometric midpoint
- * of the schedule. Before, the network sees blurred selections and the loss of the argmax panel
- * says little about the panel.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { monitored } from "./_nn.ts";
- * assert.ok(!monitored(2, { tau0: 10, tauEnd: 0.1 }));
- * assert.ok(monitored(0.5, { tau0: 10, tauEnd: 0.1 }));
- * ```
- */
-export function monitored(tau: number, schedule: { tau0: number; tauEnd: number }): boolean {
-  return tau <= Math.sqrt(schedule.tau0 * schedule.tauEnd);
-}
-
-/** One training run of {@link runEpochs}. */
-export interface EpochLoop {
-  /** Progress label. */
-  label: string;
-  /** Most epochs to run. */
-  epochs: number;
-  nFit: number;
-  batchSize: number;
-  /** Shuffles the fitting cells each epoch. */
-  rng: Rng;
-  /**
-   * Trained variables, each group with its own Adam optimiser at rate `lr` (selector parameters,
-   * network); the optimisers live for this run only.
-   */
-  groups: { lr: number; variables: tf.Variable[] }[];
-  /** Loss of one minibatch (`rows` = fitting cells), built inside the gradient tape. */
-  loss(rows: Int32Array, step: number): tf.Scalar;
-  /**
-   * After each epoch: the monitored validation value (lower = better; null = not monitored yet,
-   * e.g. while a temperature is high) and whether to stop now; given the mean training loss.
-   */
-  endEpoch(epoch: number, trainLoss: number): { monitor: number | null; stop?: boolean };
-  /** Stop after this many monitored epochs without a better monitor [Infinity]. */
-  patience?: number;
-  quiet?: boolean;
-}
-
-/** What {@link runEpochs} did. */
-export interface EpochResult {
-  epochs: number;
-  /** Best monitored epoch and its monitor (the last epoch and NaN when none was monitored). */
-  bestEpoch: number;
-  best: number;
-}
-
-/**
- * Minibatch training: shuffled batches each epoch, one optimiser step per batch, the monitor
- * after each epoch, early stopping by patience, and the best epoch's weights restored.
- */
-export async function runEpochs(loop: EpochLoop): Promise<EpochResult> {
-  const groups = loop.groups.map((g) => ({ ...g, optimizer: tf.train.adam(g.lr) }));
-  try {
-    return await trainEpochs(loop, groups);
-  } finally {
-    for (const g of groups) g.optimizer.dispose();
-  }
-}
-
-async function trainEpochs(
-  loop: EpochLoop,
-  groups: { optimizer: tf.Optimizer; variables: tf.Variable[] }[],
-): Promise<EpochResult> {
-  const variables = groups.flatMap((g) => g.variables);
-  const stepsPerEpoch = Math.ceil(loop.nFit / loop.batchSize);
-  const progress = new Progress(loop.label, loop.epochs, { quiet: loop.quiet });
-  let best = Infinity, bestEpoch = 0, saved: Float32Array[] | null = null;
-  let step = 0, epoch = 0;
-  const started = performance.now();
-  while (epoch < loop.epochs) {
-    epoch++;
-    const order = loop.rng.permutation(loop.nFit);
-    let lossSum = 0;
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      const rows = order.subarray(b * loop.batchSize, (b + 1) * loop.batchSize);
-      const { value, grads } = tf.variableGrads(() => loop.loss(rows, step), variables);
-      for (const g of groups) {
-        g.optimizer.applyGradients(
-          g.variables.map((v) => ({ name: v.name, tensor: grads[v.name] })),
-        );
-      }
-      lossSum += value.dataSync()[0];
-      tf.dispose([value, ...Object.values(grads)]);
-      step++;
-    }
-    const trainLoss = lossSum / stepsPerEpoch;
-    const { monitor, stop } = loop.endEpoch(epoch, trainLoss);
-    if (monitor !== null && (monitor < best || saved === null)) {
-      best = monitor;
-      bestEpoch = epoch;
-      saved = variables.map((v) => Float32Array.from(v.dataSync()));
-    }
-    progress.tick(1);
-    const seconds = (performance.now() - started) / 1000;
-    progress.log(
-      `${loop.label} epoch ${epoch}/${loop.epochs} loss ${trainLoss.toFixed(4)} val ${
-        monitor?.toFixed(4) ?? "-"
-      } ${(seconds / epoch).toFixed(2)} s/epoch`,
-    );
-    if (stop || (saved && epoch - bestEpoch >= (loop.patience ?? Infinity))) break;
-    // Let the event loop run between epochs (notebook output, signals).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-  if (saved && bestEpoch !== epoch) {
-    const weights = saved;
-    tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(weights[i], v.shape))));
-  }
-  return saved
-    ? { epochs: epoch, bestEpoch, best }
-    : { epochs: epoch, bestEpoch: epoch, best: NaN };
 }
 
 /**

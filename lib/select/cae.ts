@@ -18,20 +18,17 @@ import {
   defaultSelectorLr,
   denseWeights,
   distinctRowArgmax,
-  maskedCrossEntropy,
-  Mlp,
-  monitored,
   positiveInt,
-  rowsTensor,
-  runEpochs,
   softmaxRows,
   variantSelector,
 } from "./_nn.ts";
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { glorot, matMulFast, variable } from "./yoto/net.ts";
-import { gumbelNoise, temperature } from "./yoto/relax.ts";
+import { fitNet } from "../nn/fit.ts";
+import { glorot, matMulFast, Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { concreteRows, gumbelNoise, monitored, temperature } from "../nn/relax.ts";
 
 /** Settings of the CAE; defaults in brackets. */
 export interface CaeOptions {
@@ -96,18 +93,6 @@ export const caeSelector: Selector = cae();
 
 /** The supervised CAE (classifies the first task) with default settings. */
 export const caeSupervisedSelector: Selector = cae({ supervised: true });
-
-/** The k x G relaxed selection matrix of one step: softmax((logits + gumbel) / tau) per row. */
-export function concreteRows(
-  logits: tf.Tensor2D,
-  gumbel: Float32Array | null,
-  tau: number,
-): tf.Tensor2D {
-  return tf.tidy(() => {
-    const noisy = gumbel ? tf.add(logits, tf.tensor2d(gumbel, logits.shape)) : logits;
-    return tf.softmax(tf.div(noisy, tau)) as tf.Tensor2D;
-  });
-}
 
 /** One-hot rows of the logits' row-wise argmax (the test-time selection matrix). */
 function hardRows(logits: Float32Array, k: number, g: number): tf.Tensor2D {
@@ -188,7 +173,7 @@ async function selectCae(
       kind: "exponential" as const,
     };
     try {
-      const run = await runEpochs({
+      const run = await fitNet({
         label: method,
         epochs,
         nFit: fit.nCells,
@@ -217,7 +202,7 @@ async function selectCae(
         },
         // Validation with the test-time selection (the one-hot rows of the argmax); the best
         // epoch's weights are kept.
-        endEpoch: (epoch) => {
+        onEpochEnd: (epoch) => {
           if (!monitored(temperature(epoch * stepsPerEpoch, schedule), schedule)) {
             return { monitor: null };
           }
@@ -239,8 +224,8 @@ async function selectCae(
       }
       runs.push({
         epochs: run.epochs,
-        bestEpoch: run.bestEpoch,
-        valLoss: run.best,
+        bestEpoch: run.best?.epoch ?? run.epochs,
+        valLoss: run.best?.monitor ?? NaN,
         meanMax,
         selectorLr,
       });

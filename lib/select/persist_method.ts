@@ -19,14 +19,8 @@ import {
   defaultSelectorLr,
   denseWeights,
   distinctRowArgmax,
-  type EpochResult,
-  maskedCrossEntropy,
-  Mlp,
-  monitored,
   positiveInt,
   type RowPicks,
-  rowsTensor,
-  runEpochs,
   softmaxRows,
   variantSelector,
   WORK_BUDGET,
@@ -34,8 +28,10 @@ import {
 import { applyInput, fitCandidates, fitInput, type InputTransform } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { variable } from "./yoto/net.ts";
-import { gumbelNoise, temperature, topKIndices } from "./yoto/relax.ts";
+import { fitNet, type FitNetResult } from "../nn/fit.ts";
+import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { concreteRows, gumbelNoise, monitored, temperature, topKIndices } from "../nn/relax.ts";
 
 /** Settings of PERSIST; defaults in brackets. */
 export interface PersistOptions {
@@ -363,8 +359,8 @@ async function selectPersist(
         epochs: stage2.epochs,
         selectorLr: stage2.lr,
         epochsRun: stage2.run.epochs,
-        bestEpoch: stage2.run.bestEpoch,
-        valLoss: stage2.run.best,
+        bestEpoch: stage2.run.best?.epoch ?? stage2.run.epochs,
+        valLoss: stage2.run.best?.monitor ?? NaN,
         converged: stage2.converged,
         collisionsReinitialised: stage2.collisions,
         duplicatesResolved: stage2.picks.duplicates,
@@ -452,7 +448,7 @@ async function eliminate(
       const noise = rng.fork(`gates${t}`);
       const gateLogits = () => tf.div(gates, GATE_GAMMA) as tf.Tensor1D;
       const penalty = lambda;
-      const { epochs: ran } = await runEpochs({
+      const { epochs: ran } = await fitNet({
         label: `${ctx.method} eliminate lambda ${lambda.toPrecision(3)}`,
         epochs,
         nFit: ctx.nFit,
@@ -476,7 +472,7 @@ async function eliminate(
         },
         // No best epoch to go back to (the gates anneal throughout); gates all decided
         // (P(open) < 0.01 or > 0.99) end the trial early.
-        endEpoch: () => {
+        onEpochEnd: () => {
           const p = tf.tidy(() => tf.sigmoid(gateLogits()).dataSync());
           return { monitor: null, stop: p.every((v) => v < 0.01 || v > 0.99) };
         },
@@ -534,7 +530,7 @@ async function selectK(
   settings: PersistOptions,
 ): Promise<{
   picks: RowPicks;
-  run: EpochResult;
+  run: FitNetResult;
   epochs: number;
   lr: number;
   converged: boolean;
@@ -556,7 +552,7 @@ async function selectK(
   const valRows = Int32Array.from({ length: ctx.nVal }, (_, i) => i);
   let collisions = 0, converged = false;
   try {
-    const run = await runEpochs({
+    const run = await fitNet({
       label: `${ctx.method} select`,
       epochs,
       nFit: ctx.nFit,
@@ -570,14 +566,17 @@ async function selectK(
       quiet: ctx.quiet,
       loss: (rows, step) => {
         const n = rows.length;
-        const g = tf.tensor3d(gumbelNoise(n * k * d, () => noise.uniform()), [n, k, d]);
-        const logits = tf.div(theta, MASK_GAMMA).expandDims(0);
-        const samples = tf.softmax(tf.div(tf.add(logits, g), temperature(step, schedule)));
+        const samples = concreteRows(
+          tf.div(theta, MASK_GAMMA).expandDims(0),
+          gumbelNoise(n * k * d, () => noise.uniform()),
+          temperature(step, schedule),
+          [n, k, d],
+        );
         const mask = tf.max(samples, 1) as tf.Tensor2D;
         const out = net.forward(tf.mul(rowsTensor(xs, d, rows), mask) as tf.Tensor2D);
         return ctx.lossOf(out, rows, true);
       },
-      endEpoch: (epoch) => {
+      onEpochEnd: (epoch) => {
         collisions += fixCollisions(theta, k, d, reinit);
         const l = rowLogits();
         const tau = temperature(epoch * ctx.stepsPerEpoch, schedule);

@@ -15,17 +15,15 @@ import {
   defaultEpochs,
   defaultSelectorLr,
   denseWeights,
-  maskedCrossEntropy,
-  Mlp,
   positiveInt,
-  rowsTensor,
-  runEpochs,
 } from "./_nn.ts";
+import { fitNet } from "../nn/fit.ts";
+import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { maskedCrossEntropy } from "../nn/losses.ts";
+import { topKIndices } from "../nn/relax.ts";
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
-import { variable } from "./yoto/net.ts";
-import { topKIndices } from "./yoto/relax.ts";
 
 /** Settings of STG; defaults in brackets. */
 export interface StgOptions {
@@ -177,7 +175,7 @@ async function selectStg(
       return tf.add(maskedCrossEntropy(logits, codes, rows), tf.mul(lambda, penalty)) as tf.Scalar;
     };
     try {
-      const run = await runEpochs({
+      const run = await fitNet({
         label: `stg lambda ${lambda.toPrecision(3)}`,
         epochs,
         nFit: fit.nCells,
@@ -198,7 +196,7 @@ async function selectStg(
           ) as tf.Tensor1D;
           return objective(rowsTensor(x, G, rows), z, targets.fit, rows);
         },
-        endEpoch: () => {
+        onEpochEnd: () => {
           const value = tf.tidy(() =>
             objective(
               tf.tensor2d(xVal, [val.nCells, G]),
@@ -216,8 +214,8 @@ async function selectStg(
         lambda,
         open,
         epochs: run.epochs,
-        bestEpoch: run.bestEpoch,
-        valObjective: run.best,
+        bestEpoch: run.best?.epoch ?? run.epochs,
+        valObjective: run.best?.monitor ?? NaN,
       });
       if (open >= options.k) break;
       lambda *= factor;

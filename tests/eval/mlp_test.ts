@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
 import { fitMlp } from "../../lib/eval/mlp.ts";
-import { matMulFast } from "../../lib/select/yoto/net.ts";
+import { matMulFast } from "../../lib/nn/layers.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";

@@ -7,7 +7,8 @@ import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import { distinctRowArgmax, softmaxRows } from "../../lib/select/_nn.ts";
-import { cae, caeSelector, caeSupervisedSelector, concreteRows } from "../../lib/select/cae.ts";
+import { cae, caeSelector, caeSupervisedSelector } from "../../lib/select/cae.ts";
+import { concreteRows } from "../../lib/nn/relax.ts";
 
 await initBackend("wasm");
 

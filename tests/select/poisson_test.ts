@@ -3,7 +3,7 @@ import { assertClose } from "../_assert.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
-import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../lib/select/yoto/poisson.ts";
+import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../lib/nn/losses.ts";
 import { fitYoto } from "../../lib/select/yoto/train.ts";
 import assert from "node:assert/strict";
 

@@ -9,8 +9,8 @@ import type { Dataset } from "../../data/dataset.ts";
 import { argmaxRows } from "../../metrics/classification.ts";
 import type { Panel } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
-import type { Relaxation } from "./relax.ts";
-import { rectifiedTanh } from "./poisson.ts";
+import type { Relaxation } from "../../nn/relax.ts";
+import { rectifiedTanh } from "../../nn/losses.ts";
 import { applyInput, type InputTransform } from "../../data/transform.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */

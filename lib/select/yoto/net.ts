@@ -1,10 +1,10 @@
 /**
- * The YOTO network as plain tfjs variables: gene scores (the selector), a shared MLP encoder over
- * the masked input, and one head per task. Variables (not tf.layers) keep the forward pass, the
- * panel-only inference and the weight files explicit.
+ * The YOTO network as plain tfjs variables (lib/nn/layers.ts): a shared MLP encoder over the
+ * masked input, optional batch norm, and one head per task.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type Dense, dense, matMulFast, variable } from "../../nn/layers.ts";
 import type { Rng } from "../../runtime/rng.ts";
 
 /** Activation functions of the encoder. */
@@ -40,12 +40,6 @@ export interface NetConfig {
   tasks: TaskSpec[];
 }
 
-/** A dense layer's weights [rows x cols] and bias [cols]. */
-export interface Dense {
-  W: tf.Variable;
-  b: tf.Variable;
-}
-
 interface BatchNorm {
   gamma: tf.Variable;
   beta: tf.Variable;
@@ -60,74 +54,8 @@ export function headWidth(task: TaskSpec, nGenes: number): number {
   return task.kind === "regression" ? 1 : nGenes;
 }
 
-/**
- * Initial values of a rows x cols matrix from the seeded RNG (deterministic per seed): Glorot
- * uniform (dense layers), or Glorot normal (sd sqrt(2 / (rows + cols)), untruncated).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { Rng } from "yoto";
- * import { glorot } from "./net.ts";
- * const w = glorot(3, 5, new Rng(0));
- * assert.equal(w.length, 15);
- * assert.ok(w.every((v) => Math.abs(v) <= Math.sqrt(6 / 8)));
- * ```
- */
-export function glorot(
-  rows: number,
-  cols: number,
-  rng: Rng,
-  dist: "uniform" | "normal" = "uniform",
-): Float32Array {
-  const n = rows * cols;
-  if (dist === "normal") {
-    const sd = Math.sqrt(2 / (rows + cols));
-    return Float32Array.from({ length: n }, () => rng.normal(0, sd));
-  }
-  const limit = Math.sqrt(6 / (rows + cols));
-  return Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * limit);
-}
-
 // tfjs variable names are global: every network gets its own prefix.
 let netCount = 0;
-
-/** A dense layer rows -> cols: Glorot-uniform weights, zero bias, variables `${name}/W` and `/b`. */
-export function dense(rows: number, cols: number, rng: Rng, name: string): Dense {
-  return {
-    W: variable(tf.tensor2d(glorot(rows, cols, rng), [rows, cols]), `${name}/W`),
-    b: variable(tf.zeros([cols]), `${name}/b`),
-  };
-}
-
-/** A variable from an initial value; the initial tensor is freed (tf.variable keeps it alive). */
-export function variable(initial: tf.Tensor, name: string, trainable = true): tf.Variable {
-  const v = tf.variable(initial, trainable, name);
-  initial.dispose();
-  return v;
-}
-
-/**
- * a b, with the gradient taken through explicit transposes: the wasm backend's matMul with a
- * transposed operand, which tf.matMul's own gradient uses, is about 8x slower (2.2 vs 0.36 ms for
- * 128 x 128 x 128), and made a training step 8 ms instead of 2.8 ms.
- */
-export function matMulFast(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  return matMulTransposedGrad(a, b) as tf.Tensor2D;
-}
-
-const matMulTransposedGrad = tf.customGrad(
-  ((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    save([a, b]);
-    return {
-      value: tf.matMul(a, b),
-      gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor2D[]) => [
-        tf.matMul(dy, tf.transpose(sb)),
-        tf.matMul(tf.transpose(sa), dy),
-      ],
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0],
-);
 
 /** The network's variables and forward pass. */
 export class YotoNet {

@@ -2,7 +2,7 @@
  * Training YOTO (docs/methods.md §1.4-1.5): one Gumbel-perturbed relaxed top-k mask per minibatch,
  * a shared encoder over the masked input, one head per task, a loss masked per task to the
  * labelled cells, the scores on their own (larger) Adam rate, the temperature annealed per step,
- * early stopping on validation after annealing with the best weights restored.
+ * early stopping on validation after annealing with the best weights restored (lib/nn/fit.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -11,7 +11,6 @@ import { validationSplit } from "../../data/split.ts";
 import { meanSd } from "../../data/stats.ts";
 import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
-import { Progress } from "../../runtime/progress.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
 import { type EpochRecord, YotoModel, type YotoSpec } from "./model.ts";
@@ -21,11 +20,18 @@ import {
   fitCandidates,
   fitInput,
   type InputTransform,
-  takeRows,
 } from "../../data/transform.ts";
-import { type Activation, type TaskSpec, variable, YotoNet } from "./net.ts";
-import { poissonDeviance, poissonLoss, rectifiedTanh } from "./poisson.ts";
-import { gumbelNoise, type Relaxation, sampleMask, temperature, topKIndices } from "./relax.ts";
+import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
+import { fitNet } from "../../nn/fit.ts";
+import { rowsTensor, variable } from "../../nn/layers.ts";
+import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../nn/losses.ts";
+import {
+  gumbelNoise,
+  type Relaxation,
+  sampleMask,
+  temperature,
+  topKIndices,
+} from "../../nn/relax.ts";
 
 /** Options of {@link fitYoto}; defaults in brackets. Candidates: top 2000 seurat HVGs on train. */
 export interface YotoOptions extends CandidateOptions {
@@ -312,109 +318,74 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   };
   const net = new YotoNet(spec.net, rng.fork("init"));
   const scores = variable(tf.zeros([nFree]), `${net.prefix}/scores`);
-  const optNet = tf.train.adam(options.lr ?? 1e-3);
-  const optScores = tf.train.adam(scoreLr);
   const batchRng = rng.fork("batches"),
     noiseRng = rng.fork("gumbel"),
     dropRng = rng.fork("dropout");
-  const progress = new Progress("yoto", epochs, {
-    quiet: options.quiet,
-    lineEverySeconds: Infinity,
-  });
   const history: EpochRecord[] = [];
-  let best:
-    | {
-      monitor: number;
-      valLoss: number;
-      epoch: number;
-      weights: Float32Array[];
-      scores: Float32Array;
-    }
-    | null = null;
-  let sinceBest = 0, step = 0;
+  // Per-task training losses of the current epoch, and the temperature of the latest step.
+  const lossSums = new Float64Array(tasks.length), lossCounts = new Int32Array(tasks.length);
+  let tau = schedule.tau0;
 
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
-      const order = batchRng.permutation(train.nCells);
-      const lossSums = new Float64Array(tasks.length), lossCounts = new Int32Array(tasks.length);
-      let tau = temperature(step, schedule);
-      for (let b = 0; b < stepsPerEpoch; b++) {
-        const rows = order.subarray(b * batchSize, Math.min(train.nCells, (b + 1) * batchSize));
+    const run = await fitNet({
+      label: "yoto",
+      epochs,
+      nFit: train.nCells,
+      batchSize,
+      rng: batchRng,
+      groups: [
+        { lr: options.lr ?? 1e-3, variables: net.trainable() },
+        { lr: scoreLr, variables: [scores] },
+      ],
+      checkpoint: [...net.all(), scores],
+      loss: (rows, step) => {
         tau = temperature(step, schedule);
         const gumbel = gumbelNoise(nFree, () => noiseRng.uniform());
         const dropoutSeed = dropRng.int(2 ** 31);
-        const taskLosses: (tf.Scalar | null)[] = [];
-        const { grads, value } = tf.variableGrads(() => {
-          const { mask, soft } = sampleMask(
-            scores as unknown as tf.Tensor1D,
-            kFree,
-            tau,
-            gumbel,
-            relaxation,
-          );
-          const soften = forward === "soft" && step < schedule.annealSteps;
-          const used = soften ? soft : mask;
-          tf.dispose(soften ? mask : soft);
-          const xb = tf.tensor2d(takeRows(xTrain, G, rows), [rows.length, G]);
-          const outs = net.forward(
-            tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
-            true,
-            dropoutSeed,
-          );
-          let total: tf.Scalar = tf.scalar(0);
-          outs.forEach((out, t) => {
-            const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, logScale);
-            taskLosses.push(l ? tf.keep(l) : null);
-            if (l) total = tf.add(total, tf.mul(l, tasks[t].weight));
-          });
-          return total;
-        }, [...net.trainable(), scores]);
-        optNet.applyGradients(
-          Object.entries(grads).filter(([name]) => name !== scores.name).map(([name, tensor]) => ({
-            name,
-            tensor,
-          })),
+        const { mask, soft } = sampleMask(
+          scores as unknown as tf.Tensor1D,
+          kFree,
+          tau,
+          gumbel,
+          relaxation,
         );
-        optScores.applyGradients([{ name: scores.name, tensor: grads[scores.name] }]);
-        tf.dispose([value, ...Object.values(grads)]);
-        taskLosses.forEach((l, t) => {
+        const soften = forward === "soft" && step < schedule.annealSteps;
+        const used = soften ? soft : mask;
+        tf.dispose(soften ? mask : soft);
+        const xb = rowsTensor(xTrain, G, rows);
+        const outs = net.forward(
+          tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
+          true,
+          dropoutSeed,
+        );
+        let total: tf.Scalar = tf.scalar(0);
+        outs.forEach((out, t) => {
+          const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, logScale);
           if (!l) return;
           lossSums[t] += l.dataSync()[0];
           lossCounts[t]++;
-          l.dispose();
+          total = tf.add(total, tf.mul(l, tasks[t].weight));
         });
-        step++;
-      }
-      const record = evaluate(epoch, step, tau, lossSums, lossCounts, t0);
-      history.push(record);
-      const annealed = step >= schedule.annealSteps;
-      // Validation macro-F1 moves in steps of one cell on small data: equal F1, lower loss wins.
-      const better = !best || record.monitor > best.monitor ||
-        (record.monitor === best.monitor && record.valLoss < best.valLoss);
-      if (annealed && better) {
-        best = {
-          monitor: record.monitor,
-          valLoss: record.valLoss,
-          epoch,
-          weights: net.all().map((v) => Float32Array.from(v.dataSync())),
-          scores: Float32Array.from(scores.dataSync()),
+        return total;
+      },
+      onEpochEnd: (epoch, { steps, seconds }) => {
+        const t0 = performance.now() - 1000 * seconds;
+        const record = evaluate(epoch, steps, tau, lossSums, lossCounts, t0);
+        history.push(record);
+        lossSums.fill(0);
+        lossCounts.fill(0);
+        return {
+          // Monitored after annealing. Validation macro-F1 moves in steps of one cell on small
+          // data: equal F1, lower loss wins.
+          monitor: steps >= schedule.annealSteps ? -record.monitor : null,
+          tieBreak: record.valLoss,
+          line: describe(record, epochs, tasks, started),
         };
-        sinceBest = 0;
-      } else if (annealed) sinceBest++;
-      progress.tick(1);
-      progress.log(describe(record, epochs, tasks, started));
-      if (annealed && sinceBest >= (options.patience ?? 20)) break;
-      // Let the event loop run between epochs (notebook output, signals).
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    if (best) {
-      const snapshot = best;
-      tf.tidy(() => {
-        net.all().forEach((v, i) => v.assign(tf.tensor(snapshot.weights[i], v.shape)));
-        scores.assign(tf.tensor1d(snapshot.scores));
-      });
-    }
+      },
+      patience: options.patience ?? 20,
+      quiet: options.quiet,
+      lineEverySeconds: Infinity,
+    });
     const finalScores = Float32Array.from(scores.dataSync());
     const panel = makePanel(
       finalScores,
@@ -425,7 +396,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     );
     const model = new YotoModel(spec, net, finalScores, panel, {
       history,
-      bestEpoch: best?.epoch ?? history.length,
+      bestEpoch: run.best?.epoch ?? history.length,
       trainSeconds: (performance.now() - started) / 1000,
       nTrain: train.nCells,
       nVal: val.nCells,
@@ -433,8 +404,6 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     return model;
   } finally {
     tf.dispose([scores, fixedTail, xVal, logScale.sds, logScale.means]);
-    optNet.dispose();
-    optScores.dispose();
   }
 
   function evaluate(

@@ -1,12 +1,14 @@
 /**
- * The YOTO selector's relaxation (docs/methods.md §1.2-1.3): Gumbel-perturbed Plackett-Luce scores,
+ * Relaxations of discrete choices for gradient training (docs/methods.md §1.2-1.3, §2.6): Gumbel
+ * noise, the Gumbel-softmax (concrete) rows of a selector, Gumbel-perturbed Plackett-Luce scores
  * relaxed with NeuralSort (first k rows, via the O(G log G) row-sum identity, never a G x G
- * matrix) or SoftSort, hardened with a straight-through exact-k mask.
+ * matrix) or SoftSort and hardened with a straight-through exact-k mask, and the temperature
+ * schedule they anneal on.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** The relaxations a YOTO selector can use. */
+/** The relaxed top-k permutations (rows of a relaxed sort). */
 export type Relaxation = "neuralsort" | "softsort";
 
 /**
@@ -189,4 +191,37 @@ export function temperature(
   return schedule.kind === "exponential"
     ? schedule.tau0 * Math.pow(schedule.tauEnd / schedule.tau0, t)
     : schedule.tau0 + (schedule.tauEnd - schedule.tau0) * t;
+}
+
+/**
+ * Whether validation is monitored at temperature `tau`: once it is below the geometric midpoint
+ * of the schedule. Before, the network sees blurred selections and the loss of the argmax panel
+ * says little about the panel.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(monitored(2, { tau0: 10, tauEnd: 0.1 }), false);
+ * assert.equal(monitored(0.5, { tau0: 10, tauEnd: 0.1 }), true);
+ * ```
+ */
+export function monitored(tau: number, schedule: { tau0: number; tauEnd: number }): boolean {
+  return tau <= Math.sqrt(schedule.tau0 * schedule.tauEnd);
+}
+
+/**
+ * Concrete (Gumbel-softmax) rows of a selector: softmax((logits + gumbel) / tau) along the last
+ * axis, e.g. k x G rows of logits [k, G]. `gumbel` has the logits' shape, or `noiseShape` when
+ * it broadcasts them (one draw per cell: logits [1, k, G], noise [n, k, G]); null = no noise.
+ */
+export function concreteRows<T extends tf.Tensor>(
+  logits: T,
+  gumbel: Float32Array | null,
+  tau: number,
+  noiseShape: number[] = logits.shape,
+): T {
+  return tf.tidy(() => {
+    const noisy = gumbel ? tf.add(logits, tf.tensor(gumbel, noiseShape)) : logits;
+    return tf.softmax(tf.div(noisy, tau)) as T;
+  });
 }

@@ -7,7 +7,7 @@ import {
   sampleMask,
   temperature,
   topKIndices,
-} from "../../lib/select/yoto/relax.ts";
+} from "../../lib/nn/relax.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 

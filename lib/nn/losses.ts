@@ -1,7 +1,8 @@
 /**
- * The reconstruction objective of docs/methods.md §5.1/§5.3 (TxFM): outputs pass through the rectified
- * tanh phi(z) = ln(L+1) * relu(tanh(z / 4e)), which bounds predictions to the range of
- * log1p(counts scaled to L), and the loss is the Poisson negative log-likelihood in log space,
+ * Losses: cross-entropy over the labelled rows, and the Poisson reconstruction objective of
+ * docs/methods.md §5.1/§5.3 (TxFM): outputs pass through the rectified tanh
+ * phi(z) = ln(L+1) * relu(tanh(z / 4e)), which bounds predictions to the range of log1p(counts
+ * scaled to L), and the loss is the Poisson negative log-likelihood in log space,
  * exp(xhat) - xhat * exp(x), averaged over cells and genes.
  * @module
  */
@@ -13,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { rectifiedTanh } from "./poisson.ts";
+ * import { rectifiedTanh } from "./losses.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const y = rectifiedTanh(tf.tensor1d([-1, 1, 5]), 1e5).dataSync();
  * assert.equal(y[0], 0);
@@ -35,5 +36,30 @@ export function poissonDeviance(xhat: tf.Tensor, x: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const ex = tf.exp(x);
     return tf.mul(tf.mean(tf.add(tf.sub(tf.mul(ex, tf.sub(x, xhat)), ex), tf.exp(xhat))), 2);
+  });
+}
+
+/**
+ * Mean cross-entropy of `logits` (one row per entry of `rows`) over the rows whose class code is
+ * >= 0; 0 (still on the tape) when none is labelled.
+ */
+export function maskedCrossEntropy(
+  logits: tf.Tensor2D,
+  codes: Int32Array,
+  rows: ArrayLike<number>,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const n = rows.length, c = logits.shape[1];
+    const onehot = new Float32Array(n * c);
+    let labelled = 0;
+    for (let r = 0; r < n; r++) {
+      const y = codes[rows[r]];
+      if (y >= 0) {
+        onehot[r * c + y] = 1;
+        labelled++;
+      }
+    }
+    const ce = tf.neg(tf.sum(tf.mul(tf.tensor2d(onehot, [n, c]), tf.logSoftmax(logits))));
+    return tf.div(ce, Math.max(1, labelled)) as tf.Scalar;
   });
 }
