@@ -27,7 +27,7 @@ export * from "./lib/data/sampling.ts";
 export * from "./lib/metrics/classification.ts";
 export * from "./lib/metrics/regression.ts";
 export * from "./lib/metrics/clustering.ts";
-export * from "./lib/metrics/panel.ts";
+export * from "./lib/metrics/stability.ts";
 
 // Selection: the Panel every selector returns, and YOTO.
 export * from "./lib/select/panel.ts";
@@ -37,13 +37,13 @@ export * from "./lib/select/markers.ts";
 export * from "./lib/select/l1.ts";
 export * from "./lib/select/stg.ts";
 export * from "./lib/select/cae.ts";
-export * from "./lib/select/persist_method.ts";
+export * from "./lib/select/persist.ts";
 export * from "./lib/select/yoto/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";
 export * from "./lib/select/yoto/train.ts";
 export * from "./lib/select/yoto/poisson.ts";
-export * from "./lib/select/yoto/persist.ts";
+export * from "./lib/select/yoto/save.ts";
 export * from "./lib/select/yoto/selector.ts";
 
 // Label-free cell embeddings: a small masked autoencoder (TxFM style).
@@ -54,7 +54,7 @@ export * from "./lib/mae/train.ts";
 export * from "./lib/calibrate/nulls.ts";
 export * from "./lib/calibrate/knockoff.ts";
 export * from "./lib/calibrate/recall.ts";
-export * from "./lib/calibrate/panel.ts";
+export * from "./lib/calibrate/calibration.ts";
 
 // Evaluation: downstream classifiers on a panel's genes, the benchmark protocol, reports.
 export * from "./lib/eval/score.ts";

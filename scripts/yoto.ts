@@ -7,7 +7,7 @@ import {
   type Spread,
   summarizeNullDraws,
   withNullTwins,
-} from "../lib/calibrate/panel.ts";
+} from "../lib/calibrate/calibration.ts";
 import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
@@ -22,7 +22,7 @@ import { OptionError } from "../lib/runtime/errors.ts";
 import { checkOutputFile, checkOutputFolder } from "../lib/runtime/output.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { isModelDir, loadYoto, saveYoto } from "../lib/select/yoto/persist.ts";
+import { isModelDir, loadYoto, saveYoto } from "../lib/select/yoto/save.ts";
 import { yotoCandidateScores } from "../lib/select/yoto/selector.ts";
 import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
 

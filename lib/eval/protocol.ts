@@ -9,7 +9,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/panel.ts";
+import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/calibration.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readCounts } from "../data/io.ts";
@@ -120,8 +120,8 @@ const SELECTOR_LOADERS: Record<string, () => Promise<Selector>> = {
   stg: async () => (await import("../select/stg.ts")).stgSelector,
   cae: async () => (await import("../select/cae.ts")).caeSelector,
   cae_sup: async () => (await import("../select/cae.ts")).caeSupervisedSelector,
-  persist: async () => (await import("../select/persist_method.ts")).persistSelector,
-  persist_recon: async () => (await import("../select/persist_method.ts")).persistReconSelector,
+  persist: async () => (await import("../select/persist.ts")).persistSelector,
+  persist_recon: async () => (await import("../select/persist.ts")).persistReconSelector,
 };
 
 const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];

@@ -8,7 +8,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { medianLibrarySize } from "../data/preprocess.ts";
 import type { MetricPoint } from "../eval/report.ts";
 import type { SaturationCurvePoint, SaturationMark } from "../eval/saturation.ts";
-import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
+import { meanJaccard, selectionFrequency } from "../metrics/stability.ts";
 import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { libraryTotals, transformInput } from "../data/transform.ts";
 import type { EpochRecord } from "../select/yoto/model.ts";

@@ -5,7 +5,7 @@ import { unzlibSync } from "fflate";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { confusionMatrix } from "../../lib/metrics/classification.ts";
-import { meanJaccard, selectionFrequency } from "../../lib/metrics/panel.ts";
+import { meanJaccard, selectionFrequency } from "../../lib/metrics/stability.ts";
 import { pcaEmbedding } from "../../lib/plot/embed.ts";
 import { toPng, toSvg } from "../../lib/plot/render.ts";
 import {

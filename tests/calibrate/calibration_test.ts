@@ -6,7 +6,7 @@ import {
   scoreNullDraw,
   summarizeNullDraws,
   withNullTwins,
-} from "../../lib/calibrate/panel.ts";
+} from "../../lib/calibrate/calibration.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";

@@ -9,7 +9,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { meanSd } from "../data/stats.ts";
-import { meanJaccard } from "../metrics/panel.ts";
+import { meanJaccard } from "../metrics/stability.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt } from "../select/_nn.ts";
