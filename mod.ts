@@ -38,6 +38,7 @@ export * from "./lib/select/l1.ts";
 export * from "./lib/select/stg.ts";
 export * from "./lib/select/cae.ts";
 export * from "./lib/select/persist.ts";
+export * from "./lib/select/registry.ts";
 export * from "./lib/select/yoto/relax.ts";
 export * from "./lib/select/yoto/net.ts";
 export * from "./lib/select/yoto/model.ts";

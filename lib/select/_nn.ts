@@ -12,7 +12,7 @@ import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import type { Rng } from "../runtime/rng.ts";
 import { takeRows } from "../data/transform.ts";
-import type { Selector } from "./panel.ts";
+import { type Panel, panelSelector, type SelectOptions, type Selector } from "./panel.ts";
 import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 
 /**
@@ -22,13 +22,13 @@ import { type Dense, dense, matMulFast } from "./yoto/net.ts";
 export function variantSelector(
   supervised: boolean,
   names: { supervised: string; labelFree: string },
-  select: Selector["select"],
+  select: (train: Dataset, options: SelectOptions) => Promise<Panel>,
 ): Selector {
-  return {
-    name: supervised ? names.supervised : names.labelFree,
-    needs: supervised ? "labels" : "data",
+  return panelSelector(
+    supervised ? names.supervised : names.labelFree,
+    supervised ? "labels" : "data",
     select,
-  };
+  );
 }
 
 // tfjs variable names are global: every network gets its own prefix.

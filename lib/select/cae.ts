@@ -72,15 +72,16 @@ const CONVERGED = 0.998;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "../data/simulate.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await cae({ hidden: [16], epochs: 2 }).select(dataset, {
+ * const { panel } = await caeSelector({ hidden: [16], epochs: 2 }).fit(dataset, {
  *   k: 5, candidates: 60, quiet: true,
  * });
- * console.assert(new Set(panel.genes).size === 5);
+ * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
-export function cae(settings: CaeOptions = {}): Selector {
+export function caeSelector(settings: CaeOptions = {}): Selector {
   const supervised = settings.supervised ?? false;
   return variantSelector(
     supervised,
@@ -88,12 +89,6 @@ export function cae(settings: CaeOptions = {}): Selector {
     (train, options) => selectCae(train, options, { ...settings, supervised }),
   );
 }
-
-/** The unsupervised CAE (reconstructs the candidates) with default settings. */
-export const caeSelector: Selector = cae();
-
-/** The supervised CAE (classifies the first task) with default settings. */
-export const caeSupervisedSelector: Selector = cae({ supervised: true });
 
 /** The k x G relaxed selection matrix of one step: softmax((logits + gumbel) / tau) per row. */
 export function concreteRows(

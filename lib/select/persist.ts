@@ -96,15 +96,15 @@ const HURDLE_BCE_WEIGHT = 10;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { simulate } from "../data/simulate.ts";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await persist({ hidden: [16], eliminateEpochs: 2, selectEpochs: 2 }).select(
- *   dataset, { k: 5, tasks: ["cell_type"], candidates: 60, quiet: true },
- * );
- * console.assert(new Set(panel.genes).size === 5);
+ * const { panel } = await persistSelector({ hidden: [16], eliminateEpochs: 2, selectEpochs: 2 })
+ *   .fit(dataset, { k: 5, tasks: ["cell_type"], candidates: 60, quiet: true });
+ * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
-export function persist(settings: PersistOptions = {}): Selector {
+export function persistSelector(settings: PersistOptions = {}): Selector {
   const supervised = settings.supervised ?? true;
   return variantSelector(
     supervised,
@@ -112,12 +112,6 @@ export function persist(settings: PersistOptions = {}): Selector {
     (train, options) => selectPersist(train, options, { ...settings, supervised }),
   );
 }
-
-/** Supervised PERSIST (cross-entropy on the first task) with default settings. */
-export const persistSelector: Selector = persist();
-
-/** Label-free PERSIST (hurdle loss on every candidate) with default settings. */
-export const persistReconSelector: Selector = persist({ supervised: false });
 
 /**
  * PERSIST's hurdle loss: `out` [n, 2G] holds mu (first G columns) and the logit of P(y <= 0)

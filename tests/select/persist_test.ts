@@ -1,5 +1,6 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
 import * as tf from "@tensorflow/tfjs";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
@@ -9,8 +10,6 @@ import {
   hurdleLoss,
   logisticNoise,
   modifiedSecant,
-  persist,
-  persistReconSelector,
   persistSelector,
 } from "../../lib/select/persist.ts";
 
@@ -71,7 +70,7 @@ Deno.test("modified secant: exact on a line, slope from all earlier points, slop
 
 Deno.test("simulated data, k = number of markers: persist recovers >= 60%, stage 1 on target", async () => {
   const k = markers.length;
-  const panel = await persistSelector.select(small.dataset, { ...base, k, seed: 1 });
+  const panel = await selectPanel(persistSelector(), small.dataset, { ...base, k, seed: 1 });
   const found = panel.genes.filter((g) => markers.includes(g)).length;
   const stage1 = panel.params.stage1 as { trials: { survivors: number }[] };
   const kept = stage1.trials[stage1.trials.length - 1].survivors;
@@ -86,9 +85,9 @@ Deno.test("simulated data, k = number of markers: persist recovers >= 60%, stage
 Deno.test("same seed, same panel; exactly k distinct; no tensor left behind", async () => {
   const quick = { hidden: [32], eliminateEpochs: 4, selectEpochs: 4, maxTrials: 2 };
   const before = tf.memory().numTensors;
-  const a = await persist(quick).select(small.dataset, { ...base, k: 10, seed: 2 });
+  const a = await selectPanel(persistSelector(quick), small.dataset, { ...base, k: 10, seed: 2 });
   assertEquals(tf.memory().numTensors, before);
-  const b = await persist(quick).select(small.dataset, { ...base, k: 10, seed: 2 });
+  const b = await selectPanel(persistSelector(quick), small.dataset, { ...base, k: 10, seed: 2 });
   assertEquals([a.genes, a.scores], [b.genes, b.scores]);
   assertEquals(new Set(a.genes).size, 10);
 });
@@ -96,7 +95,7 @@ Deno.test("same seed, same panel; exactly k distinct; no tensor left behind", as
 Deno.test("persist_recon: exactly k distinct genes from the hurdle model; no tensor left behind", async () => {
   const before = tf.memory().numTensors;
   const quick = { supervised: false, hidden: [32], eliminateEpochs: 6, selectEpochs: 6 };
-  const panel = await persist(quick).select(small.dataset, {
+  const panel = await selectPanel(persistSelector(quick), small.dataset, {
     k: 10,
     candidates: 300,
     quiet: true,
@@ -110,14 +109,17 @@ Deno.test("persist_recon: exactly k distinct genes from the hurdle model; no ten
 });
 
 Deno.test("names, needs and errors", async () => {
-  assertEquals([persistSelector.name, persistSelector.needs], ["persist", "labels"]);
-  assertEquals([persistReconSelector.name, persistReconSelector.needs], ["persist_recon", "data"]);
+  assertEquals([persistSelector().name, persistSelector().needs], ["persist", "labels"]);
+  assertEquals([
+    persistSelector({ supervised: false }).name,
+    persistSelector({ supervised: false }).needs,
+  ], ["persist_recon", "data"]);
   await assertRejects(
-    () => persistSelector.select(small.dataset, { k: 5, candidates: 300, quiet: true }),
+    () => selectPanel(persistSelector(), small.dataset, { k: 5, candidates: 300, quiet: true }),
     OptionError,
   );
   await assertRejects(
-    () => persist({ eliminateTo: 4 }).select(small.dataset, { ...base, k: 5 }),
+    () => selectPanel(persistSelector({ eliminateTo: 4 }), small.dataset, { ...base, k: 5 }),
     OptionError,
   );
 });
