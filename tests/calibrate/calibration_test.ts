@@ -171,6 +171,51 @@ Deno.test("calibratePanel: the selector reruns unchanged on the 2G pool; Jaccard
   await assertRejects(() => calibratePanel(parts.train, fake, { k: 4, q: 0 }), OptionError);
 });
 
+Deno.test("calibratePanel: no production fit, the first draw's fit kept with its test twins", async () => {
+  const genes = parts.train.genes.slice(0, 6);
+  let fits = 0;
+  const disposed: number[] = [];
+  const fake: Selector = {
+    name: "fake",
+    needs: "data",
+    fit(_train, options) {
+      const fit = fits++;
+      const pool = options.candidates as string[];
+      return Promise.resolve({
+        panel: panelOf([pool[fit], `${genes[fit]}__null`, genes[5], genes[4]]),
+        dispose: () => disposed.push(fit),
+      });
+    },
+  };
+  const seen: number[] = [];
+  const c = await calibratePanel(parts.train, fake, {
+    k: 4,
+    candidates: genes,
+    draws: 3,
+    validation: parts.val,
+    test: parts.test,
+    production: false,
+    keepFirst: true,
+    onDraw: (d) => seen.push(d.draw),
+  });
+  // three fits, one per draw; every one disposed but the kept first
+  assertEquals([fits, disposed, seen], [3, [1, 2], [0, 1, 2]]);
+  assertEquals([c.production, c.jaccard, c.draws.map((d) => d.jaccard)], [null, null, [
+    null,
+    null,
+    null,
+  ]]);
+  assertEquals(c.first!.fitted.panel, c.draws[0].panel);
+  assertEquals(c.first!.test!.nGenes, parts.test.nGenes + 6);
+  assertEquals(c.draws.map((d) => d.kNull), [1, 1, 1]);
+  c.first!.fitted.dispose();
+  // without keepFirst every fit is disposed
+  fits = 0;
+  disposed.length = 0;
+  const plain = await calibratePanel(parts.train, fake, { k: 4, candidates: genes, draws: 2 });
+  assertEquals([fits, disposed, plain.first], [3, [0, 1, 2], undefined]);
+});
+
 Deno.test("supervised selectors pick few twins; random picks about half", async () => {
   const common = { ...task, k: 8, candidates: 100, seed: 0 };
   const markers = await calibratePanel(parts.train, markersSelector(), { ...common, draws: 3 });
