@@ -128,7 +128,7 @@ export interface Selector {
  * const one = panelSelector("first", "data", (train, o) =>
  *   Promise.resolve({ method: "first", k: o.k, genes: train.genes.slice(0, o.k),
  *     scores: new Array(o.k).fill(0), params: {}, fitSeconds: 0, notes: [] }));
- * const fitted = await one.fit(simulate({ nCells: 20, nGenes: 10, seed: 1 }).dataset, { k: 2 });
+ * const fitted = await one.fit(simulate({ nCells: 60, nGenes: 80, seed: 1 }).dataset, { k: 2 });
  * assert.equal(fitted.panel.genes.length, 2);
  * assert.equal(fitted.predict, undefined);
  * ```
@@ -153,7 +153,7 @@ export function panelSelector(
  * import assert from "node:assert/strict";
  * import { simulate } from "../data/simulate.ts";
  * import { randomSelector } from "./random.ts";
- * const { dataset } = simulate({ nCells: 50, nGenes: 40, seed: 1 });
+ * const { dataset } = simulate({ nCells: 60, nGenes: 80, seed: 1 });
  * const panel = await selectPanel(randomSelector(), dataset, { k: 3, candidates: 20 });
  * assert.equal(panel.genes.length, 3);
  * ```
