@@ -137,33 +137,43 @@ export {
 
 // tl (selection): the Panel and Selector shapes, every selector and the registry by name, YOTO
 // (fit, predict, save, load), and the masked autoencoder for label-free cell embeddings.
-export { type Panel, panelToCsv, type SelectOptions, type Selector } from "./lib/select/panel.ts";
-export { randomSelector } from "./lib/select/random.ts";
-export { hvgSelector, hvgSelectors } from "./lib/select/hvg.ts";
 export {
-  type MarkerMethod,
-  type MarkerOptions,
-  markerSelector,
-  markersSelector,
-} from "./lib/select/markers.ts";
+  type Fitted,
+  type Panel,
+  panelSelector,
+  panelToCsv,
+  type SelectOptions,
+  type Selector,
+  selectPanel,
+  type TaskPrediction,
+  type TrainingSummary,
+} from "./lib/select/panel.ts";
+export { randomSelector } from "./lib/select/random.ts";
+export { hvgSelector } from "./lib/select/hvg.ts";
+export { type MarkerMethod, type MarkerOptions, markersSelector } from "./lib/select/markers.ts";
 export { l1Selector } from "./lib/select/l1.ts";
 export { stgSelector } from "./lib/select/stg.ts";
-export { caeSelector, caeSupervisedSelector } from "./lib/select/cae.ts";
-export { persistReconSelector, persistSelector } from "./lib/select/persist_method.ts";
+export { caeSelector } from "./lib/select/cae.ts";
+export { persistSelector } from "./lib/select/persist.ts";
 export { yotoSelector } from "./lib/select/yoto/selector.ts";
-export { loadSelector, SELECTOR_NAMES } from "./lib/eval/protocol.ts";
+export {
+  DEFAULT_METHOD,
+  loadSelector,
+  SELECTOR_NAMES,
+  type SelectorEntry,
+  selectorEntry,
+} from "./lib/select/registry.ts";
 export { fitYoto, type YotoOptions } from "./lib/select/yoto/train.ts";
 export {
   type EpochRecord,
   type PredictOptions,
-  type TaskPrediction,
   type YotoMetrics,
   YotoModel,
   type YotoSpec,
 } from "./lib/select/yoto/model.ts";
 export type { Activation, NetConfig, TaskSpec } from "./lib/select/yoto/net.ts";
 export type { Relaxation } from "./lib/nn/relax.ts";
-export { loadYoto, saveYoto } from "./lib/select/yoto/persist.ts";
+export { loadYoto, saveYoto } from "./lib/select/yoto/save.ts";
 export {
   type MaeConfig,
   type MaeEncoder,
@@ -188,7 +198,7 @@ export {
   type PanelCalibration,
   type Spread,
   withNullTwins,
-} from "./lib/calibrate/panel.ts";
+} from "./lib/calibrate/calibration.ts";
 export {
   nullGenes,
   type NullGenesOptions,
@@ -224,7 +234,7 @@ export {
 } from "./lib/metrics/classification.ts";
 export { type RegressionMetrics, regressionReport } from "./lib/metrics/regression.ts";
 export { adjustedRandIndex } from "./lib/metrics/clustering.ts";
-export { type GeneFrequency, meanJaccard, selectionFrequency } from "./lib/metrics/panel.ts";
+export { type GeneFrequency, meanJaccard, selectionFrequency } from "./lib/metrics/stability.ts";
 export { predictionConfusion, scorePrediction } from "./lib/eval/score.ts";
 export {
   type Classifier,

@@ -2,6 +2,7 @@
  * Benchmarks (timings live here, never in tests). `deno task bench load`: simulate a
  * 100,000 x 2,000 dataset, write it as .arrow, read it back (whole and streamed), compare with a
  * raw Deno.readFile of the same file, report peak RSS, and time h5ad reads of the shared data.
+ * `deno task bench <method>`: a panel method's test macro-F1 and timings on the shared Kang data.
  */
 import { simulate } from "../lib/data/simulate.ts";
 import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
@@ -10,9 +11,10 @@ import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { formatMeanSd } from "../lib/data/stats.ts";
+import { evaluatePanel } from "../lib/eval/downstream.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
-import { fitYoto } from "../lib/select/yoto/train.ts";
+import { DEFAULT_METHOD, loadSelector, SELECTOR_NAMES } from "../lib/select/registry.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -20,16 +22,18 @@ import { fileURLToPath } from "node:url";
 const HELP = `Benchmarks.
 
 Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
-       deno task bench yoto [--k 8,16,32] [--seeds 0,1,2] [--runs R,...] [--shared DIR]
+       deno task bench METHOD [--k 8,16,32] [--seeds 0,1,2] [--runs R,...] [--shared DIR]
 
 load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
        raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
        (DIR, default ../shared/data) when present. Prints a Markdown table.
-yoto   YOTO's own heads, test macro-F1 per task, at each k on the shared Kang data:
-       kang_ctrl12k cluster_id (stratified and donor-held-out by sample_id) and
-       kang_ifnb1k seurat_annotations + stim (one panel), with seconds per epoch; then
-       mean ± sd over the seeds. Runs: ctrl12k, ctrl12k-donor, ifnb1k (default), and the
-       single-task ifnb1k-annotations, ifnb1k-stim.
+METHOD a panel method (e.g. ${DEFAULT_METHOD}) with its default settings: test macro-F1 per task
+       (its own heads when its fit predicts, else logistic regression on the panel genes),
+       at each k on the shared Kang data: kang_ctrl12k cluster_id (stratified and
+       donor-held-out by sample_id) and kang_ifnb1k seurat_annotations + stim (one panel),
+       with seconds per epoch for methods trained in epochs; then mean ± sd over the seeds.
+       Runs: ctrl12k, ctrl12k-donor, ifnb1k (default), and the single-task
+       ifnb1k-annotations, ifnb1k-stim. Methods: ${SELECTOR_NAMES.join(", ")}
 `;
 
 const YOTO_RUNS = [
@@ -49,9 +53,18 @@ const YOTO_RUNS = [
   { name: "ifnb1k-stim", file: "kang_ifnb1k/kang_ifnb1k.h5ad", tasks: ["stim"] },
 ];
 
-async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: string) {
+async function benchMethod(
+  method: string,
+  ks: number[],
+  seeds: number[],
+  runs: string[],
+  shared: string,
+) {
   const backend = await initBackend("auto");
-  console.log(`\nbackend: ${backend.description}; seeds ${seeds.join(",")}; defaults of fitYoto\n`);
+  const selector = await loadSelector(method);
+  console.log(
+    `\nbackend: ${backend.description}; seeds ${seeds.join(",")}; ${method}, default settings\n`,
+  );
   console.log("| run | split | k | seed | test macro-F1 | epochs (best) | s / epoch | train s |");
   console.log("|---|---|---|---|---|---|---|---|");
   const summary: string[] = [];
@@ -70,30 +83,45 @@ async function benchYoto(ks: number[], seeds: number[], runs: string[], shared: 
     for (const k of ks) {
       const f1s: Record<string, number[]> = {};
       for (const [i, seed] of seeds.entries()) {
-        const { train, val, test } = splitDataset(ds, splits[i]);
-        const model = await fitYoto(train, {
+        const parts = splitDataset(ds, splits[i]);
+        const { train, val, test } = parts;
+        const fitted = await selector.fit(train, {
           k,
           tasks: run.tasks,
           validation: val,
           seed,
           quiet: true,
         });
-        const scores = model.predict(test).map((p) => {
-          const f1 = scorePrediction(p, test).macroF1;
-          (f1s[p.task] ??= []).push(f1);
-          return `${p.task} ${f1.toFixed(3)}`;
+        const f1Of = new Map<string, number>();
+        try {
+          // Own heads when the fit predicts; else logistic regression on the panel genes.
+          for (const p of fitted.predict?.(test) ?? []) {
+            f1Of.set(p.task, scorePrediction(p, test).macroF1);
+          }
+          for (const task of run.tasks.filter((t) => !f1Of.has(t))) {
+            const { results } = await evaluatePanel(fitted.panel.genes, parts, task, {
+              classifiers: ["lr"],
+              seed,
+            });
+            f1Of.set(task, results[0].metrics.macroF1);
+          }
+        } finally {
+          fitted.dispose();
+        }
+        const scores = run.tasks.map((task) => {
+          const f1 = f1Of.get(task)!;
+          (f1s[task] ??= []).push(f1);
+          return `${task} ${f1.toFixed(3)}`;
         });
-        const history = model.metrics.history;
-        const perEpoch = history.reduce((a, r) => a + r.seconds, 0) / history.length;
-        const trainSeconds = model.metrics.trainSeconds.toFixed(0);
+        const t = fitted.training;
+        const epochs = t ? `${t.epochs} (${t.bestEpoch})` : "-";
+        const perEpoch = t ? t.secondsPerEpoch.toFixed(2) : "-";
+        const seconds = (t?.seconds ?? fitted.panel.fitSeconds).toFixed(0);
         console.log(
           `| ${run.name} | ${splitName} | ${k} | ${seed} | ${
             scores.join(", ")
-          } | ${history.length} (${model.metrics.bestEpoch}) | ${
-            perEpoch.toFixed(2)
-          } | ${trainSeconds} |`,
+          } | ${epochs} | ${perEpoch} | ${seconds} |`,
         );
-        model.dispose();
       }
       for (const [task, v] of Object.entries(f1s)) {
         summary.push(`| ${run.name} | ${splitName} | ${task} | ${k} | ${formatMeanSd(v)} |`);
@@ -206,18 +234,18 @@ await runCli(async () => {
   }, { name: "deno task bench", help: HELP });
   if (positionals.length === 0) return console.log(HELP);
   const shared = values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url));
-  if (positionals[0] === "yoto") {
+  if (SELECTOR_NAMES.includes(positionals[0])) {
     const ks = listFlag(values.k, "8,16,32", "k")
       .map((x) => numberFlag(x, "k", 16, { integer: true, min: 1 }));
     const seeds = listFlag(values.seeds, "0,1,2", "seeds")
       .map((x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }));
     const names = YOTO_RUNS.map((r) => r.name);
     const runs = listFlag(values.runs, names.slice(0, 3).join(","), "runs", names);
-    return await benchYoto(ks, seeds, runs, shared);
+    return await benchMethod(positionals[0], ks, seeds, runs, shared);
   }
   if (positionals[0] !== "load") {
     throw new OptionError(`unknown benchmark '${positionals[0]}'`, {
-      fix: "use: deno task bench load | deno task bench yoto",
+      fix: `use: deno task bench load | deno task bench METHOD (${SELECTOR_NAMES.join(", ")})`,
     });
   }
   await benchLoad(

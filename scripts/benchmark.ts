@@ -8,7 +8,8 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
-import { readBenchmarkConfig, runBenchmark, SELECTOR_NAMES } from "../lib/eval/protocol.ts";
+import { readBenchmarkConfig, runBenchmark } from "../lib/eval/protocol.ts";
+import { SELECTOR_NAMES } from "../lib/select/registry.ts";
 import {
   failuresMarkdown,
   metricPoints,

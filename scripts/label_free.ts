@@ -9,7 +9,6 @@ import type { Dataset } from "../lib/data/dataset.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { splitDataset, stratifiedSplit } from "../lib/data/split.ts";
 import { evaluatePanel, evaluateReconstruction } from "../lib/eval/downstream.ts";
-import { loadSelector } from "../lib/eval/protocol.ts";
 import { formatMeanSd } from "../lib/data/stats.ts";
 import { markdownTable } from "../lib/eval/report.ts";
 import { log1pInput } from "../lib/mae/model.ts";
@@ -23,10 +22,11 @@ import {
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { fitCandidates } from "../lib/data/transform.ts";
-import type { Panel } from "../lib/select/panel.ts";
+import type { TaskPrediction } from "../lib/select/panel.ts";
+import { selectorEntry } from "../lib/select/registry.ts";
 import { poissonDeviance } from "../lib/nn/losses.ts";
-import { fitYoto } from "../lib/select/yoto/train.ts";
 
+/** Registry methods that can select without labels (YOTO through its reconstruction head). */
 const METHODS = ["yoto", "cae", "persist_recon", "hvg", "random"];
 
 const HELP = `Label-free gene panels compared on held-out reconstruction and cell-type macro-F1.
@@ -65,12 +65,23 @@ interface Result {
   genes: string[];
 }
 
-/** Mean Poisson deviance of YOTO's reconstruction head on the test cells. */
-function yotoDeviance(model: Awaited<ReturnType<typeof fitYoto>>, test: Dataset): number {
-  const { transform } = model.spec;
-  const pred = model.predict(test).find((p) => p.kind === "reconstruction")!;
-  const x = log1pInput(test, transform.genes, transform.targetSum!);
-  const G = transform.genes.length;
+/**
+ * Mean Poisson deviance of a reconstruction head's predictions on the test cells: its columns
+ * are the candidates it was given (`pool`), in order, on the log1p scale of `targetSum`.
+ */
+function reconstructionDeviance(
+  pred: TaskPrediction,
+  test: Dataset,
+  pool: string[],
+  targetSum: number,
+): number {
+  const G = pool.length;
+  if (pred.values!.length !== test.nCells * G) {
+    throw new Error(
+      `a reconstruction of ${pred.values!.length} values is not ${test.nCells} x ${G}`,
+    );
+  }
+  const x = log1pInput(test, pool, targetSum);
   return tf.tidy(() =>
     poissonDeviance(tf.tensor2d(pred.values!, [test.nCells, G]), tf.tensor2d(x, [test.nCells, G]))
       .dataSync()[0]
@@ -126,32 +137,30 @@ async function main() {
   // The candidates once (top-N HVGs of train, fewer when the data has fewer genes): every method
   // chooses among them, and they are the reconstruction targets.
   const { genes: pool, targetSum } = fitCandidates(train, { candidates });
+  // No task: YOTO learns from its reconstruction head alone.
+  const selectors = await Promise.all(methods.map((m) => {
+    const entry = selectorEntry(m);
+    return entry.load(entry.yotoOptions ? { reconstruct: true } : undefined);
+  }));
   const results: Result[] = [];
   for (const seed of seeds) {
-    for (const method of methods) {
+    for (const [i, method] of methods.entries()) {
       const started = performance.now();
-      let panel: Panel, deviance = NaN;
-      if (method === "yoto") {
-        const model = await fitYoto(train, {
-          k,
-          reconstruct: true,
-          validation: val,
-          candidates: pool,
-          seed,
-          quiet: true,
-        });
-        panel = model.panel;
-        deviance = yotoDeviance(model, test);
-        model.dispose();
-      } else {
-        const selector = await loadSelector(method);
-        panel = await selector.select(train, {
-          k,
-          candidates: pool,
-          validation: val,
-          seed,
-          quiet: true,
-        });
+      const fitted = await selectors[i].fit(train, {
+        k,
+        candidates: pool,
+        validation: val,
+        seed,
+        quiet: true,
+      });
+      const { panel } = fitted;
+      let deviance = NaN;
+      try {
+        // Only a method with its own reconstruction head has a Poisson output to score.
+        const recon = fitted.predict?.(test).find((p) => p.kind === "reconstruction");
+        if (recon) deviance = reconstructionDeviance(recon, test, pool, targetSum);
+      } finally {
+        fitted.dispose();
       }
       const fitSeconds = (performance.now() - started) / 1000;
       const recon = evaluateReconstruction(panel.genes, pool, parts, { targetSum });

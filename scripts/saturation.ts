@@ -7,7 +7,6 @@
 import { existsSync } from "node:fs";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { SAMPLING_SCHEMES, type SamplingScheme } from "../lib/data/sampling.ts";
-import { SELECTOR_NAMES } from "../lib/eval/protocol.ts";
 import {
   runSaturationStudy,
   saturationCurves,
@@ -21,9 +20,12 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
+import { DEFAULT_METHOD, SELECTOR_NAMES, SELECTORS } from "../lib/select/registry.ts";
 
-/** Methods of this study: YOTO, or a baseline scored by logistic regression (one label). */
-const METHODS = SELECTOR_NAMES.filter((m) => m !== "yoto_multitask");
+/** Methods of this study (one label: a fit on every label is the per-task one). */
+const METHODS = SELECTOR_NAMES.filter((m) => SELECTORS[m].tasks === "each");
+/** Scored by their own heads; the others by logistic regression on the panel genes. */
+const OWN_HEADS = METHODS.filter((m) => SELECTORS[m].predicts);
 
 const HELP = `deno task saturation --data PATH --label COL [options]
 
@@ -48,8 +50,9 @@ Options:
   --schemes LIST      ${SAMPLING_SCHEMES.join(",")} (default: all)
   --seeds LIST        seeds (default 0,1,2)
   --split-by COL      hold out whole groups of COL (donors) as the test split
-  --method M          yoto (own heads; default) or a baseline scored by logistic regression:
-                      ${METHODS.filter((m) => m !== "yoto").join(", ")}
+  --method M          ${OWN_HEADS.join(", ")} (own heads; default ${DEFAULT_METHOD}) or a
+                      baseline scored by logistic regression:
+                      ${METHODS.filter((m) => !OWN_HEADS.includes(m)).join(", ")}
   --epochs N          YOTO epochs (default: fitYoto's, enough for ~3000 steps, 30-300)
   --candidates N      top-N HVGs of the fitting cells to choose from (default 2000)
   --backend B         auto, wasm, webgpu, cpu, tensorflow (default auto)
@@ -94,7 +97,7 @@ await runCli(async () => {
   ) as SamplingScheme[];
   const seeds = listFlag(values.seeds, "0,1,2", "seeds")
     .map((x) => numberFlag(x, "seeds", 0, { integer: true, min: 0 }));
-  const method = values.method ?? "yoto";
+  const method = values.method ?? DEFAULT_METHOD;
   if (!METHODS.includes(method)) {
     throw new OptionError(`unknown method '${method}'`, {
       field: "--method",

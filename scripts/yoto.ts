@@ -1,13 +1,7 @@
 /**
  * `deno task yoto <command>`: train a YOTO model, predict with it, print its panel.
  */
-import {
-  type NullDraw,
-  scoreNullDraw,
-  type Spread,
-  summarizeNullDraws,
-  withNullTwins,
-} from "../lib/calibrate/panel.ts";
+import { calibratePanel, type Spread } from "../lib/calibrate/calibration.ts";
 import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
@@ -26,11 +20,10 @@ import {
   OVERWRITE_HELP,
   readTextHead,
 } from "../lib/runtime/output.ts";
-import { fitCandidates } from "../lib/data/transform.ts";
-import type { TaskPrediction, YotoModel } from "../lib/select/yoto/model.ts";
-import { isModelDir, loadYoto, saveYoto } from "../lib/select/yoto/persist.ts";
-import { yotoCandidateScores } from "../lib/select/yoto/selector.ts";
-import { fitYoto, type YotoOptions } from "../lib/select/yoto/train.ts";
+import type { Fitted, SelectOptions, Selector, TaskPrediction } from "../lib/select/panel.ts";
+import type { YotoModel } from "../lib/select/yoto/model.ts";
+import { isModelDir, loadYoto } from "../lib/select/yoto/save.ts";
+import { yotoSelector } from "../lib/select/yoto/selector.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
 const MAX_INTEGER_CLASSES = 50;
@@ -226,99 +219,91 @@ async function train(args: string[]) {
       `backend ${backend.description}; ${ds}; train ${parts.train.nCells}, val ${parts.val.nCells}, test ${parts.test.nCells}`,
     );
   }
-  const options = {
-    k,
-    tasks: labels,
+  const training = {
     reconstruct: values.reconstruct,
     epochs: values.epochs
       ? numberFlag(values.epochs, "epochs", 1, { integer: true, min: 1 })
       : undefined,
-    seed,
-    quiet: values.quiet,
   };
-  let model: YotoModel, test = parts.test, calibration: Record<string, unknown> | undefined;
+  const select = { k, tasks: labels, seed, quiet: values.quiet, candidates };
+  const selector = yotoSelector(training);
+  let fitted: Fitted, test = parts.test, calibration: Record<string, unknown> | undefined;
   if (values["null-genes"]) {
-    ({ model, test, calibration } = await trainWithNulls(parts, options, candidates, nullDraws));
+    ({ fitted, test, calibration } = await trainWithNulls(parts, selector, select, nullDraws));
   } else {
-    model = await fitYoto(parts.train, { ...options, validation: parts.val, candidates });
+    fitted = await selector.fit(parts.train, { ...select, validation: parts.val });
   }
-  const tasks: Record<string, object> = {}, scoreLines: string[] = [];
-  for (const pred of model.predict(test)) {
-    if (pred.kind === "reconstruction") continue;
-    const { report, line } = scoreTask(pred, test);
-    tasks[pred.task] = report;
-    scoreLines.push(`test ${pred.task}: ${line}`);
+  try {
+    const tasks: Record<string, object> = {}, scoreLines: string[] = [];
+    for (const pred of fitted.predict!(test)) {
+      if (pred.kind === "reconstruction") continue;
+      const { report, line } = scoreTask(pred, test);
+      tasks[pred.task] = report;
+      scoreLines.push(`test ${pred.task}: ${line}`);
+    }
+    const trainSeconds = fitted.training?.seconds ?? 0;
+    // the result first: a failed save must not lose it
+    console.log(`panel (k = ${k}): ${fitted.panel.genes.join(", ")}`);
+    for (const line of scoreLines) console.log(line);
+    await fitted.save!(out, {
+      tasks,
+      k,
+      n_train: parts.train.nCells,
+      n_val: parts.val.nCells,
+      n_test: parts.test.nCells,
+      split: split.kind === "group"
+        ? { kind: "group", by: values["split-by"], groups: split.groups }
+        : { kind: split.kind },
+      seed,
+      backend: backend.description,
+      train_seconds: trainSeconds,
+      ...(calibration ? { calibration } : {}),
+    });
+    console.log(`model written to ${out} (${trainSeconds.toFixed(1)} s training)`);
+  } finally {
+    fitted.dispose();
   }
-  Object.assign(model.metrics, {
-    tasks,
-    k,
-    n_train: parts.train.nCells,
-    n_val: parts.val.nCells,
-    n_test: parts.test.nCells,
-    split: split.kind === "group"
-      ? { kind: "group", by: values["split-by"], groups: split.groups }
-      : { kind: split.kind },
-    seed,
-    backend: backend.description,
-    train_seconds: model.metrics.trainSeconds,
-    ...(calibration ? { calibration } : {}),
-  });
-  // the result first: a failed save must not lose it
-  console.log(`panel (k = ${k}): ${model.panel.genes.join(", ")}`);
-  for (const line of scoreLines) console.log(line);
-  await saveYoto(model, out);
-  console.log(
-    `model written to ${out} (${(model.metrics.trainSeconds as number).toFixed(1)} s training)`,
-  );
-  model.dispose();
 }
 
 /** The q of the knockoff+ count printed with --null-genes. */
 const KNOCKOFF_Q = 0.1;
 
 /**
- * --null-genes: per draw, one twin per candidate (chosen on train) appended to every split and
- * YOTO trained on the 2G pool; returns the first draw's model and test cells (with their twins)
- * and the calibration summary for metrics.json, after printing k_null and FSP^.
+ * --null-genes: calibratePanel with YOTO, without its production panel (this command saves the
+ * first draw's model); prints k_null and FSP^ per draw and over draws, and returns that draw's
+ * fit, the test cells with its twins, and the calibration summary for metrics.json.
  */
 async function trainWithNulls(
   parts: { train: Dataset; val: Dataset; test: Dataset },
-  options: YotoOptions,
-  nCandidates: number | undefined,
+  selector: Selector,
+  select: SelectOptions,
   draws: number,
-): Promise<{ model: YotoModel; test: Dataset; calibration: Record<string, unknown> }> {
-  const { genes } = fitCandidates(parts.train, { candidates: nCandidates });
-  let kept: { model: YotoModel; test: Dataset; guards: Record<string, number> } | undefined;
-  const scored: NullDraw[] = [];
-  for (let draw = 0; draw < draws; draw++) {
-    const twins = withNullTwins(parts, genes, { seed: options.seed, draw });
-    const model = await fitYoto(twins.parts.train, {
-      ...options,
-      validation: twins.parts.val,
-      candidates: twins.pool,
-    });
-    const panel = { ...model.panel, candidateScores: yotoCandidateScores(model) };
-    const d = scoreNullDraw(panel, genes, twins.twins, KNOCKOFF_Q);
-    scored.push(d);
-    console.log(
-      `null draw ${draw + 1}/${draws}: k_null ${d.kNull} of ${d.panel.genes.length}, FSP^ ${
-        d.fsp.toFixed(3)
-      } (conservative ${d.fspConservative.toFixed(3)}), ${d.knockoff!.passing.length} panel ` +
-        `gene(s) pass knockoff+ at q = ${KNOCKOFF_Q}${
-          d.kNull ? `; twins picked: ${d.nullGenes.join(", ")}` : ""
-        }`,
-    );
-    if (kept) model.dispose();
-    else kept = { model, test: twins.parts.test, guards: twins.guards };
-  }
-  const s = summarizeNullDraws(scored);
+): Promise<{ fitted: Fitted; test: Dataset; calibration: Record<string, unknown> }> {
+  const c = await calibratePanel(parts.train, selector, {
+    ...select,
+    validation: parts.val,
+    test: parts.test,
+    draws,
+    q: KNOCKOFF_Q,
+    production: false,
+    keepFirst: true,
+    onDraw: (d) =>
+      console.log(
+        `null draw ${d.draw + 1}/${draws}: k_null ${d.kNull} of ${d.panel.genes.length}, FSP^ ${
+          d.fsp.toFixed(3)
+        } (conservative ${d.fspConservative.toFixed(3)}), ${d.knockoff!.passing.length} panel ` +
+          `gene(s) pass knockoff+ at q = ${KNOCKOFF_Q}${
+            d.kNull ? `; twins picked: ${d.nullGenes.join(", ")}` : ""
+          }`,
+      ),
+  });
   const range = (r: Spread) =>
     `mean ${r.mean.toFixed(3)} [${r.min.toFixed(3)}, ${r.max.toFixed(3)}]`;
-  console.log(`k_null over ${draws} draw(s): ${range(s.kNull)} of ${options.k}`);
+  console.log(`k_null over ${draws} draw(s): ${range(c.kNull)} of ${select.k}`);
   console.log(
-    `FSP^ over ${draws} draw(s): ${range(s.fsp)}; conservative ${range(s.fspConservative)}`,
+    `FSP^ over ${draws} draw(s): ${range(c.fsp)}; conservative ${range(c.fspConservative)}`,
   );
-  const saved = scored[0];
+  const saved = c.draws[0];
   if (saved.kNull) {
     console.error(
       `note: the saved panel holds ${saved.kNull} null twin(s), so \`yoto predict\` refuses this ` +
@@ -327,18 +312,18 @@ async function trainWithNulls(
   }
   const calibration = {
     method: "null twins (docs/methods.md §3.5)",
-    null_method: "zip",
-    candidates: genes.length,
+    null_method: c.nullMethod,
+    candidates: c.candidates.length,
     draws,
     q: KNOCKOFF_Q,
-    k_null: s.kNull,
-    null_fraction: s.nullFraction,
-    fsp: s.fsp,
-    fsp_conservative: s.fspConservative,
-    knockoff_passing: s.knockoffPassing,
-    guards: kept!.guards,
-    per_draw: scored.map((d, draw) => ({
-      draw,
+    k_null: c.kNull,
+    null_fraction: c.nullFraction,
+    fsp: c.fsp,
+    fsp_conservative: c.fspConservative,
+    knockoff_passing: c.knockoffPassing,
+    guards: saved.guards,
+    per_draw: c.draws.map((d) => ({
+      draw: d.draw,
       k_null: d.kNull,
       null_genes: d.nullGenes,
       fsp: d.fsp,
@@ -348,7 +333,7 @@ async function trainWithNulls(
       panel: d.panel.genes,
     })),
   };
-  return { model: kept!.model, test: kept!.test, calibration };
+  return { fitted: c.first!.fitted, test: c.first!.test!, calibration };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The evaluation protocol: datasets x split kinds x seeds x methods x k, every panel scored by the
- * same downstream classifiers on the panel genes (and YOTO also by its own heads). Candidate
+ * same downstream classifiers on the panel genes (and by the method's own heads when its fit
+ * predicts: YOTO). Candidate
  * genes and preprocessing are fit on train only. Rows are appended to `results.jsonl`, one line
  * per unit (one selection) with a fingerprint of its settings, so an interrupted run resumes
  * where it stopped and a changed config recomputes what it changes; a unit that fails is
@@ -9,18 +10,24 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/panel.ts";
+import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/calibration.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readCounts } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
-import { FileFormatError, OptionError, YotoError } from "../runtime/errors.ts";
+import { FileFormatError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../data/transform.ts";
 import type { Panel, Selector } from "../select/panel.ts";
-import { fitYoto, type YotoOptions } from "../select/yoto/train.ts";
+import {
+  loadSelector,
+  SELECTOR_NAMES,
+  type SelectorEntry,
+  selectorEntry,
+} from "../select/registry.ts";
+import type { YotoOptions } from "../select/yoto/train.ts";
 import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
@@ -60,7 +67,10 @@ export interface BenchmarkConfig {
   hvgFlavor?: HvgFlavor;
   /** Downstream classifiers [["lr", "mlp", "knn"]]. */
   classifiers?: ClassifierKind[];
-  /** Extra fitYoto options for every YOTO run (the same for all datasets) [none]. */
+  /**
+   * Extra fitYoto options for every run of a method that takes them (YOTO; the same for all
+   * datasets) [none].
+   */
   yoto?: Partial<YotoOptions>;
   /**
    * Calibrate every panel with null twins (docs/methods.md §3.5) [false]: each method chooses from
@@ -107,52 +117,7 @@ export interface ResultRow {
   fsp?: number;
 }
 
-/** The selectors a config may name, loaded lazily (each pulls in its own dependencies). */
-const SELECTOR_LOADERS: Record<string, () => Promise<Selector>> = {
-  random: async () => (await import("../select/random.ts")).randomSelector,
-  hvg: async () => (await import("../select/hvg.ts")).hvgSelector("seurat"),
-  hvg_cell_ranger: async () => (await import("../select/hvg.ts")).hvgSelector("cell_ranger"),
-  hvg_seurat_v3: async () => (await import("../select/hvg.ts")).hvgSelector("seurat_v3"),
-  markers: async () => (await import("../select/markers.ts")).markersSelector,
-  markers_wilcoxon: async () =>
-    (await import("../select/markers.ts")).markerSelector({ method: "wilcoxon" }),
-  l1: async () => (await import("../select/l1.ts")).l1Selector,
-  stg: async () => (await import("../select/stg.ts")).stgSelector,
-  cae: async () => (await import("../select/cae.ts")).caeSelector,
-  cae_sup: async () => (await import("../select/cae.ts")).caeSupervisedSelector,
-  persist: async () => (await import("../select/persist_method.ts")).persistSelector,
-  persist_recon: async () => (await import("../select/persist_method.ts")).persistReconSelector,
-};
-
 const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
-
-/** YOTO per task, and YOTO with every label of the dataset in one model (one shared panel). */
-const YOTO_METHODS = ["yoto", "yoto_multitask"];
-
-/** Every method name a config may use. */
-export const SELECTOR_NAMES: string[] = [...YOTO_METHODS, ...Object.keys(SELECTOR_LOADERS)];
-
-/**
- * The baseline selector of a method name (every name of {@link SELECTOR_NAMES} but YOTO's),
- * loaded on first use; OptionError naming the choices for any other name.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { loadSelector } from "yoto";
- * assert.equal((await loadSelector("hvg")).needs, "data");
- * ```
- */
-export function loadSelector(name: string): Promise<Selector> {
-  const load = Object.hasOwn(SELECTOR_LOADERS, name) ? SELECTOR_LOADERS[name] : undefined;
-  if (!load) {
-    throw new OptionError(`no baseline selector '${name}'`, {
-      field: "method",
-      fix: `choose among ${Object.keys(SELECTOR_LOADERS).join(", ")}`,
-    });
-  }
-  return load();
-}
 
 function configError(problem: string, fix: string, file: string): never {
   throw new FileFormatError(problem, { file, fix });
@@ -348,24 +313,23 @@ function planUnits(
   config: BenchmarkConfig,
   d: BenchmarkDataset,
   prefix: string,
-  needs: (m: string) => "labels" | "data",
+  selectors: Map<string, Selector>,
   shared: Record<string, unknown>,
 ): Unit[] {
   const units: Unit[] = [];
   for (const method of config.methods) {
-    // With one label, the multi-task model is the per-task one.
-    if (method === "yoto_multitask" && d.labels.length < 2) continue;
+    const entry = selectorEntry(method);
+    // With one label, the fit on every label is the per-task one.
+    if (entry.tasks === "all" && d.labels.length < 2) continue;
     for (const k of config.k) {
-      const groups = method === "yoto_multitask" || needs(method) === "data"
-        ? [method === "yoto_multitask" ? d.labels : []]
+      const groups = selectors.get(method)!.needs === "data"
+        ? [[]]
+        : entry.tasks === "all"
+        ? [d.labels]
         : d.labels.map((t) => [t]);
       for (const fitTasks of groups) {
         const key = `${prefix}|${method}|${k}|${fitTasks.join("+")}`;
-        const settings = {
-          unit: key,
-          ...shared,
-          yoto: YOTO_METHODS.includes(method) ? config.yoto ?? {} : undefined,
-        };
+        const settings = { unit: key, ...shared, yoto: yotoOptions(config, entry) };
         units.push({
           key,
           method,
@@ -379,6 +343,14 @@ function planUnits(
     }
   }
   return units;
+}
+
+/** The config's YOTO options for a method that takes them (else undefined). */
+function yotoOptions(
+  config: BenchmarkConfig,
+  entry: SelectorEntry,
+): Partial<YotoOptions> | undefined {
+  return entry.yotoOptions ? config.yoto ?? {} : undefined;
 }
 
 /** An error as one line for a results file: a user error's message; for a bug, its class too. */
@@ -458,9 +430,8 @@ export async function runBenchmark(
   const jsonl = `${config.out}/results.jsonl`;
   const selectors = new Map<string, Selector>();
   for (const m of config.methods) {
-    if (!YOTO_METHODS.includes(m)) selectors.set(m, await loadSelector(m));
+    selectors.set(m, await loadSelector(m, yotoOptions(config, selectorEntry(m))));
   }
-  const needs = (m: string) => (YOTO_METHODS.includes(m) ? "labels" : selectors.get(m)!.needs);
   const classifiers = config.classifiers ?? [...CLASSIFIER_KINDS];
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
   for (const d of config.datasets) {
@@ -483,7 +454,7 @@ export async function runBenchmark(
           hvgFlavor: config.hvgFlavor ?? "seurat",
           classifiers,
         };
-        plan.push({ d, split, seed, units: planUnits(config, d, prefix, needs, shared) });
+        plan.push({ d, split, seed, units: planUnits(config, d, prefix, selectors, shared) });
       }
     }
   }
@@ -557,7 +528,7 @@ export async function runBenchmark(
     for (const unit of units) {
       let result;
       try {
-        result = await runUnit(config, d, split, seed, unit, prepared, selectors, classifiers);
+        result = await runUnit(d, split, seed, unit, prepared, selectors, classifiers);
       } catch (err) {
         await fail(unit, err);
         continue;
@@ -596,7 +567,6 @@ interface PreparedSplit {
 
 /** Select one unit's panel and score it on every task and classifier. */
 async function runUnit(
-  config: BenchmarkConfig,
   d: BenchmarkDataset,
   split: string,
   seed: number,
@@ -618,18 +588,15 @@ async function runUnit(
   const unitRows: ResultRow[] = [];
   let panel: Panel;
   const ownScores: Map<string, ReturnType<typeof scorePrediction>> = new Map();
-  if (YOTO_METHODS.includes(unit.method)) {
-    const model = await fitYoto(pick.train, { ...config.yoto, ...selectOptions });
-    try {
-      panel = { ...model.panel, method: unit.method };
-      for (const p of model.predict(pick.test)) {
-        if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
-      }
-    } finally {
-      model.dispose();
+  const fitted = await selectors.get(unit.method)!.fit(pick.train, selectOptions);
+  try {
+    panel = { ...fitted.panel, method: unit.method };
+    // A method whose fit predicts is scored by its own heads too.
+    for (const p of fitted.predict?.(pick.test) ?? []) {
+      if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
     }
-  } else {
-    panel = await selectors.get(unit.method)!.select(pick.train, selectOptions);
+  } finally {
+    fitted.dispose();
   }
   const counted = nulls ? countNulls(panel.genes, nulls.twins) : null;
   const base = {

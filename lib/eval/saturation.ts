@@ -20,12 +20,11 @@ import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../data/transform.ts";
-import { fitYoto } from "../select/yoto/train.ts";
 import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
-import { loadSelector } from "./protocol.ts";
 import { markdownTable } from "./report.ts";
+import { DEFAULT_METHOD, selectorEntry } from "../select/registry.ts";
 import { scorePrediction } from "./score.ts";
 
 /** One trained run: its training fraction, seed and test metric. */
@@ -158,9 +157,12 @@ export interface SaturationStudyOptions {
   seeds?: number[];
   /** Hold out whole groups of this column for the test split [stratified cells]. */
   splitBy?: string;
-  /** "yoto" (own heads) or a baseline selector name (scored by the "lr" classifier) ["yoto"]. */
+  /**
+   * A method of the registry: one whose fit predicts is scored by its own heads, any other by
+   * the "lr" classifier on its panel genes [DEFAULT_METHOD: "yoto"].
+   */
   method?: string;
-  /** YOTO epochs [fitYoto's default]. */
+  /** Training epochs of a method that takes YOTO's options [fitYoto's default]. */
   epochs?: number;
   /** Top-N HVGs of the fitting cells as candidates [2000]. */
   candidates?: number;
@@ -185,7 +187,7 @@ export interface SaturationRow {
   fraction: number;
   seed: number;
   method: string;
-  /** "own" (YOTO's heads) or "lr". */
+  /** "own" (the method's heads: YOTO) or "lr". */
   classifier: string;
   k: number;
   status: "ok" | "skipped";
@@ -238,7 +240,8 @@ function resolveStudy(options: SaturationStudyOptions) {
   if (!(Number.isInteger(k) && k > 0)) {
     bad("k", `k must be a positive integer, got ${k}`, "e.g. 16");
   }
-  const method = options.method ?? "yoto";
+  const method = options.method ?? DEFAULT_METHOD;
+  const entry = selectorEntry(method);
   return {
     ...options,
     fractions: [...new Set(fractions)].sort((a, b) => a - b),
@@ -246,6 +249,7 @@ function resolveStudy(options: SaturationStudyOptions) {
     seeds,
     k,
     method,
+    entry,
   };
 }
 
@@ -285,8 +289,8 @@ function percent(fraction: number): string {
  * held out) gives the test cells; its train and validation parts together are the training set
  * the schemes draw from (geometric sketching on {@link sketchCoordinates} of that set). Each run
  * (scheme x fraction x seed) downsamples the training set, holds cells out by {@link holdOut},
- * trains YOTO (scored by its own heads) or selects a baseline panel (scored by the L2 logistic
- * regression on the panel genes), and records the {@link diversityReport} of the chosen cells. At
+ * fits the method on them and scores it by its own heads when its fit predicts (YOTO), else by
+ * the L2 logistic regression on the panel genes, and records the {@link diversityReport} of the chosen cells. At
  * fraction 1 every scheme takes every cell, so that run is made once per seed (scheme "all").
  */
 export async function runSaturationStudy(
@@ -343,7 +347,7 @@ export async function runSaturationStudy(
     )
   ).filter((u) => !done.has(u.key));
   if (!units.length) return rows;
-  const selector = o.method === "yoto" ? undefined : await loadSelector(o.method);
+  const selector = await o.entry.load(o.entry.yotoOptions ? { epochs: o.epochs } : undefined);
   const split = protocolSplit(ds, { labels: [o.label], groupBy: o.splitBy, seed: 0 });
   const pool = ds.selectCells(Int32Array.from([...split.train, ...split.val]).sort());
   const test = ds.selectCells(split.test);
@@ -365,26 +369,9 @@ export async function runSaturationStudy(
     let result = { macro_f1: NaN, micro_f1: NaN, balanced_accuracy: NaN };
     let panel: string[] = [], fitSeconds = 0;
     if (held.skip) notes.push(`skipped: ${held.skip}`);
-    else if (!selector) {
-      const model = await fitYoto(held.fit, {
-        k: o.k,
-        tasks: [o.label],
-        seed,
-        epochs: o.epochs,
-        candidates: o.candidates,
-        validation: held.val,
-        quiet: true,
-      });
-      try {
-        result = scores(scorePrediction(model.predict(test)[0], test));
-        panel = model.panel.genes;
-        fitSeconds = model.panel.fitSeconds;
-      } finally {
-        model.dispose();
-      }
-    } else {
+    else {
       const { genes, targetSum } = fitCandidates(held.fit, { candidates: o.candidates ?? 2000 });
-      const chosen = await selector.select(held.fit, {
+      const fitted = await selector.fit(held.fit, {
         k: o.k,
         tasks: [o.label],
         seed,
@@ -392,16 +379,22 @@ export async function runSaturationStudy(
         validation: held.val,
         quiet: true,
       });
-      const evaluation = await evaluatePanel(
-        chosen.genes,
-        { train: held.fit, val: held.val, test },
-        o.label,
-        { classifiers: ["lr"], seed, targetSum },
-      );
-      result = scores(evaluation.results[0].metrics);
-      panel = chosen.genes;
-      fitSeconds = chosen.fitSeconds;
-      notes.push(...chosen.notes);
+      try {
+        const own = fitted.predict?.(test).find((p) => p.task === o.label);
+        result = scores(
+          own ? scorePrediction(own, test) : (await evaluatePanel(
+            fitted.panel.genes,
+            { train: held.fit, val: held.val, test },
+            o.label,
+            { classifiers: ["lr"], seed, targetSum },
+          )).results[0].metrics,
+        );
+      } finally {
+        fitted.dispose();
+      }
+      panel = fitted.panel.genes;
+      fitSeconds = fitted.panel.fitSeconds;
+      notes.push(...fitted.panel.notes);
     }
     const row: SaturationRow = {
       unit: unit.key,
@@ -409,7 +402,7 @@ export async function runSaturationStudy(
       fraction,
       seed,
       method: o.method,
-      classifier: selector ? "lr" : "own",
+      classifier: o.entry.predicts ? "own" : "lr",
       k: o.k,
       status: held.skip ? "skipped" : "ok",
       n_train: train.nCells,

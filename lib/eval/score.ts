@@ -3,7 +3,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import type { TaskPrediction } from "../select/yoto/model.ts";
+import type { TaskPrediction } from "../select/panel.ts";
 import { type ClassificationMetrics, classificationReport } from "../metrics/classification.ts";
 import { OptionError } from "../runtime/errors.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { checkDistinct, type DotPlotData } from "../data/expression.ts";
-import { meanJaccard, selectionFrequency } from "../metrics/panel.ts";
+import { meanJaccard, selectionFrequency } from "../metrics/stability.ts";
 import { ShapeMismatchError } from "../runtime/errors.ts";
 import { HIGHLIGHT, MUTED, PALETTE, REDS, top } from "./_common.ts";
 import type { VegaLiteSpec } from "./render.ts";

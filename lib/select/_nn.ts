@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import type { Selector } from "./panel.ts";
+import { type Panel, panelSelector, type SelectOptions, type Selector } from "./panel.ts";
 
 /**
  * A neural baseline with a supervised and a label-free variant: the variant's name, what it
@@ -15,13 +15,13 @@ import type { Selector } from "./panel.ts";
 export function variantSelector(
   supervised: boolean,
   names: { supervised: string; labelFree: string },
-  select: Selector["select"],
+  select: (train: Dataset, options: SelectOptions) => Promise<Panel>,
 ): Selector {
-  return {
-    name: supervised ? names.supervised : names.labelFree,
-    needs: supervised ? "labels" : "data",
+  return panelSelector(
+    supervised ? names.supervised : names.labelFree,
+    supervised ? "labels" : "data",
     select,
-  };
+  );
 }
 
 /** Class codes of a label column: classes seen in `fit` (>= 2), -1 = missing or unseen. */

@@ -70,16 +70,15 @@ const CONVERGED = 0.998;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simulate } from "yoto";
- * import { cae } from "./cae.ts";
+ * import { caeSelector, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await cae({ hidden: [16], epochs: 2 }).select(dataset, {
+ * const { panel } = await caeSelector({ hidden: [16], epochs: 2 }).fit(dataset, {
  *   k: 5, candidates: 60, quiet: true,
  * });
  * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
-export function cae(settings: CaeOptions = {}): Selector {
+export function caeSelector(settings: CaeOptions = {}): Selector {
   const supervised = settings.supervised ?? false;
   return variantSelector(
     supervised,
@@ -87,12 +86,6 @@ export function cae(settings: CaeOptions = {}): Selector {
     (train, options) => selectCae(train, options, { ...settings, supervised }),
   );
 }
-
-/** The unsupervised CAE (reconstructs the candidates) with default settings. */
-export const caeSelector: Selector = cae();
-
-/** The supervised CAE (classifies the first task) with default settings. */
-export const caeSupervisedSelector: Selector = cae({ supervised: true });
 
 /** One-hot rows of the logits' row-wise argmax (the test-time selection matrix). */
 function hardRows(logits: Float32Array, k: number, g: number): tf.Tensor2D {

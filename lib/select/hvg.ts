@@ -8,8 +8,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "../data/hvg.ts";
 import { log1p, normalizeTotal } from "../data/preprocess.ts";
 import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
-import type { Panel, SelectOptions, Selector } from "./panel.ts";
-import { checkPanelSize } from "./panel.ts";
+import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
 
 /**
  * The flavour's HVG table for every gene of `train` (raw counts): `seurat_v3` on the counts, the
@@ -68,42 +67,33 @@ export function topCandidates(
  */
 export function hvgSelector(flavor: HvgFlavor = "seurat"): Selector {
   const name = flavor === "seurat" ? "hvg" : `hvg_${flavor}`;
-  return {
-    name,
-    needs: "data",
-    select(train: Dataset, options: SelectOptions): Promise<Panel> {
-      const started = performance.now();
-      const { genes: candidates, targetSum } = fitCandidates(train, options);
-      checkPanelSize(options.k, candidates.length);
-      const result = hvgRanking(train, flavor, targetSum);
-      const top = topCandidates(result, train.genes, candidates, options.k);
-      const values = rankValues(result), columns = train.geneIndices(candidates);
-      const notes = [...result.notes];
-      if (top.ties) {
-        notes.push(
-          `${top.ties} more candidate(s) tie the k-th gene's value ${top.scores.at(-1)}; ` +
-            "kept exactly k, ties broken by gene order (scanpy keeps them all)",
-        );
-      }
-      return Promise.resolve({
-        method: name,
-        k: options.k,
-        genes: top.genes,
-        scores: top.scores,
-        candidateScores: Object.fromEntries(candidates.map((g, c) => [g, values[columns[c]]])),
-        params: {
-          flavor,
-          candidates: candidates.length,
-          hvgFlavor: options.hvgFlavor ?? "seurat",
-        },
-        fitSeconds: (performance.now() - started) / 1000,
-        notes,
-      });
-    },
-  };
+  return panelSelector(name, "data", (train, options) => {
+    const started = performance.now();
+    const { genes: candidates, targetSum } = fitCandidates(train, options);
+    checkPanelSize(options.k, candidates.length);
+    const result = hvgRanking(train, flavor, targetSum);
+    const top = topCandidates(result, train.genes, candidates, options.k);
+    const values = rankValues(result), columns = train.geneIndices(candidates);
+    const notes = [...result.notes];
+    if (top.ties) {
+      notes.push(
+        `${top.ties} more candidate(s) tie the k-th gene's value ${top.scores.at(-1)}; ` +
+          "kept exactly k, ties broken by gene order (scanpy keeps them all)",
+      );
+    }
+    return Promise.resolve({
+      method: name,
+      k: options.k,
+      genes: top.genes,
+      scores: top.scores,
+      candidateScores: Object.fromEntries(candidates.map((g, c) => [g, values[columns[c]]])),
+      params: {
+        flavor,
+        candidates: candidates.length,
+        hvgFlavor: options.hvgFlavor ?? "seurat",
+      },
+      fitSeconds: (performance.now() - started) / 1000,
+      notes,
+    });
+  });
 }
-
-/** The three HVG selectors: seurat ("hvg"), cell_ranger, seurat_v3. */
-export const hvgSelectors: Selector[] = (["seurat", "cell_ranger", "seurat_v3"] as const).map(
-  hvgSelector,
-);

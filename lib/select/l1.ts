@@ -5,12 +5,10 @@
  * exactly k genes have a non-zero coefficient, and genes rank by I_g = max_c |beta_cg|.
  * @module
  */
-import type { Dataset } from "../data/dataset.ts";
 import { fitCandidates, fitInput } from "../data/transform.ts";
 import { classLabels } from "./markers.ts";
 import { requireTasks } from "./panel.ts";
-import type { Panel, SelectOptions, Selector } from "./panel.ts";
-import { checkPanelSize } from "./panel.ts";
+import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
 
 /** A classification problem: x [n x nGenes] row-major, class y[i] in [0, nClasses). */
 export interface L1Problem {
@@ -430,10 +428,8 @@ export function l1Panel(
  * The L1 logistic-regression selector ("l1") on the primary task; scores are I_g. The chosen
  * penalty is in params as `lambda` and as scikit-learn's C = 1 / (lambda * n).
  */
-export const l1Selector: Selector = {
-  name: "l1",
-  needs: "labels",
-  select(train: Dataset, options: SelectOptions): Promise<Panel> {
+export function l1Selector(): Selector {
+  return panelSelector("l1", "labels", (train, options) => {
     const started = performance.now();
     const tasks = requireTasks(options, "l1");
     const labels = classLabels(train, tasks[0]);
@@ -487,5 +483,5 @@ export const l1Selector: Selector = {
       fitSeconds: (performance.now() - started) / 1000,
       notes,
     });
-  },
-};
+  });
+}

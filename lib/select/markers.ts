@@ -7,8 +7,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { fitCandidates, fitInput } from "../data/transform.ts";
-import type { Panel, SelectOptions, Selector } from "./panel.ts";
-import { checkPanelSize, requireTasks } from "./panel.ts";
+import { checkPanelSize, panelSelector, requireTasks, type Selector } from "./panel.ts";
 
 /** A label column as class indices over the classes present among the cells. */
 export interface ClassLabels {
@@ -232,10 +231,10 @@ export function roundRobin(
   return { genes, scores };
 }
 
-/** The statistic of {@link markerSelector}. */
+/** The statistic of {@link markersSelector}. */
 export type MarkerMethod = "t-test" | "wilcoxon";
 
-/** Options of {@link markerSelector}; defaults in brackets. */
+/** Options of {@link markersSelector}; defaults in brackets. */
 export interface MarkerOptions {
   /** Welch's t ["t-test"] or the Wilcoxon rank-sum z. */
   method?: MarkerMethod;
@@ -244,10 +243,11 @@ export interface MarkerOptions {
 }
 
 /**
- * The marker selector: "markers" (Welch t) or "markers_wilcoxon". Every task's classes (sorted)
- * take turns; a class of fewer than 2 cells is skipped with a note (scanpy refuses it).
+ * The marker selector: "markers" (Welch t, the default: scanpy's `rank_genes_groups`) or
+ * "markers_wilcoxon". Every task's classes (sorted) take turns; a class of fewer than 2 cells is
+ * skipped with a note (scanpy refuses it).
  */
-export function markerSelector(markerOptions: MarkerOptions = {}): Selector {
+export function markersSelector(markerOptions: MarkerOptions = {}): Selector {
   const method = markerOptions.method ?? "t-test";
   const tieCorrect = markerOptions.tieCorrect ?? false;
   if (method !== "t-test" && method !== "wilcoxon") {
@@ -257,59 +257,50 @@ export function markerSelector(markerOptions: MarkerOptions = {}): Selector {
     });
   }
   const name = method === "t-test" ? "markers" : "markers_wilcoxon";
-  return {
-    name,
-    needs: "labels",
-    select(train: Dataset, options: SelectOptions): Promise<Panel> {
-      const started = performance.now();
-      const labels = requireTasks(options, name).map((task) => classLabels(train, task));
-      const { genes, targetSum } = fitCandidates(train, options);
-      checkPanelSize(options.k, genes.length);
-      const { x } = fitInput(train, genes, targetSum);
-      const G = genes.length, notes: string[] = [];
-      const stats = labels.map((l) => {
-        const all = method === "t-test"
-          ? welchT(x, G, l.codes, l.classes.length)
-          : wilcoxonZ(x, G, l.codes, l.classes.length, tieCorrect);
-        const small = l.classes.filter((_, c) => l.counts[c] < 2);
-        if (small.length) {
-          notes.push(`${l.task}: class(es) of one cell skipped: ${small.join(", ")}`);
-        }
-        if (small.length === l.classes.length) {
-          throw new OptionError(`label '${l.task}' has no class of 2 or more cells`, {
-            field: l.task,
-            fix: "choose another label column",
-          });
-        }
-        return l.classes.flatMap((_, c) =>
-          l.counts[c] < 2 ? [] : [all.subarray(c * G, (c + 1) * G)]
-        );
-      });
-      const picked = roundRobin(stats, options.k);
-      // a gene's candidate score: its best statistic over every task's classes
-      const best = new Float64Array(G).fill(-Infinity);
-      for (const stat of stats.flat()) {
-        for (let j = 0; j < G; j++) best[j] = Math.max(best[j], stat[j]);
+  return panelSelector(name, "labels", (train, options) => {
+    const started = performance.now();
+    const labels = requireTasks(options, name).map((task) => classLabels(train, task));
+    const { genes, targetSum } = fitCandidates(train, options);
+    checkPanelSize(options.k, genes.length);
+    const { x } = fitInput(train, genes, targetSum);
+    const G = genes.length, notes: string[] = [];
+    const stats = labels.map((l) => {
+      const all = method === "t-test"
+        ? welchT(x, G, l.codes, l.classes.length)
+        : wilcoxonZ(x, G, l.codes, l.classes.length, tieCorrect);
+      const small = l.classes.filter((_, c) => l.counts[c] < 2);
+      if (small.length) {
+        notes.push(`${l.task}: class(es) of one cell skipped: ${small.join(", ")}`);
       }
-      return Promise.resolve({
-        method: name,
-        k: options.k,
-        genes: picked.genes.map((j) => genes[j]),
-        scores: picked.scores,
-        candidateScores: Object.fromEntries(genes.map((g, j) => [g, best[j]])),
-        params: {
-          method,
-          ...(method === "wilcoxon" ? { tieCorrect } : {}),
-          tasks: labels.map((l) => l.task),
-          candidates: G,
-          hvgFlavor: options.hvgFlavor ?? "seurat",
-        },
-        fitSeconds: (performance.now() - started) / 1000,
-        notes,
-      });
-    },
-  };
+      if (small.length === l.classes.length) {
+        throw new OptionError(`label '${l.task}' has no class of 2 or more cells`, {
+          field: l.task,
+          fix: "choose another label column",
+        });
+      }
+      return l.classes.flatMap((_, c) => l.counts[c] < 2 ? [] : [all.subarray(c * G, (c + 1) * G)]);
+    });
+    const picked = roundRobin(stats, options.k);
+    // a gene's candidate score: its best statistic over every task's classes
+    const best = new Float64Array(G).fill(-Infinity);
+    for (const stat of stats.flat()) {
+      for (let j = 0; j < G; j++) best[j] = Math.max(best[j], stat[j]);
+    }
+    return Promise.resolve({
+      method: name,
+      k: options.k,
+      genes: picked.genes.map((j) => genes[j]),
+      scores: picked.scores,
+      candidateScores: Object.fromEntries(genes.map((g, j) => [g, best[j]])),
+      params: {
+        method,
+        ...(method === "wilcoxon" ? { tieCorrect } : {}),
+        tasks: labels.map((l) => l.task),
+        candidates: G,
+        hvgFlavor: options.hvgFlavor ?? "seurat",
+      },
+      fitSeconds: (performance.now() - started) / 1000,
+      notes,
+    });
+  });
 }
-
-/** Welch t-test markers, scanpy's `rank_genes_groups` default semantics. */
-export const markersSelector: Selector = markerSelector();

@@ -1,6 +1,9 @@
 /**
- * The result every selector returns: k genes in rank order with their scores, what made them,
- * and how long it took. The benchmark loops over selectors through this one shape.
+ * The one interface of every panel method, YOTO included: a {@link Selector} fits on training
+ * cells and returns a {@link Fitted}: the panel (k genes in rank order with their scores, what
+ * made them, how long it took), and, for methods that train a predictor, its predictions. The
+ * benchmark, the saturation and label-free studies and panel calibration loop over selectors
+ * through this one shape.
  * @module
  */
 import { quoteCsvField } from "../data/csv.ts";
@@ -59,8 +62,52 @@ export interface SelectOptions extends CandidateOptions {
   quiet?: boolean;
 }
 
+/** Predictions for one task. */
+export interface TaskPrediction {
+  task: string;
+  kind: "classification" | "regression" | "reconstruction";
+  /** Classification: predicted label per cell. */
+  labels?: string[];
+  /** Classification: class labels, the columns of `probabilities`. */
+  classes?: string[];
+  /** Classification: [nCells x nClasses] row-major probabilities. */
+  probabilities?: Float32Array;
+  /**
+   * Regression: prediction per cell (original units). Reconstruction: [nCells x G] values over
+   * the candidates, log1p(counts scaled to the target sum) for a Poisson head, z-scores for MSE.
+   */
+  values?: Float32Array;
+}
+
+/** How a method trained in epochs went (for timing tables). */
+export interface TrainingSummary {
+  /** Epochs run. */
+  epochs: number;
+  /** The epoch whose weights were kept. */
+  bestEpoch: number;
+  /** Mean wall-clock seconds per epoch. */
+  secondsPerEpoch: number;
+  /** Wall-clock seconds of the training loop. */
+  seconds: number;
+}
+
 /**
- * A panel selector. `select` reads the training cells as raw counts (all genes, so library sizes
+ * What {@link Selector.fit} returns: the panel, and for methods that train a predictor (YOTO)
+ * its predictions, training summary and saving. `dispose` frees what the fit holds (tensors);
+ * call it once done, also when only the panel was wanted.
+ */
+export interface Fitted {
+  panel: Panel;
+  /** Predict every task the method learned for the cells of `ds` (its own heads). */
+  predict?(ds: Dataset): TaskPrediction[];
+  training?: TrainingSummary;
+  /** Write the fitted model to a folder, with `metrics` added to what it records (test scores). */
+  save?(dir: string, metrics?: Record<string, unknown>): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * A panel selector. `fit` reads the training cells as raw counts (all genes, so library sizes
  * are true), chooses candidates on them (options.candidates; top 2000 seurat HVGs by default) and
  * returns exactly k candidate genes unless its Panel notes say otherwise.
  */
@@ -69,7 +116,61 @@ export interface Selector {
   name: string;
   /** What it learns from: labels (needs `tasks`) or the expression alone. */
   needs: "labels" | "data";
-  select(train: Dataset, options: SelectOptions): Promise<Panel>;
+  fit(train: Dataset, options: SelectOptions): Promise<Fitted>;
+}
+
+/**
+ * A {@link Selector} from a function that selects a panel and keeps nothing else (every baseline):
+ * its Fitted holds the panel alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate } from "../data/simulate.ts";
+ * const one = panelSelector("first", "data", (train, o) =>
+ *   Promise.resolve({ method: "first", k: o.k, genes: train.genes.slice(0, o.k),
+ *     scores: new Array(o.k).fill(0), params: {}, fitSeconds: 0, notes: [] }));
+ * const fitted = await one.fit(simulate({ nCells: 60, nGenes: 80, seed: 1 }).dataset, { k: 2 });
+ * assert.equal(fitted.panel.genes.length, 2);
+ * assert.equal(fitted.predict, undefined);
+ * ```
+ */
+export function panelSelector(
+  name: string,
+  needs: Selector["needs"],
+  select: (train: Dataset, options: SelectOptions) => Promise<Panel>,
+): Selector {
+  return {
+    name,
+    needs,
+    fit: async (train, options) => ({ panel: await select(train, options), dispose() {} }),
+  };
+}
+
+/**
+ * Fit `selector` and keep only its panel (the fit is disposed).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate } from "../data/simulate.ts";
+ * import { randomSelector } from "./random.ts";
+ * const { dataset } = simulate({ nCells: 60, nGenes: 80, seed: 1 });
+ * const panel = await selectPanel(randomSelector(), dataset, { k: 3, candidates: 20 });
+ * assert.equal(panel.genes.length, 3);
+ * ```
+ */
+export async function selectPanel(
+  selector: Selector,
+  train: Dataset,
+  options: SelectOptions,
+): Promise<Panel> {
+  const fitted = await selector.fit(train, options);
+  try {
+    return fitted.panel;
+  } finally {
+    fitted.dispose();
+  }
 }
 
 /**

@@ -3,10 +3,9 @@
  * for a seed. Also holds the panel-size check every baseline selector shares.
  * @module
  */
-import type { Dataset } from "../data/dataset.ts";
 import { Rng } from "../runtime/rng.ts";
 import { fitCandidates } from "../data/transform.ts";
-import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "./panel.ts";
+import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
 
 /**
  * k distinct indices of [0, nCandidates), uniformly at random for the seed, in draw order.
@@ -26,10 +25,8 @@ export function randomPanel(nCandidates: number, k: number, seed = 0): Int32Arra
 }
 
 /** Random panel among the candidates; scores are all 0 (the order is the draw order). */
-export const randomSelector: Selector = {
-  name: "random",
-  needs: "data",
-  select(train: Dataset, options: SelectOptions): Promise<Panel> {
+export function randomSelector(): Selector {
+  return panelSelector("random", "data", (train, options) => {
     const started = performance.now();
     const { genes } = fitCandidates(train, options);
     const seed = options.seed ?? 0;
@@ -43,5 +40,5 @@ export const randomSelector: Selector = {
       fitSeconds: (performance.now() - started) / 1000,
       notes: [],
     });
-  },
-};
+  });
+}

@@ -23,7 +23,7 @@ import { maskedCrossEntropy } from "../nn/losses.ts";
 import { topKIndices } from "../nn/relax.ts";
 import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
-import { checkPanelSize, requireTasks } from "./panel.ts";
+import { checkPanelSize, panelSelector, requireTasks } from "./panel.ts";
 
 /** Settings of STG; defaults in brackets. */
 export interface StgOptions {
@@ -95,25 +95,17 @@ interface Trial {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simulate } from "yoto";
- * import { stg } from "./stg.ts";
+ * import { simulate, stgSelector } from "yoto";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await stg({ hidden: [16], epochs: 2 }).select(dataset, {
+ * const { panel } = await stgSelector({ hidden: [16], epochs: 2 }).fit(dataset, {
  *   k: 5, tasks: ["cell_type"], candidates: 60, quiet: true,
  * });
  * assert.equal(panel.genes.length, 5);
  * ```
  */
-export function stg(settings: StgOptions = {}): Selector {
-  return {
-    name: "stg",
-    needs: "labels",
-    select: (train, options) => selectStg(train, options, settings),
-  };
+export function stgSelector(settings: StgOptions = {}): Selector {
+  return panelSelector("stg", "labels", (train, options) => selectStg(train, options, settings));
 }
-
-/** STG with the default settings. */
-export const stgSelector: Selector = stg();
 
 async function selectStg(
   train: Dataset,

@@ -5,7 +5,7 @@ import { unzlibSync } from "fflate";
 import { dotPlotData } from "../../lib/data/expression.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { confusionMatrix } from "../../lib/metrics/classification.ts";
-import { meanJaccard, selectionFrequency } from "../../lib/metrics/panel.ts";
+import { meanJaccard, selectionFrequency } from "../../lib/metrics/stability.ts";
 import { metricVsKSpec, secondsSpec } from "../../lib/plot/benchmark.ts";
 import { confusionMatrixSpec } from "../../lib/plot/confusion.ts";
 import { embeddingSpec, pcaEmbedding } from "../../lib/plot/embedding.ts";

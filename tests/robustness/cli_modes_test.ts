@@ -8,7 +8,7 @@ import { writeArrow } from "../../lib/data/arrow.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import { groupSplit } from "../../lib/data/split.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
-import { loadYoto } from "../../lib/select/yoto/persist.ts";
+import { loadYoto } from "../../lib/select/yoto/save.ts";
 import { runScript, type ScriptResult, tempDir } from "../_shared.ts";
 import { donorDesign } from "../data/_fixtures.ts";
 

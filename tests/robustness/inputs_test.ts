@@ -14,7 +14,7 @@ import { checkRawCounts } from "../../lib/data/stats.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { DataValueError, OptionError } from "../../lib/runtime/errors.ts";
 import { panelToCsv } from "../../lib/select/panel.ts";
-import { loadYoto } from "../../lib/select/yoto/persist.ts";
+import { loadYoto } from "../../lib/select/yoto/save.ts";
 import { haveShared, runScript, sharedPath, tempDir } from "../_shared.ts";
 
 const dir = await tempDir();

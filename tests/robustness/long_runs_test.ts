@@ -13,7 +13,6 @@ import { writeArrow } from "../../lib/data/arrow.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import {
   type BenchmarkConfig,
-  loadSelector,
   parseBenchmarkConfig,
   runBenchmark,
   type UnitRecord,
@@ -22,7 +21,7 @@ import { runSaturationStudy, type SaturationStudyOptions } from "../../lib/eval/
 import { readJsonLines } from "../../lib/runtime/atomic.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { EXIT_SOME_FAILED } from "../../lib/runtime/cli.ts";
-import type { Selector } from "../../lib/select/panel.ts";
+import { selectorEntry } from "../../lib/select/registry.ts";
 
 await initBackend("wasm");
 
@@ -115,16 +114,24 @@ Deno.test("benchmark: failing units (a selection, a split, a dataset) are record
 
 Deno.test("benchmark: an unexpected error (a bug) fails its unit only; the rerun retries it", async () => {
   const { config } = await setup({ k: [4, 5] });
-  // The random baseline is one shared object: patch it to throw a TypeError at k = 5.
-  const random: Selector = await loadSelector("random");
-  const select = random.select;
-  random.select = (train, options) =>
-    options.k === 5 ? Promise.reject(new TypeError("x is undefined")) : select(train, options);
+  // Patch the registry's random baseline to throw a TypeError at k = 5.
+  const random = selectorEntry("random");
+  const load = random.load;
+  random.load = async () => {
+    const selector = await load();
+    return {
+      ...selector,
+      fit: (train, options) =>
+        options.k === 5
+          ? Promise.reject(new TypeError("x is undefined"))
+          : selector.fit(train, options),
+    };
+  };
   let first;
   try {
     first = await run(config);
   } finally {
-    random.select = select;
+    random.load = load;
   }
   assertEquals(first.failures.map((f) => [f.unit, f.error]), [
     ["sim|cell|0|random|5|", "TypeError: x is undefined"],

@@ -8,7 +8,7 @@ import { assertEquals, assertRejects } from "../_assert.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError, OutputError } from "../../lib/runtime/errors.ts";
-import { loadYoto, saveYoto } from "../../lib/select/yoto/persist.ts";
+import { loadYoto, saveYoto } from "../../lib/select/yoto/save.ts";
 import { fitYoto } from "../../lib/select/yoto/train.ts";
 import { runCommand, tempDir } from "../_shared.ts";
 
@@ -32,11 +32,11 @@ async function panelSize(dir: string): Promise<number> {
 /** Save the 5-gene model over `dir` in a subprocess that exits at `step`, as a kill would. */
 async function killedSave(dir: string, step: string): Promise<void> {
   const script = `${root}/save.ts`;
-  const persist = new URL("../../lib/select/yoto/persist.ts", import.meta.url).href;
+  const saveModule = new URL("../../lib/select/yoto/save.ts", import.meta.url).href;
   const backend = new URL("../../lib/runtime/backend.ts", import.meta.url).href;
   await Deno.writeTextFile(
     script,
-    `import { loadYoto, saveYoto } from "${persist}";\n` +
+    `import { loadYoto, saveYoto } from "${saveModule}";\n` +
       `import { initBackend } from "${backend}";\n` +
       `await initBackend("wasm");\n` +
       `await saveYoto(await loadYoto(${JSON.stringify(source)}), Deno.args[0]);\n`,

@@ -1,5 +1,6 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
 import * as tf from "@tensorflow/tfjs";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";
 import { evaluateReconstruction } from "../../lib/eval/downstream.ts";
@@ -7,7 +8,7 @@ import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import { distinctRowArgmax, softmaxRows } from "../../lib/select/_nn.ts";
-import { cae, caeSelector, caeSupervisedSelector } from "../../lib/select/cae.ts";
+import { caeSelector } from "../../lib/select/cae.ts";
 import { concreteRows } from "../../lib/nn/relax.ts";
 
 await initBackend("wasm");
@@ -59,7 +60,11 @@ Deno.test("concrete rows: each sums to 1, and tends to the one-hot argmax as T -
 
 Deno.test("simulated data, k = number of markers: cae_sup recovers >= 70% of them", async () => {
   const k = markers.length;
-  const sup = await caeSupervisedSelector.select(small.dataset, { ...base, k, seed: 1 });
+  const sup = await selectPanel(caeSelector({ supervised: true }), small.dataset, {
+    ...base,
+    k,
+    seed: 1,
+  });
   const found = sup.genes.filter((g) => markers.includes(g)).length;
   console.log(`cae_sup: ${found}/${k} markers; ${sup.notes.join("; ")}`);
   assertEquals(found >= 0.7 * k, true, `cae_sup recovered ${found}/${k}`);
@@ -73,7 +78,7 @@ Deno.test("cae: a marker of most types, and test reconstruction beats random pan
     small.dataset,
     stratifiedSplit(small.dataset.categorical("cell_type"), { seed: 1 }),
   );
-  const rec = await caeSelector.select(split.train, {
+  const rec = await selectPanel(caeSelector(), split.train, {
     k,
     candidates: 300,
     quiet: true,
@@ -99,17 +104,18 @@ Deno.test("cae: a marker of most types, and test reconstruction beats random pan
 });
 
 Deno.test("same seed, same panel; exactly k distinct genes; no tensor left behind", async () => {
-  const quick = cae({ hidden: [32], epochs: 3, batchSize: 64 });
+  const quick = caeSelector({ hidden: [32], epochs: 3, batchSize: 64 });
   const before = tf.memory().numTensors;
-  const a = await quick.select(small.dataset, { ...base, k: 12, seed: 3 });
+  const a = await selectPanel(quick, small.dataset, { ...base, k: 12, seed: 3 });
   assertEquals(tf.memory().numTensors, before);
-  const b = await quick.select(small.dataset, { ...base, k: 12, seed: 3 });
+  const b = await selectPanel(quick, small.dataset, { ...base, k: 12, seed: 3 });
   assertEquals([a.genes, a.scores], [b.genes, b.scores]);
   assertEquals(new Set(a.genes).size, 12);
   const noted = a.notes.some((n) => n.includes("next-best free gene"));
   assertEquals(noted, (a.params.duplicatesResolved as number) > 0);
   // Retrains double the epochs while the selector is not converged.
-  const retried = await cae({ hidden: [32], epochs: 2, batchSize: 64, maxRetrains: 1 }).select(
+  const retried = await selectPanel(
+    caeSelector({ hidden: [32], epochs: 2, batchSize: 64, maxRetrains: 1 }),
     small.dataset,
     { ...base, k: 12, seed: 3 },
   );
@@ -118,14 +124,22 @@ Deno.test("same seed, same panel; exactly k distinct genes; no tensor left behin
 });
 
 Deno.test("names, needs and errors", async () => {
-  assertEquals([caeSelector.name, caeSelector.needs], ["cae", "data"]);
-  assertEquals([caeSupervisedSelector.name, caeSupervisedSelector.needs], ["cae_sup", "labels"]);
+  assertEquals([caeSelector().name, caeSelector().needs], ["cae", "data"]);
+  assertEquals([caeSelector({ supervised: true }).name, caeSelector({ supervised: true }).needs], [
+    "cae_sup",
+    "labels",
+  ]);
   await assertRejects(
-    () => caeSupervisedSelector.select(small.dataset, { k: 5, candidates: 300, quiet: true }),
+    () =>
+      selectPanel(caeSelector({ supervised: true }), small.dataset, {
+        k: 5,
+        candidates: 300,
+        quiet: true,
+      }),
     OptionError,
   );
   await assertRejects(
-    () => cae({ tau0: 0.01, tauEnd: 0.1 }).select(small.dataset, { ...base, k: 5 }),
+    () => selectPanel(caeSelector({ tau0: 0.01, tauEnd: 0.1 }), small.dataset, { ...base, k: 5 }),
     OptionError,
   );
 });

@@ -1,11 +1,12 @@
 import { assertEquals, assertRejects } from "../_assert.ts";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { highlyVariableGenes, type HvgFlavor } from "../../lib/data/hvg.ts";
 import { fitPreprocess, log1p, normalizeTotal } from "../../lib/data/preprocess.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { hvgSelector, hvgSelectors } from "../../lib/select/hvg.ts";
+import { hvgSelector } from "../../lib/select/hvg.ts";
 
 const { dataset } = simulate({ nCells: 500, nGenes: 300, seed: 6 });
 const flavors: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
@@ -18,12 +19,16 @@ function hvgInput(ds: Dataset, flavor: HvgFlavor): Dataset {
 }
 
 Deno.test("hvg selectors: names, and all genes as candidates give scanpy's top k (n_top_genes = k)", async () => {
-  assertEquals(hvgSelectors.map((s) => s.name), ["hvg", "hvg_cell_ranger", "hvg_seurat_v3"]);
+  assertEquals((["seurat", "cell_ranger", "seurat_v3"] as const).map((f) => hvgSelector(f).name), [
+    "hvg",
+    "hvg_cell_ranger",
+    "hvg_seurat_v3",
+  ]);
   for (const flavor of flavors) {
     const k = 15;
     const direct = highlyVariableGenes(hvgInput(dataset, flavor), { flavor, nTopGenes: k });
     assertEquals(direct.tiesAtCut, 0);
-    const panel = await hvgSelector(flavor).select(dataset, { k });
+    const panel = await selectPanel(hvgSelector(flavor), dataset, { k });
     assertEquals(panel.params.candidates, 300);
     assertEquals(panel.genes, direct.genes, flavor);
     assertEquals(panel.notes, []);
@@ -43,7 +48,7 @@ Deno.test("hvg selectors: with a candidate list, the top k candidates by the fla
     const expected = [...candidates].sort((a, b) =>
       key(b) - key(a) || index.get(a)! - index.get(b)!
     ).slice(0, 12);
-    const panel = await hvgSelector(flavor).select(dataset, { k: 12, candidates });
+    const panel = await selectPanel(hvgSelector(flavor), dataset, { k: 12, candidates });
     assertEquals(panel.genes, expected, flavor);
     assertEquals(panel.scores, expected.map((g) => value[index.get(g)!]));
   }
@@ -67,16 +72,16 @@ Deno.test("hvg selectors: a tie at the cut keeps exactly k genes and says so", a
     );
     const first = order.indexOf(7);
     assertEquals(order[first + 1], nGenes - 1, flavor);
-    const panel = await hvgSelector(flavor).select(ds, { k: first + 1, candidates: genes });
+    const panel = await selectPanel(hvgSelector(flavor), ds, { k: first + 1, candidates: genes });
     assertEquals(panel.genes, order.slice(0, first + 1).map((j) => genes[j]));
     assertEquals(panel.notes.some((n) => n.startsWith("1 more candidate(s) tie")), true, flavor);
   }
 });
 
 Deno.test("hvg selectors: k must leave candidates unchosen", async () => {
-  await assertRejects(() => hvgSelector("seurat_v3").select(dataset, { k: 0 }), OptionError);
+  await assertRejects(() => selectPanel(hvgSelector("seurat_v3"), dataset, { k: 0 }), OptionError);
   await assertRejects(
-    () => hvgSelector().select(dataset, { k: 20, candidates: dataset.genes.slice(0, 20) }),
+    () => selectPanel(hvgSelector(), dataset, { k: 20, candidates: dataset.genes.slice(0, 20) }),
     OptionError,
   );
 });

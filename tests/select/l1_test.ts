@@ -1,4 +1,5 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
@@ -132,7 +133,10 @@ const { dataset, truth } = simulate({ seed: 0 });
 
 Deno.test("l1: at k = number of markers the panel recovers >= 80% of them", async () => {
   const markers = Object.values(truth.markers).flat();
-  const panel = await l1Selector.select(dataset, { k: markers.length, tasks: ["cell_type"] });
+  const panel = await selectPanel(l1Selector(), dataset, {
+    k: markers.length,
+    tasks: ["cell_type"],
+  });
   const found = panel.genes.filter((g) => markers.includes(g)).length;
   console.log(
     `l1: ${found}/${markers.length} markers, lambda ${panel.params.lambda}, ` +
@@ -141,7 +145,7 @@ Deno.test("l1: at k = number of markers the panel recovers >= 80% of them", asyn
   assertEquals(found >= 0.8 * markers.length, true, `${found}/${markers.length}`);
   assertEquals(panel.params.nonZero, markers.length);
   assertEquals(panel.notes, []);
-  assertEquals([panel.method, l1Selector.needs], ["l1", "labels"]);
+  assertEquals([panel.method, l1Selector().needs], ["l1", "labels"]);
 });
 
 const small = simulate({ nCells: 400, nGenes: 120, seed: 9 }).dataset;
@@ -149,7 +153,7 @@ const small = simulate({ nCells: 400, nGenes: 120, seed: 9 }).dataset;
 Deno.test("l1: fits the labelled cells of the primary task only", async () => {
   const labels = small.labels("cell_type").map((l, i) => (i % 4 === 0 ? null : l));
   const ds = small.withObs("cell_type", { kind: "string", values: labels });
-  const panel = await l1Selector.select(ds, { k: 6, tasks: ["cell_type", "condition"] });
+  const panel = await selectPanel(l1Selector(), ds, { k: 6, tasks: ["cell_type", "condition"] });
   const { genes, targetSum } = fitCandidates(ds, {});
   const { x } = fitInput(ds, genes, targetSum);
   const l = classLabels(ds, "cell_type");
@@ -171,10 +175,13 @@ Deno.test("l1: fits the labelled cells of the primary task only", async () => {
 });
 
 Deno.test("l1: errors for no task, an unknown column, k out of range", async () => {
-  await assertRejects(() => l1Selector.select(small, { k: 5 }), OptionError);
-  await assertRejects(() => l1Selector.select(small, { k: 5, tasks: ["nope"] }), MissingFieldError);
+  await assertRejects(() => selectPanel(l1Selector(), small, { k: 5 }), OptionError);
   await assertRejects(
-    () => l1Selector.select(small, { k: 120, tasks: ["cell_type"] }),
+    () => selectPanel(l1Selector(), small, { k: 5, tasks: ["nope"] }),
+    MissingFieldError,
+  );
+  await assertRejects(
+    () => selectPanel(l1Selector(), small, { k: 120, tasks: ["cell_type"] }),
     OptionError,
   );
 });

@@ -1,4 +1,5 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
@@ -6,7 +7,6 @@ import { Rng } from "../../lib/runtime/rng.ts";
 import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
 import {
   classLabels,
-  markerSelector,
   markersSelector,
   roundRobin,
   welchT,
@@ -121,8 +121,8 @@ Deno.test("markers: at k = number of markers, t-test and Wilcoxon panels recover
   const { genes, targetSum } = fitCandidates(dataset, {});
   const { x } = fitInput(dataset, genes, targetSum);
   const l = classLabels(dataset, "cell_type");
-  for (const selector of [markersSelector, markerSelector({ method: "wilcoxon" })]) {
-    const panel = await selector.select(dataset, { k: markers.length, tasks: ["cell_type"] });
+  for (const selector of [markersSelector(), markersSelector({ method: "wilcoxon" })]) {
+    const panel = await selectPanel(selector, dataset, { k: markers.length, tasks: ["cell_type"] });
     const found = panel.genes.filter((g) => markers.includes(g)).length;
     console.log(
       `${selector.name}: ${found}/${markers.length} markers, ${panel.fitSeconds.toFixed(2)} s`,
@@ -130,7 +130,7 @@ Deno.test("markers: at k = number of markers, t-test and Wilcoxon panels recover
     assertEquals(found >= 0.8 * markers.length, true, `${found}/${markers.length}`);
     assertEquals(new Set(panel.genes).size, markers.length);
     // the first gene is the top statistic of the first class by name
-    const stat = selector === markersSelector
+    const stat = selector.name === "markers"
       ? welchT(x, genes.length, l.codes, l.classes.length)
       : wilcoxonZ(x, genes.length, l.codes, l.classes.length);
     const best = stat.subarray(0, genes.length).reduce((b, v, j, a) => (v > a[b] ? j : b), 0);
@@ -145,7 +145,7 @@ Deno.test("markers: several tasks interleave, cells without a label are left out
   const labels = small.labels("cell_type").map((l, i) => (i % 5 === 0 ? null : l));
   const ds = small.withObs("cell_type", { kind: "string", values: labels });
   const tasks = ["cell_type", "condition"];
-  const panel = await markersSelector.select(ds, { k: 20, tasks });
+  const panel = await selectPanel(markersSelector(), ds, { k: 20, tasks });
   assertEquals(new Set(panel.genes).size, 20);
   assertEquals(panel.params.tasks, tasks);
   const { genes, targetSum } = fitCandidates(ds, {});
@@ -162,25 +162,29 @@ Deno.test("markers: several tasks interleave, cells without a label are left out
 Deno.test("markers: a class of one cell is skipped with a note", async () => {
   const labels = small.labels("cell_type").map((l, i) => (i === 3 ? "lonely" : l));
   const ds = small.withObs("cell_type", { kind: "string", values: labels });
-  const panel = await markersSelector.select(ds, { k: 10, tasks: ["cell_type"] });
+  const panel = await selectPanel(markersSelector(), ds, { k: 10, tasks: ["cell_type"] });
   assertEquals(panel.genes.length, 10);
   assertEquals(panel.notes, ["cell_type: class(es) of one cell skipped: lonely"]);
 });
 
 Deno.test("markers: errors for no task, an unknown column, one class, k out of range", async () => {
-  await assertRejects(() => markersSelector.select(small, { k: 5 }), OptionError);
+  await assertRejects(() => selectPanel(markersSelector(), small, { k: 5 }), OptionError);
   await assertRejects(
-    () => markersSelector.select(small, { k: 5, tasks: ["nope"] }),
+    () => selectPanel(markersSelector(), small, { k: 5, tasks: ["nope"] }),
     MissingFieldError,
   );
   const one = small.withObs("t", { kind: "string", values: new Array(small.nCells).fill("x") });
-  await assertRejects(() => markersSelector.select(one, { k: 5, tasks: ["t"] }), OptionError);
   await assertRejects(
-    () => markersSelector.select(small, { k: 150, tasks: ["cell_type"] }),
+    () => selectPanel(markersSelector(), one, { k: 5, tasks: ["t"] }),
     OptionError,
   );
   await assertRejects(
-    () => markerSelector({ method: "wilcoxon" }).select(small, { k: 0, tasks: ["cell_type"] }),
+    () => selectPanel(markersSelector(), small, { k: 150, tasks: ["cell_type"] }),
+    OptionError,
+  );
+  await assertRejects(
+    () =>
+      selectPanel(markersSelector({ method: "wilcoxon" }), small, { k: 0, tasks: ["cell_type"] }),
     OptionError,
   );
 });

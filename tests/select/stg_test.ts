@@ -1,9 +1,10 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
 import * as tf from "@tensorflow/tfjs";
+import { selectPanel } from "../../lib/select/panel.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
-import { stg, stgPenalty, stgSelector } from "../../lib/select/stg.ts";
+import { stgPenalty, stgSelector } from "../../lib/select/stg.ts";
 
 await initBackend("wasm");
 
@@ -40,7 +41,7 @@ Deno.test("stgPenalty is mean Phi((mu + 0.5) / sigma) and its gradient phi(.) / 
 });
 
 Deno.test("simulated data, k = number of markers: STG recovers >= 85% of them", async () => {
-  const panel = await stg({ hidden: [128, 64] }).select(small.dataset, {
+  const panel = await selectPanel(stgSelector({ hidden: [128, 64] }), small.dataset, {
     ...base,
     k: markers.length,
     seed: 1,
@@ -56,11 +57,11 @@ Deno.test("simulated data, k = number of markers: STG recovers >= 85% of them", 
 });
 
 Deno.test("same seed, same panel; exactly k distinct genes ranked by mu; no tensor left behind", async () => {
-  const quick = stg({ hidden: [32], epochs: 3 });
+  const quick = stgSelector({ hidden: [32], epochs: 3 });
   const before = tf.memory().numTensors;
-  const a = await quick.select(small.dataset, { ...base, k: 10, seed: 4 });
+  const a = await selectPanel(quick, small.dataset, { ...base, k: 10, seed: 4 });
   assertEquals(tf.memory().numTensors, before);
-  const b = await quick.select(small.dataset, { ...base, k: 10, seed: 4 });
+  const b = await selectPanel(quick, small.dataset, { ...base, k: 10, seed: 4 });
   assertEquals(a.genes, b.genes);
   assertEquals(a.scores, b.scores);
   assertEquals(new Set(a.genes).size, 10);
@@ -69,8 +70,14 @@ Deno.test("same seed, same panel; exactly k distinct genes ranked by mu; no tens
 });
 
 Deno.test("lambda search: lowered by lambdaFactor until k gates are open, noted when never", async () => {
-  const strict = stg({ hidden: [32], epochs: 8, lambda: 1000, lambdaFactor: 0.001, maxTrials: 2 });
-  const panel = await strict.select(small.dataset, { ...base, k: 10, seed: 2 });
+  const strict = stgSelector({
+    hidden: [32],
+    epochs: 8,
+    lambda: 1000,
+    lambdaFactor: 0.001,
+    maxTrials: 2,
+  });
+  const panel = await selectPanel(strict, small.dataset, { ...base, k: 10, seed: 2 });
   const trials = panel.params.trials as { lambda: number; open: number }[];
   assertEquals(trials.length, 2);
   assertEquals(trials[0].open < 10, true, `${trials[0].open} open at lambda 1000`);
@@ -78,21 +85,24 @@ Deno.test("lambda search: lowered by lambdaFactor until k gates are open, noted 
   assertEquals(trials[1].open >= 10, true, `${trials[1].open} open at lambda 1`);
   assertEquals(panel.genes.length, 10);
 
-  const never = stg({ hidden: [32], epochs: 8, lambda: 1000, maxTrials: 1 });
-  const closed = await never.select(small.dataset, { ...base, k: 10, seed: 2 });
+  const never = stgSelector({ hidden: [32], epochs: 8, lambda: 1000, maxTrials: 1 });
+  const closed = await selectPanel(never, small.dataset, { ...base, k: 10, seed: 2 });
   assertEquals(closed.genes.length, 10);
   assertEquals(closed.notes.some((n) => n.includes("no lambda tried left k = 10")), true);
 });
 
 Deno.test("needs a label; bad k and settings are OptionErrors", async () => {
-  assertEquals([stgSelector.name, stgSelector.needs], ["stg", "labels"]);
+  assertEquals([stgSelector().name, stgSelector().needs], ["stg", "labels"]);
   await assertRejects(
-    () => stgSelector.select(small.dataset, { k: 5, candidates: 300, quiet: true }),
+    () => selectPanel(stgSelector(), small.dataset, { k: 5, candidates: 300, quiet: true }),
     OptionError,
   );
-  await assertRejects(() => stgSelector.select(small.dataset, { ...base, k: 301 }), OptionError);
   await assertRejects(
-    () => stg({ sigma: 0 }).select(small.dataset, { ...base, k: 5 }),
+    () => selectPanel(stgSelector(), small.dataset, { ...base, k: 301 }),
+    OptionError,
+  );
+  await assertRejects(
+    () => selectPanel(stgSelector({ sigma: 0 }), small.dataset, { ...base, k: 5 }),
     OptionError,
   );
 });

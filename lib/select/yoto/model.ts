@@ -1,13 +1,13 @@
 /**
  * A trained YOTO model: the panel, the network, the preprocessing learned on train, and
  * prediction that reads only the k panel genes of a dataset (matched by name). Saving and
- * loading: saveYoto / loadYoto (persist.ts).
+ * loading: saveYoto / loadYoto (save.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { argmaxRows } from "../../metrics/classification.ts";
-import type { Panel } from "../panel.ts";
+import type { Panel, TaskPrediction } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "../../nn/relax.ts";
 import { rectifiedTanh } from "../../nn/losses.ts";
@@ -70,23 +70,6 @@ export const NO_METRICS: Readonly<YotoMetrics> = {
   nTrain: 0,
   nVal: 0,
 };
-
-/** Predictions for one task. */
-export interface TaskPrediction {
-  task: string;
-  kind: TaskSpec["kind"];
-  /** Classification: predicted label per cell. */
-  labels?: string[];
-  /** Classification: class labels, the columns of `probabilities`. */
-  classes?: string[];
-  /** Classification: [nCells x nClasses] row-major probabilities. */
-  probabilities?: Float32Array;
-  /**
-   * Regression: prediction per cell (original units). Reconstruction: [nCells x G] values,
-   * log1p(counts scaled to the target sum) for the Poisson head, z-scores for the MSE head.
-   */
-  values?: Float32Array;
-}
 
 /** Options of prediction. */
 export interface PredictOptions {

@@ -9,12 +9,19 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { meanSd } from "../data/stats.ts";
-import { meanJaccard } from "../metrics/panel.ts";
+import { meanJaccard } from "../metrics/stability.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt } from "../select/_nn.ts";
 import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
-import { checkPanelSize, type Panel, type SelectOptions, type Selector } from "../select/panel.ts";
+import {
+  checkPanelSize,
+  type Fitted,
+  type Panel,
+  type SelectOptions,
+  type Selector,
+  selectPanel,
+} from "../select/panel.ts";
 import { checkQ, knockoffSelect } from "./knockoff.ts";
 import { nullGenes, type NullGuard } from "./nulls.ts";
 
@@ -258,13 +265,24 @@ export interface CalibrateOptions extends SelectOptions {
   nullMethod?: "zip" | "nb";
   /** Twins follow each cell's sequencing depth [true]; see {@link NullTwinOptions}. */
   libraryMatched?: boolean;
+  /**
+   * Select the production panel on the real candidates alone, and each draw's Jaccard index to
+   * it [true]; false saves that fit when only the draws are wanted.
+   */
+  production?: boolean;
+  /** Keep the first draw's fit (e.g. its model, to save or score) as `first` [false]. */
+  keepFirst?: boolean;
+  /** Cells that get each draw's twins too, returned in `first` to score the kept fit on. */
+  test?: Dataset;
+  /** Called after each draw (progress lines). */
+  onDraw?: (draw: CalibrationDraw) => void;
 }
 
 /** One draw of {@link calibratePanel}. */
 export interface CalibrationDraw extends NullDraw {
   draw: number;
-  /** Jaccard index between this panel's real genes and the production panel. */
-  jaccard: number;
+  /** Jaccard index between this panel's real genes and the production panel (none: null). */
+  jaccard: number | null;
   /** Fit guards fired on the training cells' candidates. */
   guards: Record<NullGuard, number>;
 }
@@ -277,10 +295,13 @@ export interface PanelCalibration extends NullSummary {
   nullMethod: "zip" | "nb";
   /** The real candidates (the pool holds them and one twin each). */
   candidates: string[];
-  /** The selector on the real candidates alone. */
-  production: Panel;
+  /** The selector on the real candidates alone (null with `production: false`). */
+  production: Panel | null;
   draws: CalibrationDraw[];
-  jaccard: Spread;
+  /** Over draws; null without a production panel. */
+  jaccard: Spread | null;
+  /** With `keepFirst`: the first draw's fit (the caller disposes it) and `test` with its twins. */
+  first?: { fitted: Fitted; test?: Dataset };
 }
 
 /**
@@ -295,7 +316,7 @@ export interface PanelCalibration extends NullSummary {
  * import assert from "node:assert/strict";
  * import { calibratePanel, markersSelector, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
- * const c = await calibratePanel(dataset, markersSelector, {
+ * const c = await calibratePanel(dataset, markersSelector(), {
  *   k: 4, tasks: ["cell_type"], candidates: 40, draws: 2,
  * });
  * assert.equal(c.draws.length, 2);
@@ -308,27 +329,48 @@ export async function calibratePanel(
   selector: Selector,
   options: CalibrateOptions,
 ): Promise<PanelCalibration> {
-  const { draws: drawsOption, q = 0.1, nullMethod = "zip", libraryMatched, ...select } = options;
+  const {
+    draws: drawsOption,
+    q = 0.1,
+    nullMethod = "zip",
+    libraryMatched,
+    production: withProduction = true,
+    keepFirst = false,
+    test,
+    onDraw,
+    ...select
+  } = options;
   const nDraws = positiveInt(drawsOption, 5, "draws");
   checkQ(q);
   const { genes: candidates } = fitCandidates(train, select);
   checkPanelSize(select.k, candidates.length);
-  const production = await selector.select(train, { ...select, candidates });
+  const production = withProduction
+    ? await selectPanel(selector, train, { ...select, candidates })
+    : null;
   const draws: CalibrationDraw[] = [];
-  for (let draw = 0; draw < nDraws; draw++) {
-    const { parts, twins, pool, guards } = withNullTwins(
-      { train, val: select.validation },
-      candidates,
-      { method: nullMethod, seed: select.seed, draw, libraryMatched },
-    );
-    const panel = await selector.select(parts.train, {
-      ...select,
-      candidates: pool,
-      validation: parts.val,
-    });
-    const scored = scoreNullDraw(panel, candidates, twins, q);
-    const jaccard = meanJaccard([scored.realGenes, production.genes]);
-    draws.push({ ...scored, draw, jaccard, guards });
+  let first: PanelCalibration["first"];
+  try {
+    for (let draw = 0; draw < nDraws; draw++) {
+      const { parts, twins, pool, guards } = withNullTwins(
+        { train, val: select.validation, test },
+        candidates,
+        { method: nullMethod, seed: select.seed, draw, libraryMatched },
+      );
+      const fitted = await selector.fit(parts.train, {
+        ...select,
+        candidates: pool,
+        validation: parts.val,
+      });
+      if (keepFirst && draw === 0) first = { fitted, test: parts.test };
+      else fitted.dispose();
+      const scored = scoreNullDraw(fitted.panel, candidates, twins, q);
+      const jaccard = production ? meanJaccard([scored.realGenes, production.genes]) : null;
+      draws.push({ ...scored, draw, jaccard, guards });
+      onDraw?.(draws[draw]);
+    }
+  } catch (err) {
+    first?.fitted.dispose();
+    throw err;
   }
   return {
     method: selector.name,
@@ -339,6 +381,7 @@ export async function calibratePanel(
     production,
     draws,
     ...summarizeNullDraws(draws),
-    jaccard: spread(draws.map((d) => d.jaccard)),
+    jaccard: production ? spread(draws.map((d) => d.jaccard!)) : null,
+    ...(first ? { first } : {}),
   };
 }

@@ -6,7 +6,7 @@ import {
   scoreNullDraw,
   summarizeNullDraws,
   withNullTwins,
-} from "../../lib/calibrate/panel.ts";
+} from "../../lib/calibrate/calibration.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";
@@ -23,7 +23,12 @@ import {
 import { l1Selector } from "../../lib/select/l1.ts";
 import { markersSelector } from "../../lib/select/markers.ts";
 import { yotoSelector } from "../../lib/select/yoto/selector.ts";
-import type { Panel, SelectOptions, Selector } from "../../lib/select/panel.ts";
+import {
+  type Panel,
+  panelSelector,
+  type SelectOptions,
+  type Selector,
+} from "../../lib/select/panel.ts";
 import { randomSelector } from "../../lib/select/random.ts";
 
 await initBackend("wasm");
@@ -133,19 +138,15 @@ Deno.test("k_null, FSP^ and knockoff+ passes by hand (docs/methods.md §3.3 vect
 Deno.test("calibratePanel: the selector reruns unchanged on the 2G pool; Jaccard by hand", async () => {
   const genes = parts.train.genes.slice(0, 6);
   const seen: SelectOptions[] = [];
-  const fake: Selector = {
-    name: "fake",
-    needs: "data",
-    select(train, options) {
-      seen.push(options);
-      const pool = options.candidates as string[];
-      assertEquals(train.geneIndices(pool).length, pool.length);
-      const picks = pool.length === 6
-        ? [genes[0], genes[1], genes[2], genes[3]]
-        : [genes[0], genes[1], genes[4], `${genes[0]}__null`];
-      return Promise.resolve(panelOf(picks));
-    },
-  };
+  const fake: Selector = panelSelector("fake", "data", (train, options) => {
+    seen.push(options);
+    const pool = options.candidates as string[];
+    assertEquals(train.geneIndices(pool).length, pool.length);
+    const picks = pool.length === 6
+      ? [genes[0], genes[1], genes[2], genes[3]]
+      : [genes[0], genes[1], genes[4], `${genes[0]}__null`];
+    return Promise.resolve(panelOf(picks));
+  });
   const c = await calibratePanel(parts.train, fake, {
     k: 4,
     candidates: genes,
@@ -170,21 +171,66 @@ Deno.test("calibratePanel: the selector reruns unchanged on the 2G pool; Jaccard
   await assertRejects(() => calibratePanel(parts.train, fake, { k: 4, q: 0 }), OptionError);
 });
 
+Deno.test("calibratePanel: no production fit, the first draw's fit kept with its test twins", async () => {
+  const genes = parts.train.genes.slice(0, 6);
+  let fits = 0;
+  const disposed: number[] = [];
+  const fake: Selector = {
+    name: "fake",
+    needs: "data",
+    fit(_train, options) {
+      const fit = fits++;
+      const pool = options.candidates as string[];
+      return Promise.resolve({
+        panel: panelOf([pool[fit], `${genes[fit]}__null`, genes[5], genes[4]]),
+        dispose: () => disposed.push(fit),
+      });
+    },
+  };
+  const seen: number[] = [];
+  const c = await calibratePanel(parts.train, fake, {
+    k: 4,
+    candidates: genes,
+    draws: 3,
+    validation: parts.val,
+    test: parts.test,
+    production: false,
+    keepFirst: true,
+    onDraw: (d) => seen.push(d.draw),
+  });
+  // three fits, one per draw; every one disposed but the kept first
+  assertEquals([fits, disposed, seen], [3, [1, 2], [0, 1, 2]]);
+  assertEquals([c.production, c.jaccard, c.draws.map((d) => d.jaccard)], [null, null, [
+    null,
+    null,
+    null,
+  ]]);
+  assertEquals(c.first!.fitted.panel, c.draws[0].panel);
+  assertEquals(c.first!.test!.nGenes, parts.test.nGenes + 6);
+  assertEquals(c.draws.map((d) => d.kNull), [1, 1, 1]);
+  c.first!.fitted.dispose();
+  // without keepFirst every fit is disposed
+  fits = 0;
+  disposed.length = 0;
+  const plain = await calibratePanel(parts.train, fake, { k: 4, candidates: genes, draws: 2 });
+  assertEquals([fits, disposed, plain.first], [3, [0, 1, 2], undefined]);
+});
+
 Deno.test("supervised selectors pick few twins; random picks about half", async () => {
   const common = { ...task, k: 8, candidates: 100, seed: 0 };
-  const markers = await calibratePanel(parts.train, markersSelector, { ...common, draws: 3 });
+  const markers = await calibratePanel(parts.train, markersSelector(), { ...common, draws: 3 });
   assert.ok(markers.kNull.max <= 1, JSON.stringify(markers.kNull));
-  assert.ok(markers.fsp.mean <= 0.1 && markers.jaccard.mean >= 0.75, JSON.stringify(markers));
+  assert.ok(markers.fsp.mean <= 0.1 && markers.jaccard!.mean >= 0.75, JSON.stringify(markers));
   // strong markers beat their twins by far: most of the panel passes knockoff+ at q = 0.1
   assert.ok(markers.knockoffPassing!.min >= 4, JSON.stringify(markers.knockoffPassing));
-  const l1 = await calibratePanel(parts.train, l1Selector, { ...common, draws: 2 });
+  const l1 = await calibratePanel(parts.train, l1Selector(), { ...common, draws: 2 });
   assert.ok(l1.kNull.mean <= 1.5, JSON.stringify(l1.kNull));
   const hvg = await calibratePanel(parts.train, hvgSelector("seurat"), { ...common, draws: 1 });
   assert.ok(hvg.draws[0].knockoff !== null);
   // random: each pick is a twin with probability 1/2 (100 candidates, 100 twins)
   const fractions: number[] = [];
   for (let seed = 0; seed < 10; seed++) {
-    const r = await calibratePanel(parts.train, randomSelector, { ...common, draws: 1, seed });
+    const r = await calibratePanel(parts.train, randomSelector(), { ...common, draws: 1, seed });
     assertEquals(r.knockoffPassing, null);
     fractions.push(r.nullFraction.mean);
   }
@@ -207,9 +253,9 @@ Deno.test("YOTO with a short schedule runs end to end on the augmented pool", as
   for (const d of c.draws) {
     assertEquals(d.panel.genes.length, 4);
     assertEquals(Object.keys(d.panel.candidateScores!).length, 60);
-    assert.ok(d.knockoff !== null && d.jaccard >= 0 && d.jaccard <= 1);
+    assert.ok(d.knockoff !== null && d.jaccard! >= 0 && d.jaccard! <= 1);
   }
-  assertEquals(c.production.genes.length, 4);
+  assertEquals(c.production!.genes.length, 4);
   assert.ok(c.knockoffPassing !== null);
 });
 

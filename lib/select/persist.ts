@@ -93,16 +93,14 @@ const HURDLE_BCE_WEIGHT = 10;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simulate } from "yoto";
- * import { persist } from "./persist_method.ts";
+ * import { persistSelector, simulate } from "yoto";
  * const { dataset } = simulate({ nCells: 200, nGenes: 60, seed: 1 });
- * const panel = await persist({ hidden: [16], eliminateEpochs: 2, selectEpochs: 2 }).select(
- *   dataset, { k: 5, tasks: ["cell_type"], candidates: 60, quiet: true },
- * );
+ * const { panel } = await persistSelector({ hidden: [16], eliminateEpochs: 2, selectEpochs: 2 })
+ *   .fit(dataset, { k: 5, tasks: ["cell_type"], candidates: 60, quiet: true });
  * assert.equal(new Set(panel.genes).size, 5);
  * ```
  */
-export function persist(settings: PersistOptions = {}): Selector {
+export function persistSelector(settings: PersistOptions = {}): Selector {
   const supervised = settings.supervised ?? true;
   return variantSelector(
     supervised,
@@ -110,12 +108,6 @@ export function persist(settings: PersistOptions = {}): Selector {
     (train, options) => selectPersist(train, options, { ...settings, supervised }),
   );
 }
-
-/** Supervised PERSIST (cross-entropy on the first task) with default settings. */
-export const persistSelector: Selector = persist();
-
-/** Label-free PERSIST (hurdle loss on every candidate) with default settings. */
-export const persistReconSelector: Selector = persist({ supervised: false });
 
 /**
  * PERSIST's hurdle loss: `out` [n, 2G] holds mu (first G columns) and the logit of P(y <= 0)
@@ -125,7 +117,7 @@ export const persistReconSelector: Selector = persist({ supervised: false });
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { hurdleLoss } from "./persist_method.ts";
+ * import { hurdleLoss } from "./persist.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const v = tf.tidy(() =>
  *   hurdleLoss(tf.tensor2d([[1, 0]]), tf.tensor2d([[3]])).dataSync()[0]
@@ -152,7 +144,7 @@ export function hurdleLoss(out: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { binaryConcrete } from "./persist_method.ts";
+ * import { binaryConcrete } from "./persist.ts";
  * import * as tf from "@tensorflow/tfjs";
  * const z = tf.tidy(() =>
  *   binaryConcrete(tf.tensor1d([0.5, -0.5]), new Float32Array([0, 0]), 1, 1e-3).dataSync()
@@ -190,7 +182,7 @@ export function logisticNoise(n: number, uniform: () => number): Float32Array {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { modifiedSecant } from "./persist_method.ts";
+ * import { modifiedSecant } from "./persist.ts";
  * // y = 2 x exactly: one step lands on the target.
  * assert.ok(Math.abs(modifiedSecant(1, 2, 5, [0, 0.5], [0, 1]) - 2.5) < 1e-12);
  * ```

@@ -1,0 +1,62 @@
+import { assertEquals, assertRejects } from "../_assert.ts";
+import { simulate } from "../../lib/data/simulate.ts";
+import { initBackend } from "../../lib/runtime/backend.ts";
+import { FileFormatError, OptionError } from "../../lib/runtime/errors.ts";
+import { loadYoto, saveYoto } from "../../lib/select/yoto/save.ts";
+import { fitYoto } from "../../lib/select/yoto/train.ts";
+import { tempDir } from "../_shared.ts";
+
+await initBackend("wasm");
+const { dataset } = simulate({ nCells: 300, nGenes: 120, seed: 9 });
+const model = await fitYoto(dataset, {
+  k: 6,
+  tasks: ["cell_type", "condition"],
+  forceInclude: [dataset.genes[3]],
+  candidates: 120,
+  epochs: 3,
+  quiet: true,
+});
+
+Deno.test("save then load gives the same panel, spec and identical predictions", async () => {
+  const dir = `${await tempDir()}/m`;
+  await saveYoto(model, dir);
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "metrics.json",
+    "model.json",
+    "panel.csv",
+    "weights.bin",
+  ]);
+  const back = await loadYoto(dir);
+  assertEquals(back.panel, model.panel);
+  assertEquals(back.spec, JSON.parse(JSON.stringify(model.spec)));
+  const a = model.predict(dataset), b = back.predict(dataset);
+  assertEquals(
+    b.map((p) => Array.from(p.probabilities!)),
+    a.map((p) => Array.from(p.probabilities!)),
+  );
+  const csv = await Deno.readTextFile(`${dir}/panel.csv`);
+  assertEquals(csv.split("\n")[1], `${model.panel.genes[0]},1,Infinity`);
+  back.dispose();
+});
+
+Deno.test("saving over a model replaces it whole and leaves no temporary folders", async () => {
+  const root = await tempDir();
+  await saveYoto(model, `${root}/m`);
+  await saveYoto(model, `${root}/m`);
+  assertEquals([...Deno.readDirSync(root)].map((e) => e.name), ["m"]);
+  (await loadYoto(`${root}/m`)).dispose();
+});
+
+Deno.test("damaged or missing models are FileFormatErrors; a failed save leaves nothing", async () => {
+  const root = await tempDir();
+  await saveYoto(model, `${root}/m`);
+  const weights = await Deno.readFile(`${root}/m/weights.bin`);
+  await Deno.writeFile(`${root}/m/weights.bin`, weights.subarray(0, weights.length - 8));
+  await assertRejects(() => loadYoto(`${root}/m`), FileFormatError);
+  weights[0] ^= 0xff;
+  await Deno.writeFile(`${root}/m/weights.bin`, weights);
+  await assertRejects(() => loadYoto(`${root}/m`), FileFormatError);
+  await assertRejects(() => loadYoto(`${root}/nothing`), FileFormatError);
+  await assertRejects(() => saveYoto(model, `${root}/m/weights.bin`), OptionError);
+  assertEquals([...Deno.readDirSync(root)].map((e) => e.name), ["m"]);
+});
