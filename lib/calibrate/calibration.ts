@@ -123,7 +123,7 @@ export interface NullCount {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { countNulls } from "./panel.ts";
+ * import { countNulls } from "./calibration.ts";
  * const c = countNulls(["A", "B__null", "C", "D"], ["A__null", "B__null"]);
  * assert.equal(c.kNull, 1);
  * assert.equal(c.fsp, 1 / 3);
@@ -161,7 +161,7 @@ export interface NullDraw extends NullCount {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { scoreNullDraw } from "./panel.ts";
+ * import { scoreNullDraw } from "./calibration.ts";
  * const genes = ["A", "B", "C"], twins = ["A__null", "B__null", "C__null"];
  * const candidateScores = { A: 3, B: 1, C: 2, A__null: 0, B__null: 2, C__null: 0 };
  * const panel = { method: "x", k: 2, genes: ["A", "B__null"], scores: [3, 2], params: {},
@@ -230,7 +230,7 @@ export interface NullSummary {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { summarizeNullDraws } from "./panel.ts";
+ * import { summarizeNullDraws } from "./calibration.ts";
  * const draw = (kNull: number) => ({ kNull, fsp: kNull / (4 - kNull), fspConservative: 0,
  *   knockoff: null, nullGenes: [], panel: { genes: ["A", "B", "C", "D"] } }) as never;
  * const s = summarizeNullDraws([draw(0), draw(2)]);
