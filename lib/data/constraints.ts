@@ -1,5 +1,5 @@
 /**
- * Assay constraints on the candidate genes (docs/methods.md §3): genes forced into every panel,
+ * Assay constraints on the candidate genes: genes forced into every panel,
  * genes excluded by list, pattern or preset, an allow-list (the genes a probe can be made for),
  * and bounds on a gene's mean raw count per cell (optical assays saturate on very bright genes and
  * miss very dim ones). {@link constrainPool} applies them, in a fixed order, to the pool the
@@ -41,7 +41,7 @@ export interface CandidateConstraints {
   forceInclude?: string[];
   /** Genes never in the panel (names absent from the data are ignored, with a note). */
   exclude?: string[];
-  /** The only genes that may be chosen (e.g. those a probe can be made for). */
+  /** The only genes that may be chosen (e.g. those a probe can be made for; names absent from the data are ignored, with a note). */
   allow?: string[];
   /** Regular expressions (JavaScript syntax, case-sensitive); matching genes are excluded. */
   excludePatterns?: string[];
@@ -210,7 +210,6 @@ export function constrainPool(
 ): { genes: string[]; report: ConstraintReport } {
   const forced = [...new Set(options.forceInclude ?? [])];
   requireKnown(train, forced, "--force");
-  if (options.allow) requireKnown(train, options.allow, "--allow");
   checkBound(options.minMean, "--min-mean");
   checkBound(options.maxMean, "--max-mean");
   const forcedSet = new Set(forced);
@@ -233,19 +232,18 @@ export function constrainPool(
       ...(note ? { note } : {}),
     });
   };
+  const known = new Set(train.genes);
+  const absent = (list: string[]) => {
+    const n = list.filter((g) => !known.has(g)).length;
+    return n ? `${n} listed gene(s) are not in the data` : undefined;
+  };
   if (options.allow) {
     const allowed = new Set(options.allow);
-    step("--allow", (g) => allowed.has(g));
+    step("--allow", (g) => allowed.has(g), absent(options.allow));
   }
   if (options.exclude?.length) {
-    const known = new Set(train.genes);
-    const absent = options.exclude.filter((g) => !known.has(g)).length;
     const excluded = new Set(options.exclude);
-    step(
-      "--exclude",
-      (g) => !excluded.has(g),
-      absent ? `${absent} listed gene(s) are not in the data` : undefined,
-    );
+    step("--exclude", (g) => !excluded.has(g), absent(options.exclude));
   }
   if (options.excludePresets?.length) {
     const res = presetPatterns(options.excludePresets).map((p) => compile(p, "--exclude-preset"));
@@ -329,4 +327,64 @@ export async function readGeneList(path: string): Promise<string[]> {
     genes = lines;
   }
   return [...new Set(genes)];
+}
+
+/** Constraint settings as a CLI or config gives them: gene lists as files, presets as text. */
+export interface ConstraintSources {
+  force?: string;
+  exclude?: string;
+  allow?: string;
+  excludePatterns?: string[];
+  /** Comma-separated preset names ("mito,ribo"). */
+  excludePresets?: string;
+  minMean?: number;
+  maxMean?: number;
+}
+
+/**
+ * The {@link CandidateConstraints} of `sources`: gene-list files read ({@link readGeneList}),
+ * presets split and checked, patterns compiled once to check them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const c = await readConstraints({ excludePresets: "mito, ribo", maxMean: 50 });
+ * assert.deepEqual(c, { excludePresets: ["mito", "ribo"], maxMean: 50 });
+ * ```
+ */
+export async function readConstraints(sources: ConstraintSources): Promise<CandidateConstraints> {
+  const out: CandidateConstraints = {};
+  if (sources.force) out.forceInclude = await readGeneList(sources.force);
+  if (sources.exclude) out.exclude = await readGeneList(sources.exclude);
+  if (sources.allow) out.allow = await readGeneList(sources.allow);
+  if (sources.excludePatterns?.length) {
+    sources.excludePatterns.forEach((p) => compile(p, "--exclude-pattern"));
+    out.excludePatterns = sources.excludePatterns;
+  }
+  if (sources.excludePresets) {
+    const presets = sources.excludePresets.split(",").map((p) => p.trim()).filter(Boolean);
+    presetPatterns(presets);
+    out.excludePresets = presets as GenePreset[];
+  }
+  checkBound(sources.minMean, "--min-mean");
+  checkBound(sources.maxMean, "--max-mean");
+  if (sources.minMean !== undefined) out.minMean = sources.minMean;
+  if (sources.maxMean !== undefined) out.maxMean = sources.maxMean;
+  return out;
+}
+
+/**
+ * One line per constraint ("--exclude-preset mito,ribo: 212 genes removed, 31800 left").
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const lines = constraintLines({ start: 10, forced: 0, steps: [{ constraint: "--exclude", removed: 2, left: 8 }] });
+ * assert.deepEqual(lines, ["--exclude: 2 genes removed, 8 left"]);
+ * ```
+ */
+export function constraintLines(report: ConstraintReport): string[] {
+  return report.steps.map((s) =>
+    `${s.constraint}: ${s.removed} genes removed, ${s.left} left${s.note ? ` (${s.note})` : ""}`
+  );
 }
