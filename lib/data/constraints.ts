@@ -329,21 +329,25 @@ export async function readGeneList(path: string): Promise<string[]> {
   return [...new Set(genes)];
 }
 
-/** Constraint settings as a CLI or config gives them: gene lists as files, presets as text. */
+/**
+ * Constraint settings as a CLI or config gives them: gene lists as a file path or the genes
+ * themselves, presets as comma-separated text or a list.
+ */
 export interface ConstraintSources {
-  force?: string;
-  exclude?: string;
-  allow?: string;
+  force?: string | string[];
+  exclude?: string | string[];
+  allow?: string | string[];
   excludePatterns?: string[];
-  /** Comma-separated preset names ("mito,ribo"). */
-  excludePresets?: string;
+  /** Preset names ("mito,ribo" or ["mito", "ribo"]). */
+  excludePresets?: string | string[];
   minMean?: number;
   maxMean?: number;
 }
 
 /**
  * The {@link CandidateConstraints} of `sources`: gene-list files read ({@link readGeneList}),
- * presets split and checked, patterns compiled once to check them.
+ * presets split and checked, patterns compiled once to check them. Lists keep their first
+ * occurrence of each gene.
  *
  * @example
  * ```ts
@@ -354,15 +358,19 @@ export interface ConstraintSources {
  */
 export async function readConstraints(sources: ConstraintSources): Promise<CandidateConstraints> {
   const out: CandidateConstraints = {};
-  if (sources.force) out.forceInclude = await readGeneList(sources.force);
-  if (sources.exclude) out.exclude = await readGeneList(sources.exclude);
-  if (sources.allow) out.allow = await readGeneList(sources.allow);
+  const list = async (v: string | string[]) =>
+    typeof v === "string" ? await readGeneList(v) : [...new Set(v)];
+  if (sources.force) out.forceInclude = await list(sources.force);
+  if (sources.exclude) out.exclude = await list(sources.exclude);
+  if (sources.allow) out.allow = await list(sources.allow);
   if (sources.excludePatterns?.length) {
     sources.excludePatterns.forEach((p) => compile(p, "--exclude-pattern"));
     out.excludePatterns = sources.excludePatterns;
   }
   if (sources.excludePresets) {
-    const presets = sources.excludePresets.split(",").map((p) => p.trim()).filter(Boolean);
+    const given = sources.excludePresets;
+    const presets = (typeof given === "string" ? given.split(",") : given)
+      .map((p) => p.trim()).filter(Boolean);
     presetPatterns(presets);
     out.excludePresets = presets as GenePreset[];
   }
