@@ -90,8 +90,20 @@ export {
 } from "./lib/data/hvg.ts";
 export { pca, type PcaOptions, type PcaResult } from "./lib/data/pca.ts";
 export {
+  type CandidateConstraints,
+  constrainPool,
+  type ConstraintReport,
+  type ConstraintStep,
+  GENE_PRESETS,
+  type GenePreset,
+  maxGroupMeans,
+  readGeneList,
+} from "./lib/data/constraints.ts";
+export {
   applyInput,
   type CandidateOptions,
+  type Candidates,
+  fitCandidates,
   fitInput,
   type InputTransform,
 } from "./lib/data/transform.ts";

@@ -7,8 +7,15 @@
  * @module
  */
 import type { Dataset } from "./dataset.ts";
-import type { HvgFlavor } from "./hvg.ts";
-import { fitPreprocess, medianLibrarySize } from "./preprocess.ts";
+import {
+  type CandidateConstraints,
+  checkPoolSize,
+  constrainPool,
+  type ConstraintReport,
+  hasPoolConstraints,
+} from "./constraints.ts";
+import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "./hvg.ts";
+import { fitPreprocess, log1p, medianLibrarySize, normalizeTotal } from "./preprocess.ts";
 import { cellStats } from "./stats.ts";
 import { isNullGene } from "./twins.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
@@ -25,8 +32,11 @@ export interface InputTransform {
   sds: number[];
 }
 
-/** How candidates are chosen: the top-N HVGs on train [2000], or an explicit list. */
-export interface CandidateOptions {
+/**
+ * How candidates are chosen: the top-N HVGs on train [2000], or an explicit list, among the genes
+ * the constraints leave (forced genes always included).
+ */
+export interface CandidateOptions extends CandidateConstraints {
   candidates?: number | string[];
   /** HVG flavour ranking the candidates ["seurat"]. */
   hvgFlavor?: HvgFlavor;
@@ -75,9 +85,34 @@ export function realLibraryTotals(ds: Dataset): Float64Array {
   return cellStats(realGenesOnly(ds)).totals;
 }
 
+/** What {@link fitCandidates} chose. */
+export interface Candidates {
+  /** Candidate genes (forced genes included). */
+  genes: string[];
+  /** Median train library size over real genes. */
+  targetSum: number;
+  /** What each constraint removed; null when none was given. */
+  report: ConstraintReport | null;
+}
+
+/**
+ * The flavour's HVG table for every gene of `train` (raw counts): `seurat_v3` on the counts, the
+ * others on log1p of the counts scaled to `targetSum` (library sizes over real genes).
+ */
+export function hvgRanking(train: Dataset, flavor: HvgFlavor, targetSum: number): HvgResult {
+  const data = flavor === "seurat_v3"
+    ? train
+    : log1p(normalizeTotal(train, { targetSum, totals: realLibraryTotals(train) }));
+  // nTopGenes only marks genes; `order` ranks every gene whatever it is
+  return highlyVariableGenes(data, { flavor, nTopGenes: 1 });
+}
+
 /**
  * Candidate genes and the library-size target (median train total over real genes), from train
- * only. A dataset holding null twins needs an explicit list (real candidates and their twins).
+ * only. A dataset holding null twins needs an explicit list (real candidates and their twins;
+ * constraints pass the twins untouched). With constraints, HVGs are ranked among the genes they
+ * leave, and `options.k` (forced genes included) is checked against what is left: an OptionError
+ * names the constraint that left too few.
  *
  * @example
  * ```ts
@@ -87,29 +122,73 @@ export function realLibraryTotals(ds: Dataset): Float64Array {
  * const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 1 });
  * const { genes } = fitCandidates(dataset, { candidates: 20 });
  * assert.equal(genes.length, 20);
+ * const kept = fitCandidates(dataset, { candidates: 20, exclude: genes.slice(0, 5) });
+ * assert.equal(kept.report!.steps[0].removed, 5);
+ * assert.ok(!kept.genes.includes(genes[0]));
  * ```
  */
 export function fitCandidates(
   train: Dataset,
-  options: CandidateOptions = {},
-): { genes: string[]; targetSum: number } {
+  options: CandidateOptions & { tasks?: string[]; k?: number } = {},
+): Candidates {
+  const suffix = twinSuffix(train);
+  const constrained = hasPoolConstraints(options);
+  const constrain = (pool: readonly string[]) =>
+    constrainPool(
+      train,
+      pool,
+      options,
+      options.tasks?.[0],
+      suffix === null ? undefined : (g) => isNullGene(g, suffix),
+    );
+  let genes: string[], targetSum: number, report: ConstraintReport | null = null;
   if (Array.isArray(options.candidates)) {
     train.geneIndices(options.candidates);
-    const targetSum = medianLibrarySize(realGenesOnly(train));
-    return { genes: options.candidates, targetSum };
+    targetSum = medianLibrarySize(realGenesOnly(train));
+    genes = options.candidates;
+    if (constrained || options.forceInclude?.length) ({ genes, report } = constrain(genes));
+  } else {
+    if (suffix !== null) {
+      throw new OptionError(
+        "the training cells hold null twins, so HVG candidates would rank them",
+        {
+          field: "candidates",
+          fix: "choose candidates among the real genes and pass them with their twins as a list " +
+            "(calibratePanel does)",
+        },
+      );
+    }
+    const n = Math.min(options.candidates ?? 2000, train.nGenes);
+    const flavor = options.hvgFlavor ?? "seurat";
+    if (constrained) {
+      targetSum = medianLibrarySize(train);
+      let allowed: string[];
+      ({ genes: allowed, report } = constrain(train.genes));
+      const keep = new Set(allowed), forced = new Set(options.forceInclude ?? []);
+      // the top n allowed genes by the flavour's ranking, in dataset order like fitPreprocess
+      const top = new Set(
+        Array.from(hvgRanking(train, flavor, targetSum).order)
+          .map((j) => train.genes[j]).filter((g) => keep.has(g)).slice(0, n),
+      );
+      genes = allowed.filter((g) => top.has(g) || forced.has(g));
+      if (options.candidates !== undefined || genes.length < allowed.length) {
+        report.steps.push({
+          constraint: `--candidates ${n}`,
+          removed: allowed.length - genes.length,
+          left: genes.length,
+        });
+      }
+    } else {
+      const params = fitPreprocess(train, { hvg: { nTopGenes: n, flavor } });
+      genes = params.genes;
+      targetSum = params.normalize!.targetSum;
+      if (options.forceInclude?.length) ({ genes, report } = constrain(genes));
+    }
   }
-  if (twinSuffix(train) !== null) {
-    throw new OptionError("the training cells hold null twins, so HVG candidates would rank them", {
-      field: "candidates",
-      fix: "choose candidates among the real genes and pass them with their twins as a list " +
-        "(calibratePanel does)",
-    });
+  if (report && options.k !== undefined) {
+    checkPoolSize(report, genes.length, options.k + 1, options.k);
   }
-  const n = Math.min(options.candidates ?? 2000, train.nGenes);
-  const params = fitPreprocess(train, {
-    hvg: { nTopGenes: n, flavor: options.hvgFlavor ?? "seurat" },
-  });
-  return { genes: params.genes, targetSum: params.normalize!.targetSum };
+  return { genes, targetSum, report };
 }
 
 /**

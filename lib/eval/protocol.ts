@@ -20,6 +20,7 @@ import { FileFormatError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../data/transform.ts";
+import { constraintLines, type ConstraintSources, readConstraints } from "../data/constraints.ts";
 import type { Panel, Selector } from "../select/panel.ts";
 import {
   loadSelector,
@@ -65,6 +66,12 @@ export interface BenchmarkConfig {
   candidates?: number;
   /** HVG flavour ranking the candidates ["seurat"]; PERSIST's VISp setup uses "cell_ranger". */
   hvgFlavor?: HvgFlavor;
+  /**
+   * Assay constraints on the candidates, as `yoto train`'s flags: force, exclude, allow (a gene
+   * list file, relative to the config, or a list of genes), excludePatterns, excludePresets,
+   * minMean, maxMean (per class of each dataset's first label) [none].
+   */
+  constraints?: ConstraintSources;
   /** Downstream classifiers [["lr", "mlp", "knn"]]. */
   classifiers?: ClassifierKind[];
   /**
@@ -208,6 +215,9 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   if (typeof yoto !== "object" || yoto === null || Array.isArray(yoto)) {
     configError("'yoto' must be an object of fitYoto options", '{"epochs": 50}', file);
   }
+  const constraints = raw.constraints === undefined
+    ? undefined
+    : parseConstraints(raw.constraints, at, file);
   if (raw.nullGenes !== undefined && typeof raw.nullGenes !== "boolean") {
     configError("'nullGenes' must be true or false", '"nullGenes": true', file);
   }
@@ -225,7 +235,64 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     hvgFlavor: raw.hvgFlavor as HvgFlavor | undefined,
     yoto: yoto as Partial<YotoOptions>,
     nullGenes: raw.nullGenes === true,
+    ...(constraints ? { constraints } : {}),
   };
+}
+
+const CONSTRAINT_KEYS = [
+  "force",
+  "exclude",
+  "allow",
+  "excludePatterns",
+  "excludePresets",
+  "minMean",
+  "maxMean",
+];
+
+/** The config's `constraints` object checked, gene-list file paths resolved with `at`. */
+function parseConstraints(
+  raw: unknown,
+  at: (path: string) => string,
+  file: string,
+): ConstraintSources {
+  const example = '{"excludePresets": ["mito", "ribo"], "maxMean": 50, "force": "base.csv"}';
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    configError("'constraints' must be an object", example, file);
+  }
+  const c = raw as Record<string, unknown>;
+  const extra = Object.keys(c).filter((key) => !CONSTRAINT_KEYS.includes(key));
+  if (extra.length) {
+    configError(`unknown 'constraints' key(s) ${extra.join(", ")}`, `use ${CONSTRAINT_KEYS}`, file);
+  }
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const out: ConstraintSources = {};
+  for (const key of ["force", "exclude", "allow"] as const) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (typeof v === "string") out[key] = at(v);
+    else if (strings(v)) out[key] = v as string[];
+    else {configError(
+        `'constraints.${key}' must be a gene list file or a list of genes`,
+        example,
+        file,
+      );}
+  }
+  for (const key of ["excludePatterns", "excludePresets"] as const) {
+    if (c[key] !== undefined && !strings(c[key])) {
+      configError(`'constraints.${key}' must be a list of strings`, example, file);
+    }
+  }
+  if (c.excludePatterns) out.excludePatterns = c.excludePatterns as string[];
+  if (c.excludePresets) out.excludePresets = c.excludePresets as string[];
+  for (const key of ["minMean", "maxMean"] as const) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !(v >= 0)) {
+      configError(`'constraints.${key}' must be a number >= 0`, example, file);
+    }
+    out[key] = v;
+  }
+  return out;
 }
 
 /** Read and parse a benchmark config file; a missing or unreadable file is a FileFormatError. */
@@ -433,6 +500,7 @@ export async function runBenchmark(
     selectors.set(m, await loadSelector(m, yotoOptions(config, selectorEntry(m))));
   }
   const classifiers = config.classifiers ?? [...CLASSIFIER_KINDS];
+  const constraints = config.constraints ? await readConstraints(config.constraints) : {};
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
   for (const d of config.datasets) {
     if (!existsSync(d.path)) {
@@ -453,6 +521,8 @@ export async function runBenchmark(
           candidates: config.candidates ?? 2000,
           hvgFlavor: config.hvgFlavor ?? "seurat",
           classifiers,
+          // only when given, so the fingerprints of unconstrained runs stay as they were
+          ...(Object.keys(constraints).length ? { constraints } : {}),
         };
         plan.push({ d, split, seed, units: planUnits(config, d, prefix, selectors, shared) });
       }
@@ -513,13 +583,18 @@ export async function runBenchmark(
           seed,
         }),
       );
-      const { genes: candidates, targetSum } = fitCandidates(parts.train, {
+      const { genes: candidates, targetSum, report } = fitCandidates(parts.train, {
         candidates: config.candidates ?? 2000,
         hvgFlavor: config.hvgFlavor,
+        tasks: d.labels,
+        ...constraints,
       });
+      for (const line of report ? constraintLines(report) : []) {
+        progress.log(`${d.name} ${split} seed ${seed} candidates: ${line}`);
+      }
       // With nullGenes every method picks from the candidates and their twins (one draw per seed).
       const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
-      prepared = { parts, candidates, targetSum, nulls };
+      prepared = { parts, candidates, targetSum, nulls, forced: constraints.forceInclude ?? [] };
     } catch (err) {
       // The dataset or this split cannot be made: every unit of it fails, the others go on.
       for (const unit of units) await fail(unit, err);
@@ -563,6 +638,8 @@ interface PreparedSplit {
   candidates: string[];
   targetSum: number;
   nulls: NullTwinParts<ReturnType<typeof splitDataset>> | null;
+  /** Genes every panel holds (counted in k). */
+  forced: string[];
 }
 
 /** Select one unit's panel and score it on every task and classifier. */
@@ -571,7 +648,7 @@ async function runUnit(
   split: string,
   seed: number,
   unit: Unit,
-  { parts, candidates, targetSum, nulls }: PreparedSplit,
+  { parts, candidates, targetSum, nulls, forced }: PreparedSplit,
   selectors: Map<string, Selector>,
   classifiers: ClassifierKind[],
 ) {
@@ -584,6 +661,7 @@ async function runUnit(
     candidates: nulls?.pool ?? candidates,
     validation: pick.val,
     quiet: true,
+    ...(forced.length ? { forceInclude: forced } : {}),
   };
   const unitRows: ResultRow[] = [];
   let panel: Panel;

@@ -4,23 +4,9 @@
  * counts normalised to the train median, as fitPreprocess does).
  * @module
  */
-import type { Dataset } from "../data/dataset.ts";
-import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "../data/hvg.ts";
-import { log1p, normalizeTotal } from "../data/preprocess.ts";
-import { fitCandidates, realLibraryTotals } from "../data/transform.ts";
+import type { HvgFlavor, HvgResult } from "../data/hvg.ts";
+import { fitCandidates, hvgRanking } from "../data/transform.ts";
 import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
-
-/**
- * The flavour's HVG table for every gene of `train` (raw counts): `seurat_v3` on the counts, the
- * others on log1p of the counts scaled to `targetSum` (library sizes over real genes).
- */
-export function hvgRanking(train: Dataset, flavor: HvgFlavor, targetSum: number): HvgResult {
-  const data = flavor === "seurat_v3"
-    ? train
-    : log1p(normalizeTotal(train, { targetSum, totals: realLibraryTotals(train) }));
-  // nTopGenes only marks genes; `order` ranks every gene whatever it is
-  return highlyVariableGenes(data, { flavor, nTopGenes: 1 });
-}
 
 /** The value a flavour ranks by (NaN = unranked). */
 function rankValues(result: HvgResult): Float64Array {

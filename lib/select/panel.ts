@@ -9,7 +9,12 @@
 import { quoteCsvField } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { OptionError } from "../runtime/errors.ts";
-import type { CandidateOptions } from "../data/transform.ts";
+import { type CandidateOptions, fitCandidates } from "../data/transform.ts";
+import {
+  type ConstraintReport,
+  hasPoolConstraints,
+  withoutConstraints,
+} from "../data/constraints.ts";
 
 /** A gene panel. */
 export interface Panel {
@@ -32,6 +37,8 @@ export interface Panel {
   fitSeconds: number;
   /** Anything a user should know (fewer than k genes, ties, forced genes, ...). */
   notes: string[];
+  /** What the candidate constraints removed, when any were given. */
+  constraints?: ConstraintReport;
 }
 
 /**
@@ -121,7 +128,9 @@ export interface Selector {
 
 /**
  * A {@link Selector} from a function that selects a panel and keeps nothing else (every baseline):
- * its Fitted holds the panel alone.
+ * its Fitted holds the panel alone. With candidate constraints, the candidates are chosen here
+ * once: `select` gets them as an explicit list without the forced genes and k less their number,
+ * and the forced genes rank first (score Infinity), so every baseline honours them.
  *
  * @example
  * ```ts
@@ -143,7 +152,48 @@ export function panelSelector(
   return {
     name,
     needs,
-    fit: async (train, options) => ({ panel: await select(train, options), dispose() {} }),
+    fit: async (train, options) => ({
+      panel:
+        await (options.forceInclude?.length || hasPoolConstraints(options)
+          ? selectConstrained(train, options, select)
+          : select(train, options)),
+      dispose() {},
+    }),
+  };
+}
+
+async function selectConstrained(
+  train: Dataset,
+  options: SelectOptions,
+  select: (train: Dataset, options: SelectOptions) => Promise<Panel>,
+): Promise<Panel> {
+  const forced = [...new Set(options.forceInclude ?? [])];
+  if (options.k < forced.length) {
+    throw new OptionError(`k = ${options.k} is smaller than the ${forced.length} forced genes`, {
+      field: "k",
+      fix: "raise --k or force fewer genes",
+    });
+  }
+  const { genes, report } = fitCandidates(train, options);
+  const forcedSet = new Set(forced);
+  const free = genes.filter((g) => !forcedSet.has(g));
+  const kFree = options.k - forced.length;
+  const rest = kFree > 0
+    ? await select(train, { ...withoutConstraints(options), k: kFree, candidates: free })
+    : null;
+  return {
+    method: rest?.method ?? "forced",
+    ...rest,
+    k: options.k,
+    genes: [...forced, ...(rest?.genes ?? [])],
+    scores: [...forced.map(() => Infinity), ...(rest?.scores ?? [])],
+    params: { ...rest?.params, forced: forced.length },
+    fitSeconds: rest?.fitSeconds ?? 0,
+    notes: [
+      ...(forced.length ? [`${forced.length} forced gene(s) rank first (score Infinity)`] : []),
+      ...(rest?.notes ?? []),
+    ],
+    ...(report ? { constraints: report } : {}),
   };
 }
 

@@ -13,7 +13,8 @@ import { splitDataset, stratifiedSplit } from "../../lib/data/split.ts";
 import { cellStats } from "../../lib/data/stats.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
-import { hvgRanking, hvgSelector } from "../../lib/select/hvg.ts";
+import { hvgSelector } from "../../lib/select/hvg.ts";
+import { hvgRanking } from "../../lib/data/transform.ts";
 import {
   applyInput,
   fitCandidates,

@@ -13,6 +13,7 @@ import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
+import type { ConstraintReport } from "../../data/constraints.ts";
 import { type EpochRecord, YotoModel, type YotoSpec } from "./model.ts";
 import {
   applyInput,
@@ -48,10 +49,6 @@ export interface YotoOptions extends CandidateOptions {
   reconstructionLoss?: "mse" | "poisson";
   /** Loss weight per task name ("reconstruction" included) [1 / number of tasks]. */
   taskWeights?: Record<string, number>;
-  /** Genes always in the panel (count towards k). */
-  forceInclude?: string[];
-  /** Genes never in the panel. */
-  exclude?: string[];
   /** Encoder widths [[128, 128]], activation ["relu"], dropout [0], batch norm [false]. */
   hidden?: number[];
   activation?: Activation;
@@ -156,27 +153,26 @@ function checkK(k: number, nFree: number, nForced: number): void {
   }
 }
 
-/** Candidates (ordered free, forced, excluded) and the input transform, learned on train only. */
+/** Candidates (ordered free, then forced) and the input transform, learned on train only. */
 interface FittedInput {
   transform: InputTransform;
   /** The train cells' network input (z-scored), [nCells x genes]. */
   x: Float32Array;
   nFree: number;
   nForced: number;
+  /** What the candidate constraints removed (null: none given). */
+  constraints: ConstraintReport | null;
 }
 
 function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
-  const forced = options.forceInclude ?? [];
-  const excluded = options.exclude ?? [];
-  train.geneIndices([...forced, ...excluded]);
-  const { genes: candidates, targetSum } = fitCandidates(train, options);
-  // Free genes first, then forced, then excluded: the full mask is then a concat (wasm has no
-  // gradient for gather).
-  const forcedSet = new Set(forced), excludedSet = new Set(excluded);
-  const free = candidates.filter((g) => !forcedSet.has(g) && !excludedSet.has(g));
-  const genes = [...free, ...forced, ...candidates.filter((g) => excludedSet.has(g))];
-  const { transform, x } = fitInput(train, genes, targetSum);
-  return { transform, x, nFree: free.length, nForced: forced.length };
+  const forced = [...new Set(options.forceInclude ?? [])];
+  const { genes: candidates, targetSum, report } = fitCandidates(train, options);
+  // Free genes first, then forced: the full mask is then a concat (wasm has no gradient for
+  // gather). Excluded genes never become candidates.
+  const forcedSet = new Set(forced);
+  const free = candidates.filter((g) => !forcedSet.has(g));
+  const { transform, x } = fitInput(train, [...free, ...forced], targetSum);
+  return { transform, x, nFree: free.length, nForced: forced.length, constraints: report };
 }
 
 /** Undoes the z-scoring (back to log1p) for the Poisson head; built once per fit. */
@@ -234,7 +230,7 @@ function maskedLoss(
   return tf.div(tf.sum(tf.mul(err, weights)), labelled) as tf.Scalar;
 }
 
-/** Full-width mask from the free genes' mask, then 1 for forced and 0 for excluded genes. */
+/** Full-width mask from the free genes' mask, then 1 for each forced gene. */
 function fullMask(freeMask: tf.Tensor1D, fixedTail: tf.Tensor1D): tf.Tensor1D {
   return fixedTail.shape[0] ? tf.concat([freeMask, fixedTail]) : freeMask;
 }
@@ -263,7 +259,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const first = tasks.find((t) => t.kind === "classification");
   const { fit, val } = validationSplit(train, options, first?.name);
   train = fit;
-  const { transform, x: xTrain, nFree, nForced } = fitTransform(train, options);
+  const { transform, x: xTrain, nFree, nForced, constraints } = fitTransform(train, options);
   const G = transform.genes.length;
   checkK(options.k, nFree, nForced);
   const kFree = options.k - nForced;
@@ -394,6 +390,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       spec,
       (performance.now() - started) / 1000,
     );
+    if (constraints) panel.constraints = constraints;
     const model = new YotoModel(spec, net, finalScores, panel, {
       history,
       bestEpoch: run.best?.epoch ?? history.length,
