@@ -8,8 +8,7 @@ import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { isNullGene } from "../lib/data/twins.ts";
 import { constraintLines, readConstraints, readGeneList } from "../lib/data/constraints.ts";
-import { regressionReport } from "../lib/metrics/regression.ts";
-import { scorePrediction } from "../lib/eval/score.ts";
+import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
@@ -90,10 +89,7 @@ FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a
 /** A task's test scores for metrics.json and the line that prints them. */
 function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
   if (pred.kind === "regression") {
-    const r = regressionReport(
-      (test.obs(pred.task) as { values: ArrayLike<number> }).values,
-      pred.values!,
-    );
+    const r = scoreRegression(pred, test);
     const rmse = Math.sqrt(r.mse);
     return {
       report: { r2: r.r2, rmse, n: r.n },

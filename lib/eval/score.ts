@@ -5,6 +5,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import type { TaskPrediction } from "../select/panel.ts";
 import { type ClassificationMetrics, classificationReport } from "../metrics/classification.ts";
+import { type RegressionMetrics, regressionReport } from "../metrics/regression.ts";
 import { OptionError } from "../runtime/errors.ts";
 
 /**
@@ -34,6 +35,32 @@ export function scorePrediction(pred: TaskPrediction, ds: Dataset): Classificati
   const index = new Map(pred.classes!.map((c, i) => [c, i]));
   const yPred = Int32Array.from(pred.labels!, (l) => index.get(l)!);
   return classificationReport(yTrue, yPred, unseen + 1, [...pred.classes!, UNSEEN_CLASS]);
+}
+
+/**
+ * Metrics of a regression prediction against the numeric obs column of the same name; cells
+ * whose value is missing (NaN) are left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * import { scoreRegression } from "./score.ts";
+ * const ds = Dataset.fromDense(new Float32Array(3), 3, 1, ["g"], {
+ *   y: { kind: "numeric", values: Float64Array.of(1, 2, NaN) },
+ * });
+ * const pred = { task: "y", kind: "regression" as const, values: Float32Array.of(1, 2, 9) };
+ * assert.equal(scoreRegression(pred, ds).n, 2);
+ * ```
+ */
+export function scoreRegression(pred: TaskPrediction, ds: Dataset): RegressionMetrics {
+  const column = ds.obs(pred.task);
+  if (pred.kind !== "regression" || column.kind !== "numeric") {
+    throw new OptionError(`task '${pred.task}' is not a regression on a numeric column`, {
+      field: pred.task,
+    });
+  }
+  return regressionReport(column.values, pred.values!);
 }
 
 /** The extra class {@link scorePrediction} adds for test labels the model never saw. */
