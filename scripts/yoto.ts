@@ -20,7 +20,13 @@ import {
   OVERWRITE_HELP,
   readTextHead,
 } from "../lib/runtime/output.ts";
-import type { Fitted, SelectOptions, Selector, TaskPrediction } from "../lib/select/panel.ts";
+import {
+  type Fitted,
+  panelTable,
+  type SelectOptions,
+  type Selector,
+  type TaskPrediction,
+} from "../lib/select/panel.ts";
 import type { YotoModel } from "../lib/select/yoto/model.ts";
 import { isModelDir, loadYoto } from "../lib/select/yoto/save.ts";
 import { yotoSelector } from "../lib/select/yoto/selector.ts";
@@ -80,7 +86,11 @@ FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a
   --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
   --seed S           seed (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
-  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json)
+  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json);
+                     panel.csv: gene, rank, score, and from the training cells' raw counts
+                     top_group (class of the first class --label with the highest mean count),
+                     log2fc_top (log2 of that mean over the other cells' mean, +0.01 each),
+                     mean_count, frac_detected. \`yoto panel\` prints the same columns
   --overwrite        predict: ${OVERWRITE_HELP}
   --quiet            no progress lines
   -h, --help         this help
@@ -487,11 +497,10 @@ async function panel(args: string[]) {
   }, { name: "deno task yoto panel", help: HELP });
   requireFlags(values, ["model"], "deno task yoto");
   const model = await loadYoto(values.model);
-  console.log("rank\tgene\tscore");
-  model.panel.genes.forEach((g, i) =>
-    console.log(`${i + 1}\t${tsvField(g)}\t${model.panel.scores[i]}`)
-  );
   model.dispose();
+  // the columns of the model's panel.csv, tab-separated
+  const { header, rows } = panelTable(model.panel);
+  for (const row of [header, ...rows]) console.log(row.map(tsvField).join("\t"));
 }
 
 await runCli(async () => {
