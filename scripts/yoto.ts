@@ -7,7 +7,12 @@ import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { isNullGene } from "../lib/data/twins.ts";
-import { constraintLines, readConstraints, readGeneList } from "../lib/data/constraints.ts";
+import {
+  CANDIDATE_FLAGS,
+  CANDIDATE_HELP,
+  constraintLines,
+  readCandidateFlags,
+} from "../lib/data/constraints.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -61,22 +66,6 @@ train options:
                      so that training keeps every class of every label (an error when a label
                      is confounded with COL); 2 groups: one for test, validation from the other;
                      default: stratified 70/15/15 on the first class label, else random
-  --candidates N|FILE  top-N HVGs (seurat flavour, fitted on train) to choose from (default
-                     2000), or a gene list FILE to choose from instead
-Assay constraints (applied before the HVG ranking; the output says how many genes each removed;
-FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a panel.csv):
-  --force FILE       genes always in the panel, counted in --k (extend a base panel of 100 by 50:
-                     --force base.csv --k 150); a forced gene another constraint removes is an error
-  --exclude FILE     genes never in the panel
-  --allow FILE       only these genes may be chosen (e.g. the genes a probe can be made for)
-  --exclude-pattern REGEX  exclude genes whose name matches (JavaScript, case-sensitive; repeatable)
-  --exclude-preset LIST  comma-separated: mito (MT-, mt-), ribo (RPL/RPS genes and paralogs,
-                     RPLP0-2, RPSA; not RPS6K kinases, MRPL/MRPS), hemoglobin (HBA1/2, HBB, HBD,
-                     HBE1, HBG1/2, HBM, HBQ1, HBZ; mouse Hba-*, Hbb-*, Hbq1a/b; not HBEGF, HBP1)
-  --min-mean X       keep genes whose mean raw count per cell reaches X in some class of the
-                     first --label (over all cells without one); e.g. detectable on the assay
-  --max-mean Y       keep genes whose mean raw count per cell stays at most Y in every class
-                     (optical assays saturate on very bright genes)
   --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
                      prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
@@ -94,7 +83,8 @@ FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a
   --overwrite        predict: ${OVERWRITE_HELP}
   --quiet            no progress lines
   -h, --help         this help
-`;
+
+${CANDIDATE_HELP}`;
 
 /** A task's test scores for metrics.json and the line that prints them. */
 function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
@@ -192,14 +182,7 @@ async function train(args: string[]) {
     k: { type: "string" },
     "split-by": { type: "string" },
     ...COUNT_FLAGS,
-    candidates: { type: "string" },
-    force: { type: "string" },
-    exclude: { type: "string" },
-    allow: { type: "string" },
-    "exclude-pattern": { type: "string", multiple: true },
-    "exclude-preset": { type: "string" },
-    "min-mean": { type: "string" },
-    "max-mean": { type: "string" },
+    ...CANDIDATE_FLAGS,
     "null-genes": { type: "boolean" },
     "null-draws": { type: "string" },
     epochs: { type: "string" },
@@ -226,22 +209,7 @@ async function train(args: string[]) {
     });
   }
   const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
-  const candidates = values.candidates === undefined
-    ? undefined
-    : values.candidates.trim() !== "" && Number.isFinite(Number(values.candidates))
-    ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
-    : await readGeneList(values.candidates);
-  const mean = (flag: "min-mean" | "max-mean") =>
-    values[flag] === undefined ? undefined : numberFlag(values[flag], flag, 0, { min: 0 });
-  const constraints = await readConstraints({
-    force: values.force,
-    exclude: values.exclude,
-    allow: values.allow,
-    excludePatterns: values["exclude-pattern"],
-    excludePresets: values["exclude-preset"],
-    minMean: mean("min-mean"),
-    maxMean: mean("max-mean"),
-  });
+  const { candidates, constraints } = await readCandidateFlags(values);
   const out = await checkOutputFolder(values.out, {
     flag: "--out",
     inputs: [values.data],
