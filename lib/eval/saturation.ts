@@ -391,7 +391,7 @@ export async function runSaturationStudy(
     if (held.skip) notes.push(`skipped: ${held.skip}`);
     else {
       const { genes, targetSum, report } = fitCandidates(held.fit, {
-        candidates: o.candidates ?? 2000,
+        candidates: o.candidates, // undefined: the default, without a "--candidates" report line
         tasks: [o.label],
         k: o.k,
         ...constraints,
