@@ -78,7 +78,7 @@ train options:
   --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json);
                      panel.csv: gene, rank, score, and from the training cells' raw counts
                      top_group (class of the first class --label with the highest mean count),
-                     log2fc_top (log2 of that mean over the other cells' mean, +0.01 each),
+                     log2fc_top (log2 of that mean over the other labelled cells', +0.01 each),
                      mean_count, frac_detected. \`yoto panel\` prints the same columns
   --overwrite        predict: ${OVERWRITE_HELP}
   --quiet            no progress lines
