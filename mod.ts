@@ -151,6 +151,10 @@ export {
   dotPlotData,
   type DotPlotDataOptions,
   type DotPlotRow,
+  type GeneSummary,
+  LOG2FC_PSEUDOCOUNT,
+  type PanelSummary,
+  panelSummary,
 } from "./lib/data/expression.ts";
 
 // tl (selection): the Panel and Selector shapes, every selector and the registry by name, YOTO
@@ -159,6 +163,8 @@ export {
   type Fitted,
   type Panel,
   panelSelector,
+  type PanelTable,
+  panelTable,
   panelToCsv,
   type SelectOptions,
   type Selector,

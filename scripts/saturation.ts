@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
+import { CANDIDATE_FLAGS, CANDIDATE_HELP, readCandidateFlags } from "../lib/data/constraints.ts";
 import { SAMPLING_SCHEMES, type SamplingScheme } from "../lib/data/sampling.ts";
 import {
   runSaturationStudy,
@@ -54,13 +55,13 @@ Options:
                       baseline scored by logistic regression:
                       ${METHODS.filter((m) => !OWN_HEADS.includes(m)).join(", ")}
   --epochs N          YOTO epochs (default: fitYoto's, enough for ~3000 steps, 30-300)
-  --candidates N      top-N HVGs of the fitting cells to choose from (default 2000)
   --backend B         auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out DIR           output folder (default out/saturation): results.jsonl (rerun to resume),
                       summary.md, saturation_micro_f1.{svg,png}, saturation_macro_f1.{svg,png}
   --quiet             no progress lines
   -h, --help          this help
-`;
+
+${CANDIDATE_HELP}`;
 
 await runCli(async () => {
   const { values } = parseCli(Deno.args, {
@@ -73,7 +74,7 @@ await runCli(async () => {
     "split-by": { type: "string" },
     method: { type: "string" },
     epochs: { type: "string" },
-    candidates: { type: "string" },
+    ...CANDIDATE_FLAGS,
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
@@ -104,6 +105,7 @@ await runCli(async () => {
       fix: `choose among ${METHODS.join(", ")}`,
     });
   }
+  const { candidates, sources } = await readCandidateFlags(values);
   if (!existsSync(values.data)) {
     throw new FileFormatError("no such file or folder", {
       file: values.data,
@@ -137,7 +139,8 @@ await runCli(async () => {
     epochs: values.epochs === undefined
       ? undefined
       : numberFlag(values.epochs, "epochs", 0, { integer: true, min: 1 }),
-    candidates: numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 }),
+    candidates,
+    constraints: sources,
     jsonl: `${out}/results.jsonl`,
     quiet: values.quiet,
   });

@@ -8,12 +8,17 @@ import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { isNullGene } from "../lib/data/twins.ts";
 import {
+  CANDIDATE_FLAGS,
+  CANDIDATE_HELP,
+  constraintLines,
+  readCandidateFlags,
+} from "../lib/data/constraints.ts";
+import {
   DEFAULT_NORMALIZATION,
   normalization,
   NORMALIZATION_HELP,
   parseNormalization,
 } from "../lib/data/transform.ts";
-import { constraintLines, readConstraints, readGeneList } from "../lib/data/constraints.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
@@ -26,7 +31,13 @@ import {
   OVERWRITE_HELP,
   readTextHead,
 } from "../lib/runtime/output.ts";
-import type { Fitted, SelectOptions, Selector, TaskPrediction } from "../lib/select/panel.ts";
+import {
+  type Fitted,
+  panelTable,
+  type SelectOptions,
+  type Selector,
+  type TaskPrediction,
+} from "../lib/select/panel.ts";
 import type { YotoModel } from "../lib/select/yoto/model.ts";
 import { isModelDir, loadYoto } from "../lib/select/yoto/save.ts";
 import { yotoSelector } from "../lib/select/yoto/selector.ts";
@@ -61,23 +72,7 @@ train options:
                      so that training keeps every class of every label (an error when a label
                      is confounded with COL); 2 groups: one for test, validation from the other;
                      default: stratified 70/15/15 on the first class label, else random
-  --candidates N|FILE  top-N HVGs (seurat flavour, fitted on train) to choose from (default
-                     2000), or a gene list FILE to choose from instead
   --normalize MODE   model input per cell (default ${DEFAULT_NORMALIZATION}): ${NORMALIZATION_HELP}
-Assay constraints (applied before the HVG ranking; the output says how many genes each removed;
-FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a panel.csv):
-  --force FILE       genes always in the panel, counted in --k (extend a base panel of 100 by 50:
-                     --force base.csv --k 150); a forced gene another constraint removes is an error
-  --exclude FILE     genes never in the panel
-  --allow FILE       only these genes may be chosen (e.g. the genes a probe can be made for)
-  --exclude-pattern REGEX  exclude genes whose name matches (JavaScript, case-sensitive; repeatable)
-  --exclude-preset LIST  comma-separated: mito (MT-, mt-), ribo (RPL/RPS genes and paralogs,
-                     RPLP0-2, RPSA; not RPS6K kinases, MRPL/MRPS), hemoglobin (HBA1/2, HBB, HBD,
-                     HBE1, HBG1/2, HBM, HBQ1, HBZ; mouse Hba-*, Hbb-*, Hbq1a/b; not HBEGF, HBP1)
-  --min-mean X       keep genes whose mean raw count per cell reaches X in some class of the
-                     first --label (over all cells without one); e.g. detectable on the assay
-  --max-mean Y       keep genes whose mean raw count per cell stays at most Y in every class
-                     (optical assays saturate on very bright genes)
   --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
                      prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
@@ -87,13 +82,18 @@ FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a
   --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
   --seed S           seed (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
-  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json)
+  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json);
+                     panel.csv: gene, rank, score, and from the training cells' raw counts
+                     top_group (class of the first class --label with the highest mean count),
+                     log2fc_top (log2 of that mean over the other labelled cells', +0.01 each),
+                     mean_count, frac_detected. \`yoto panel\` prints the same columns
   --overwrite        predict: ${OVERWRITE_HELP}
   --library-size-column COL  predict, for a model trained with --normalize transcriptome
                      (required then): obs column holding each cell's total count over all genes
   --quiet            no progress lines
   -h, --help         this help
-`;
+
+${CANDIDATE_HELP}`;
 
 /** A task's test scores for metrics.json and the line that prints them. */
 function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
@@ -191,15 +191,8 @@ async function train(args: string[]) {
     k: { type: "string" },
     "split-by": { type: "string" },
     ...COUNT_FLAGS,
-    candidates: { type: "string" },
+    ...CANDIDATE_FLAGS,
     normalize: { type: "string" },
-    force: { type: "string" },
-    exclude: { type: "string" },
-    allow: { type: "string" },
-    "exclude-pattern": { type: "string", multiple: true },
-    "exclude-preset": { type: "string" },
-    "min-mean": { type: "string" },
-    "max-mean": { type: "string" },
     "null-genes": { type: "boolean" },
     "null-draws": { type: "string" },
     epochs: { type: "string" },
@@ -227,22 +220,7 @@ async function train(args: string[]) {
   }
   const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
   const normalize = parseNormalization(values.normalize ?? DEFAULT_NORMALIZATION, "--normalize");
-  const candidates = values.candidates === undefined
-    ? undefined
-    : values.candidates.trim() !== "" && Number.isFinite(Number(values.candidates))
-    ? numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 })
-    : await readGeneList(values.candidates);
-  const mean = (flag: "min-mean" | "max-mean") =>
-    values[flag] === undefined ? undefined : numberFlag(values[flag], flag, 0, { min: 0 });
-  const constraints = await readConstraints({
-    force: values.force,
-    exclude: values.exclude,
-    allow: values.allow,
-    excludePatterns: values["exclude-pattern"],
-    excludePresets: values["exclude-preset"],
-    minMean: mean("min-mean"),
-    maxMean: mean("max-mean"),
-  });
+  const { candidates, constraints } = await readCandidateFlags(values);
   const out = await checkOutputFolder(values.out, {
     flag: "--out",
     inputs: [values.data],
@@ -550,11 +528,10 @@ async function panel(args: string[]) {
   }, { name: "deno task yoto panel", help: HELP });
   requireFlags(values, ["model"], "deno task yoto");
   const model = await loadYoto(values.model);
-  console.log("rank\tgene\tscore");
-  model.panel.genes.forEach((g, i) =>
-    console.log(`${i + 1}\t${tsvField(g)}\t${model.panel.scores[i]}`)
-  );
   model.dispose();
+  // the columns of the model's panel.csv, tab-separated
+  const { header, rows } = panelTable(model.panel);
+  for (const row of [header, ...rows]) console.log(row.map(tsvField).join("\t"));
 }
 
 await runCli(async () => {

@@ -11,6 +11,7 @@ import { readObsCsv } from "./csv.ts";
 import { readBytes } from "./_text.ts";
 import { geneStats } from "./stats.ts";
 import { FileFormatError, MissingFieldError, OptionError } from "../runtime/errors.ts";
+import { numberFlag } from "../runtime/cli.ts";
 
 /** Named sets of gene-name patterns that {@link CandidateConstraints.excludePresets} takes. */
 export type GenePreset = "mito" | "ribo" | "hemoglobin";
@@ -379,6 +380,156 @@ export async function readConstraints(sources: ConstraintSources): Promise<Candi
   if (sources.minMean !== undefined) out.minMean = sources.minMean;
   if (sources.maxMean !== undefined) out.maxMean = sources.maxMean;
   return out;
+}
+
+/** The keys of a {@link ConstraintSources} object (a config's `constraints`). */
+export const CONSTRAINT_KEYS = [
+  "force",
+  "exclude",
+  "allow",
+  "excludePatterns",
+  "excludePresets",
+  "minMean",
+  "maxMean",
+] as const;
+
+/**
+ * `raw` checked as {@link ConstraintSources} (a config's or a study's `constraints` object): known
+ * keys, gene lists as a file (resolved with `at`) or a list of genes, patterns and presets as
+ * lists, bounds as numbers >= 0. `fail(problem, fix)` throws the caller's error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const fail = (problem: string): never => { throw new Error(problem); };
+ * assert.deepEqual(checkConstraintSources({ excludePresets: ["mito"] }, fail), { excludePresets: ["mito"] });
+ * assert.throws(() => checkConstraintSources({ excludePreset: ["mito"] }, fail), /unknown/);
+ * ```
+ */
+export function checkConstraintSources(
+  raw: unknown,
+  fail: (problem: string, fix: string) => never,
+  at: (path: string) => string = (path) => path,
+): ConstraintSources {
+  const example = '{"excludePresets": ["mito", "ribo"], "maxMean": 50, "force": "base.csv"}';
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    fail("'constraints' must be an object", example);
+  }
+  const c = raw as Record<string, unknown>;
+  const keys: readonly string[] = CONSTRAINT_KEYS;
+  const extra = Object.keys(c).filter((key) => !keys.includes(key));
+  if (extra.length) fail(`unknown 'constraints' key(s) ${extra.join(", ")}`, `use ${keys}`);
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const out: ConstraintSources = {};
+  for (const key of ["force", "exclude", "allow"] as const) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (typeof v === "string") out[key] = at(v);
+    else if (strings(v)) out[key] = v as string[];
+    else fail(`'constraints.${key}' must be a gene list file or a list of genes`, example);
+  }
+  for (const key of ["excludePatterns", "excludePresets"] as const) {
+    if (c[key] !== undefined && !strings(c[key])) {
+      fail(`'constraints.${key}' must be a list of strings`, example);
+    }
+  }
+  if (c.excludePatterns) out.excludePatterns = c.excludePatterns as string[];
+  if (c.excludePresets) out.excludePresets = c.excludePresets as string[];
+  for (const key of ["minMean", "maxMean"] as const) {
+    const v = c[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !(v >= 0)) {
+      fail(`'constraints.${key}' must be a number >= 0`, example);
+    }
+    out[key] = v as number;
+  }
+  return out;
+}
+
+/**
+ * The parseCli flags of the candidate step, the same in every command that selects panels
+ * (`yoto train`, `deno task saturation`): {@link readCandidateFlags} reads their values.
+ */
+export const CANDIDATE_FLAGS = {
+  candidates: { type: "string" },
+  force: { type: "string" },
+  exclude: { type: "string" },
+  allow: { type: "string" },
+  "exclude-pattern": { type: "string", multiple: true },
+  "exclude-preset": { type: "string" },
+  "min-mean": { type: "string" },
+  "max-mean": { type: "string" },
+} as const;
+
+/** Values of {@link CANDIDATE_FLAGS}. */
+export interface CandidateFlags {
+  candidates?: string;
+  force?: string;
+  exclude?: string;
+  allow?: string;
+  "exclude-pattern"?: string[];
+  "exclude-preset"?: string;
+  "min-mean"?: string;
+  "max-mean"?: string;
+}
+
+/** The help of {@link CANDIDATE_FLAGS}, a section of each command's --help. */
+export const CANDIDATE_HELP =
+  `Candidates and assay constraints (the constraints apply before the HVG ranking; the output
+says how many genes each removed; FILE: one gene per line, # comments, or a CSV/TSV with a
+'gene' column such as a panel.csv):
+  --candidates N|FILE  top-N HVGs (seurat flavour, fitted on the training cells) to choose from
+                     (default 2000), or a gene list FILE to choose from instead
+  --force FILE       genes always in the panel, counted in --k (extend a base panel of 100 by 50:
+                     --force base.csv --k 150); a forced gene another constraint removes is an error
+  --exclude FILE     genes never in the panel
+  --allow FILE       only these genes may be chosen (e.g. the genes a probe can be made for)
+  --exclude-pattern REGEX  exclude genes whose name matches (JavaScript, case-sensitive; repeatable)
+  --exclude-preset LIST  comma-separated: mito (MT-, mt-), ribo (RPL/RPS genes and paralogs,
+                     RPLP0-2, RPSA; not RPS6K kinases, MRPL/MRPS), hemoglobin (HBA1/2, HBB, HBD,
+                     HBE1, HBG1/2, HBM, HBQ1, HBZ; mouse Hba-*, Hbb-*, Hbq1a/b; not HBEGF, HBP1)
+  --min-mean X       keep genes whose mean raw count per cell reaches X in some class of the
+                     first --label (over all cells without one); e.g. detectable on the assay
+  --max-mean Y       keep genes whose mean raw count per cell stays at most Y in every class
+                     (optical assays saturate on very bright genes)
+`;
+
+/**
+ * The values of {@link CANDIDATE_FLAGS}: `candidates` (a count, a list read from a FILE, or
+ * undefined for the default), the constraints as given (`sources`: file paths as passed) and
+ * read (`constraints`: files read, presets and patterns checked).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const r = await readCandidateFlags({ candidates: "500", "exclude-preset": "mito", "max-mean": "50" });
+ * assert.equal(r.candidates, 500);
+ * assert.deepEqual(r.constraints, { excludePresets: ["mito"], maxMean: 50 });
+ * ```
+ */
+export async function readCandidateFlags(values: CandidateFlags): Promise<{
+  candidates: number | string[] | undefined;
+  sources: ConstraintSources;
+  constraints: CandidateConstraints;
+}> {
+  const given = values.candidates;
+  const candidates = given === undefined
+    ? undefined
+    : given.trim() !== "" && Number.isFinite(Number(given))
+    ? numberFlag(given, "candidates", 2000, { integer: true, min: 2 })
+    : await readGeneList(given);
+  const mean = (flag: "min-mean" | "max-mean") =>
+    values[flag] === undefined ? undefined : numberFlag(values[flag], flag, 0, { min: 0 });
+  const sources: ConstraintSources = {
+    force: values.force,
+    exclude: values.exclude,
+    allow: values.allow,
+    excludePatterns: values["exclude-pattern"],
+    excludePresets: values["exclude-preset"]?.split(","),
+    minMean: mean("min-mean"),
+    maxMean: mean("max-mean"),
+  };
+  return { candidates, sources, constraints: await readConstraints(sources) };
 }
 
 /**

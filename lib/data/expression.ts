@@ -1,7 +1,8 @@
 /**
  * Per-class expression summaries of a Dataset: mean normalised expression and fraction of cells
- * detecting each gene (the numbers behind scanpy's dot plot, drawn by `dotPlotSpec`), and the
- * check that a list of names (genes, classes) has no repeats.
+ * detecting each gene (the numbers behind scanpy's dot plot, drawn by `dotPlotSpec`), the per-gene
+ * columns of a panel table (top group, its log2 fold change, mean count, fraction detected), and
+ * the check that a list of names (genes, classes) has no repeats.
  * @module
  */
 import type { Dataset } from "./dataset.ts";
@@ -91,19 +92,7 @@ export function dotPlotData(
     libraryTotals(ds, transform),
     new Float64Array(ds.nCells * g),
   );
-  const k = categories.length;
-  const sums = new Float64Array(k * g), positive = new Float64Array(k * g);
-  const counts = new Int32Array(k);
-  for (let i = 0; i < ds.nCells; i++) {
-    const c = codes[i];
-    if (c < 0) continue;
-    counts[c]++;
-    for (let j = 0; j < g; j++) {
-      const v = x[i * g + j];
-      sums[c * g + j] += v;
-      if (v > 0) positive[c * g + j]++;
-    }
-  }
+  const { sums, positive, counts } = classSums(x, g, codes, categories.length);
   const present = categories.map((_, c) => c).filter((c) => counts[c] > 0);
   return {
     label,
@@ -120,6 +109,129 @@ export function dotPlotData(
     ),
     targetSum,
     log1p,
+  };
+}
+
+/** Per-class sums, counts of values > 0 (class-major, [classes x width]) and cells per class. */
+interface ClassSums {
+  sums: Float64Array;
+  positive: Float64Array;
+  counts: Int32Array;
+}
+
+/** {@link ClassSums} of a row-major [cells x width] matrix; cells with a code < 0 are left out. */
+function classSums(
+  x: ArrayLike<number>,
+  width: number,
+  codes: ArrayLike<number>,
+  nClasses: number,
+): ClassSums {
+  const sums = new Float64Array(nClasses * width), positive = new Float64Array(nClasses * width);
+  const counts = new Int32Array(nClasses);
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c < 0) continue;
+    counts[c]++;
+    for (let j = 0; j < width; j++) {
+      const v = x[i * width + j];
+      sums[c * width + j] += v;
+      if (v > 0) positive[c * width + j]++;
+    }
+  }
+  return { sums, positive, counts };
+}
+
+/**
+ * Pseudo-count (raw counts per cell) added to both means of {@link GeneSummary.log2fcTop}: a gene
+ * the other cells never express gets a finite fold change, and genes seen in fewer than about one
+ * cell in a hundred do not get huge ones from a handful of counts.
+ */
+export const LOG2FC_PSEUDOCOUNT = 0.01;
+
+/** What a panel table says about one gene, from the raw counts of the training cells. */
+export interface GeneSummary {
+  gene: string;
+  /** The class of the label where the gene's mean count is highest (null without a label). */
+  topGroup: string | null;
+  /**
+   * log2((mean in topGroup + ε) / (mean in the other labelled cells + ε)), ε =
+   * {@link LOG2FC_PSEUDOCOUNT}; null without a label or with a single class.
+   */
+  log2fcTop: number | null;
+  /** Mean raw count per cell over every cell. */
+  meanCount: number;
+  /** Fraction of the cells with a count > 0. */
+  fracDetected: number;
+}
+
+/** Per-gene summaries of a panel, and the label column their groups come from. */
+export interface PanelSummary {
+  /** The label column of topGroup/log2fcTop (null: none given). */
+  label: string | null;
+  /** One per panel gene, in panel order. */
+  genes: GeneSummary[];
+}
+
+/**
+ * Per gene of `genes`, from the raw counts of `ds` (the training cells): the class of `label`
+ * where its mean count is highest, its log2 fold change there against the other labelled cells,
+ * its mean count per cell and the fraction of cells detecting it (over every cell, labelled or
+ * not). Ties go to the first class in category order; cells without a label count only in the
+ * overall numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array([4, 0, 0, 2, 2, 1]), 3, 2, ["A", "B"], {
+ *   t: { kind: "string", values: ["x", "y", "y"] },
+ * });
+ * const [a, b] = panelSummary(ds, ["A", "B"], "t").genes;
+ * assert.equal(a.topGroup, "x");
+ * assert.equal(a.log2fcTop, Math.log2(4.01 / 1.01)); // 4 in x; (0 + 2) / 2 in y
+ * assert.equal(b.meanCount, 1);
+ * assert.equal(b.fracDetected, 2 / 3);
+ * assert.equal(panelSummary(ds, ["A"]).genes[0].topGroup, null);
+ * ```
+ */
+export function panelSummary(ds: Dataset, genes: string[], label?: string): PanelSummary {
+  checkDistinct(genes, "genes");
+  const g = genes.length;
+  const x = ds.selectGenes(genes).toDense();
+  const all = classSums(x, g, new Int32Array(ds.nCells), 1);
+  const n = Math.max(1, all.counts[0]);
+  const byClass = label === undefined ? null : ds.categorical(label);
+  const groups = byClass && classSums(x, g, byClass.codes, byClass.categories.length);
+  const labelled = groups ? groups.counts.reduce((a, b) => a + b, 0) : 0;
+  return {
+    label: label ?? null,
+    genes: genes.map((gene, j) => {
+      let topGroup: string | null = null, log2fcTop: number | null = null;
+      if (byClass && groups && labelled > 0) {
+        const mean = (c: number) => groups.sums[c * g + j] / groups.counts[c];
+        let top = -1;
+        groups.counts.forEach((cells, c) => {
+          if (cells > 0 && (top < 0 || mean(c) > mean(top))) top = c;
+        });
+        topGroup = byClass.categories[top];
+        const rest = labelled - groups.counts[top];
+        if (rest > 0) {
+          let restSum = 0;
+          for (let c = 0; c < groups.counts.length; c++) {
+            if (c !== top) restSum += groups.sums[c * g + j];
+          }
+          const eps = LOG2FC_PSEUDOCOUNT;
+          log2fcTop = Math.log2((mean(top) + eps) / (restSum / rest + eps));
+        }
+      }
+      return {
+        gene,
+        topGroup,
+        log2fcTop,
+        meanCount: all.sums[j] / n,
+        fracDetected: all.positive[j] / n,
+      };
+    }),
   };
 }
 

@@ -27,7 +27,12 @@ import {
   NORMALIZATIONS,
   parseNormalization,
 } from "../data/transform.ts";
-import { constraintLines, type ConstraintSources, readConstraints } from "../data/constraints.ts";
+import {
+  checkConstraintSources,
+  constraintLines,
+  type ConstraintSources,
+  readConstraints,
+} from "../data/constraints.ts";
 import type { Panel, Selector } from "../select/panel.ts";
 import {
   loadSelector,
@@ -236,9 +241,11 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   if (typeof yoto !== "object" || yoto === null || Array.isArray(yoto)) {
     configError("'yoto' must be an object of fitYoto options", '{"epochs": 50}', file);
   }
-  const constraints = raw.constraints === undefined
-    ? undefined
-    : parseConstraints(raw.constraints, at, file);
+  const constraints = raw.constraints === undefined ? undefined : checkConstraintSources(
+    raw.constraints,
+    (problem, fix) => configError(problem, fix, file),
+    at,
+  );
   const normalize = raw.normalize === undefined
     ? undefined
     : (Array.isArray(raw.normalize) ? raw.normalize : [raw.normalize]).map((n) => {
@@ -287,62 +294,6 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     ...(normalize ? { normalize } : {}),
     ...(thinning ? { thinning: thinning as number[] } : {}),
   };
-}
-
-const CONSTRAINT_KEYS = [
-  "force",
-  "exclude",
-  "allow",
-  "excludePatterns",
-  "excludePresets",
-  "minMean",
-  "maxMean",
-];
-
-/** The config's `constraints` object checked, gene-list file paths resolved with `at`. */
-function parseConstraints(
-  raw: unknown,
-  at: (path: string) => string,
-  file: string,
-): ConstraintSources {
-  const example = '{"excludePresets": ["mito", "ribo"], "maxMean": 50, "force": "base.csv"}';
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    configError("'constraints' must be an object", example, file);
-  }
-  const c = raw as Record<string, unknown>;
-  const extra = Object.keys(c).filter((key) => !CONSTRAINT_KEYS.includes(key));
-  if (extra.length) {
-    configError(`unknown 'constraints' key(s) ${extra.join(", ")}`, `use ${CONSTRAINT_KEYS}`, file);
-  }
-  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
-  const out: ConstraintSources = {};
-  for (const key of ["force", "exclude", "allow"] as const) {
-    const v = c[key];
-    if (v === undefined) continue;
-    if (typeof v === "string") out[key] = at(v);
-    else if (strings(v)) out[key] = v as string[];
-    else {configError(
-        `'constraints.${key}' must be a gene list file or a list of genes`,
-        example,
-        file,
-      );}
-  }
-  for (const key of ["excludePatterns", "excludePresets"] as const) {
-    if (c[key] !== undefined && !strings(c[key])) {
-      configError(`'constraints.${key}' must be a list of strings`, example, file);
-    }
-  }
-  if (c.excludePatterns) out.excludePatterns = c.excludePatterns as string[];
-  if (c.excludePresets) out.excludePresets = c.excludePresets as string[];
-  for (const key of ["minMean", "maxMean"] as const) {
-    const v = c[key];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || !(v >= 0)) {
-      configError(`'constraints.${key}' must be a number >= 0`, example, file);
-    }
-    out[key] = v;
-  }
-  return out;
 }
 
 /** Read and parse a benchmark config file; a missing or unreadable file is a FileFormatError. */

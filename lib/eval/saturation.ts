@@ -20,6 +20,12 @@ import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { fitCandidates } from "../data/transform.ts";
+import {
+  checkConstraintSources,
+  constraintLines,
+  type ConstraintSources,
+  readConstraints,
+} from "../data/constraints.ts";
 import { type DiversityReport, diversityReport } from "./diversity.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
@@ -164,8 +170,14 @@ export interface SaturationStudyOptions {
   method?: string;
   /** Training epochs of a method that takes YOTO's options [fitYoto's default]. */
   epochs?: number;
-  /** Top-N HVGs of the fitting cells as candidates [2000]. */
-  candidates?: number;
+  /** Top-N HVGs of the fitting cells as candidates, or a list of genes [2000]. */
+  candidates?: number | string[];
+  /**
+   * Assay constraints on each run's candidates, as the benchmark config's `constraints` (gene
+   * lists as a file or a list, excludePatterns, excludePresets, minMean/maxMean per class of
+   * `label`) [none]. Forced genes are in every panel.
+   */
+  constraints?: ConstraintSources;
   /**
    * results.jsonl to resume from and append to [none: nothing written]. Each run's line records
    * a fingerprint of the data and settings it was made with; runs made with others are redone.
@@ -300,9 +312,16 @@ export async function runSaturationStudy(
   const o = resolveStudy(options);
   const prefix = [o.label, o.splitBy ?? "cell", o.method, `k${o.k}`, `e${o.epochs ?? "auto"}`]
     .join("|");
+  const constraints = o.constraints === undefined ? {} : await readConstraints(
+    checkConstraintSources(o.constraints, (problem, fix) => {
+      throw new OptionError(problem, { field: "constraints", fix });
+    }),
+  );
+  const forced = constraints.forceInclude ?? [];
   // What a run's result depends on besides its key: the cells (matrix, genes, ids, the label
-  // and group columns) and the candidate count.
-  const settings = {
+  // and group columns), the candidates and, only when given (older fingerprints stay valid), the
+  // constraints.
+  const settings: Record<string, unknown> = {
     data: fingerprint({
       X: ds.X,
       genes: ds.genes,
@@ -312,6 +331,7 @@ export async function runSaturationStudy(
     }),
     candidates: o.candidates ?? 2000,
   };
+  if (Object.keys(constraints).length) settings.constraints = constraints;
   const fingerprintOf = (unit: string) => fingerprint({ unit, ...settings });
   const records = (o.jsonl ? await readJsonLines<RunRecord>(o.jsonl) : [])
     .filter((r) => r.unit.startsWith(prefix + "|"));
@@ -354,7 +374,7 @@ export async function runSaturationStudy(
   const labels = pool.categorical(o.label).codes;
   const coords = units.some((u) => u.scheme === "geosketch") ? sketchCoordinates(pool) : undefined;
   const progress = new Progress("saturation", units.length, { quiet: o.quiet });
-  let everyCell: DiversityReport | undefined;
+  let everyCell: DiversityReport | undefined, reported = false;
   for (const unit of units) {
     const { scheme, fraction, seed } = unit;
     const indices = scheme === "all"
@@ -370,12 +390,22 @@ export async function runSaturationStudy(
     let panel: string[] = [], fitSeconds = 0;
     if (held.skip) notes.push(`skipped: ${held.skip}`);
     else {
-      const { genes, targetSum } = fitCandidates(held.fit, { candidates: o.candidates ?? 2000 });
+      const { genes, targetSum, report } = fitCandidates(held.fit, {
+        candidates: o.candidates, // undefined: the default, without a "--candidates" report line
+        tasks: [o.label],
+        k: o.k,
+        ...constraints,
+      });
+      if (report && !reported) {
+        reported = true;
+        for (const line of constraintLines(report)) progress.log(`candidates: ${line}`);
+      }
       const fitted = await selector.fit(held.fit, {
         k: o.k,
         tasks: [o.label],
         seed,
         candidates: genes,
+        ...(forced.length ? { forceInclude: forced } : {}),
         validation: held.val,
         quiet: true,
       });

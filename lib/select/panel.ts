@@ -8,6 +8,7 @@
  */
 import { quoteCsvField } from "../data/csv.ts";
 import type { Dataset } from "../data/dataset.ts";
+import type { PanelSummary } from "../data/expression.ts";
 import { OptionError } from "../runtime/errors.ts";
 import { type CandidateOptions, fitCandidates } from "../data/transform.ts";
 import {
@@ -39,10 +40,54 @@ export interface Panel {
   notes: string[];
   /** What the candidate constraints removed, when any were given. */
   constraints?: ConstraintReport;
+  /** Each gene's expression on the training cells (panelSummary), when the selector kept it. */
+  summary?: PanelSummary;
+}
+
+/** A panel's table: a header and one row of text fields per gene. */
+export interface PanelTable {
+  header: string[];
+  rows: string[][];
+}
+
+/** Six significant digits, without trailing zeros; empty for null. */
+function statField(v: number | null): string {
+  return v === null ? "" : String(Number(v.toPrecision(6)));
 }
 
 /**
- * Panel as CSV text: gene, rank (1 = best), score.
+ * The table that panel.csv holds and `yoto panel` prints: gene, rank (1 = best), score, and with
+ * a {@link Panel.summary} top_group, log2fc_top (empty without a label), mean_count and
+ * frac_detected (the training cells' raw counts).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { panelTable } from "./panel.ts";
+ * const panel = { method: "x", k: 1, genes: ["CD3E"], scores: [2.5], params: {}, fitSeconds: 0, notes: [] };
+ * assert.deepEqual(panelTable(panel).rows, [["CD3E", "1", "2.5"]]);
+ * const summary = { label: null, genes: [{ gene: "CD3E", topGroup: null, log2fcTop: null, meanCount: 1 / 3, fracDetected: 0.25 }] };
+ * assert.deepEqual(panelTable({ ...panel, summary }).rows[0], ["CD3E", "1", "2.5", "", "", "0.333333", "0.25"]);
+ * ```
+ */
+export function panelTable(panel: Panel): PanelTable {
+  const header = ["gene", "rank", "score"];
+  const stats = panel.summary?.genes;
+  if (stats) header.push("top_group", "log2fc_top", "mean_count", "frac_detected");
+  const rows = panel.genes.map((g, i) => {
+    const row = [g, String(i + 1), String(panel.scores[i])];
+    const s = stats?.[i];
+    if (s) {
+      row.push(s.topGroup ?? "", statField(s.log2fcTop), statField(s.meanCount));
+      row.push(statField(s.fracDetected));
+    }
+    return row;
+  });
+  return { header, rows };
+}
+
+/**
+ * Panel as CSV text: the columns of {@link panelTable}.
  *
  * @example
  * ```ts
@@ -53,8 +98,8 @@ export interface Panel {
  * ```
  */
 export function panelToCsv(panel: Panel): string {
-  const rows = panel.genes.map((g, i) => `${quoteCsvField(g)},${i + 1},${panel.scores[i]}`);
-  return ["gene,rank,score", ...rows].join("\n") + "\n";
+  const { header, rows } = panelTable(panel);
+  return [header, ...rows].map((r) => r.map((f) => quoteCsvField(f)).join(",")).join("\n") + "\n";
 }
 
 /** What every selector is given besides the training cells; defaults in brackets. */

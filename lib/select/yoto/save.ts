@@ -357,6 +357,7 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
   if (!Array.isArray(panel.notes) || !isObject(panel.params)) {
     fail("panel", "needs notes (a list) and params (an object)");
   }
+  if (panel.summary !== undefined) checkSummary(panel.summary, genes, fail);
   const w = json.weights as Record<string, unknown>;
   if (!isObject(w)) fail("weights", "must be an object");
   if (typeof w.file !== "string" || !w.file) fail("weights.file", "must be a file name");
@@ -374,6 +375,35 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
     fail("weights.bytes", `must be 4 x (the shapes' ${values} values + ${w.scores} scores)`);
   }
   return json as unknown as ModelJson;
+}
+
+/** panel.summary (optional: older models have none): one entry per panel gene, in order. */
+function checkSummary(
+  raw: unknown,
+  genes: string[],
+  fail: (field: string, problem: string) => never,
+): void {
+  const summary = raw as Record<string, unknown>;
+  if (!isObject(summary) || !(summary.label === null || typeof summary.label === "string")) {
+    fail("panel.summary", "must be an object with a label (text or null)");
+  }
+  if (!Array.isArray(summary.genes) || summary.genes.length !== genes.length) {
+    fail("panel.summary.genes", `must list the ${genes.length} panel genes`);
+  }
+  const orNull = <T>(x: unknown, ok: (x: unknown) => x is T) => x === null || ok(x);
+  const isText = (x: unknown): x is string => typeof x === "string";
+  (summary.genes as unknown[]).forEach((entry, i) => {
+    const e = entry as Record<string, unknown>;
+    const ok = isObject(e) && e.gene === genes[i] && orNull(e.topGroup, isText) &&
+      orNull(e.log2fcTop, isNumber) && isNumber(e.meanCount) && e.meanCount >= 0 &&
+      isNumber(e.fracDetected) && e.fracDetected >= 0 && e.fracDetected <= 1;
+    if (!ok) {
+      fail(
+        `panel.summary.genes[${i}]`,
+        `must describe '${genes[i]}': topGroup, log2fcTop, meanCount >= 0, fracDetected in [0, 1]`,
+      );
+    }
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { validationSplit } from "../../data/split.ts";
 import { meanSd } from "../../data/stats.ts";
+import { panelSummary } from "../../data/expression.ts";
 import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Rng } from "../../runtime/rng.ts";
@@ -504,6 +505,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       (performance.now() - started) / 1000,
     );
     if (constraints) panel.constraints = constraints;
+    panel.summary = panelSummary(train, panel.genes, first?.name);
     const model = new YotoModel(spec, net, finalScores, panel, {
       history,
       bestEpoch: run.best?.epoch ?? history.length,
