@@ -149,6 +149,8 @@ async function main() {
       const fitted = await selectors[i].fit(train, {
         k,
         candidates: pool,
+        // the reconstruction heads predict the transcriptome-scaled values the deviance scores
+        normalize: "transcriptome",
         validation: val,
         seed,
         quiet: true,
@@ -163,11 +165,11 @@ async function main() {
         fitted.dispose();
       }
       const fitSeconds = (performance.now() - started) / 1000;
-      const recon = evaluateReconstruction(panel.genes, pool, parts, { targetSum });
+      // scored on the panel-native input, as a panel measured alone
+      const recon = evaluateReconstruction(panel.genes, pool, parts);
       const downstream = await evaluatePanel(panel.genes, parts, label, {
         classifiers: ["lr"],
         seed,
-        targetSum,
       });
       const r: Result = {
         method,

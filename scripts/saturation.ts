@@ -21,6 +21,12 @@ import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { listFlag, numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
 import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
+import {
+  DEFAULT_NORMALIZATION,
+  NORMALIZATION_HELP,
+  NORMALIZE_FLAG,
+  parseNormalization,
+} from "../lib/data/transform.ts";
 import { DEFAULT_METHOD, SELECTOR_NAMES, SELECTORS } from "../lib/select/registry.ts";
 
 /** Methods of this study (one label: a fit on every label is the per-task one). */
@@ -58,7 +64,7 @@ Options:
   --backend B         auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out DIR           output folder (default out/saturation): results.jsonl (rerun to resume),
                       summary.md, saturation_micro_f1.{svg,png}, saturation_macro_f1.{svg,png}
-  --quiet             no progress lines
+${NORMALIZATION_HELP}  --quiet             no progress lines
   -h, --help          this help
 
 ${CANDIDATE_HELP}`;
@@ -75,6 +81,7 @@ await runCli(async () => {
     method: { type: "string" },
     epochs: { type: "string" },
     ...CANDIDATE_FLAGS,
+    ...NORMALIZE_FLAG,
     backend: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
@@ -140,6 +147,7 @@ await runCli(async () => {
       ? undefined
       : numberFlag(values.epochs, "epochs", 0, { integer: true, min: 1 }),
     candidates,
+    normalize: parseNormalization(values.normalize ?? DEFAULT_NORMALIZATION, "--normalize"),
     constraints: sources,
     jsonl: `${out}/results.jsonl`,
     quiet: values.quiet,

@@ -17,6 +17,7 @@ import {
   DEFAULT_NORMALIZATION,
   normalization,
   NORMALIZATION_HELP,
+  NORMALIZE_FLAG,
   parseNormalization,
 } from "../lib/data/transform.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
@@ -72,8 +73,7 @@ train options:
                      so that training keeps every class of every label (an error when a label
                      is confounded with COL); 2 groups: one for test, validation from the other;
                      default: stratified 70/15/15 on the first class label, else random
-  --normalize MODE   model input per cell (default ${DEFAULT_NORMALIZATION}): ${NORMALIZATION_HELP}
-  --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
+${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
                      prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
                      writes them to metrics.json. A model whose panel holds twins cannot predict
@@ -192,7 +192,7 @@ async function train(args: string[]) {
     "split-by": { type: "string" },
     ...COUNT_FLAGS,
     ...CANDIDATE_FLAGS,
-    normalize: { type: "string" },
+    ...NORMALIZE_FLAG,
     "null-genes": { type: "boolean" },
     "null-draws": { type: "string" },
     epochs: { type: "string" },

@@ -49,11 +49,16 @@ export const NORMALIZATIONS: readonly Normalization[] = [
 /** The normalisation used unless one is asked for (chosen by panel-only accuracy: README). */
 export const DEFAULT_NORMALIZATION: Normalization = "panel";
 
-/** What `--normalize` means, for CLI help (continuation lines indented to the help's column). */
-export const NORMALIZATION_HELP = `panel = scaled by the cell's total over
+/** The `--normalize MODE` flag of every command that fits a model input (parseCli options). */
+export const NORMALIZE_FLAG = { normalize: { type: "string" } } as const;
+
+/** Help line of {@link NORMALIZE_FLAG} (continuation lines indented to the help's column). */
+export const NORMALIZATION_HELP =
+  `  --normalize MODE   model input per cell (default ${DEFAULT_NORMALIZATION}): panel = scaled by the cell's total over
                      the panel genes, then log1p (reads only the panel's counts); counts = log1p
                      of the raw counts; binary = detected or not; transcriptome = scaled by the
-                     total over all genes (predict then needs --library-size-column)`;
+                     total over all genes (predict then needs --library-size-column)
+`;
 
 /**
  * `value` as a {@link Normalization}, or an OptionError naming `flag` (the CLI flag or config key)

@@ -19,7 +19,7 @@ import { readJsonLines } from "../runtime/atomic.ts";
 import { changedKeys, fingerprint } from "../runtime/fingerprint.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
-import { fitCandidates } from "../data/transform.ts";
+import { DEFAULT_NORMALIZATION, fitCandidates, type Normalization } from "../data/transform.ts";
 import {
   checkConstraintSources,
   constraintLines,
@@ -172,6 +172,8 @@ export interface SaturationStudyOptions {
   epochs?: number;
   /** Top-N HVGs of the fitting cells as candidates, or a list of genes [2000]. */
   candidates?: number | string[];
+  /** Model-input normalisation of the method and the "lr" classifier [DEFAULT_NORMALIZATION]. */
+  normalize?: Normalization;
   /**
    * Assay constraints on each run's candidates, as the benchmark config's `constraints` (gene
    * lists as a file or a list, excludePatterns, excludePresets, minMean/maxMean per class of
@@ -330,6 +332,7 @@ export async function runSaturationStudy(
       splitBy: o.splitBy === undefined ? undefined : ds.labels(o.splitBy),
     }),
     candidates: o.candidates ?? 2000,
+    normalize: o.normalize ?? DEFAULT_NORMALIZATION,
   };
   if (Object.keys(constraints).length) settings.constraints = constraints;
   const fingerprintOf = (unit: string) => fingerprint({ unit, ...settings });
@@ -390,7 +393,7 @@ export async function runSaturationStudy(
     let panel: string[] = [], fitSeconds = 0;
     if (held.skip) notes.push(`skipped: ${held.skip}`);
     else {
-      const { genes, targetSum, report } = fitCandidates(held.fit, {
+      const { genes, report } = fitCandidates(held.fit, {
         candidates: o.candidates, // undefined: the default, without a "--candidates" report line
         tasks: [o.label],
         k: o.k,
@@ -405,6 +408,7 @@ export async function runSaturationStudy(
         tasks: [o.label],
         seed,
         candidates: genes,
+        normalize: o.normalize,
         ...(forced.length ? { forceInclude: forced } : {}),
         validation: held.val,
         quiet: true,
@@ -416,7 +420,7 @@ export async function runSaturationStudy(
             fitted.panel.genes,
             { train: held.fit, val: held.val, test },
             o.label,
-            { classifiers: ["lr"], seed, targetSum },
+            { classifiers: ["lr"], seed, normalize: o.normalize },
           )).results[0].metrics,
         );
       } finally {
