@@ -125,6 +125,7 @@ export {
   sketchCoordinates,
   type SketchCoordinatesOptions,
   type SketchCoords,
+  thinCounts,
 } from "./lib/data/sampling.ts";
 export {
   simulate,

@@ -102,6 +102,7 @@ const PUBLIC_API = [
   "sketchCoordinates",
   "SketchCoordinatesOptions",
   "SketchCoords",
+  "thinCounts",
   "simulate",
   "SimulateOptions",
   "SimulationParams",

@@ -2,13 +2,15 @@
  * Choosing which cells to train on (docs/methods.md §4.1): a uniform random fraction, cell-type
  * re-weighting (balanced "water-filling" quotas) and geometric sketching (Hie et al. 2019, the
  * `gs_gap` plaid covering), as in DenAdel et al.'s pre-training data study. Every scheme returns
- * sorted, distinct cell indices and is deterministic for a seed.
+ * sorted, distinct cell indices and is deterministic for a seed. Also binomial thinning of the
+ * counts themselves ({@link thinCounts}), which simulates shallower sequencing.
  * @module
  */
-import type { Dataset } from "./dataset.ts";
+import type { Dataset, ExpressionMatrix } from "./dataset.ts";
 import { highlyVariableGenes } from "./hvg.ts";
 import { pca } from "./pca.ts";
 import { log1p, normalizeTotal, scale } from "./preprocess.ts";
+import { checkCounts } from "./stats.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { Rng } from "../runtime/rng.ts";
 
@@ -417,4 +419,60 @@ export function downsample(data: Dataset | number, options: DownsampleOptions): 
     }
   });
   return Int32Array.from(out).sort();
+}
+
+/**
+ * Binomial thinning: each count c becomes Binomial(c, fraction), as if every molecule had been
+ * kept with probability `fraction` (a shallower sequencing of the same cells). Seeded; obs and
+ * var unchanged; CSR stays CSR (counts thinned to 0 leave the matrix), dense stays dense. A
+ * fraction of 1 returns `ds` itself. Counts must be non-negative integers (DataValueError naming
+ * the first that is not).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset, thinCounts } from "yoto";
+ * const ds = Dataset.fromDense(new Float32Array([10, 0, 3, 1]), 2, 2, ["A", "B"]);
+ * const thin = thinCounts(ds, 0.5, 7);
+ * assert.equal(thin.nCells, 2);
+ * assert.ok(thin.toDense().every((v, i) => Number.isInteger(v) && v <= ds.toDense()[i]));
+ * assert.equal(thinCounts(ds, 1, 7), ds);
+ * ```
+ */
+export function thinCounts(ds: Dataset, fraction: number, seed: number): Dataset {
+  if (!(fraction > 0 && fraction <= 1)) {
+    throw new OptionError(`the thinning fraction must be in (0, 1], got ${fraction}`, {
+      field: "fraction",
+      fix: "pass e.g. 0.5 to keep each molecule with probability 1/2",
+    });
+  }
+  const rng = new Rng(seed);
+  checkCounts(ds, "binomial thinning", { integers: true });
+  if (fraction === 1) return ds;
+  const X = ds.X;
+  if (X.kind === "dense") {
+    return ds.withX({ ...X, data: X.data.map((c) => rng.binomial(c, fraction)) });
+  }
+  const indptr = new Int32Array(X.nRows + 1);
+  const nnz = X.indptr[X.nRows] - X.indptr[0];
+  const indices = new Int32Array(nnz), values = new Float32Array(nnz);
+  let out = 0;
+  for (let i = 0; i < X.nRows; i++) {
+    for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) {
+      const c = rng.binomial(X.values[p], fraction);
+      if (c === 0) continue;
+      indices[out] = X.indices[p];
+      values[out++] = c;
+    }
+    indptr[i + 1] = out;
+  }
+  const thinned: ExpressionMatrix = {
+    kind: "csr",
+    nRows: X.nRows,
+    nCols: X.nCols,
+    indptr,
+    indices: indices.slice(0, out),
+    values: values.slice(0, out),
+  };
+  return ds.withX(thinned);
 }

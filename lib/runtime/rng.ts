@@ -246,6 +246,36 @@ export class Rng {
     return this.poisson(this.gamma(theta, mean / theta));
   }
 
+  /**
+   * Binomial(n, p): the number of successes among n trials, by geometric waiting times between
+   * successes (exact, no table; expected cost n min(p, 1 - p) + 1 draws, as p > 0.5 counts the
+   * failures instead).
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Rng } from "./rng.ts";
+   * const rng = new Rng(1);
+   * assert.equal(rng.binomial(7, 1), 7);
+   * assert.equal(rng.binomial(7, 0), 0);
+   * const k = rng.binomial(100, 0.3);
+   * assert.ok(Number.isInteger(k) && k >= 0 && k <= 100);
+   * ```
+   */
+  binomial(n: number, p: number): number {
+    if (!(Number.isInteger(n) && n >= 0) || !(p >= 0 && p <= 1)) {
+      throw new OptionError(`binomial needs an integer n >= 0 and p in [0, 1], got ${n}, ${p}`);
+    }
+    if (p > 0.5) return n - this.binomial(n, 1 - p);
+    if (p === 0 || n === 0) return 0;
+    const logQ = Math.log1p(-p);
+    let k = 0;
+    for (let trials = 0;; k++) {
+      // trials up to and including the next success: Geometric(p) on {1, 2, ...}
+      trials += Math.floor(Math.log(this.uniformOpen()) / logQ) + 1;
+      if (trials > n) return k;
+    }
+  }
+
   /** True with probability p. */
   bernoulli(p: number): boolean {
     return this.uniform() < p;

@@ -5,9 +5,11 @@ import {
   geometricSketch,
   plaidCovering,
   sketchCoordinates,
+  thinCounts,
 } from "../../lib/data/sampling.ts";
+import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
-import { OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
+import { DataValueError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 
@@ -218,4 +220,122 @@ Deno.test("downsample refuses bad options with typed errors", () => {
       }),
     ShapeMismatchError,
   );
+});
+
+/** Binomial(n, p) probabilities by the product formula, for the brute-force comparison. */
+function binomialPmf(n: number, p: number): number[] {
+  const pmf: number[] = [];
+  for (let k = 0; k <= n; k++) {
+    let choose = 1;
+    for (let i = 1; i <= k; i++) choose = choose * (n - k + i) / i;
+    pmf.push(choose * p ** k * (1 - p) ** (n - k));
+  }
+  return pmf;
+}
+
+Deno.test("Rng.binomial matches the exact Binomial(n, p) probabilities, both sides of p = 1/2", () => {
+  const draws = 40000;
+  for (const [n, p] of [[12, 0.3], [12, 0.8], [3, 0.5], [1, 0.1]]) {
+    const rng = new Rng(n * 100 + p * 10);
+    const freq = new Array(n + 1).fill(0);
+    for (let t = 0; t < draws; t++) freq[rng.binomial(n, p)]++;
+    binomialPmf(n, p).forEach((q, k) => {
+      // 5 binomial standard errors of a frequency
+      const tol = 5 * Math.sqrt(q * (1 - q) / draws) + 1e-9;
+      const f = freq[k] / draws;
+      assertEquals(Math.abs(f - q) <= tol, true, `n=${n} p=${p} k=${k}: ${f} vs ${q}`);
+    });
+  }
+});
+
+Deno.test("Rng.binomial with a large n: mean n p and variance n p (1 - p)", () => {
+  const rng = new Rng(5), n = 5000, p = 0.1, draws = 4000;
+  let sum = 0, sq = 0;
+  for (let t = 0; t < draws; t++) {
+    const k = rng.binomial(n, p);
+    sum += k;
+    sq += k * k;
+  }
+  const mean = sum / draws, variance = sq / draws - mean * mean;
+  assertEquals(Math.abs(mean - n * p) < 5 * Math.sqrt(n * p * (1 - p) / draws), true, `${mean}`);
+  assertEquals(Math.abs(variance / (n * p * (1 - p)) - 1) < 0.1, true, `${variance}`);
+  assertThrows(() => rng.binomial(2.5, 0.5), OptionError);
+  assertThrows(() => rng.binomial(3, 1.5), OptionError);
+});
+
+/** nCells cells, every one holding the same counts per gene (sparse with one empty gene). */
+function constantCells(counts: number[], nCells: number, csr: boolean): Dataset {
+  const genes = counts.map((_, j) => `g${j}`);
+  const dense = new Float32Array(nCells * counts.length);
+  for (let i = 0; i < nCells; i++) dense.set(counts, i * counts.length);
+  const ds = Dataset.fromDense(dense, nCells, counts.length, genes);
+  if (!csr) return ds;
+  const indptr = new Int32Array(nCells + 1), indices: number[] = [], values: number[] = [];
+  for (let i = 0; i < nCells; i++) {
+    counts.forEach((c, j) => {
+      if (c) [indices.push(j), values.push(c)];
+    });
+    indptr[i + 1] = indices.length;
+  }
+  return Dataset.fromCSR(
+    indptr,
+    Int32Array.from(indices),
+    Float32Array.from(values),
+    counts.length,
+    genes,
+  );
+}
+
+Deno.test("thinCounts: per-gene mean f c and variance f (1 - f) c over many cells, CSR and dense", () => {
+  const counts = [0, 1, 5, 40, 300], n = 3000, f = 0.3;
+  for (const csr of [true, false]) {
+    const ds = constantCells(counts, n, csr);
+    const before = ds.toDense().slice();
+    const thin = thinCounts(ds, f, 11);
+    assertEquals(thin.X.kind, ds.X.kind);
+    assertEquals(thin.genes, ds.genes);
+    assertEquals(Array.from(ds.toDense()), Array.from(before), "input modified");
+    const x = thin.toDense();
+    counts.forEach((c, j) => {
+      let sum = 0, sq = 0;
+      for (let i = 0; i < n; i++) {
+        const v = x[i * counts.length + j];
+        assertEquals(Number.isInteger(v) && v >= 0 && v <= c, true, `value ${v} from ${c}`);
+        sum += v;
+        sq += v * v;
+      }
+      const mean = sum / n, variance = sq / n - mean * mean, v = f * (1 - f) * c;
+      assertEquals(Math.abs(mean - f * c) <= 5 * Math.sqrt(v / n) + 1e-12, true, `mean ${mean}`);
+      // the sample variance's standard error is about v sqrt(2 / n) for these near-normal counts
+      assertEquals(
+        Math.abs(variance - v) <= 6 * (v + 0.3) * Math.sqrt(2 / n),
+        true,
+        `var ${variance}`,
+      );
+    });
+    if (thin.X.kind === "csr") {
+      assertEquals(thin.X.values.every((v) => v > 0), true, "a thinned-out count left stored");
+    }
+  }
+});
+
+Deno.test("thinCounts is seeded, keeps obs, returns the same counts at 1 and refuses bad input", () => {
+  const { dataset } = simulate({ nCells: 60, nGenes: 80, seed: 2 });
+  const a = thinCounts(dataset, 0.5, 3), b = thinCounts(dataset, 0.5, 3);
+  assertEquals(Array.from(a.toDense()), Array.from(b.toDense()));
+  const c = thinCounts(dataset, 0.5, 4);
+  assertEquals(Array.from(a.toDense()).join() === Array.from(c.toDense()).join(), false);
+  assertEquals(a.obsNames, dataset.obsNames);
+  assertEquals(a.labels("cell_type"), dataset.labels("cell_type"));
+  assertEquals(Array.from(thinCounts(dataset, 1, 3).toDense()), Array.from(dataset.toDense()));
+  for (const bad of [0, -0.5, 1.5, NaN]) {
+    const err = assertThrows(() => thinCounts(dataset, bad, 3), OptionError);
+    assertEquals(err.message.includes("(0, 1]"), true, err.message);
+  }
+  const logged = Dataset.fromDense(new Float32Array([1.5, 0]), 1, 2, ["A", "B"]);
+  const nonInteger = assertThrows(() => thinCounts(logged, 0.5, 3), DataValueError);
+  assertEquals(nonInteger.message.includes("non-integer"), true, nonInteger.message);
+  const negative = Dataset.fromDense(new Float32Array([-1, 0]), 1, 2, ["A", "B"]);
+  const negErr = assertThrows(() => thinCounts(negative, 0.5, 3), DataValueError);
+  assertEquals(negErr.message.includes("negative"), true, negErr.message);
 });
