@@ -564,3 +564,112 @@ export async function evaluateSuite(
   }
   return reports;
 }
+
+/** A number for the summary table: 3 decimals, "–" where there is none. */
+function cell(v: number | null | undefined): string {
+  return v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3);
+}
+
+/** A markdown table: a header row, then rows; `|` in text is escaped. */
+function table(header: string[], rows: string[][]): string {
+  const line = (r: string[]) => `| ${r.map((v) => v.replaceAll("|", "\\|")).join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/**
+ * `summary.md`: the panels side by side, one column each: headline metrics, then per label the
+ * per-class F1 of each classifier.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type PanelReport, suiteSummary } from "./suite.ts";
+ * const report = {
+ *   name: "p", k: 2, classification: {}, knn_overlap: { k: 15, mean: 0.4 },
+ *   cluster_similarity: { mean_nmi: 0.5, mean_ari: 0.3 }, redundancy: { mean: 0.2, pairs_above: [] },
+ *   marker_coverage: { top: 20, labels: {} }, reconstruction_r2: null, thinning: { skipped: "" },
+ * } as unknown as PanelReport;
+ * assert.match(suiteSummary([report]), /\| knn_overlap \(k = 15\) \| 0\.400 \|/);
+ * ```
+ */
+export function suiteSummary(reports: PanelReport[]): string {
+  const names = reports.map((r) => r.name);
+  const rows: string[][] = [["genes (k)", ...reports.map((r) => String(r.k))]];
+  const tasks = [...new Set(reports.flatMap((r) => Object.keys(r.classification)))];
+  for (const task of tasks) {
+    const kinds = [...new Set(reports.flatMap((r) => Object.keys(r.classification[task] ?? {})))];
+    for (const c of kinds) {
+      for (const [key, label] of [["macro_f1", "macro-F1"], ["balanced_accuracy", "bal. acc."]]) {
+        rows.push([
+          `${label} ${c} (${task})`,
+          ...reports.map((r) =>
+            cell(r.classification[task]?.[c]?.[key as "macro_f1" | "balanced_accuracy"])
+          ),
+        ]);
+      }
+    }
+  }
+  const k = reports[0]?.knn_overlap.k;
+  rows.push([`knn_overlap (k = ${k})`, ...reports.map((r) => cell(r.knn_overlap.mean))]);
+  rows.push(["cluster NMI (mean)", ...reports.map((r) => cell(r.cluster_similarity.mean_nmi))]);
+  rows.push(["cluster ARI (mean)", ...reports.map((r) => cell(r.cluster_similarity.mean_ari))]);
+  rows.push(["redundancy (mean max abs r)", ...reports.map((r) => cell(r.redundancy.mean))]);
+  rows.push([
+    "redundant pairs",
+    ...reports.map((r) => String(r.redundancy.pairs_above.length)),
+  ]);
+  for (const task of tasks) {
+    rows.push([
+      `marker coverage (${task})`,
+      ...reports.map((r) => cell(r.marker_coverage.labels[task]?.covered_fraction)),
+    ]);
+  }
+  if (reports.some((r) => r.marker_coverage.known)) {
+    rows.push([
+      "known markers: mean best abs r",
+      ...reports.map((r) => cell(r.marker_coverage.known?.mean_best_r)),
+    ]);
+  }
+  rows.push([
+    "reconstruction R² (mean)",
+    ...reports.map((r) => cell(r.reconstruction_r2?.mean_r2)),
+  ]);
+  const thinned = reports.find((r) => "macro_f1" in r.thinning)?.thinning;
+  if (thinned && "macro_f1" in thinned) {
+    for (const task of tasks) {
+      for (const c of Object.keys(thinned.macro_f1[task] ?? {})) {
+        thinned.fractions.forEach((f, i) => {
+          rows.push([
+            `macro-F1 ${c} (${task}) at ${Math.round(100 * f)}% depth`,
+            ...reports.map((r) =>
+              "macro_f1" in r.thinning ? cell(r.thinning.macro_f1[task]?.[c]?.[i]) : "–"
+            ),
+          ]);
+        });
+      }
+    }
+  }
+  const parts = ["# Panel evaluation", "", table(["metric", ...names], rows)];
+  for (const task of tasks) {
+    const kinds = [...new Set(reports.flatMap((r) => Object.keys(r.classification[task] ?? {})))];
+    for (const c of kinds) {
+      const classes = [
+        ...new Set(
+          reports.flatMap((r) => r.classification[task]?.[c]?.per_class.map((p) => p.class) ?? []),
+        ),
+      ];
+      const f1 = (r: PanelReport, name: string) =>
+        cell(r.classification[task]?.[c]?.per_class.find((p) => p.class === name)?.f1);
+      parts.push(
+        "",
+        `## Per-class F1: ${c}, ${task}`,
+        "",
+        table(
+          ["class", ...names],
+          classes.map((name) => [name, ...reports.map((r) => f1(r, name))]),
+        ),
+      );
+    }
+  }
+  return parts.join("\n") + "\n";
+}
