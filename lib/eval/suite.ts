@@ -393,7 +393,7 @@ function knownMarkers(
   const panelValues = panel.genes.map((g) => ref.testValues(g));
   const rows = present.map((marker) => {
     const m = ref.testValues(marker);
-    let best = { gene: "", r: -Infinity };
+    let best = { gene: panel.genes[0], r: 0 };
     panelValues.forEach((v, p) => {
       const x = new Float32Array(2 * n);
       for (let i = 0; i < n; i++) [x[2 * i], x[2 * i + 1]] = [m[i], v[i]];
