@@ -78,9 +78,19 @@ function checkPanelGenes(ds: Dataset, panel: SuitePanel, source: string): void {
   }
 }
 
+/** OptionError naming the flag when the data has no obs column `name`. */
+function requireColumn(ds: Dataset, name: string, flag: string): void {
+  if (!ds.hasObs(name)) {
+    throw new OptionError(`${flag} ${name}: the data has no obs column '${name}'`, {
+      fix: `use one of: ${ds.obsNames.join(", ") || "(none)"}`,
+    });
+  }
+}
+
 /** The label columns as classes: text, categorical, or integer codes (cluster ids). */
 function classLabelColumns(ds: Dataset, labels: string[]): Dataset {
   for (const name of labels) {
+    requireColumn(ds, name, "--label");
     const col = ds.obs(name);
     if (col.kind !== "numeric") continue;
     const coded = integerCategorical(col, MAX_INTEGER_CLASSES);
@@ -163,7 +173,7 @@ export async function evaluate(args: string[]): Promise<void> {
       });
     }
     const read = await readCounts(values.data, values, "yoto evaluate");
-    if (values["split-by"]) read.obs(values["split-by"]);
+    if (values["split-by"]) requireColumn(read, values["split-by"], "--split-by");
     const ds = classLabelColumns(read, labels);
     panels.forEach((p, i) =>
       checkPanelGenes(ds, p, i < files.length ? `--panel ${files[i]}` : `--model ${values.model}`)

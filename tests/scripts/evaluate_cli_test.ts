@@ -134,7 +134,19 @@ Deno.test("yoto evaluate refuses bad input in one line, before writing anything"
       "celltype",
       ...fast,
     ),
-    /no obs column 'celltype'.*cell_type/,
+    /--label celltype: the data has no obs column 'celltype'.*cell_type/,
+  );
+  assertUserError(
+    await yoto(
+      "evaluate",
+      "--panel",
+      `${dir}/markers.txt`,
+      ...data,
+      "--split-by",
+      "patient",
+      ...fast,
+    ),
+    /--split-by patient: the data has no obs column 'patient'.*donor/,
   );
   assertUserError(
     await yoto("evaluate", "--data", `${dir}/sim.arrow`, "--label", "cell_type", ...fast),
