@@ -103,9 +103,14 @@ export {
   applyInput,
   type CandidateOptions,
   type Candidates,
+  DEFAULT_NORMALIZATION,
   fitCandidates,
   fitInput,
+  type FitInputOptions,
   type InputTransform,
+  type Normalization,
+  NORMALIZATIONS,
+  parseNormalization,
 } from "./lib/data/transform.ts";
 export {
   groupSplit,

@@ -7,6 +7,12 @@ import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { isNullGene } from "../lib/data/twins.ts";
+import {
+  DEFAULT_NORMALIZATION,
+  normalization,
+  NORMALIZATION_HELP,
+  parseNormalization,
+} from "../lib/data/transform.ts";
 import { constraintLines, readConstraints, readGeneList } from "../lib/data/constraints.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
@@ -35,7 +41,7 @@ Usage:
   deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
   deno task yoto train --data PATH --reconstruct --k K --out DIR [options]
   deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
-                         [--overwrite]
+                         [--library-size-column COL] [--overwrite]
   deno task yoto panel --model DIR
   deno task yoto evaluate --panel FILE [--panel FILE ...] [--model DIR] --data PATH
                           --label COL [--label COL ...] [--split-by COL] [--out DIR]
@@ -61,6 +67,7 @@ train options:
                      default: stratified 70/15/15 on the first class label, else random
   --candidates N|FILE  top-N HVGs (seurat flavour, fitted on train) to choose from (default
                      2000), or a gene list FILE to choose from instead
+  --normalize MODE   model input per cell (default ${DEFAULT_NORMALIZATION}): ${NORMALIZATION_HELP}
 Assay constraints (applied before the HVG ranking; the output says how many genes each removed;
 FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a panel.csv):
   --force FILE       genes always in the panel, counted in --k (extend a base panel of 100 by 50:
@@ -86,6 +93,8 @@ FILE: one gene per line, # comments, or a CSV/TSV with a 'gene' column such as a
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
   --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json)
   --overwrite        predict: ${OVERWRITE_HELP}
+  --library-size-column COL  predict, for a model trained with --normalize transcriptome
+                     (required then): obs column holding each cell's total count over all genes
   --quiet            no progress lines
   -h, --help         this help
 `;
@@ -187,6 +196,7 @@ async function train(args: string[]) {
     "split-by": { type: "string" },
     ...COUNT_FLAGS,
     candidates: { type: "string" },
+    normalize: { type: "string" },
     force: { type: "string" },
     exclude: { type: "string" },
     allow: { type: "string" },
@@ -220,6 +230,7 @@ async function train(args: string[]) {
     });
   }
   const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
+  const normalize = parseNormalization(values.normalize ?? DEFAULT_NORMALIZATION, "--normalize");
   const candidates = values.candidates === undefined
     ? undefined
     : values.candidates.trim() !== "" && Number.isFinite(Number(values.candidates))
@@ -261,7 +272,15 @@ async function train(args: string[]) {
       ? numberFlag(values.epochs, "epochs", 1, { integer: true, min: 1 })
       : undefined,
   };
-  const select = { k, tasks: labels, seed, quiet: values.quiet, candidates, ...constraints };
+  const select = {
+    k,
+    tasks: labels,
+    seed,
+    quiet: values.quiet,
+    candidates,
+    normalize,
+    ...constraints,
+  };
   const selector = yotoSelector(training);
   let fitted: Fitted, test = parts.test, calibration: Record<string, unknown> | undefined;
   if (values["null-genes"]) {
@@ -396,6 +415,51 @@ function refuseTwins(model: YotoModel): void {
   }
 }
 
+/**
+ * A model scaling cells by their transcriptome total needs those totals from a column: summed
+ * over a panel-only file they would be wrong, silently. Other models read the panel alone.
+ */
+function checkLibrarySizeFlag(model: YotoModel, column: string | undefined): void {
+  const needs = normalization(model.spec.transform) === "transcriptome";
+  if (needs && column === undefined) {
+    throw new OptionError(
+      "this model scales each cell by its total count over the whole transcriptome " +
+        "(--normalize transcriptome, or a model saved before --normalize existed): summed over " +
+        "a file holding only the panel genes, those totals would silently give wrong predictions",
+      {
+        fix: "pass --library-size-column COL naming an obs column with each cell's total count " +
+          `(e.g. total_counts, nCount_RNA), or retrain with --normalize ${DEFAULT_NORMALIZATION}`,
+      },
+    );
+  }
+  if (!needs && column !== undefined) {
+    throw new OptionError(
+      `--library-size-column: this model (--normalize ${model.spec.transform.normalize}) reads ` +
+        "the panel genes alone and uses no library size",
+      { fix: "drop --library-size-column" },
+    );
+  }
+}
+
+/** The obs column `name` as per-cell library sizes: numbers > 0. */
+function libraryColumn(ds: Dataset, name: string): Float64Array {
+  const col = ds.obs(name);
+  const bad = col.kind !== "numeric"
+    ? -1
+    : Array.from(col.values).findIndex((v) => !(v > 0 && Number.isFinite(v)));
+  if (bad !== -1 || col.kind !== "numeric") {
+    throw new OptionError(
+      `--library-size-column ${name}: ${
+        col.kind !== "numeric"
+          ? `the column holds ${col.kind} values`
+          : `cell ${ds.cellIds()[bad]} holds ${col.values[bad]}`
+      }; library sizes are numbers > 0`,
+      { fix: "name the column of per-cell total counts (e.g. total_counts)" },
+    );
+  }
+  return Float64Array.from(col.values);
+}
+
 /** The fields of one CSV line (RFC 4180 quoting, as quoteCsvField writes). */
 function csvFields(line: string): string[] {
   const fields: string[] = [];
@@ -434,6 +498,7 @@ async function predict(args: string[]) {
     data: { type: "string" },
     ...COUNT_FLAGS,
     ...OVERWRITE_FLAG,
+    "library-size-column": { type: "string" },
     out: { type: "string" },
     backend: { type: "string" },
     quiet: { type: "boolean" },
@@ -448,20 +513,18 @@ async function predict(args: string[]) {
   });
   await initBackend(parseBackend(values.backend));
   const model: YotoModel = await loadYoto(values.model);
+  let ds: Dataset, libraryTotals: Float64Array | undefined;
   try {
     refuseTwins(model);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  let ds: Dataset;
-  try {
+    const column = values["library-size-column"];
+    checkLibrarySizeFlag(model, column);
     ds = await readCounts(values.data, values, "YOTO");
+    if (column !== undefined) libraryTotals = libraryColumn(ds, column);
   } catch (err) {
     model.dispose();
     throw err;
   }
-  const preds = model.predict(ds).filter((p) => p.kind !== "reconstruction");
+  const preds = model.predict(ds, { libraryTotals }).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];
   for (const p of preds) {
     header.push(p.task);

@@ -6,7 +6,7 @@
  */
 import type { Dataset } from "./dataset.ts";
 import { medianLibrarySize } from "./preprocess.ts";
-import { libraryTotals, transformInput } from "./transform.ts";
+import { type InputTransform, libraryTotals, transformInput } from "./transform.ts";
 import { OptionError } from "../runtime/errors.ts";
 
 /** Mean expression and fraction of expressing cells of one gene in one class. */
@@ -76,7 +76,14 @@ export function dotPlotData(
   const targetSum = options.targetSum === undefined ? medianLibrarySize(ds) : options.targetSum;
   const g = genes.length;
   // The shared input transform without z-scoring: the same scaling and log1p as model input.
-  const transform = { genes, targetSum, log1p, means: genes.map(() => 0), sds: genes.map(() => 1) };
+  const transform: InputTransform = {
+    genes,
+    normalize: targetSum === null ? "counts" : "transcriptome",
+    targetSum,
+    log1p,
+    means: genes.map(() => 0),
+    sds: genes.map(() => 1),
+  };
   const x = transformInput(
     ds.selectGenes(genes),
     transform,

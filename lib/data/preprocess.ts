@@ -43,7 +43,7 @@ function mapValues(
 }
 
 /** Median of the non-zero totals (scanpy's default target), in float32 like numpy on float32. */
-function medianNonzero(totals: Float64Array): number {
+export function medianNonzero(totals: Float64Array): number {
   const nz = totals.filter((t) => t > 0).sort();
   if (nz.length === 0) {
     throw new DataValueError("every cell has a total count of 0; there is nothing to normalise", {

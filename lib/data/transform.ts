@@ -1,9 +1,11 @@
 /**
  * The model-input transform every selector and downstream classifier reads: candidate genes
- * chosen on train, each cell scaled to the train median library size, log1p, z-scored with train
- * means and sds. Fit once on train, applied unchanged to validation and test cells (no leakage);
- * an {@link InputTransform} is plain JSON. Library sizes count real genes only: null twins
- * appended by `nullGenes` never enter them (docs/methods.md §3.5).
+ * chosen on train, then one of four normalisations (docs/methods.md §0), z-scored with train
+ * means and sds. All but `transcriptome` read a cell's counts of the genes being read and nothing
+ * else, so a model needs only the panel's counts at prediction time. Fit once on train,
+ * applied unchanged to validation and test cells (no leakage); an {@link InputTransform} is plain
+ * JSON. Library sizes count real genes only: null twins appended by `nullGenes` never enter them
+ * (docs/methods.md §3.5).
  * @module
  */
 import type { Dataset } from "./dataset.ts";
@@ -15,16 +17,74 @@ import {
   hasPoolConstraints,
 } from "./constraints.ts";
 import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "./hvg.ts";
-import { fitPreprocess, log1p, medianLibrarySize, normalizeTotal } from "./preprocess.ts";
+import {
+  fitPreprocess,
+  log1p,
+  medianLibrarySize,
+  medianNonzero,
+  normalizeTotal,
+} from "./preprocess.ts";
 import { cellStats } from "./stats.ts";
 import { isNullGene } from "./twins.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+
+/**
+ * How each cell is normalised before z-scoring (docs/methods.md §0):
+ * - `panel`: scaled to `targetSum` by its total over the genes read (the panel), then log1p;
+ * - `counts`: log1p of the raw counts;
+ * - `binary`: 1 when detected, else 0;
+ * - `transcriptome`: scaled by its total over every gene, then log1p: prediction then needs
+ *   those totals (the full profile, or a library-size column).
+ */
+export type Normalization = "panel" | "counts" | "binary" | "transcriptome";
+
+/** Every {@link Normalization}, in the order the CLI lists them. */
+export const NORMALIZATIONS: readonly Normalization[] = [
+  "panel",
+  "counts",
+  "binary",
+  "transcriptome",
+];
+
+/** The normalisation used unless one is asked for (chosen by panel-only accuracy: README). */
+export const DEFAULT_NORMALIZATION: Normalization = "panel";
+
+/** What `--normalize` means, for CLI help (continuation lines indented to the help's column). */
+export const NORMALIZATION_HELP = `panel = scaled by the cell's total over
+                     the panel genes, then log1p (reads only the panel's counts); counts = log1p
+                     of the raw counts; binary = detected or not; transcriptome = scaled by the
+                     total over all genes (predict then needs --library-size-column)`;
+
+/**
+ * `value` as a {@link Normalization}, or an OptionError naming `flag` (the CLI flag or config key)
+ * and the choices.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseNormalization } from "yoto";
+ * assert.equal(parseNormalization("counts", "--normalize"), "counts");
+ * assert.throws(() => parseNormalization("cpm", "--normalize"), /--normalize/);
+ * ```
+ */
+export function parseNormalization(value: unknown, flag: string): Normalization {
+  if (NORMALIZATIONS.includes(value as Normalization)) return value as Normalization;
+  throw new OptionError(`${flag} must be one of ${NORMALIZATIONS.join(", ")}, got '${value}'`, {
+    field: flag,
+    fix: `pass ${flag} ${DEFAULT_NORMALIZATION} (input computable from the panel genes alone)`,
+  });
+}
 
 /** How raw expression becomes model input (learned on train, never refit). */
 export interface InputTransform {
   /** Candidate genes, in model input order. */
   genes: string[];
-  /** Each cell is scaled to this total before log1p (null: data used as given). */
+  /** Per-cell normalisation (absent in models saved before it existed: "transcriptome"). */
+  normalize: Normalization;
+  /**
+   * `panel`/`transcriptome`: each cell is scaled to this total before log1p; null otherwise
+   * (data used as given, then log1p when `log1p`).
+   */
   targetSum: number | null;
   log1p: boolean;
   /** Per-candidate mean and sd of the transformed train values (z-scoring). */
@@ -38,6 +98,8 @@ export interface InputTransform {
  */
 export interface CandidateOptions extends CandidateConstraints {
   candidates?: number | string[];
+  /** Model-input normalisation [DEFAULT_NORMALIZATION]. */
+  normalize?: Normalization;
   /** HVG flavour ranking the candidates ["seurat"]. */
   hvgFlavor?: HvgFlavor;
 }
@@ -192,16 +254,18 @@ export function fitCandidates(
 }
 
 /**
- * Per-cell library totals for `transform` (null when it does not scale cells): `given` when
- * passed (then only the transform's genes need to be read), else summed over every real gene of
- * `ds` ({@link realLibraryTotals}).
+ * Per-cell library totals the transform scales by (null when it does not scale cells), for the
+ * cells of `ds` read over `genes`: `panel` sums those genes (real ones only); `transcriptome` uses
+ * `given` when passed (then only `genes` need to be read), else sums every real gene of `ds`.
  */
 export function libraryTotals(
   ds: Dataset,
   transform: InputTransform,
+  genes: string[] = transform.genes,
   given?: ArrayLike<number>,
 ): ArrayLike<number> | null {
   if (transform.targetSum === null) return null;
+  if (normalization(transform) === "panel") return panelTotals(ds, genes);
   const totals = given ?? realLibraryTotals(ds);
   if (totals.length !== ds.nCells) {
     throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
@@ -209,6 +273,23 @@ export function libraryTotals(
     });
   }
   return totals;
+}
+
+/** 1 for each real gene of `genes`, 0 for a null twin of `ds` (twins never count in a total). */
+export function realGeneMask(ds: Dataset, genes: readonly string[]): Float32Array {
+  const suffix = twinSuffix(ds);
+  return Float32Array.from(genes, (g) => suffix !== null && isNullGene(g, suffix) ? 0 : 1);
+}
+
+/** Per-cell totals over the real genes among `genes` (the `panel` library size). */
+function panelTotals(ds: Dataset, genes: string[]): Float64Array {
+  const real = realGeneMask(ds, genes);
+  return cellStats(ds.selectGenes(genes.filter((_, j) => real[j] === 1))).totals;
+}
+
+/** The transform's normalisation; models saved before the field existed scaled by the transcriptome. */
+export function normalization(transform: InputTransform): Normalization {
+  return transform.normalize ?? (transform.targetSum === null ? "counts" : "transcriptome");
 }
 
 /**
@@ -228,11 +309,13 @@ export function transformInput<T extends Float32Array | Float64Array = Float32Ar
   if (out.length !== n * m) {
     throw new ShapeMismatchError(`output holds ${out.length} values, expected ${n * m}`);
   }
+  const binary = normalization(transform) === "binary";
   for (const { start, end, data } of ds.rows(2048)) {
     for (let i = start; i < end; i++) {
-      const scale = transform.targetSum === null
+      // a cell with nothing on the genes read stays all zero
+      const scale = totals === null || transform.targetSum === null
         ? 1
-        : transform.targetSum / Math.max(totals![i], 1e-12);
+        : transform.targetSum / Math.max(totals[i], 1e-12);
       for (let c = 0; c < m; c++) {
         let v = data[(i - start) * m + c];
         if (!(v >= 0 && v < Infinity)) {
@@ -241,8 +324,11 @@ export function transformInput<T extends Float32Array | Float64Array = Float32Ar
             { field: ds.genes[c], fix: "remove or impute NaN/Inf/negative values first" },
           );
         }
-        v *= scale;
-        if (transform.log1p) v = Math.log1p(v);
+        if (binary) v = v > 0 ? 1 : 0;
+        else {
+          v *= scale;
+          if (transform.log1p) v = Math.log1p(v);
+        }
         const j = cols[c];
         out[i * m + c] = (v - transform.means[j]) / transform.sds[j];
       }
@@ -251,29 +337,71 @@ export function transformInput<T extends Float32Array | Float64Array = Float32Ar
   return out;
 }
 
+/** Options of {@link fitInput}. */
+export interface FitInputOptions {
+  /** [DEFAULT_NORMALIZATION] */
+  normalize?: Normalization;
+  /**
+   * `panel`/`transcriptome`: the total each cell is scaled to [the median non-zero train total
+   * over the genes read (`panel`) or over every real gene (`transcriptome`)].
+   */
+  targetSum?: number;
+}
+
+/** The transform over `genes` with no z-scoring yet (means 0, sds 1). */
+function unscaledTransform(
+  train: Dataset,
+  genes: string[],
+  options: FitInputOptions,
+): InputTransform {
+  const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
+  const given = options.targetSum;
+  if (given !== undefined && !(given > 0 && Number.isFinite(given))) {
+    throw new OptionError(`targetSum must be a finite number > 0, got ${given}`, {
+      field: "targetSum",
+    });
+  }
+  const scaled = normalize === "panel" || normalize === "transcriptome";
+  const targetSum = !scaled ? null : options.targetSum ?? medianNonzero(
+    normalize === "panel" ? panelTotals(train, genes) : realLibraryTotals(train),
+  );
+  return {
+    genes,
+    normalize,
+    targetSum,
+    log1p: normalize !== "binary",
+    means: new Array(genes.length).fill(0),
+    sds: new Array(genes.length).fill(1),
+  };
+}
+
 /**
- * Fit the z-scoring of log1p(counts scaled to `targetSum`) over `genes` on train; returns the
- * transform and the train input [nCells x genes.length].
+ * Fit the z-scoring of the normalised counts over `genes` on train; returns the transform and the
+ * train input [nCells x genes.length].
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset, fitInput } from "yoto";
+ * const ds = Dataset.fromDense(new Float32Array([1, 3, 0, 2, 2, 4]), 3, 2, ["A", "B"]);
+ * const { transform } = fitInput(ds, ["A"], { normalize: "panel" });
+ * assert.equal(transform.targetSum, 1.5); // non-zero totals over the panel {A}: 1, 2
+ * assert.equal(fitInput(ds, ["A"], { normalize: "transcriptome" }).transform.targetSum, 4);
+ * ```
  */
 export function fitInput(
   train: Dataset,
   genes: string[],
-  targetSum: number,
+  options: FitInputOptions = {},
 ): { transform: InputTransform; x: Float32Array } {
   const g = genes.length, n = train.nCells;
-  const identity = {
-    genes,
-    targetSum,
-    log1p: true,
-    means: new Array(g).fill(0),
-    sds: new Array(g).fill(1),
-  };
+  const identity = unscaledTransform(train, genes, options);
   // Values in float64, so the z-scores round to float32 once, as at inference.
   const raw = transformInput(
     train.selectGenes(genes),
     identity,
     Int32Array.from(genes, (_, j) => j),
-    realLibraryTotals(train),
+    libraryTotals(train, identity, genes),
     new Float64Array(n * g),
   );
   const sums = new Float64Array(g), sq = new Float64Array(g);
@@ -295,7 +423,9 @@ export function fitInput(
 
 /**
  * Input for the cells of `ds` over `genes` (a subset of the transform's, any order; all of them
- * by default), reading only those genes of `ds` (matched by name) plus library totals.
+ * by default), reading only those genes of `ds` (matched by name); `transcriptome` also needs the
+ * cells' totals over every gene (`totals`, or the whole profile of `ds`). Under `panel` the cell's
+ * total is over `genes`: pass exactly the panel.
  *
  * @example
  * ```ts
@@ -303,10 +433,12 @@ export function fitInput(
  * import { applyInput, fitInput, simulate } from "yoto";
  * import { fitCandidates } from "./transform.ts";
  * const { dataset } = simulate({ nCells: 100, nGenes: 80, seed: 2 });
- * const { genes, targetSum } = fitCandidates(dataset, { candidates: 10 });
- * const { transform, x } = fitInput(dataset, genes, targetSum);
+ * const { genes } = fitCandidates(dataset, { candidates: 10 });
+ * const { transform, x } = fitInput(dataset, genes);
  * const again = applyInput(dataset, transform);
  * assert.ok(Math.abs(again[7] - x[7]) < 1e-6);
+ * // panel-native: a file holding only these genes gives the same input, bit for bit
+ * assert.deepEqual(applyInput(dataset.selectGenes(genes), transform), again);
  * ```
  */
 export function applyInput(
@@ -329,7 +461,7 @@ export function applyInput(
     ds.selectGenes(genes),
     transform,
     cols,
-    libraryTotals(ds, transform, totals),
+    libraryTotals(ds, transform, genes, totals),
   );
 }
 

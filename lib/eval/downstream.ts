@@ -1,12 +1,19 @@
 /**
- * Scoring a gene panel downstream: classifiers trained on the panel genes only (standardised
- * log1p of library-scaled counts, fitted on train) predict a label on test; ridge regression from
+ * Scoring a gene panel downstream: classifiers trained on the panel genes only (the shared input
+ * transform, panel-native by default, fitted on train) predict a label on test; ridge regression from
  * the panel genes reconstructs other genes. Every selector's panel is scored the same way.
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
+import { thinCounts } from "../data/sampling.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
-import { applyInput, type CandidateOptions, fitCandidates, fitInput } from "../data/transform.ts";
+import {
+  applyInput,
+  type CandidateOptions,
+  fitCandidates,
+  fitInput,
+  type Normalization,
+} from "../data/transform.ts";
 import {
   CLASSIFIER_KINDS,
   type ClassifierKind,
@@ -29,7 +36,17 @@ export interface PanelSplit {
 export interface EvaluatePanelOptions extends Omit<ClassifierOptions, "validation"> {
   /** Classifiers to train [["lr", "mlp", "knn"]]. */
   classifiers?: ClassifierKind[];
-  /** Library size each cell is scaled to [median train total]. */
+  /** Normalisation of the panel genes [DEFAULT_NORMALIZATION]. */
+  normalize?: Normalization;
+  /**
+   * Also score each classifier on the test cells binomially thinned to these fractions of their
+   * counts (seeded by `seed`): a targeted assay captures fewer molecules [none].
+   */
+  thinning?: number[];
+  /**
+   * Under panel/transcriptome, the library size each cell is scaled to [the median train total
+   * over the genes the normalisation sums].
+   */
   targetSum?: number;
 }
 
@@ -41,6 +58,8 @@ export interface DownstreamResult {
   fitSeconds: number;
   /** Wall-clock seconds of predicting the test cells (kNN's search happens here). */
   predictSeconds: number;
+  /** Metrics on the thinned test cells, one per `thinning` fraction, in its order. */
+  thinned: { depth: number; metrics: ClassificationMetrics }[];
 }
 
 /** What {@link evaluatePanel} returns. */
@@ -49,7 +68,9 @@ export interface PanelEvaluation {
   genes: string[];
   /** Classes with training cells: the classes the classifiers can predict. */
   classes: string[];
-  targetSum: number;
+  normalize: Normalization;
+  /** The total each cell was scaled to (null: not scaled). */
+  targetSum: number | null;
   nTrain: number;
   nTest: number;
   results: DownstreamResult[];
@@ -71,21 +92,10 @@ function checkPanel(panelGenes: string[]): void {
   }
 }
 
-function resolveTargetSum(train: Dataset, genes: string[], given?: number): number {
-  if (given === undefined) return fitCandidates(train, { candidates: genes }).targetSum;
-  if (!(given > 0 && Number.isFinite(given))) {
-    throw new OptionError(`targetSum must be a finite number > 0, got ${given}`, {
-      field: "targetSum",
-    });
-  }
-  train.geneIndices(genes);
-  return given;
-}
-
 /**
  * Train each downstream classifier on the panel genes of `split.train` and score it on
- * `split.test` for the label column `task`. The input transform (library scaling to the median
- * train total over all genes, log1p, z-score) is fitted on train only. Classes are the train
+ * `split.test` for the label column `task`. The input transform (`options.normalize`, panel-native
+ * by default: computable from the panel genes alone) is fitted on train only. Classes are the train
  * classes; test cells of a class absent from train count as errors (as `scorePrediction`), val
  * cells of such a class are ignored, and cells without a label are left out. The MLP stops early
  * on `split.val` when it has labelled cells, else on 15% of train.
@@ -110,8 +120,10 @@ export async function evaluatePanel(
   checkPanel(panelGenes);
   const kinds = options.classifiers ?? [...CLASSIFIER_KINDS];
   const { train, val, test } = split;
-  const targetSum = resolveTargetSum(train, panelGenes, options.targetSum);
-  const { transform, x } = fitInput(train, panelGenes, targetSum);
+  const { transform, x } = fitInput(train, panelGenes, {
+    normalize: options.normalize,
+    targetSum: options.targetSum,
+  });
   const { categories, counts } = train.categoryCounts(task);
   const classes = categories.filter((_, c) => counts[c] > 0);
   let validation: LabelledRows | undefined;
@@ -120,6 +132,10 @@ export async function evaluatePanel(
     if (y.some((c) => c >= 0)) validation = { x: applyInput(val, transform), y, n: val.nCells };
   }
   const xTest = applyInput(test, transform);
+  const thinned = (options.thinning ?? []).map((depth) => ({
+    depth,
+    x: applyInput(thinCounts(test, depth, options.seed ?? 0), transform),
+  }));
   const yTrain = train.codesIn(task, classes);
   const results: DownstreamResult[] = [];
   for (const kind of kinds) {
@@ -135,11 +151,19 @@ export async function evaluatePanel(
     );
     const fitSeconds = (performance.now() - started) / 1000;
     try {
-      const predicted = model.predict(xTest, test.nCells);
+      const score = (x: Float32Array) => {
+        const labels = Array.from(model.predict(x, test.nCells), (c) => classes[c]);
+        return scorePrediction({ task, kind: "classification", classes, labels }, test);
+      };
+      const metrics = score(xTest);
       const predictSeconds = (performance.now() - started) / 1000 - fitSeconds;
-      const labels = Array.from(predicted, (c) => classes[c]);
-      const metrics = scorePrediction({ task, kind: "classification", classes, labels }, test);
-      results.push({ classifier: kind, metrics, fitSeconds, predictSeconds });
+      results.push({
+        classifier: kind,
+        metrics,
+        fitSeconds,
+        predictSeconds,
+        thinned: thinned.map(({ depth, x }) => ({ depth, metrics: score(x) })),
+      });
     } finally {
       model.dispose();
     }
@@ -148,7 +172,8 @@ export async function evaluatePanel(
     task,
     genes: [...panelGenes],
     classes,
-    targetSum,
+    normalize: transform.normalize,
+    targetSum: transform.targetSum,
     nTrain: train.nCells,
     nTest: test.nCells,
     results,
@@ -159,7 +184,9 @@ export async function evaluatePanel(
 export interface ReconstructionOptions {
   /** Ridge penalty per training cell: lambda = alpha * nTrain [1e-2]. */
   alpha?: number;
-  /** Library size each cell is scaled to [median train total]. */
+  /** Normalisation of the panel genes [DEFAULT_NORMALIZATION]. */
+  normalize?: Normalization;
+  /** Library size each cell is scaled to, under panel/transcriptome [median train total]. */
   targetSum?: number;
   /** HVG flavour when `candidates` is a number ["seurat"]. */
   hvgFlavor?: CandidateOptions["hvgFlavor"];
@@ -214,6 +241,12 @@ function choleskySolve(A: Float64Array, k: number, B: Float64Array, m: number): 
   }
 }
 
+function columnMeans(x: Float32Array, n: number, width: number): Float64Array {
+  const mean = new Float64Array(width);
+  for (let i = 0; i < n; i++) for (let j = 0; j < width; j++) mean[j] += x[i * width + j];
+  return mean.map((v) => v / n);
+}
+
 /**
  * Predict the standardised log1p values of the target genes (`candidates`: a list, or the top-N
  * HVGs of train) from the panel genes by ridge regression with an unpenalised intercept, fitted
@@ -246,33 +279,34 @@ export function evaluateReconstruction(
   const { train, test } = split;
   const fitted = fitCandidates(train, { candidates, hvgFlavor: options.hvgFlavor });
   const targets = fitted.genes;
-  const all = [...new Set([...panelGenes, ...targets])];
-  const targetSum = resolveTargetSum(train, all, options.targetSum ?? fitted.targetSum);
-  const { transform, x } = fitInput(train, all, targetSum);
-  const xTest = applyInput(test, transform);
-  const G = all.length, k = panelGenes.length, m = targets.length, n = train.nCells;
+  // Panel genes as the assay reads them; targets on one fixed scale whatever the panel's
+  // normalisation, so R^2 compares across normalisations.
+  const inputs = fitInput(train, panelGenes, {
+    normalize: options.normalize,
+    targetSum: options.targetSum,
+  });
+  const outputs = fitInput(train, targets, {
+    normalize: "transcriptome",
+    targetSum: fitted.targetSum,
+  });
+  const x = inputs.x, y = outputs.x;
+  const xTest = applyInput(test, inputs.transform), yTest = applyInput(test, outputs.transform);
+  const k = panelGenes.length, m = targets.length, n = train.nCells;
   if (n < 2) {
     throw new DataValueError(`ridge regression needs 2 training cells, got ${n}`, {
       field: "train",
     });
   }
-  const col = new Map(all.map((g, j) => [g, j]));
-  const targetCols = targets.map((g) => col.get(g)!);
   // Centre on the train means (z-scores have mean ~0; exact centring keeps the intercept out).
-  const mean = new Float64Array(G);
-  for (let i = 0; i < n; i++) for (let j = 0; j < G; j++) mean[j] += x[i * G + j];
-  for (let j = 0; j < G; j++) mean[j] /= n;
+  const xMean = columnMeans(x, n, k), yMean = columnMeans(y, n, m);
   const lambda = alpha * n;
   const A = new Float64Array(k * k), W = new Float64Array(k * m);
   const xc = new Float64Array(k);
   for (let i = 0; i < n; i++) {
-    const row = i * G;
-    for (let a = 0; a < k; a++) xc[a] = x[row + a] - mean[a];
+    for (let a = 0; a < k; a++) xc[a] = x[i * k + a] - xMean[a];
     for (let a = 0; a < k; a++) {
       for (let b = 0; b <= a; b++) A[a * k + b] += xc[a] * xc[b];
-      for (let t = 0; t < m; t++) {
-        W[a * m + t] += xc[a] * (x[row + targetCols[t]] - mean[targetCols[t]]);
-      }
+      for (let t = 0; t < m; t++) W[a * m + t] += xc[a] * (y[i * m + t] - yMean[t]);
     }
   }
   for (let a = 0; a < k; a++) {
@@ -285,12 +319,11 @@ export function evaluateReconstruction(
   const truth = new Float64Array(nTest), pred = new Float64Array(nTest);
   let sse = 0, sst = 0;
   for (let t = 0; t < m; t++) {
-    const j = targetCols[t];
     let sum = 0;
     for (let i = 0; i < nTest; i++) {
-      let p = mean[j];
-      for (let a = 0; a < k; a++) p += (xTest[i * G + a] - mean[a]) * W[a * m + t];
-      truth[i] = xTest[i * G + j];
+      let p = yMean[t];
+      for (let a = 0; a < k; a++) p += (xTest[i * k + a] - xMean[a]) * W[a * m + t];
+      truth[i] = yTest[i * m + t];
       pred[i] = p;
       sum += truth[i];
     }

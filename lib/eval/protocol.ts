@@ -19,7 +19,14 @@ import { readJsonLines } from "../runtime/atomic.ts";
 import { FileFormatError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
-import { fitCandidates } from "../data/transform.ts";
+import { thinCounts } from "../data/sampling.ts";
+import {
+  DEFAULT_NORMALIZATION,
+  fitCandidates,
+  type Normalization,
+  NORMALIZATIONS,
+  parseNormalization,
+} from "../data/transform.ts";
 import { constraintLines, type ConstraintSources, readConstraints } from "../data/constraints.ts";
 import type { Panel, Selector } from "../select/panel.ts";
 import {
@@ -75,6 +82,16 @@ export interface BenchmarkConfig {
   /** Downstream classifiers [["lr", "mlp", "knn"]]. */
   classifiers?: ClassifierKind[];
   /**
+   * Model-input normalisations (docs/methods.md §0): each one selects and scores every panel
+   * again, and rows say which [[DEFAULT_NORMALIZATION]]. The config may give one as a string.
+   */
+  normalize?: Normalization[];
+  /**
+   * Also score every panel on the test cells binomially thinned to these fractions of their
+   * counts (rows with `depth` < 1) [none].
+   */
+  thinning?: number[];
+  /**
    * Extra fitYoto options for every run of a method that takes them (YOTO; the same for all
    * datasets) [none].
    */
@@ -98,6 +115,10 @@ export interface ResultRow {
   k: number;
   /** "lr", "mlp", "knn", or "own" (YOTO's heads). */
   classifier: string;
+  /** The model-input normalisation of the selection and the classifiers. */
+  normalize: Normalization;
+  /** Fraction of the test cells' counts kept by binomial thinning (1: as measured). */
+  depth: number;
   n_genes: number;
   exact_k: boolean;
   accuracy: number;
@@ -218,6 +239,33 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   const constraints = raw.constraints === undefined
     ? undefined
     : parseConstraints(raw.constraints, at, file);
+  const normalize = raw.normalize === undefined
+    ? undefined
+    : (Array.isArray(raw.normalize) ? raw.normalize : [raw.normalize]).map((n) => {
+      try {
+        return parseNormalization(n, "'normalize'");
+      } catch (err) {
+        return configError(
+          (err as Error).message,
+          `"normalize": ["${NORMALIZATIONS.join('", "')}"]`,
+          file,
+        );
+      }
+    });
+  if (normalize && (normalize.length === 0 || new Set(normalize).size !== normalize.length)) {
+    configError(
+      "'normalize' must list distinct normalisations",
+      `"normalize": ["panel", "counts"]`,
+      file,
+    );
+  }
+  const thinning = raw.thinning;
+  if (
+    thinning !== undefined &&
+    !(Array.isArray(thinning) && thinning.every((f) => typeof f === "number" && f > 0 && f < 1))
+  ) {
+    configError("'thinning' must list fractions between 0 and 1", '"thinning": [0.5, 0.25]', file);
+  }
   if (raw.nullGenes !== undefined && typeof raw.nullGenes !== "boolean") {
     configError("'nullGenes' must be true or false", '"nullGenes": true', file);
   }
@@ -236,6 +284,8 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     yoto: yoto as Partial<YotoOptions>,
     nullGenes: raw.nullGenes === true,
     ...(constraints ? { constraints } : {}),
+    ...(normalize ? { normalize } : {}),
+    ...(thinning ? { thinning: thinning as number[] } : {}),
   };
 }
 
@@ -366,6 +416,7 @@ interface Unit {
   key: string;
   method: string;
   k: number;
+  normalize: Normalization;
   /** The label columns the selector learns from (none for data-only methods). */
   fitTasks: string[];
   /** The tasks its panel is scored on. */
@@ -388,24 +439,27 @@ function planUnits(
     const entry = selectorEntry(method);
     // With one label, the fit on every label is the per-task one.
     if (entry.tasks === "all" && d.labels.length < 2) continue;
-    for (const k of config.k) {
-      const groups = selectors.get(method)!.needs === "data"
-        ? [[]]
-        : entry.tasks === "all"
-        ? [d.labels]
-        : d.labels.map((t) => [t]);
-      for (const fitTasks of groups) {
-        const key = `${prefix}|${method}|${k}|${fitTasks.join("+")}`;
-        const settings = { unit: key, ...shared, yoto: yotoOptions(config, entry) };
-        units.push({
-          key,
-          method,
-          k,
-          fitTasks,
-          evalTasks: fitTasks.length ? fitTasks : d.labels,
-          settings,
-          fingerprint: fingerprint(settings),
-        });
+    for (const normalize of config.normalize ?? [DEFAULT_NORMALIZATION]) {
+      for (const k of config.k) {
+        const groups = selectors.get(method)!.needs === "data"
+          ? [[]]
+          : entry.tasks === "all"
+          ? [d.labels]
+          : d.labels.map((t) => [t]);
+        for (const fitTasks of groups) {
+          const key = `${prefix}|${method}|${k}|${fitTasks.join("+")}|${normalize}`;
+          const settings = { unit: key, ...shared, normalize, yoto: yotoOptions(config, entry) };
+          units.push({
+            key,
+            method,
+            k,
+            normalize,
+            fitTasks,
+            evalTasks: fitTasks.length ? fitTasks : d.labels,
+            settings,
+            fingerprint: fingerprint(settings),
+          });
+        }
       }
     }
   }
@@ -521,6 +575,7 @@ export async function runBenchmark(
           candidates: config.candidates ?? 2000,
           hvgFlavor: config.hvgFlavor ?? "seurat",
           classifiers,
+          ...(config.thinning ? { thinning: config.thinning } : {}),
           // only when given, so the fingerprints of unconstrained runs stay as they were
           ...(Object.keys(constraints).length ? { constraints } : {}),
         };
@@ -583,7 +638,7 @@ export async function runBenchmark(
           seed,
         }),
       );
-      const { genes: candidates, targetSum, report } = fitCandidates(parts.train, {
+      const { genes: candidates, report } = fitCandidates(parts.train, {
         candidates: config.candidates ?? 2000,
         hvgFlavor: config.hvgFlavor,
         tasks: d.labels,
@@ -594,7 +649,7 @@ export async function runBenchmark(
       }
       // With nullGenes every method picks from the candidates and their twins (one draw per seed).
       const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
-      prepared = { parts, candidates, targetSum, nulls, forced: constraints.forceInclude ?? [] };
+      prepared = { parts, candidates, nulls, forced: constraints.forceInclude ?? [] };
     } catch (err) {
       // The dataset or this split cannot be made: every unit of it fails, the others go on.
       for (const unit of units) await fail(unit, err);
@@ -603,7 +658,16 @@ export async function runBenchmark(
     for (const unit of units) {
       let result;
       try {
-        result = await runUnit(d, split, seed, unit, prepared, selectors, classifiers);
+        result = await runUnit(
+          d,
+          split,
+          seed,
+          unit,
+          prepared,
+          selectors,
+          classifiers,
+          config.thinning,
+        );
       } catch (err) {
         await fail(unit, err);
         continue;
@@ -636,7 +700,6 @@ export async function runBenchmark(
 interface PreparedSplit {
   parts: ReturnType<typeof splitDataset>;
   candidates: string[];
-  targetSum: number;
   nulls: NullTwinParts<ReturnType<typeof splitDataset>> | null;
   /** Genes every panel holds (counted in k). */
   forced: string[];
@@ -648,13 +711,25 @@ async function runUnit(
   split: string,
   seed: number,
   unit: Unit,
-  { parts, candidates, targetSum, nulls, forced }: PreparedSplit,
+  { parts, candidates, nulls, forced }: PreparedSplit,
   selectors: Map<string, Selector>,
   classifiers: ClassifierKind[],
+  thinning: number[] | undefined,
 ) {
   const pick = nulls?.parts ?? parts;
-  const common = { dataset: d.name, split, seed, method: unit.method, k: unit.k };
+  const common = {
+    dataset: d.name,
+    split,
+    seed,
+    method: unit.method,
+    k: unit.k,
+    normalize: unit.normalize,
+  };
+  const depths = [1, ...(thinning ?? [])];
+  // the test cells at each depth, thinned once for every classifier and the own heads
+  const tests = depths.map((depth) => depth === 1 ? pick.test : thinCounts(pick.test, depth, seed));
   const selectOptions = {
+    normalize: unit.normalize,
     k: unit.k,
     tasks: unit.fitTasks,
     seed,
@@ -665,14 +740,17 @@ async function runUnit(
   };
   const unitRows: ResultRow[] = [];
   let panel: Panel;
-  const ownScores: Map<string, ReturnType<typeof scorePrediction>> = new Map();
+  // per depth, per task
+  const ownScores = depths.map(() => new Map<string, ClassificationMetrics>());
   const fitted = await selectors.get(unit.method)!.fit(pick.train, selectOptions);
   try {
     panel = { ...fitted.panel, method: unit.method };
     // A method whose fit predicts is scored by its own heads too.
-    for (const p of fitted.predict?.(pick.test) ?? []) {
-      if (p.kind === "classification") ownScores.set(p.task, scorePrediction(p, parts.test));
-    }
+    tests.forEach((test, t) => {
+      for (const p of fitted.predict?.(test) ?? []) {
+        if (p.kind === "classification") ownScores[t].set(p.task, scorePrediction(p, test));
+      }
+    });
   } finally {
     fitted.dispose();
   }
@@ -699,28 +777,42 @@ async function runUnit(
   // Twins are not measured genes: the classifiers read the panel's real genes only.
   const realGenes = counted?.realGenes ?? panel.genes;
   for (const task of unit.evalTasks) {
-    const own = ownScores.get(task);
-    if (own) {
-      unitRows.push({
-        ...base,
-        task,
-        classifier: "own",
-        ...metricColumns(own),
-        classifier_seconds: 0,
-      });
-    }
     const results = realGenes.length
-      ? (await evaluatePanel(realGenes, parts, task, { classifiers, seed, targetSum })).results
-      : classifiers.map((classifier) => ({ classifier, metrics: NO_GENES, fitSeconds: 0 }));
-    for (const r of results) {
-      unitRows.push({
-        ...base,
-        task,
-        classifier: r.classifier,
-        ...metricColumns(r.metrics),
-        classifier_seconds: r.fitSeconds,
-      });
-    }
+      ? (await evaluatePanel(realGenes, parts, task, {
+        classifiers,
+        seed,
+        normalize: unit.normalize,
+        thinning,
+      })).results
+      : classifiers.map((classifier) => ({
+        classifier,
+        metrics: NO_GENES,
+        fitSeconds: 0,
+        thinned: (thinning ?? []).map((depth) => ({ depth, metrics: NO_GENES })),
+      }));
+    depths.forEach((depth, t) => {
+      const own = ownScores[t].get(task);
+      if (own) {
+        unitRows.push({
+          ...base,
+          task,
+          depth,
+          classifier: "own",
+          ...metricColumns(own),
+          classifier_seconds: 0,
+        });
+      }
+      for (const r of results) {
+        unitRows.push({
+          ...base,
+          task,
+          depth,
+          classifier: r.classifier,
+          ...metricColumns(t === 0 ? r.metrics : r.thinned[t - 1].metrics),
+          classifier_seconds: r.fitSeconds,
+        });
+      }
+    });
   }
   return { unitRows, panel, counted };
 }

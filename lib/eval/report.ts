@@ -25,6 +25,8 @@ export const RESULT_COLUMNS: (keyof ResultRow)[] = [
   "method",
   "k",
   "classifier",
+  "normalize",
+  "depth",
   "n_genes",
   "exact_k",
   "accuracy",
@@ -93,12 +95,21 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 /**
  * Rows per table and figure: one dataset/task/split, one downstream classifier plus YOTO's own
- * heads; keyed by "dataset · task · split".
+ * heads; keyed by "dataset · task · split", then the normalisation when the rows hold several,
+ * then the depth of thinned test cells.
  */
 export function reportGroups(rows: ResultRow[], classifier: string): Map<string, ResultRow[]> {
+  const normalizations = new Set(rows.map((r) => r.normalize)).size;
   return groupBy(
     rows.filter((r) => r.classifier === classifier || r.classifier === "own"),
-    (r) => `${r.dataset} · ${r.task} · ${r.split}`,
+    (r) =>
+      [
+        r.dataset,
+        r.task,
+        r.split,
+        ...(normalizations > 1 ? [`${r.normalize} input`] : []),
+        ...((r.depth ?? 1) < 1 ? [`test thinned to ${100 * r.depth}% depth`] : []),
+      ].join(" · "),
   );
 }
 

@@ -264,6 +264,7 @@ export class MaeNet {
 export function log1pInput(ds: Dataset, genes: string[], targetSum: number): Float32Array {
   const identity: InputTransform = {
     genes,
+    normalize: "transcriptome",
     targetSum,
     log1p: true,
     means: new Array(genes.length).fill(0),

@@ -116,10 +116,10 @@ async function selectCae(
   }
   const maxRetrains = settings.maxRetrains ?? 0;
   const { fit, val } = validationSplit(train, options, task);
-  const { genes, targetSum } = fitCandidates(fit, options);
+  const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(k, G);
-  const { transform, x } = fitInput(fit, genes, targetSum);
+  const { transform, x } = fitInput(fit, genes, options);
   const xVal = applyInput(val, transform);
   const targets = task ? classTargets(fit, val, task) : null;
   const outWidth = targets ? targets.classes.length : G;

@@ -433,9 +433,9 @@ export function l1Selector(): Selector {
     const started = performance.now();
     const tasks = requireTasks(options, "l1");
     const labels = classLabels(train, tasks[0]);
-    const { genes, targetSum } = fitCandidates(train, options);
+    const { genes } = fitCandidates(train, options);
     checkPanelSize(options.k, genes.length);
-    const { x } = fitInput(train, genes, targetSum);
+    const { x } = fitInput(train, genes, options);
     const G = genes.length;
     // cells without a label of the primary task take no part
     const rows = Int32Array.from(labels.codes.keys()).filter((i) => labels.codes[i] >= 0);

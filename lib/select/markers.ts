@@ -260,9 +260,9 @@ export function markersSelector(markerOptions: MarkerOptions = {}): Selector {
   return panelSelector(name, "labels", (train, options) => {
     const started = performance.now();
     const labels = requireTasks(options, name).map((task) => classLabels(train, task));
-    const { genes, targetSum } = fitCandidates(train, options);
+    const { genes } = fitCandidates(train, options);
     checkPanelSize(options.k, genes.length);
-    const { x } = fitInput(train, genes, targetSum);
+    const { x } = fitInput(train, genes, options);
     const G = genes.length, notes: string[] = [];
     const stats = labels.map((l) => {
       const all = method === "t-test"

@@ -270,10 +270,13 @@ async function selectPersist(
     });
   }
   const { fit, val } = validationSplit(train, options, task);
-  const { genes, targetSum } = fitCandidates(fit, options);
+  const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(k, G);
-  const { transform, x: xz } = fitInput(fit, genes, targetSum);
+  const { transform, x: xz } = fitInput(fit, genes, {
+    // the hurdle targets below are on a log scale: PERSIST binarises its input itself (binarize)
+    normalize: options.normalize === "binary" ? "counts" : options.normalize,
+  });
   // Hurdle targets: log1p of the library-scaled counts (the transform without z-scoring).
   const logTransform = { ...transform, means: genes.map(() => 0), sds: genes.map(() => 1) };
   const yFit = task ? null : applyInput(fit, logTransform);

@@ -128,10 +128,10 @@ async function selectStg(
   const hidden = settings.hidden ?? [400, 200];
   const lr = settings.lr ?? 1e-3;
   const { fit, val } = validationSplit(train, options, task);
-  const { genes, targetSum } = fitCandidates(fit, options);
+  const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(options.k, G);
-  const { transform, x } = fitInput(fit, genes, targetSum);
+  const { transform, x } = fitInput(fit, genes, options);
   const xVal = applyInput(val, transform);
   const targets = classTargets(fit, val, task);
   const batchSize = Math.min(positiveInt(settings.batchSize, 100, "batchSize"), fit.nCells);

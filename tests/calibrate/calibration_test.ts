@@ -53,17 +53,23 @@ Deno.test("null twins leave every real gene's input bit-identical (library sizes
 
   const augFit = fitCandidates(aug.parts.train, { candidates: aug.pool });
   assertEquals(augFit.targetSum, targetSum);
-  const plain = fitInput(train, genes, targetSum);
-  const doubled = fitInput(aug.parts.train, aug.pool, augFit.targetSum);
-  const G = genes.length, n = train.nCells;
-  for (let i = 0; i < n; i++) {
-    assertEquals(doubled.x.subarray(i * 2 * G, i * 2 * G + G), plain.x.subarray(i * G, i * G + G));
+  for (const normalize of ["transcriptome", "panel"] as const) {
+    const plain = fitInput(train, genes, { normalize });
+    const doubled = fitInput(aug.parts.train, aug.pool, { normalize });
+    const G = genes.length, n = train.nCells;
+    for (let i = 0; i < n; i++) {
+      assertEquals(
+        doubled.x.subarray(i * 2 * G, i * 2 * G + G),
+        plain.x.subarray(i * G, i * G + G),
+      );
+    }
+    assertEquals(doubled.transform.targetSum, plain.transform.targetSum);
+    assertEquals(doubled.transform.means.slice(0, G), plain.transform.means);
+    assertEquals(
+      applyInput(aug.parts.val!, doubled.transform, genes),
+      applyInput(val, plain.transform),
+    );
   }
-  assertEquals(doubled.transform.means.slice(0, G), plain.transform.means);
-  assertEquals(
-    applyInput(aug.parts.val!, doubled.transform, genes),
-    applyInput(val, plain.transform),
-  );
   // HVG normalises by itself: its per-gene moments of the real genes are unchanged too
   for (const flavor of ["seurat", "cell_ranger"] as const) {
     const a = hvgRanking(train, flavor, targetSum),
@@ -71,7 +77,7 @@ Deno.test("null twins leave every real gene's input bit-identical (library sizes
     assertEquals(b.means.slice(0, train.nGenes), a.means, flavor);
   }
   // a dense matrix gets the same twins as its CSR twin
-  const dense = Dataset.fromDense(train.toDense(), n, train.nGenes, train.genes);
+  const dense = Dataset.fromDense(train.toDense(), train.nCells, train.nGenes, train.genes);
   const denseAug = withNullTwins({ train: dense }, genes, { seed: 1 });
   assertEquals(denseAug.parts.train.toDense(), aug.parts.train.toDense());
   // val and train twins come from different streams

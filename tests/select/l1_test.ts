@@ -154,8 +154,8 @@ Deno.test("l1: fits the labelled cells of the primary task only", async () => {
   const labels = small.labels("cell_type").map((l, i) => (i % 4 === 0 ? null : l));
   const ds = small.withObs("cell_type", { kind: "string", values: labels });
   const panel = await selectPanel(l1Selector(), ds, { k: 6, tasks: ["cell_type", "condition"] });
-  const { genes, targetSum } = fitCandidates(ds, {});
-  const { x } = fitInput(ds, genes, targetSum);
+  const { genes } = fitCandidates(ds, {});
+  const { x } = fitInput(ds, genes);
   const l = classLabels(ds, "cell_type");
   const rows = Int32Array.from(l.codes.keys()).filter((i) => l.codes[i] >= 0);
   const G = genes.length;

@@ -118,8 +118,8 @@ const { dataset, truth } = simulate({ seed: 0 });
 const markers = Object.values(truth.markers).flat();
 
 Deno.test("markers: at k = number of markers, t-test and Wilcoxon panels recover >= 80% of them", async () => {
-  const { genes, targetSum } = fitCandidates(dataset, {});
-  const { x } = fitInput(dataset, genes, targetSum);
+  const { genes } = fitCandidates(dataset, {});
+  const { x } = fitInput(dataset, genes);
   const l = classLabels(dataset, "cell_type");
   for (const selector of [markersSelector(), markersSelector({ method: "wilcoxon" })]) {
     const panel = await selectPanel(selector, dataset, { k: markers.length, tasks: ["cell_type"] });
@@ -148,8 +148,8 @@ Deno.test("markers: several tasks interleave, cells without a label are left out
   const panel = await selectPanel(markersSelector(), ds, { k: 20, tasks });
   assertEquals(new Set(panel.genes).size, 20);
   assertEquals(panel.params.tasks, tasks);
-  const { genes, targetSum } = fitCandidates(ds, {});
-  const { x } = fitInput(ds, genes, targetSum);
+  const { genes } = fitCandidates(ds, {});
+  const { x } = fitInput(ds, genes);
   const stats = tasks.map((task) => {
     const l = classLabels(ds, task);
     const t = welchT(x, genes.length, l.codes, l.classes.length);

@@ -135,7 +135,7 @@ export class YotoModel {
             const task = this.tasks[t];
             if (task.kind === "classification") return tf.softmax(out);
             return task.loss === "poisson"
-              ? rectifiedTanh(out, this.spec.transform.targetSum!)
+              ? rectifiedTanh(out, task.ceiling ?? this.spec.transform.targetSum!)
               : out;
           });
         });

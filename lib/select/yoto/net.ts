@@ -25,6 +25,11 @@ export interface TaskSpec {
    * rectified tanh (docs/methods.md §5.3); predictions are then on the log1p scale.
    */
   loss?: "mse" | "poisson";
+  /**
+   * Poisson reconstruction: predictions are bounded by log1p(ceiling), the largest value the
+   * input can take (absent in older models: the transform's targetSum).
+   */
+  ceiling?: number;
   /** Loss weight. */
   weight: number;
 }

@@ -19,6 +19,7 @@ import { Rng } from "../../runtime/rng.ts";
 import { type Panel, panelToCsv } from "../panel.ts";
 import { NO_METRICS, type YotoMetrics, YotoModel, type YotoSpec } from "./model.ts";
 import { YotoNet } from "./net.ts";
+import { NORMALIZATIONS } from "../../data/transform.ts";
 
 /** Format tag written to and required in model.json. */
 export const MODEL_FORMAT = "yoto.model/1";
@@ -305,6 +306,8 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
       if (!isNumber(task.mean) || !isNumber(task.sd)) fail(at, "needs a numeric mean and sd");
     } else if (task.kind !== "reconstruction") {
       fail(`${at}.kind`, "must be classification, regression or reconstruction");
+    } else if (task.ceiling !== undefined && !(isNumber(task.ceiling) && task.ceiling > 0)) {
+      fail(`${at}.ceiling`, "must be a number > 0");
     }
   });
   const transform = spec.transform as Record<string, unknown>;
@@ -324,6 +327,9 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
     fail("spec.transform.targetSum", "must be a number or null");
   }
   if (typeof transform.log1p !== "boolean") fail("spec.transform.log1p", "must be true or false");
+  if (transform.normalize !== undefined && !NORMALIZATIONS.includes(transform.normalize as never)) {
+    fail("spec.transform.normalize", `must be one of ${NORMALIZATIONS.join(", ")}`);
+  }
   if (!isCount(spec.k, 1)) fail("spec.k", "must be a positive integer");
   if (!isCount(spec.nFree) || !isCount(spec.nForced)) {
     fail("spec.nFree", "nFree and nForced must be integers >= 0");

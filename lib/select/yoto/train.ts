@@ -21,6 +21,7 @@ import {
   fitCandidates,
   fitInput,
   type InputTransform,
+  realGeneMask,
 } from "../../data/transform.ts";
 import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
 import { fitNet } from "../../nn/fit.ts";
@@ -156,7 +157,10 @@ function checkK(k: number, nFree: number, nForced: number): void {
 /** Candidates (ordered free, then forced) and the input transform, learned on train only. */
 interface FittedInput {
   transform: InputTransform;
-  /** The train cells' network input (z-scored), [nCells x genes]. */
+  /**
+   * The train cells over the candidates, [nCells x genes]: the network input (z-scored), or under
+   * `panel` the raw counts, normalised in the graph by the mask-weighted total ({@link PanelScale}).
+   */
   x: Float32Array;
   nFree: number;
   nForced: number;
@@ -166,20 +170,106 @@ interface FittedInput {
 
 function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   const forced = [...new Set(options.forceInclude ?? [])];
-  const { genes: candidates, targetSum, report } = fitCandidates(train, options);
+  const { genes: candidates, report } = fitCandidates(train, options);
   // Free genes first, then forced: the full mask is then a concat (wasm has no gradient for
   // gather). Excluded genes never become candidates.
   const forcedSet = new Set(forced);
   const free = candidates.filter((g) => !forcedSet.has(g));
-  const { transform, x } = fitInput(train, [...free, ...forced], targetSum);
-  return { transform, x, nFree: free.length, nForced: forced.length, constraints: report };
+  const genes = [...free, ...forced];
+  const { transform, x } = fitInput(train, genes, { normalize: options.normalize });
+  const fitted = { transform, x, nFree: free.length, nForced: forced.length, constraints: report };
+  if (transform.normalize !== "panel") return fitted;
+  // The z-scoring is fitted on totals over all candidates; a uniform mask of mass k sums k/G of
+  // them, so the target shrinks by k/G and the first steps see the fitted scale.
+  transform.targetSum = transform.targetSum! * options.k / genes.length;
+  return { ...fitted, x: train.selectGenes(genes).toDense() };
+}
+
+/**
+ * `panel` normalisation inside the graph (docs/methods.md §0): each cell's library size is the
+ * mask-weighted total over the real candidates, equal to the panel total once the mask is hard.
+ */
+interface PanelScale {
+  targetSum: number;
+  /**
+   * z-scoring statistics of the normalised values: they move with the panel, so they follow the
+   * training batches (momentum 0.99, outside the gradient) from the fitted ones, as batch norm's
+   * moving statistics, and are saved as the transform's means and sds.
+   */
+  means: tf.Variable<tf.Rank.R1>;
+  sds: tf.Variable<tf.Rank.R1>;
+  /** 1 per real candidate, 0 per null twin. */
+  real: tf.Tensor1D;
+}
+
+// tfjs variable names are global
+let panelScales = 0;
+
+/** The identity, with no gradient flowing back (tfjs has no stop_gradient). */
+const stopGradient = tf.customGrad((x) => ({
+  value: (x as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as (x: tf.Tensor1D) => tf.Tensor1D;
+
+/**
+ * The network input for rows `xb` under the full-width `mask`: `z` (the z-scored values) times the
+ * mask. Without `panel`, `xb` already holds z.
+ */
+function maskedInput(
+  xb: tf.Tensor2D,
+  mask: tf.Tensor1D,
+  panel: PanelScale | null,
+  training = false,
+): { z: tf.Tensor2D; input: tf.Tensor2D } {
+  if (!panel) return { z: xb, input: tf.mul(xb, mask) as tf.Tensor2D };
+  // No gradient through the total: through it, a highly expressed gene lowered every other gene's
+  // input and was pushed out (LR macro-F1 on the panel 0.83 with it, 0.92 without: kang_ifnb1k,
+  // k = 16, seed 0).
+  const weights = tf.reshape(tf.mul(stopGradient(mask), panel.real), [-1, 1]) as tf.Tensor2D;
+  const totals = tf.maximum(tf.matMul(xb, weights), 1e-12);
+  const v = tf.log1p(tf.mul(xb, tf.div(panel.targetSum, totals)));
+  if (training) {
+    tf.tidy(() => {
+      const { mean, variance } = tf.moments(v, 0);
+      panel.means.assign(tf.add(tf.mul(panel.means, 0.99), tf.mul(mean, 0.01)));
+      const sd = tf.maximum(tf.sqrt(variance), 1e-6);
+      panel.sds.assign(tf.add(tf.mul(panel.sds, 0.99), tf.mul(sd, 0.01)));
+    });
+  }
+  const z = tf.div(tf.sub(v, panel.means), panel.sds) as tf.Tensor2D;
+  return { z, input: tf.mul(z, mask) as tf.Tensor2D };
 }
 
 /** Undoes the z-scoring (back to log1p) for the Poisson head; built once per fit. */
 interface LogScale {
   sds: tf.Tensor1D;
   means: tf.Tensor1D;
-  targetSum: number;
+  /** Predictions are bounded by log1p(ceiling) ({@link poissonCeiling}). */
+  ceiling: number;
+}
+
+/**
+ * The total whose log1p bounds the input's log values, for the Poisson head (docs/methods.md
+ * §5.3): the target under `transcriptome`; under `panel` the target times G / k (a gene outside
+ * the panel may count more than the panel's whole total); the largest train count under
+ * `counts`; 1 under `binary`.
+ */
+function poissonCeiling(train: Dataset, transform: InputTransform, k: number): number {
+  switch (transform.normalize) {
+    case "panel":
+      return transform.targetSum! * transform.genes.length / k;
+    case "counts": {
+      let max = 1;
+      for (const { data } of train.selectGenes(transform.genes).rows(2048)) {
+        for (const v of data) if (v > max) max = v;
+      }
+      return max;
+    }
+    case "binary":
+      return 1;
+    default:
+      return transform.targetSum!;
+  }
 }
 
 /** Loss of the reconstruction head on z-scored input `x`. */
@@ -193,7 +283,7 @@ function reconstructionLoss(
   if (task.loss !== "poisson") return tf.losses.meanSquaredError(x, out) as tf.Scalar;
   return tf.tidy(() => {
     const logX = tf.add(tf.mul(x, logScale.sds), logScale.means);
-    const xhat = rectifiedTanh(out, logScale.targetSum);
+    const xhat = rectifiedTanh(out, logScale.ceiling);
     return deviance ? poissonDeviance(xhat, logX) : poissonLoss(xhat, logX);
   });
 }
@@ -266,13 +356,31 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const fixedTail = tf.tensor1d(
     Float32Array.from({ length: G - nFree }, (_, j) => (j < nForced ? 1 : 0)),
   );
+  const panelScale: PanelScale | null = transform.normalize === "panel"
+    ? {
+      targetSum: transform.targetSum!,
+      means: variable(
+        tf.tensor1d(transform.means),
+        `panelMeans${++panelScales}`,
+        false,
+      ) as tf.Variable<tf.Rank.R1>,
+      sds: variable(tf.tensor1d(transform.sds), `panelSds${panelScales}`, false) as tf.Variable<
+        tf.Rank.R1
+      >,
+      real: tf.tensor1d(realGeneMask(train, transform.genes)),
+    }
+    : null;
   // Uploaded once: evaluated every epoch.
-  const xVal = tf.tensor2d(applyInput(val, transform), [val.nCells, G]);
+  const xVal = tf.tensor2d(
+    panelScale ? val.selectGenes(transform.genes).toDense() : applyInput(val, transform),
+    [val.nCells, G],
+  );
   const logScale: LogScale = {
-    sds: tf.tensor1d(transform.sds),
-    means: tf.tensor1d(transform.means),
-    targetSum: transform.targetSum!,
+    sds: panelScale?.sds ?? tf.tensor1d(transform.sds),
+    means: panelScale?.means ?? tf.tensor1d(transform.means),
+    ceiling: poissonCeiling(train, transform, options.k),
   };
+  for (const t of tasks) if (t.loss === "poisson") t.ceiling = logScale.ceiling;
   const trainLabels = tasks.map((t) => labelsFor(train, t));
   const valLabels = tasks.map((t) => labelsFor(val, t));
 
@@ -333,7 +441,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         { lr: options.lr ?? 1e-3, variables: net.trainable() },
         { lr: scoreLr, variables: [scores] },
       ],
-      checkpoint: [...net.all(), scores],
+      checkpoint: [...net.all(), scores, ...(panelScale ? [panelScale.means, panelScale.sds] : [])],
       loss: (rows, step) => {
         tau = temperature(step, schedule);
         const gumbel = gumbelNoise(nFree, () => noiseRng.uniform());
@@ -348,15 +456,16 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         const soften = forward === "soft" && step < schedule.annealSteps;
         const used = soften ? soft : mask;
         tf.dispose(soften ? mask : soft);
-        const xb = rowsTensor(xTrain, G, rows);
-        const outs = net.forward(
-          tf.mul(xb, fullMask(used, fixedTail)) as tf.Tensor2D,
+        const { z, input } = maskedInput(
+          rowsTensor(xTrain, G, rows),
+          fullMask(used, fixedTail),
+          panelScale,
           true,
-          dropoutSeed,
         );
+        const outs = net.forward(input, true, dropoutSeed);
         let total: tf.Scalar = tf.scalar(0);
         outs.forEach((out, t) => {
-          const l = maskedLoss(out, tasks[t], trainLabels[t], xb, rows, logScale);
+          const l = maskedLoss(out, tasks[t], trainLabels[t], z, rows, logScale);
           if (!l) return;
           lossSums[t] += l.dataSync()[0];
           lossCounts[t]++;
@@ -382,6 +491,10 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       quiet: options.quiet,
       lineEverySeconds: Infinity,
     });
+    if (panelScale) {
+      transform.means = Array.from(panelScale.means.dataSync());
+      transform.sds = Array.from(panelScale.sds.dataSync());
+    }
     const finalScores = Float32Array.from(scores.dataSync());
     const panel = makePanel(
       finalScores,
@@ -401,6 +514,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     return model;
   } finally {
     tf.dispose([scores, fixedTail, xVal, logScale.sds, logScale.means]);
+    if (panelScale) tf.dispose(panelScale.real);
   }
 
   function evaluate(
@@ -429,14 +543,17 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     const hardFree = new Float32Array(nFree);
     for (const j of hard) hardFree[j] = 1;
     const valOut = tf.tidy(() => {
-      const maskFull = fullMask(tf.tensor1d(hardFree), fixedTail);
-      const x = xVal;
-      return net.forward(tf.mul(x, maskFull) as tf.Tensor2D, false, null).map((o, t) =>
+      const { z, input } = maskedInput(
+        xVal,
+        fullMask(tf.tensor1d(hardFree), fixedTail),
+        panelScale,
+      );
+      return net.forward(input, false, null).map((o, t) =>
         tasks[t].kind === "classification"
           ? tf.logSoftmax(o)
           : tasks[t].kind === "regression"
           ? o
-          : reconstructionLoss(o, tasks[t], x, logScale, true)
+          : reconstructionLoss(o, tasks[t], z, logScale, true)
       );
     });
     const valMetrics: Record<string, number> = {};
