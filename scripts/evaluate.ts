@@ -8,6 +8,11 @@ import { readGeneList } from "../lib/data/constraints.ts";
 import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import {
+  DEFAULT_NORMALIZATION,
+  NORMALIZATION_HELP,
+  parseNormalization,
+} from "../lib/data/transform.ts";
 import { evaluateSuite, type SuitePanel, suiteSummary } from "../lib/eval/suite.ts";
 import { confusionMatrixSpec } from "../lib/plot/confusion.ts";
 import { metricBarsSpec, perClassF1Spec } from "../lib/plot/evaluation.ts";
@@ -45,6 +50,8 @@ evaluate options:
   --label COL        obs column of classes to predict (repeatable)
   --split-by COL     hold out whole groups of COL (donors) for test; default: stratified 70/15/15
                      on the first label (the split of yoto train with the same --seed)
+  --normalize MODE   panel genes per cell (default ${DEFAULT_NORMALIZATION}): ${NORMALIZATION_HELP}.
+                     The full-transcriptome reference is always scaled by the total over all genes
   --markers FILE     known marker genes: each one's best correlation with a panel gene
   --candidates N     top-N HVGs (fitted on train): the full-transcriptome reference and the
                      genes reconstruction predicts (default 2000)
@@ -128,6 +135,7 @@ export async function evaluate(args: string[]): Promise<void> {
     label: { type: "string", multiple: true },
     "split-by": { type: "string" },
     markers: { type: "string" },
+    normalize: { type: "string" },
     candidates: { type: "string" },
     seed: { type: "string" },
     backend: { type: "string" },
@@ -147,6 +155,7 @@ export async function evaluate(args: string[]): Promise<void> {
     throw new OptionError(`--label ${twice} is given twice`, { fix: "give each label once" });
   }
   const seed = numberFlag(values.seed, "seed", 0, { integer: true });
+  const normalize = parseNormalization(values.normalize ?? DEFAULT_NORMALIZATION, "--normalize");
   const candidates = numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 2 });
   const names = panelNames(files);
   const panels: SuitePanel[] = [];
@@ -189,6 +198,7 @@ export async function evaluate(args: string[]): Promise<void> {
     const started = performance.now();
     const reports = await evaluateSuite(panels, parts, {
       tasks: labels,
+      normalize,
       candidates,
       markers,
       seed,
@@ -205,6 +215,7 @@ export async function evaluate(args: string[]): Promise<void> {
         ? { kind: "group", by: values["split-by"], groups: split.groups }
         : { kind: split.kind },
       seed,
+      normalize,
       n_train: parts.train.nCells,
       n_val: parts.val.nCells,
       n_test: parts.test.nCells,

@@ -3,8 +3,9 @@
  * test cells by classification (per class, with the confusion matrix), agreement of its
  * neighbourhoods and clusterings with the full transcriptome's, gene-gene redundancy, marker
  * coverage, reconstruction of the other candidate genes, and robustness to shallower
- * sequencing. Every transform is fitted on the training cells; the reference ("full
- * transcriptome") is the PCA of the candidate HVGs. Results use the keys of `evaluation.json`.
+ * sequencing. Every transform is fitted on the training cells; the panel genes are read as the
+ * assay reads them (`normalize`, panel-native by default); the reference ("full
+ * transcriptome") is the PCA of the candidate HVGs, normalised by each cell's total count. Results use the keys of `evaluation.json`.
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
@@ -12,7 +13,13 @@ import { clusterSizes, louvainGraph, louvainLabels, snnGraph } from "../data/gra
 import { nearestNeighbors } from "../data/neighbors.ts";
 import { pca } from "../data/pca.ts";
 import { thinCounts } from "../data/sampling.ts";
-import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
+import {
+  applyInput,
+  DEFAULT_NORMALIZATION,
+  fitCandidates,
+  fitInput,
+  type Normalization,
+} from "../data/transform.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { adjustedRandIndex, normalizedMutualInfo } from "../metrics/clustering.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
@@ -37,6 +44,8 @@ export interface SuitePanel {
 export interface SuiteOptions {
   /** Label columns (classification) to score. */
   tasks: string[];
+  /** How the panel genes are read per cell (the reference is always "transcriptome") [panel]. */
+  normalize?: Normalization;
   /** Downstream classifiers [["lr", "knn"]]. */
   classifiers?: ClassifierKind[];
   /** Neighbours of knn_overlap and of the cluster graphs [15]. */
@@ -129,7 +138,6 @@ export interface PanelReport {
 /** The reference shared by every panel: computed once per split. */
 interface Reference {
   candidates: string[];
-  targetSum: number;
   /** Each test cell's neighbours on the reference PCA, self excluded [nTest x k]. */
   neighbors: Int32Array;
   /** Louvain labels of the test cells on the reference, per resolution. */
@@ -146,6 +154,7 @@ type Resolved = Required<Omit<SuiteOptions, "markers">> & { markers?: string[] }
 function resolve(o: SuiteOptions): Resolved {
   const r: Resolved = {
     tasks: o.tasks,
+    normalize: o.normalize ?? DEFAULT_NORMALIZATION,
     classifiers: o.classifiers ?? ["lr", "knn"],
     neighbors: o.neighbors ?? 15,
     resolutions: o.resolutions ?? [0.4, 0.8, 1.2],
@@ -341,7 +350,10 @@ function computeReference(
   const { genes: candidates, targetSum } = fitCandidates(train, { candidates: o.candidates });
   const known = (o.markers ?? []).filter((g) => train.genes.includes(g));
   const universe = [...new Set([...candidates, ...panels.flatMap((p) => p.genes), ...known])];
-  const { transform, x: xTrain } = fitInput(train, universe, targetSum);
+  const { transform, x: xTrain } = fitInput(train, universe, {
+    normalize: "transcriptome",
+    targetSum,
+  });
   const U = universe.length, n = test.nCells;
   const xTest = applyInput(test, transform);
   const col = new Map(universe.map((g, j) => [g, j]));
@@ -379,7 +391,7 @@ function computeReference(
     for (let i = 0; i < n; i++) out[i] = xTest[i * U + j];
     return out;
   };
-  return { candidates, targetSum, neighbors, clusters, topGenes, testValues };
+  return { candidates, neighbors, clusters, topGenes, testValues };
 }
 
 function knownMarkers(
@@ -425,6 +437,7 @@ async function classify(
     const r = await evaluatePanel(panel.genes, split, task, {
       classifiers: o.classifiers,
       seed: o.seed,
+      normalize: o.normalize,
     });
     out[task] = Object.fromEntries(r.results.map((c) => [c.classifier, c.metrics]));
   }
@@ -476,7 +489,7 @@ export async function evaluateSuite(
     const k = panel.genes.length, n = test.nCells;
     log.log(`panel ${panel.name} (${k} genes): classification, neighbours, clusters, ...`);
     const classified = await classify(panel, split, o);
-    const { transform, x: xTrain } = fitInput(train, panel.genes, ref.targetSum);
+    const { transform, x: xTrain } = fitInput(train, panel.genes, { normalize: o.normalize });
     const xTest = applyInput(test, transform);
     const neighbors = neighborsExcludingSelf(xTest, n, k, o.neighbors);
     const clusters = clusterings(xTest, n, k, o);
@@ -504,7 +517,7 @@ export async function evaluateSuite(
     const targets = ref.candidates.filter((g) => !inPanel.has(g));
     let reconstruction: PanelReport["reconstruction_r2"] = null;
     if (targets.length) {
-      const r = evaluateReconstruction(panel.genes, targets, split, { targetSum: ref.targetSum });
+      const r = evaluateReconstruction(panel.genes, targets, split, { normalize: o.normalize });
       const sorted = Array.from(r.r2).sort((a, b) => a - b);
       const h = sorted.length >> 1;
       reconstruction = {

@@ -11,6 +11,7 @@ import {
   suiteSummary,
 } from "../../lib/eval/suite.ts";
 import { adjustedRandIndex, normalizedMutualInfo } from "../../lib/metrics/clustering.ts";
+import { evaluatePanel } from "../../lib/eval/downstream.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 
@@ -181,4 +182,25 @@ Deno.test("non-integer counts: thinning is skipped with the reason, the rest is 
   });
   assertEquals("skipped" in r.thinning, true);
   assertEquals(r.classification.cell_type.lr.macro_f1 > 0.5, true);
+});
+
+Deno.test("normalize reads the panel genes as the assay would: the same scores as evaluatePanel", async () => {
+  const genes = markerGenes.slice(0, 6);
+  const [binary, total] = await Promise.all(
+    (["binary", "transcriptome"] as const).map(async (normalize) =>
+      (await evaluateSuite([{ name: normalize, genes }], split, {
+        ...quick,
+        candidates: 50,
+        fractions: [1],
+        normalize,
+      }))[0]
+    ),
+  );
+  const direct = await evaluatePanel(genes, split, "cell_type", {
+    classifiers: ["lr", "knn"],
+    normalize: "binary",
+  });
+  assertEquals(binary.classification.cell_type.lr.macro_f1, direct.results[0].metrics.macroF1);
+  assertEquals(binary.classification.cell_type.knn.macro_f1, direct.results[1].metrics.macroF1);
+  assertEquals(binary.redundancy.mean === total.redundancy.mean, false);
 });

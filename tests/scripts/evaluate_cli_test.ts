@@ -103,18 +103,23 @@ Deno.test("yoto evaluate: two panels and a model -> evaluation.json, summary.md,
     assertEquals(svg.startsWith("<svg"), true, f);
     assertEquals((await Deno.stat(`${out}/figures/${f}.png`)).size > 0, true, f);
   }
+  assertEquals(doc.normalize, "panel");
   // a rerun into its own folder is allowed
   const again = await yoto(
     "evaluate",
     "--panel",
     `${dir}/others.csv`,
     ...data,
+    "--normalize",
+    "counts",
     "--out",
     out,
     ...fast,
   );
   assertEquals(again.code, 0, again.stderr);
-  assertEquals(JSON.parse(await Deno.readTextFile(`${out}/evaluation.json`)).panels.length, 1);
+  const rerun = JSON.parse(await Deno.readTextFile(`${out}/evaluation.json`));
+  assertEquals(rerun.panels.length, 1);
+  assertEquals(rerun.normalize, "counts");
 });
 
 Deno.test("yoto evaluate refuses bad input in one line, before writing anything", async () => {
@@ -147,6 +152,10 @@ Deno.test("yoto evaluate refuses bad input in one line, before writing anything"
       ...fast,
     ),
     /--split-by patient: the data has no obs column 'patient'.*donor/,
+  );
+  assertUserError(
+    await yoto("evaluate", "--panel", `${dir}/markers.txt`, ...data, "--normalize", "cpm", ...fast),
+    /--normalize must be one of panel, counts, binary, transcriptome, got 'cpm'/,
   );
   assertUserError(
     await yoto("evaluate", "--data", `${dir}/sim.arrow`, "--label", "cell_type", ...fast),
