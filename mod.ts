@@ -257,7 +257,7 @@ export {
   macroF1,
 } from "./lib/metrics/classification.ts";
 export { type RegressionMetrics, regressionReport } from "./lib/metrics/regression.ts";
-export { adjustedRandIndex } from "./lib/metrics/clustering.ts";
+export { adjustedRandIndex, normalizedMutualInfo } from "./lib/metrics/clustering.ts";
 export { type GeneFrequency, meanJaccard, selectionFrequency } from "./lib/metrics/stability.ts";
 export { predictionConfusion, scorePrediction } from "./lib/eval/score.ts";
 export {
@@ -280,6 +280,14 @@ export {
   type ReconstructionMetrics,
   type ReconstructionOptions,
 } from "./lib/eval/downstream.ts";
+export {
+  type ClassifierReport,
+  evaluateSuite,
+  type PanelReport,
+  type SuiteOptions,
+  type SuitePanel,
+  suiteSummary,
+} from "./lib/eval/suite.ts";
 export {
   type BenchmarkConfig,
   type BenchmarkDataset,

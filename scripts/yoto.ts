@@ -42,6 +42,7 @@ import {
 import type { YotoModel } from "../lib/select/yoto/model.ts";
 import { isModelDir, loadYoto } from "../lib/select/yoto/save.ts";
 import { yotoSelector } from "../lib/select/yoto/selector.ts";
+import { evaluate } from "./evaluate.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
 const MAX_INTEGER_CLASSES = 50;
@@ -54,6 +55,9 @@ Usage:
   deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
                          [--library-size-column COL] [--overwrite]
   deno task yoto panel --model DIR
+  deno task yoto evaluate --panel FILE [--panel FILE ...] [--model DIR] --data PATH
+                          --label COL [--label COL ...] [--split-by COL] [--out DIR]
+                         (deno task yoto evaluate --help for its options)
 
 train options:
   --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts; a matrix
@@ -539,8 +543,9 @@ await runCli(async () => {
   if (command === "train") await train(rest);
   else if (command === "predict") await predict(rest);
   else if (command === "panel") await panel(rest);
+  else if (command === "evaluate") await evaluate(rest);
   else if (!command || command === "--help" || command === "-h") console.log(HELP);
   else {throw new OptionError(`unknown command '${command}'`, {
-      fix: "use train, predict or panel (see --help)",
+      fix: "use train, predict, panel or evaluate (see --help)",
     });}
 });

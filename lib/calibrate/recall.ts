@@ -7,18 +7,19 @@
  * without nulls and without the loop, for the over-clustering comparison.
  * @module
  */
-import { UndirectedGraph } from "graphology";
-import louvainDefault, {
-  type DetailedLouvainOutput,
-  type LouvainOptions,
-} from "graphology-communities-louvain";
 import type { Dataset } from "../data/dataset.ts";
 import { highlyVariableGenes } from "../data/hvg.ts";
-import { nearestNeighbors } from "../data/neighbors.ts";
+import {
+  clusterSizes,
+  type LouvainGraph,
+  louvainGraph,
+  louvainLabels,
+  snnGraph,
+} from "../data/graph.ts";
 import { pca } from "../data/pca.ts";
 import { log1p, normalizeTotal, scale } from "../data/preprocess.ts";
 import { checkCounts } from "../data/stats.ts";
-import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+import { OptionError } from "../runtime/errors.ts";
 import { Progress } from "../runtime/progress.ts";
 import { Rng } from "../runtime/rng.ts";
 import { positiveInt } from "../select/_nn.ts";
@@ -97,20 +98,6 @@ export interface RecallResult extends ClusteringResult {
   nUntestable: number;
 }
 
-/** Undirected weighted edges i < j. */
-export interface SnnGraph {
-  nNodes: number;
-  from: Int32Array;
-  to: Int32Array;
-  weight: Float64Array;
-}
-
-// The package is CommonJS: its default import is the function itself, which the typings (written
-// for ESM) describe as a namespace.
-const louvain = louvainDefault as unknown as {
-  detailed(graph: UndirectedGraph, options: LouvainOptions): DetailedLouvainOutput;
-};
-
 interface Resolved {
   nHvg: number;
   nPcs: number;
@@ -142,131 +129,6 @@ function resolve(o: ClusteringOptions): Resolved {
   };
 }
 
-/**
- * Seurat's shared-nearest-neighbour graph: each cell's k nearest cells (itself included) by
- * Euclidean distance on `x` [n x d]; cells i, j sharing s neighbours get the Jaccard weight
- * s / (2k - s), kept when >= `prune`. Self-loops are left out (Seurat's Louvain ignores them).
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { snnGraph } from "./recall.ts";
- * // two tight pairs far apart, k = 2: each cell's neighbours are itself and its partner
- * const g = snnGraph(Float32Array.from([0, 0.1, 10, 10.1]), 4, 1, { k: 2 });
- * assert.equal(g.from.join(), "0,2");
- * assert.equal(g.to.join(), "1,3");
- * assert.equal(g.weight[0], 1);
- * ```
- */
-export function snnGraph(
-  x: Float32Array,
-  n: number,
-  d: number,
-  options: { k?: number; prune?: number } = {},
-): SnnGraph {
-  const k = Math.min(positiveInt(options.k, 20, "k"), n);
-  const prune = options.prune ?? 1 / 15;
-  if (x.length !== n * d) {
-    throw new ShapeMismatchError(`${x.length} values do not make ${n} cells x ${d} dimensions`);
-  }
-  const { indices } = nearestNeighbors(x, n, x, n, d, k);
-  // who lists m among its neighbours
-  const revPtr = new Int32Array(n + 1);
-  for (const m of indices) revPtr[m + 1]++;
-  for (let m = 0; m < n; m++) revPtr[m + 1] += revPtr[m];
-  const rev = new Int32Array(n * k), at = revPtr.slice(0, n);
-  for (let i = 0; i < n; i++) for (let r = 0; r < k; r++) rev[at[indices[i * k + r]]++] = i;
-  const shared = new Int32Array(n), touched: number[] = [];
-  const from: number[] = [], to: number[] = [], weight: number[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let r = 0; r < k; r++) {
-      const m = indices[i * k + r];
-      for (let p = revPtr[m]; p < revPtr[m + 1]; p++) {
-        const j = rev[p];
-        if (j <= i) continue;
-        if (shared[j]++ === 0) touched.push(j);
-      }
-    }
-    touched.sort((a, b) => a - b);
-    for (const j of touched) {
-      const s = shared[j], w = s / (2 * k - s);
-      shared[j] = 0;
-      if (w < prune) continue;
-      from.push(i);
-      to.push(j);
-      weight.push(w);
-    }
-    touched.length = 0;
-  }
-  return {
-    nNodes: n,
-    from: Int32Array.from(from),
-    to: Int32Array.from(to),
-    weight: Float64Array.from(weight),
-  };
-}
-
-/**
- * Louvain communities of a weighted graph at a resolution (graphology's implementation, seeded),
- * best modularity of `nStarts` runs; clusters renumbered by size (0 = largest). Single cells join
- * the cluster of their most strongly connected neighbour outside a singleton (Seurat groups
- * singletons); isolated cells stay alone.
- */
-function louvainLabels(
-  graph: UndirectedGraph,
-  snn: SnnGraph,
-  resolution: number,
-  rng: Rng,
-  nStarts: number,
-): Int32Array {
-  const n = snn.nNodes;
-  let best: { communities: Record<string, number>; modularity: number } | null = null;
-  for (let s = 0; s < nStarts; s++) {
-    const stream = rng.fork(s);
-    const run = louvain.detailed(graph, { resolution, rng: () => stream.uniform() });
-    if (!best || run.modularity > best.modularity) best = run;
-  }
-  const raw = Int32Array.from({ length: n }, (_, i) => best!.communities[String(i)]);
-  let sizes = countSizes(raw);
-  // isolated / singleton cells join their heaviest neighbour's cluster
-  const heaviest = new Float64Array(n).fill(-1), partner = new Int32Array(n).fill(-1);
-  for (let e = 0; e < snn.from.length; e++) {
-    const a = snn.from[e], b = snn.to[e], w = snn.weight[e];
-    if (sizes[raw[a]] === 1 && sizes[raw[b]] > 1 && w > heaviest[a]) {
-      [heaviest[a], partner[a]] = [w, b];
-    }
-    if (sizes[raw[b]] === 1 && sizes[raw[a]] > 1 && w > heaviest[b]) {
-      [heaviest[b], partner[b]] = [w, a];
-    }
-  }
-  for (let i = 0; i < n; i++) if (partner[i] >= 0) raw[i] = raw[partner[i]];
-  sizes = countSizes(raw);
-  // renumber by size, descending; ties by first appearance
-  const ids = [...sizes.keys()].filter((c) => sizes[c] > 0);
-  const first = new Map<number, number>();
-  raw.forEach((c, i) => first.has(c) || first.set(c, i));
-  ids.sort((a, b) => sizes[b] - sizes[a] || first.get(a)! - first.get(b)!);
-  const rank = new Int32Array(sizes.length);
-  ids.forEach((c, r) => rank[c] = r);
-  return raw.map((c) => rank[c]);
-}
-
-function countSizes(labels: Int32Array): Int32Array {
-  let max = -1;
-  for (const c of labels) max = Math.max(max, c);
-  const sizes = new Int32Array(max + 1);
-  for (const c of labels) sizes[c]++;
-  return sizes;
-}
-
-function toGraph(snn: SnnGraph): UndirectedGraph {
-  const graph = new UndirectedGraph({ allowSelfLoops: false });
-  for (let i = 0; i < snn.nNodes; i++) graph.addNode(String(i));
-  for (let e = 0; e < snn.from.length; e++) {
-    graph.addUndirectedEdge(String(snn.from[e]), String(snn.to[e]), { weight: snn.weight[e] });
-  }
-  return graph;
-}
-
 /** The HVG-restricted raw counts (dataset order) used by both pipelines. */
 function hvgCounts(ds: Dataset, o: Resolved, log: Progress): Dataset {
   checkCounts(ds, "recall clustering", { integers: true });
@@ -285,8 +147,7 @@ function hvgCounts(ds: Dataset, o: Resolved, log: Progress): Dataset {
 /** LogNormalize (1e4), scale (clip 10), PCA, SNN graph: Seurat's steps before FindClusters. */
 function embed(counts: Dataset, o: Resolved, log: Progress): {
   logData: Dataset;
-  snn: SnnGraph;
-  graph: UndirectedGraph;
+  graph: LouvainGraph;
 } {
   const logData = log1p(normalizeTotal(counts, { targetSum: 1e4 }));
   const scaled = scale(logData, { maxValue: 10 });
@@ -303,7 +164,7 @@ function embed(counts: Dataset, o: Resolved, log: Progress): {
   }
   const snn = snnGraph(x, counts.nCells, dims, { k: o.k, prune: o.prune });
   log.log(`SNN graph: ${snn.from.length} edges (k = ${o.k}, ${dims} PCs)`);
-  return { logData, snn, graph: toGraph(snn) };
+  return { logData, graph: louvainGraph(snn) };
 }
 
 /**
@@ -327,15 +188,14 @@ export function plainClustering(
   const resolution = positive(options.resolution ?? 0.8, "resolution");
   const log = new Progress("plain clustering", 1, { quiet: o.quiet });
   const counts = hvgCounts(ds, o, log);
-  const { snn, graph } = embed(counts, o, log);
+  const { graph } = embed(counts, o, log);
   const labels = louvainLabels(
     graph,
-    snn,
     resolution,
     new Rng(o.seed).fork("louvain/1"),
     o.nStarts,
   );
-  const nClusters = countSizes(labels).length;
+  const nClusters = clusterSizes(labels).length;
   log.log(`resolution ${resolution}: ${nClusters} clusters`);
   return { labels, nClusters, resolution, genes: counts.genes };
 }
@@ -379,14 +239,14 @@ export function recallClustering(ds: Dataset, options: RecallOptions = {}): Reca
     `${counts.nGenes} null genes (${options.nullMethod ?? "zip"}); guards: ` +
       Object.entries(guards).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(", "),
   );
-  const { logData, snn, graph } = embed(augmented, o, log);
+  const { logData, graph } = embed(augmented, o, log);
   const rng = new Rng(o.seed);
   const history: RecallRound[] = [];
   let resolution = start, labels: Int32Array = new Int32Array(0), nClamped = 0, nUntestable = 0;
   let warning: string | undefined;
   for (let round = 1;; round++) {
-    labels = louvainLabels(graph, snn, resolution, rng.fork(`louvain/${round}`), o.nStarts);
-    const nClusters = countSizes(labels).length;
+    labels = louvainLabels(graph, resolution, rng.fork(`louvain/${round}`), o.nStarts);
+    const nClusters = clusterSizes(labels).length;
     const entry: RecallRound = { round, resolution, nClusters, selectedPerPair: [] };
     history.push(entry);
     // recall's order: for i = 2..K, j = 1..i-1 (1-based)

@@ -1,7 +1,8 @@
 import { ok as assert } from "node:assert/strict";
 import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
 import { runScript, tempDir } from "../_shared.ts";
-import { plainClustering, recallClustering, snnGraph } from "../../lib/calibrate/recall.ts";
+import { plainClustering, recallClustering } from "../../lib/calibrate/recall.ts";
+import { snnGraph } from "../../lib/data/graph.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { writeDataset } from "../../lib/data/io.ts";
 import { simulate } from "../../lib/data/simulate.ts";
