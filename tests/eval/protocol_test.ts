@@ -7,7 +7,6 @@ import { readDataset } from "../../lib/data/io.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { protocolSplit, splitDataset } from "../../lib/data/split.ts";
 import { evaluatePanel } from "../../lib/eval/downstream.ts";
-import { fitCandidates } from "../../lib/data/transform.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError } from "../../lib/runtime/errors.ts";
 import {
@@ -148,13 +147,8 @@ Deno.test("runBenchmark with nullGenes: null columns on every row, classifiers o
   const r = rows.find((r) => r.method === "random" && r.classifier === "lr" && r.n_null! > 0)!;
   const ds = await readDataset(`${dir}/sim.arrow`);
   const parts = splitDataset(ds, protocolSplit(ds, { labels: ["cell_type"], seed: 0 }));
-  const { targetSum } = fitCandidates(parts.train, { candidates: 100 });
   const real = r.panel.split(";").filter((g) => !g.endsWith("__null"));
-  const direct = await evaluatePanel(real, parts, r.task, {
-    classifiers: ["lr"],
-    seed: 0,
-    targetSum,
-  });
+  const direct = await evaluatePanel(real, parts, r.task, { classifiers: ["lr"], seed: 0 });
   assertEquals(r.macro_f1, direct.results[0].metrics.macroF1);
   const csv = rowsToCsv(rows).split("\n")[0];
   assert.ok(csv.endsWith(",unit,n_null,null_fraction,fsp"), csv);
@@ -231,4 +225,55 @@ Deno.test("deno task benchmark with a missing config: one line, exit 2", async (
   assertEquals(r.code, 2);
   assert.match(r.stderr, /cannot read the config/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+Deno.test("runBenchmark with normalize and thinning: one selection per normalisation, rows per depth", async () => {
+  const { dir, config } = await simulatedConfig();
+  const { rows } = await runBenchmark(
+    {
+      ...config,
+      methods: ["markers"],
+      k: [6],
+      seeds: [0],
+      splits: ["cell"],
+      classifiers: ["lr"],
+      normalize: ["panel", "counts"],
+      thinning: [0.5],
+    },
+    { quiet: true },
+  );
+  // 2 tasks x 2 normalisations x 2 depths
+  assertEquals(rows.length, 8);
+  assertEquals(new Set(rows.map((r) => r.unit)).size, 4);
+  const r = rows.find((r) => r.normalize === "counts" && r.depth === 0.5)!;
+  // the row equals evaluatePanel on the same split with the same thinning
+  const ds = await readDataset(`${dir}/sim.arrow`);
+  const parts = splitDataset(
+    ds,
+    protocolSplit(ds, { labels: ["cell_type", "condition"], seed: 0 }),
+  );
+  const direct = await evaluatePanel(r.panel.split(";"), parts, r.task, {
+    classifiers: ["lr"],
+    seed: 0,
+    normalize: "counts",
+    thinning: [0.5],
+  });
+  assertEquals(r.macro_f1, direct.results[0].thinned[0].metrics.macroF1);
+  assert.match(summaryMarkdown(rows), /counts input · test thinned to 50% depth/);
+  assert.throws(
+    () =>
+      parseBenchmarkConfig(
+        JSON.stringify({ ...JSON.parse(JSON.stringify(config)), normalize: "cpm" }),
+        `${dir}/config.json`,
+      ),
+    /'normalize' must be one of/,
+  );
+  assert.throws(
+    () =>
+      parseBenchmarkConfig(
+        JSON.stringify({ ...JSON.parse(JSON.stringify(config)), thinning: [2] }),
+        `${dir}/config.json`,
+      ),
+    /'thinning' must list fractions/,
+  );
 });
