@@ -133,38 +133,39 @@ Deno.test("panel YOTO: validation in the graph (mask-weighted total, hard mask) 
 
 const KANG = "kang_ifnb1k/kang_ifnb1k.h5ad";
 
+/** `yoto train` on `data` into `out`, then a `yoto predict` bound to that model. */
+async function trainCli(data: string, out: string, flags: string) {
+  const r = await runScript(
+    "scripts/yoto.ts",
+    ..."train --quiet --backend wasm".split(" "),
+    ...flags.split(" "),
+    "--data",
+    data,
+    "--out",
+    out,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  return (data: string, csv: string, ...extra: string[]) =>
+    runScript("scripts/yoto.ts", "predict", "--model", out, "--data", data, "--out", csv, ...extra);
+}
+
 Deno.test({
   name: "kang_ifnb1k: yoto predict on a panel-only file writes the same bytes as on the full file",
   ignore: !haveShared(KANG),
   fn: async () => {
     const dir = await tempDir();
-    const train = await runScript(
-      "scripts/yoto.ts",
-      ..."train --label seurat_annotations --k 8 --epochs 5 --seed 1 --quiet --backend wasm"
-        .split(" "),
-      "--data",
+    const predict = await trainCli(
       sharedPath(KANG),
-      "--out",
       `${dir}/model`,
+      "--label seurat_annotations --k 8 --epochs 5 --seed 1",
     );
-    assert.equal(train.code, 0, train.stderr);
     const model = JSON.parse(await Deno.readTextFile(`${dir}/model/model.json`));
     assert.equal(model.spec.transform.normalize, DEFAULT_NORMALIZATION);
     const full = await readDataset(sharedPath(KANG));
     await writeArrow(full.selectGenes(model.panel.genes), `${dir}/panel_only.arrow`);
     const outputs: string[] = [];
     for (const [data, name] of [[sharedPath(KANG), "full"], [`${dir}/panel_only.arrow`, "alone"]]) {
-      const r = await runScript(
-        "scripts/yoto.ts",
-        "predict",
-        "--model",
-        `${dir}/model`,
-        "--data",
-        data,
-        "--out",
-        `${dir}/${name}.csv`,
-        "--quiet",
-      );
+      const r = await predict(data, `${dir}/${name}.csv`, "--quiet");
       assert.equal(r.code, 0, r.stderr);
       outputs.push(await Deno.readTextFile(`${dir}/${name}.csv`));
     }
@@ -183,31 +184,14 @@ Deno.test("a transcriptome model is refused without --library-size-column, and u
   });
   const withTotals = dataset.withObs("total_counts", { kind: "numeric", values: totals });
   await writeArrow(withTotals, `${dir}/sim.arrow`);
-  const train = await runScript(
-    "scripts/yoto.ts",
-    ..."train --label cell_type --k 5 --candidates 60 --epochs 3 --quiet --backend wasm".split(" "),
-    "--normalize",
-    "transcriptome",
-    "--data",
+  const flags = "--label cell_type --k 5 --candidates 60 --epochs 3";
+  const predictWith = await trainCli(
     `${dir}/sim.arrow`,
-    "--out",
     `${dir}/model`,
+    `${flags} --normalize transcriptome`,
   );
-  assert.equal(train.code, 0, train.stderr);
-  const predict = (...flags: string[]) =>
-    runScript(
-      "scripts/yoto.ts",
-      "predict",
-      "--model",
-      `${dir}/model`,
-      "--data",
-      `${dir}/sim.arrow`,
-      "--out",
-      `${dir}/pred.csv`,
-      "--quiet",
-      "--overwrite",
-      ...flags,
-    );
+  const predict = (...extra: string[]) =>
+    predictWith(`${dir}/sim.arrow`, `${dir}/pred.csv`, "--quiet", "--overwrite", ...extra);
   const refused = await predict();
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--library-size-column COL/);
@@ -226,24 +210,12 @@ Deno.test("a transcriptome model is refused without --library-size-column, and u
   assert.equal(await Deno.readTextFile(`${dir}/pred.csv`), full);
   await writeArrow(withTotals, `${dir}/sim.arrow`);
   // a panel-native model refuses the flag: it reads no library size
-  const native = await runScript(
-    "scripts/yoto.ts",
-    ..."train --label cell_type --k 5 --candidates 60 --epochs 3 --quiet --backend wasm".split(" "),
-    "--data",
+  const native = await trainCli(`${dir}/sim.arrow`, `${dir}/native`, flags);
+  const extra = await native(
     `${dir}/sim.arrow`,
-    "--out",
-    `${dir}/native`,
-  );
-  assert.equal(native.code, 0, native.stderr);
-  const extra = await runScript(
-    "scripts/yoto.ts",
-    ..."predict --quiet --library-size-column total_counts".split(" "),
-    "--model",
-    `${dir}/native`,
-    "--data",
-    `${dir}/sim.arrow`,
-    "--out",
     `${dir}/native.csv`,
+    "--library-size-column",
+    "total_counts",
   );
   assert.equal(extra.code, 2);
   assert.match(extra.stderr, /drop --library-size-column/);
