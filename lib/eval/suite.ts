@@ -372,8 +372,14 @@ export function classifierReport(m: ClassificationMetrics): ClassifierReport {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { initBackend, simulate, splitDataset, stratifiedSplit } from "yoto";
- * import { panelMetrics, suiteReference } from "./suite.ts";
+ * import {
+ *   initBackend,
+ *   panelMetrics,
+ *   simulate,
+ *   splitDataset,
+ *   stratifiedSplit,
+ *   suiteReference,
+ * } from "yoto";
  * await initBackend();
  * const { dataset, truth } = simulate({ nCells: 300, nGenes: 80, seed: 1 });
  * const split = splitDataset(dataset, stratifiedSplit(dataset.categorical("cell_type")));
