@@ -283,9 +283,17 @@ export {
 export {
   type ClassifierReport,
   evaluateSuite,
+  type PanelMetrics,
+  panelMetrics,
+  type PanelMetricsOptions,
   type PanelReport,
+  type ResolvedSuiteOptions,
+  SUITE_METRICS,
+  type SuiteMetric,
   type SuiteOptions,
   type SuitePanel,
+  type SuiteReference,
+  suiteReference,
   suiteSummary,
 } from "./lib/eval/suite.ts";
 export {

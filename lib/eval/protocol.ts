@@ -16,7 +16,7 @@ import type { HvgFlavor } from "../data/hvg.ts";
 import { readCounts } from "../data/io.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
-import { FileFormatError, YotoError } from "../runtime/errors.ts";
+import { DataValueError, FileFormatError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
 import { thinCounts } from "../data/sampling.ts";
@@ -45,6 +45,14 @@ import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
 import { scorePrediction } from "./score.ts";
+import {
+  type PanelMetrics,
+  panelMetrics,
+  SUITE_METRICS,
+  type SuiteMetric,
+  type SuiteReference,
+  suiteReference,
+} from "./suite.ts";
 
 /** One dataset of a benchmark config. */
 export interface BenchmarkDataset {
@@ -108,6 +116,12 @@ export interface BenchmarkConfig {
    * real genes only.
    */
   nullGenes?: boolean;
+  /**
+   * The evaluation suite's panel metrics on every row (docs/methods.md §1.9): false for none, or
+   * the ones to compute, among {@link SUITE_METRICS} [all]. Computed once per selection, on the
+   * real genes with nullGenes.
+   */
+  suite?: readonly SuiteMetric[] | false;
 }
 
 /** One result row: one panel, one task, one classifier. */
@@ -148,6 +162,23 @@ export interface ResultRow {
   null_fraction?: number;
   /** With `nullGenes`: FSP^ = n_null / max(1, k - n_null). */
   fsp?: number;
+  // The suite's panel metrics (config "suite", docs/methods.md §1.9): one value per selection,
+  // the same on all its rows (marker_coverage: per task), on the unthinned test cells; NaN
+  // where the panel has no real gene or the metric is undefined for it.
+  /** Mean share of each test cell's 15 nearest neighbours that the panel and the reference agree on. */
+  knn_overlap?: number;
+  /** Mean NMI of the panel's and the reference's Louvain clusterings of the test cells. */
+  cluster_nmi?: number;
+  /** Mean ARI of the panel's and the reference's Louvain clusterings of the test cells. */
+  cluster_ari?: number;
+  /** Mean over panel genes of the largest |correlation| with another panel gene (NaN: 1 gene). */
+  redundancy?: number;
+  /** Fraction of this row's task's classes with a panel gene among their top 20 DE genes. */
+  marker_coverage?: number;
+  /** Mean R² of the reference candidates outside the panel, reconstructed from it by ridge. */
+  reconstruction_r2?: number;
+  /** Seconds computing this selection's suite metrics (the split's shared reference not included). */
+  suite_seconds?: number;
 }
 
 const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
@@ -276,6 +307,18 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   if (raw.nullGenes !== undefined && typeof raw.nullGenes !== "boolean") {
     configError("'nullGenes' must be true or false", '"nullGenes": true', file);
   }
+  const suite = raw.suite;
+  if (
+    !(suite === undefined || typeof suite === "boolean" ||
+      Array.isArray(suite) && suite.length > 0 &&
+        suite.every((m) => (SUITE_METRICS as readonly unknown[]).includes(m)))
+  ) {
+    configError(
+      `'suite' must be true, false or a non-empty list of ${SUITE_METRICS.join(", ")}`,
+      `"suite": ["knn_overlap", "reconstruction_r2"] or "suite": false`,
+      file,
+    );
+  }
   return {
     datasets,
     methods: methods as string[],
@@ -293,6 +336,7 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     ...(constraints ? { constraints } : {}),
     ...(normalize ? { normalize } : {}),
     ...(thinning ? { thinning: thinning as number[] } : {}),
+    ...(suite === false || Array.isArray(suite) ? { suite: suite as SuiteMetric[] | false } : {}),
   };
 }
 
@@ -506,6 +550,9 @@ export async function runBenchmark(
   }
   const classifiers = config.classifiers ?? [...CLASSIFIER_KINDS];
   const constraints = config.constraints ? await readConstraints(config.constraints) : {};
+  // in SUITE_METRICS' order, so the same choice always has the same fingerprint
+  const chosen = config.suite ?? SUITE_METRICS;
+  const suite = chosen === false ? [] : SUITE_METRICS.filter((m) => chosen.includes(m));
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
   for (const d of config.datasets) {
     if (!existsSync(d.path)) {
@@ -527,6 +574,8 @@ export async function runBenchmark(
           hvgFlavor: config.hvgFlavor ?? "seurat",
           classifiers,
           ...(config.thinning ? { thinning: config.thinning } : {}),
+          // only when on: results without suite columns are those of "suite": false
+          ...(suite.length ? { suite } : {}),
           // only when given, so the fingerprints of unconstrained runs stay as they were
           ...(Object.keys(constraints).length ? { constraints } : {}),
         };
@@ -600,7 +649,22 @@ export async function runBenchmark(
       }
       // With nullGenes every method picks from the candidates and their twins (one draw per seed).
       const nulls = config.nullGenes ? withNullTwins(parts, candidates, { seed }) : null;
-      prepared = { parts, candidates, nulls, forced: constraints.forceInclude ?? [] };
+      const started = performance.now();
+      const reference = suite.length ? suiteReferenceOf(parts, d, seed, config, candidates) : null;
+      if (reference) {
+        progress.log(
+          `${d.name} ${split} seed ${seed}: suite reference in ${
+            ((performance.now() - started) / 1000).toFixed(1)
+          } s`,
+        );
+      }
+      prepared = {
+        parts,
+        candidates,
+        nulls,
+        forced: constraints.forceInclude ?? [],
+        suite: reference && { reference, metrics: suite },
+      };
     } catch (err) {
       // The dataset or this split cannot be made: every unit of it fails, the others go on.
       for (const unit of units) await fail(unit, err);
@@ -654,6 +718,64 @@ interface PreparedSplit {
   nulls: NullTwinParts<ReturnType<typeof splitDataset>> | null;
   /** Genes every panel holds (counted in k). */
   forced: string[];
+  /** The suite metrics to compute and their full-transcriptome reference (null: none). */
+  suite: { reference: SuiteReference; metrics: SuiteMetric[] } | null;
+}
+
+/**
+ * The suite's reference of one split: its own candidates (the top `candidates` HVGs, as
+ * `yoto evaluate --candidates`) with every gene a panel may hold in the DE ranking. An error is
+ * the user's to fix: it says how to leave the suite out.
+ */
+function suiteReferenceOf(
+  parts: PreparedSplit["parts"],
+  d: BenchmarkDataset,
+  seed: number,
+  config: BenchmarkConfig,
+  candidates: string[],
+): SuiteReference {
+  try {
+    return suiteReference(
+      parts,
+      { tasks: d.labels, candidates: config.candidates ?? 2000, seed, quiet: true },
+      candidates,
+    );
+  } catch (err) {
+    if (!(err instanceof YotoError)) throw err;
+    throw new DataValueError(
+      `the suite metrics' full-transcriptome reference cannot be computed: ${err.problem}`,
+      {
+        field: "suite",
+        fix: `${err.fix ? `${err.fix}, or ` : ""}leave the suite metrics out with "suite": false`,
+      },
+    );
+  }
+}
+
+/**
+ * A row's suite columns from its selection's metrics (null: the panel has no real gene, NaN).
+ */
+function suiteColumns(
+  metrics: SuiteMetric[],
+  m: Partial<PanelMetrics> | null,
+  task: string,
+): Partial<ResultRow> {
+  const columns: Partial<ResultRow> = {};
+  for (const metric of metrics) {
+    if (metric === "knn_overlap") columns.knn_overlap = m?.knn_overlap?.mean ?? NaN;
+    if (metric === "cluster_similarity") {
+      columns.cluster_nmi = m?.cluster_similarity?.mean_nmi ?? NaN;
+      columns.cluster_ari = m?.cluster_similarity?.mean_ari ?? NaN;
+    }
+    if (metric === "redundancy") columns.redundancy = m?.redundancy?.mean ?? NaN;
+    if (metric === "marker_coverage") {
+      columns.marker_coverage = m?.marker_coverage?.labels[task]?.covered_fraction ?? NaN;
+    }
+    if (metric === "reconstruction_r2") {
+      columns.reconstruction_r2 = m?.reconstruction_r2?.mean_r2 ?? NaN;
+    }
+  }
+  return columns;
 }
 
 /** Select one unit's panel and score it on every task and classifier. */
@@ -662,7 +784,7 @@ async function runUnit(
   split: string,
   seed: number,
   unit: Unit,
-  { parts, candidates, nulls, forced }: PreparedSplit,
+  { parts, candidates, nulls, forced, suite }: PreparedSplit,
   selectors: Map<string, Selector>,
   classifiers: ClassifierKind[],
   thinning: number[] | undefined,
@@ -725,8 +847,16 @@ async function runUnit(
       }
       : {}),
   };
-  // Twins are not measured genes: the classifiers read the panel's real genes only.
+  // Twins are not measured genes: the classifiers and the suite read the panel's real genes only.
   const realGenes = counted?.realGenes ?? panel.genes;
+  const started = performance.now();
+  const metrics = suite && realGenes.length
+    ? panelMetrics(realGenes, parts, suite.reference, {
+      normalize: unit.normalize,
+      metrics: suite.metrics,
+    })
+    : null;
+  const suiteSeconds = suite ? { suite_seconds: (performance.now() - started) / 1000 } : {};
   for (const task of unit.evalTasks) {
     const results = realGenes.length
       ? (await evaluatePanel(realGenes, parts, task, {
@@ -741,6 +871,9 @@ async function runUnit(
         fitSeconds: 0,
         thinned: (thinning ?? []).map((depth) => ({ depth, metrics: NO_GENES })),
       }));
+    const suiteValues = suite
+      ? { ...suiteColumns(suite.metrics, metrics, task), ...suiteSeconds }
+      : {};
     depths.forEach((depth, t) => {
       const own = ownScores[t].get(task);
       if (own) {
@@ -751,6 +884,7 @@ async function runUnit(
           classifier: "own",
           ...metricColumns(own),
           classifier_seconds: 0,
+          ...suiteValues,
         });
       }
       for (const r of results) {
@@ -761,6 +895,7 @@ async function runUnit(
           classifier: r.classifier,
           ...metricColumns(t === 0 ? r.metrics : r.thinned[t - 1].metrics),
           classifier_seconds: r.fitSeconds,
+          ...suiteValues,
         });
       }
     });

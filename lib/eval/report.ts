@@ -43,17 +43,30 @@ export const RESULT_COLUMNS: (keyof ResultRow)[] = [
   "unit",
 ];
 
-/** Columns rows of a `nullGenes` benchmark add after RESULT_COLUMNS. */
+/**
+ * The evaluation suite's columns (the benchmark config's `"suite"`), after RESULT_COLUMNS; each
+ * one only when some row has it.
+ */
+export const SUITE_COLUMNS: (keyof ResultRow)[] = [
+  "knn_overlap",
+  "cluster_nmi",
+  "cluster_ari",
+  "redundancy",
+  "marker_coverage",
+  "reconstruction_r2",
+  "suite_seconds",
+];
+
+/** Columns rows of a `nullGenes` benchmark add after SUITE_COLUMNS. */
 export const NULL_COLUMNS: (keyof ResultRow)[] = ["n_null", "null_fraction", "fsp"];
 
-/** RESULT_COLUMNS, then NULL_COLUMNS when some row has them. */
+/** RESULT_COLUMNS, then the SUITE_COLUMNS and NULL_COLUMNS some row has. */
 function columnsOf(rows: ResultRow[]): (keyof ResultRow)[] {
-  return rows.some((r) => r.n_null !== undefined)
-    ? [...RESULT_COLUMNS, ...NULL_COLUMNS]
-    : RESULT_COLUMNS;
+  const present = (c: keyof ResultRow) => rows.some((r) => r[c] !== undefined);
+  return [...RESULT_COLUMNS, ...SUITE_COLUMNS.filter(present), ...NULL_COLUMNS.filter(present)];
 }
 
-/** Rows as CSV text (RESULT_COLUMNS and any NULL_COLUMNS, one line per row; missing = empty). */
+/** Rows as CSV text (RESULT_COLUMNS and any optional columns, one line per row; missing = empty). */
 export function rowsToCsv(rows: ResultRow[]): string {
   const columns = columnsOf(rows);
   const lines = rows.map((r) => columns.map((c) => quoteCsvField(String(r[c] ?? ""))).join(","));
@@ -63,14 +76,26 @@ export function rowsToCsv(rows: ResultRow[]): string {
 /**
  * Rows as an Arrow IPC file (strings as utf8, numbers as float64 with NaN where missing, exact_k
  * as bool).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tableFromIPC } from "apache-arrow";
+ * import { rowsToArrow } from "./report.ts";
+ * // a NaN read back from results.jsonl is null: still a number column
+ * const rows = [{ redundancy: null }, { redundancy: 0.5 }] as never;
+ * const column = tableFromIPC(rowsToArrow(rows)).getChild("redundancy")!.toArray();
+ * assert.ok(column instanceof Float64Array && Number.isNaN(column[0]) && column[1] === 0.5);
+ * ```
  */
 export function rowsToArrow(rows: ResultRow[]): Uint8Array {
   const columns: Record<string, unknown> = {};
   for (const c of columnsOf(rows)) {
     const values = rows.map((r) => r[c]);
-    const sample = typeof values.find((v) => v !== undefined);
+    // NaN is written to results.jsonl as null: both are a missing number
+    const sample = typeof values.find((v) => v !== undefined && v !== null);
     columns[c] = sample === "number"
-      ? Float64Array.from(values, (v) => (v as number | undefined) ?? NaN)
+      ? Float64Array.from(values, (v) => (v as number | null | undefined) ?? NaN)
       : sample === "boolean"
       ? values
       : values.map(String);
@@ -131,8 +156,13 @@ export function metricPoints(
   return [...groupBy(rows, (r) => `${label(r)}\u0000${r.k}`).values()].map((g) => ({
     method: label(g[0]),
     k: g[0].k,
-    ...meanSd(g.map((r) => r[metric] as number)),
+    ...meanSd(g.map((r) => numberOf(r, metric))),
   }));
+}
+
+/** A row's number in `column`; NaN where missing (results.jsonl holds NaN as null). */
+function numberOf(r: ResultRow, column: keyof ResultRow): number {
+  return (r[column] as number | null | undefined) ?? NaN;
 }
 
 /** One row per selection (unit): its fit seconds are shared by every task and classifier row. */
@@ -205,35 +235,68 @@ function unitTables(
 }
 
 /**
+ * A method x k Markdown table of `column`'s mean ± sd over each cell's rows ("–" when a row has
+ * none); with `boldBest`, the highest mean per k in bold.
+ */
+function meanSdTable(group: ResultRow[], column: keyof ResultRow, boldBest: boolean): string {
+  const ks = [...new Set(group.map((r) => r.k))].sort((a, b) => a - b);
+  const points = metricPoints(group, column);
+  const methods = [...new Set(points.map((p) => p.method))];
+  // a missing value (a panel of null twins only) is no one's best
+  const best = new Map(
+    ks.map((k) => [
+      k,
+      Math.max(...points.filter((p) => p.k === k && Number.isFinite(p.mean)).map((p) => p.mean)),
+    ]),
+  );
+  const table = methods.map((m) => [
+    m,
+    ...ks.map((k) => {
+      const values = group.filter((r) => label(r) === m && r.k === k).map((r) =>
+        numberOf(r, column)
+      );
+      if (!values.length) return "";
+      const mean = meanSd(values).mean;
+      if (!Number.isFinite(mean)) return "–";
+      const text = formatMeanSd(values);
+      return boldBest && mean === best.get(k) ? `**${text}**` : text;
+    }),
+  ]);
+  return markdownTable(kHeader(ks), table);
+}
+
+/**
  * Markdown: per dataset/task/split, mean ± sd of macro-F1 over seeds per method (rows) and k
  * (columns) with the downstream `classifier` (YOTO's own heads as extra rows), best mean per
- * column in bold; then mean selection seconds per method and k; with null twins, the mean null
+ * column in bold; the same for each suite column the rows hold (the panel's agreement with the
+ * full transcriptome: knn_overlap, cluster_nmi, ...; redundancy not in bold, lower is less
+ * redundant); then mean selection seconds per method and k; with null twins, the mean null
  * fraction and FSP^ per method and k.
  */
 export function summaryMarkdown(rows: ResultRow[], classifier = "lr"): string {
   const out: string[] = [];
   for (const [title, group] of reportGroups(rows, classifier)) {
-    const ks = [...new Set(group.map((r) => r.k))].sort((a, b) => a - b);
-    const points = metricPoints(group);
-    const methods = [...new Set(points.map((p) => p.method))];
-    const best = new Map(
-      ks.map((k) => [k, Math.max(...points.filter((p) => p.k === k).map((p) => p.mean))]),
-    );
     const seeds = new Set(group.map((r) => r.seed)).size;
     out.push(
       `### ${title}: macro-F1 (${classifier} on the panel; mean ± sd over ${seeds} seed(s))`,
       "",
+      meanSdTable(group, "macro_f1", true),
+      "",
     );
-    const table = methods.map((m) => [
-      m,
-      ...ks.map((k) => {
-        const g = group.filter((r) => label(r) === m && r.k === k);
-        if (!g.length) return "";
-        const text = formatMeanSd(g.map((r) => r.macro_f1));
-        return meanSd(g.map((r) => r.macro_f1)).mean === best.get(k) ? `**${text}**` : text;
-      }),
-    ]);
-    out.push(markdownTable(kHeader(ks), table), "");
+    // The suite's columns do not depend on the classifier or the test depth: one row per
+    // selection and task.
+    if ((group[0].depth ?? 1) < 1) continue;
+    const selections = group.filter((r) => r.classifier === classifier);
+    for (const column of SUITE_COLUMNS) {
+      if (column === "suite_seconds" || selections.every((r) => r[column] === undefined)) continue;
+      out.push(
+        `### ${title}: ${column} (mean ± sd over ${seeds} seed(s))`,
+        "",
+        // redundancy: lower is less redundant, not necessarily better
+        meanSdTable(selections, column, column !== "redundancy"),
+        "",
+      );
+    }
   }
   const mean = (units: ResultRow[], c: keyof ResultRow) =>
     meanSd(units.map((r) => r[c] as number)).mean;

@@ -135,8 +135,31 @@ export interface PanelReport {
   } | { skipped: string };
 }
 
-/** The reference shared by every panel: computed once per split. */
-interface Reference {
+/**
+ * The metrics of a panel that need no classifier, in evaluation.json's key order: what the
+ * benchmark adds to its rows (its `"suite"` config key chooses among them).
+ */
+export const SUITE_METRICS = [
+  "knn_overlap",
+  "cluster_similarity",
+  "redundancy",
+  "marker_coverage",
+  "reconstruction_r2",
+] as const;
+
+/** One of {@link SUITE_METRICS}. */
+export type SuiteMetric = typeof SUITE_METRICS[number];
+
+/** The {@link SUITE_METRICS} of one panel, as evaluation.json holds them. */
+export type PanelMetrics = Pick<PanelReport, SuiteMetric>;
+
+/**
+ * The full-transcriptome reference of one split, shared by every panel scored on it: see
+ * {@link suiteReference}.
+ */
+export interface SuiteReference {
+  /** The options it was computed with; the panels are scored with the same ones. */
+  options: ResolvedSuiteOptions;
   candidates: string[];
   /** Each test cell's neighbours on the reference PCA, self excluded [nTest x k]. */
   neighbors: Int32Array;
@@ -144,15 +167,15 @@ interface Reference {
   clusters: Int32Array[];
   /** Per task, per class: the top DE genes on train (Welch t, the markers statistic). */
   topGenes: Record<string, { class: string; genes: string[] }[]>;
-  /** Reference-transformed test values of the genes correlations need (known markers). */
+  /** Reference-transformed test values of a candidate, panel gene or known marker. */
   testValues: (gene: string) => Float32Array;
 }
 
-/** Resolved options. */
-type Resolved = Required<Omit<SuiteOptions, "markers">> & { markers?: string[] };
+/** SuiteOptions with every default filled in. */
+export type ResolvedSuiteOptions = Required<Omit<SuiteOptions, "markers">> & { markers?: string[] };
 
-function resolve(o: SuiteOptions): Resolved {
-  const r: Resolved = {
+function resolve(o: SuiteOptions): ResolvedSuiteOptions {
+  const r: ResolvedSuiteOptions = {
     tasks: o.tasks,
     normalize: o.normalize ?? DEFAULT_NORMALIZATION,
     classifiers: o.classifiers ?? ["lr", "knn"],
@@ -314,7 +337,7 @@ export function panelRedundancy(
 }
 
 /** Louvain labels of the cells of `x` [n x d] on their SNN graph, per resolution. */
-function clusterings(x: Float32Array, n: number, d: number, o: Resolved): Int32Array[] {
+function clusterings(x: Float32Array, n: number, d: number, o: ResolvedSuiteOptions): Int32Array[] {
   const graph = louvainGraph(snnGraph(x, n, d, { k: o.neighbors }));
   const rng = new Rng(o.seed);
   return o.resolutions.map((res, i) => louvainLabels(graph, res, rng.fork(`louvain/${i}`), 1));
@@ -340,16 +363,44 @@ export function classifierReport(m: ClassificationMetrics): ClassifierReport {
   };
 }
 
-function computeReference(
+/**
+ * The full-transcriptome reference of `split` (docs/methods.md §1.9), computed once and shared by
+ * every panel scored on it: the candidates, the reference PCA's neighbours and clusterings of
+ * the test cells, and each class's top DE genes ranked over the candidates, `genes` (every gene
+ * a panel to score may hold) and the known markers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   initBackend,
+ *   panelMetrics,
+ *   simulate,
+ *   splitDataset,
+ *   stratifiedSplit,
+ *   suiteReference,
+ * } from "yoto";
+ * await initBackend();
+ * const { dataset, truth } = simulate({ nCells: 300, nGenes: 80, seed: 1 });
+ * const split = splitDataset(dataset, stratifiedSplit(dataset.categorical("cell_type")));
+ * const genes = Object.values(truth.markers).flat();
+ * const ref = suiteReference(split, { tasks: ["cell_type"], candidates: 60, quiet: true }, genes);
+ * const m = panelMetrics(genes, split, ref, { metrics: ["knn_overlap"] });
+ * assert.ok(m.knn_overlap!.mean > m.knn_overlap!.chance);
+ * assert.equal(m.reconstruction_r2, undefined);
+ * ```
+ */
+export function suiteReference(
   split: PanelSplit,
-  panels: SuitePanel[],
-  o: Resolved,
-  log: Progress,
-): Reference {
+  options: SuiteOptions,
+  genes: string[],
+  log = new Progress("evaluate", 0, { quiet: true }),
+): SuiteReference {
+  const o = resolve(options);
   const { train, test } = split;
   const { genes: candidates, targetSum } = fitCandidates(train, { candidates: o.candidates });
   const known = (o.markers ?? []).filter((g) => train.genes.includes(g));
-  const universe = [...new Set([...candidates, ...panels.flatMap((p) => p.genes), ...known])];
+  const universe = [...new Set([...candidates, ...genes, ...known])];
   const { transform, x: xTrain } = fitInput(train, universe, {
     normalize: "transcriptome",
     targetSum,
@@ -376,7 +427,7 @@ function computeReference(
       )
     }`,
   );
-  const topGenes: Reference["topGenes"] = {};
+  const topGenes: SuiteReference["topGenes"] = {};
   for (const task of o.tasks) {
     const l = classLabels(train, task);
     const t = welchT(xTrain, U, l.codes, l.classes.length);
@@ -387,30 +438,123 @@ function computeReference(
     });
   }
   const testValues = (gene: string) => {
-    const j = col.get(gene)!, out = new Float32Array(n);
+    const j = col.get(gene);
+    // a caller's bug: the gene was not passed to suiteReference
+    if (j === undefined) throw new Error(`${gene} is not among the reference's genes`);
+    const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = xTest[i * U + j];
     return out;
   };
-  return { candidates, neighbors, clusters, topGenes, testValues };
+  return { options: o, candidates, neighbors, clusters, topGenes, testValues };
+}
+
+/** Options of {@link panelMetrics}; defaults in brackets. */
+export interface PanelMetricsOptions {
+  /** How the panel genes are read per cell [the reference's `normalize`]. */
+  normalize?: Normalization;
+  /** Which metrics to compute [all of SUITE_METRICS]. */
+  metrics?: readonly SuiteMetric[];
+}
+
+/**
+ * The chosen {@link SUITE_METRICS} of the panel `genes` on `split`, against `ref` (computed on the
+ * same split by {@link suiteReference}, with every panel gene among its `genes`) and with its
+ * options; a metric not chosen is left out.
+ */
+export function panelMetrics(
+  genes: string[],
+  split: PanelSplit,
+  ref: SuiteReference,
+  options: PanelMetricsOptions = {},
+): Partial<PanelMetrics> {
+  const o = ref.options, normalize = options.normalize ?? o.normalize;
+  const chosen = new Set(options.metrics ?? SUITE_METRICS);
+  const { train, test } = split;
+  const k = genes.length, n = test.nCells;
+  const out: Partial<PanelMetrics> = {};
+  if (chosen.has("knn_overlap") || chosen.has("cluster_similarity") || chosen.has("redundancy")) {
+    const { transform, x: xTrain } = fitInput(train, genes, { normalize });
+    const xTest = applyInput(test, transform);
+    if (chosen.has("knn_overlap")) {
+      const neighbors = neighborsExcludingSelf(xTest, n, k, o.neighbors);
+      out.knn_overlap = {
+        k: o.neighbors,
+        mean: neighborOverlap(neighbors, ref.neighbors, n, o.neighbors),
+        chance: o.neighbors / (n - 1),
+      };
+    }
+    if (chosen.has("cluster_similarity")) {
+      const clusters = clusterings(xTest, n, k, o);
+      const perResolution = o.resolutions.map((resolution, i) => ({
+        resolution,
+        nmi: normalizedMutualInfo(clusters[i], ref.clusters[i]),
+        ari: adjustedRandIndex(clusters[i], ref.clusters[i]),
+        clusters_panel: clusterSizes(clusters[i]).length,
+        clusters_full: clusterSizes(ref.clusters[i]).length,
+      }));
+      const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+      out.cluster_similarity = {
+        per_resolution: perResolution,
+        mean_nmi: mean(perResolution.map((r) => r.nmi)),
+        mean_ari: mean(perResolution.map((r) => r.ari)),
+      };
+    }
+    if (chosen.has("redundancy")) {
+      out.redundancy = panelRedundancy(xTrain, train.nCells, genes, o.redundancyThreshold);
+    }
+  }
+  const inPanel = new Set(genes);
+  if (chosen.has("marker_coverage")) {
+    const coverage: PanelReport["marker_coverage"] = { top: o.topMarkers, labels: {} };
+    for (const task of o.tasks) {
+      const classes = ref.topGenes[task].map((c) => {
+        const hits = c.genes.filter((g) => inPanel.has(g));
+        return { class: c.class, covered: hits.length > 0, in_panel: hits, top_genes: c.genes };
+      });
+      coverage.labels[task] = {
+        covered_fraction: classes.filter((c) => c.covered).length / classes.length,
+        classes,
+      };
+    }
+    if (o.markers) coverage.known = knownMarkers(genes, o.markers, ref, new Set(train.genes), n);
+    out.marker_coverage = coverage;
+  }
+  if (chosen.has("reconstruction_r2")) {
+    const targets = ref.candidates.filter((g) => !inPanel.has(g));
+    out.reconstruction_r2 = null;
+    if (targets.length) {
+      const r = evaluateReconstruction(genes, targets, split, { normalize });
+      const sorted = Array.from(r.r2).sort((a, b) => a - b);
+      const h = sorted.length >> 1;
+      out.reconstruction_r2 = {
+        n_targets: targets.length,
+        mean_r2: r.meanR2,
+        median_r2: sorted.length % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2,
+        variance_explained: r.varianceExplained,
+        per_gene: Object.fromEntries(r.genes.map((g, j) => [g, r.r2[j]])),
+      };
+    }
+  }
+  return out;
 }
 
 function knownMarkers(
-  panel: SuitePanel,
+  genes: string[],
   markers: string[],
-  ref: Reference,
+  ref: SuiteReference,
   dataGenes: Set<string>,
   n: number,
 ): NonNullable<PanelReport["marker_coverage"]["known"]> {
   const present = markers.filter((g) => dataGenes.has(g));
-  const panelValues = panel.genes.map((g) => ref.testValues(g));
+  const panelValues = genes.map((g) => ref.testValues(g));
   const rows = present.map((marker) => {
     const m = ref.testValues(marker);
-    let best = { gene: panel.genes[0], r: 0 };
+    let best = { gene: genes[0], r: 0 };
     panelValues.forEach((v, p) => {
       const x = new Float32Array(2 * n);
       for (let i = 0; i < n; i++) [x[2 * i], x[2 * i + 1]] = [m[i], v[i]];
       const r = columnCorrelations(x, n, 2)[1];
-      if (Math.abs(r) > Math.abs(best.r)) best = { gene: panel.genes[p], r };
+      if (Math.abs(r) > Math.abs(best.r)) best = { gene: genes[p], r };
     });
     return { marker, best_gene: best.gene, r: best.r };
   });
@@ -430,7 +574,7 @@ function integerCounts(ds: Dataset): boolean {
 async function classify(
   panel: SuitePanel,
   split: PanelSplit,
-  o: Resolved,
+  o: ResolvedSuiteOptions,
 ): Promise<Record<string, Record<string, ClassificationMetrics>>> {
   const out: Record<string, Record<string, ClassificationMetrics>> = {};
   for (const task of o.tasks) {
@@ -477,57 +621,19 @@ export async function evaluateSuite(
   options: SuiteOptions,
 ): Promise<PanelReport[]> {
   const o = resolve(options);
-  const { train, test } = split;
+  const { test } = split;
   const log = new Progress("evaluate", panels.length, { quiet: o.quiet });
   const seconds = (t: number) => `${((performance.now() - t) / 1000).toFixed(1)} s`;
-  const ref = computeReference(split, panels, o, log);
-  const dataGenes = new Set(train.genes);
+  const ref = suiteReference(split, options, panels.flatMap((p) => p.genes), log);
   const thinnable = integerCounts(test);
   const reports: PanelReport[] = [];
   for (const panel of panels) {
     const started = performance.now();
-    const k = panel.genes.length, n = test.nCells;
-    log.log(`panel ${panel.name} (${k} genes): classification, neighbours, clusters, ...`);
+    log.log(
+      `panel ${panel.name} (${panel.genes.length} genes): classification, neighbours, clusters, ...`,
+    );
     const classified = await classify(panel, split, o);
-    const { transform, x: xTrain } = fitInput(train, panel.genes, { normalize: o.normalize });
-    const xTest = applyInput(test, transform);
-    const neighbors = neighborsExcludingSelf(xTest, n, k, o.neighbors);
-    const clusters = clusterings(xTest, n, k, o);
-    const perResolution = o.resolutions.map((resolution, i) => ({
-      resolution,
-      nmi: normalizedMutualInfo(clusters[i], ref.clusters[i]),
-      ari: adjustedRandIndex(clusters[i], ref.clusters[i]),
-      clusters_panel: clusterSizes(clusters[i]).length,
-      clusters_full: clusterSizes(ref.clusters[i]).length,
-    }));
-    const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-    const inPanel = new Set(panel.genes);
-    const coverage: PanelReport["marker_coverage"] = { top: o.topMarkers, labels: {} };
-    for (const task of o.tasks) {
-      const classes = ref.topGenes[task].map((c) => {
-        const hits = c.genes.filter((g) => inPanel.has(g));
-        return { class: c.class, covered: hits.length > 0, in_panel: hits, top_genes: c.genes };
-      });
-      coverage.labels[task] = {
-        covered_fraction: classes.filter((c) => c.covered).length / classes.length,
-        classes,
-      };
-    }
-    if (o.markers) coverage.known = knownMarkers(panel, o.markers, ref, dataGenes, n);
-    const targets = ref.candidates.filter((g) => !inPanel.has(g));
-    let reconstruction: PanelReport["reconstruction_r2"] = null;
-    if (targets.length) {
-      const r = evaluateReconstruction(panel.genes, targets, split, { normalize: o.normalize });
-      const sorted = Array.from(r.r2).sort((a, b) => a - b);
-      const h = sorted.length >> 1;
-      reconstruction = {
-        n_targets: targets.length,
-        mean_r2: r.meanR2,
-        median_r2: sorted.length % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2,
-        variance_explained: r.varianceExplained,
-        per_gene: Object.fromEntries(r.genes.map((g, j) => [g, r.r2[j]])),
-      };
-    }
+    const metrics = panelMetrics(panel.genes, split, ref) as PanelMetrics;
     let thinning: PanelReport["thinning"];
     if (thinnable) {
       const macro: Record<string, Record<string, number[]>> = {};
@@ -549,7 +655,7 @@ export async function evaluateSuite(
     reports.push({
       name: panel.name,
       genes: panel.genes,
-      k,
+      k: panel.genes.length,
       classification: Object.fromEntries(
         Object.entries(classified).map(([task, byClassifier]) => [
           task,
@@ -558,19 +664,7 @@ export async function evaluateSuite(
           ),
         ]),
       ),
-      knn_overlap: {
-        k: o.neighbors,
-        mean: neighborOverlap(neighbors, ref.neighbors, n, o.neighbors),
-        chance: o.neighbors / (n - 1),
-      },
-      cluster_similarity: {
-        per_resolution: perResolution,
-        mean_nmi: mean(perResolution.map((r) => r.nmi)),
-        mean_ari: mean(perResolution.map((r) => r.ari)),
-      },
-      redundancy: panelRedundancy(xTrain, train.nCells, panel.genes, o.redundancyThreshold),
-      marker_coverage: coverage,
-      reconstruction_r2: reconstruction,
+      ...metrics,
       thinning,
     });
     log.log(`panel ${panel.name}: done in ${seconds(started)}`);

@@ -18,6 +18,8 @@ export interface ErrorContext {
 /** Base class of every error a user can cause; `kind` tells which class without instanceof. */
 export class YotoError extends Error {
   readonly kind: string = "yoto";
+  /** The problem alone, without where or the fix (for a message that wraps it). */
+  readonly problem: string;
   readonly file?: string;
   readonly field?: string;
   readonly fix?: string;
@@ -29,6 +31,7 @@ export class YotoError extends Error {
    * import { YotoError } from "yoto";
    * const e = new YotoError("k must be positive", { field: "k", fix: "pass --k 16" });
    * assert.ok(e.message.includes("Fix: pass --k 16"));
+   * assert.equal(e.problem, "k must be positive");
    * ```
    */
   constructor(problem: string, context: ErrorContext = {}) {
@@ -38,6 +41,7 @@ export class YotoError extends Error {
       (where ? `${where}: ` : "") + problem + (context.fix ? `. Fix: ${context.fix}` : ""),
     );
     this.name = new.target.name;
+    this.problem = problem;
     this.file = context.file;
     this.field = context.field;
     this.fix = context.fix;

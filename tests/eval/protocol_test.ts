@@ -16,7 +16,8 @@ import {
   type ResultRow,
   runBenchmark,
 } from "../../lib/eval/protocol.ts";
-import { rowsToCsv, summaryMarkdown } from "../../lib/eval/report.ts";
+import { rowsToCsv, SUITE_COLUMNS, summaryMarkdown } from "../../lib/eval/report.ts";
+import { evaluateSuite, panelMetrics, suiteReference } from "../../lib/eval/suite.ts";
 
 await initBackend("wasm");
 
@@ -150,8 +151,21 @@ Deno.test("runBenchmark with nullGenes: null columns on every row, classifiers o
   const real = r.panel.split(";").filter((g) => !g.endsWith("__null"));
   const direct = await evaluatePanel(real, parts, r.task, { classifiers: ["lr"], seed: 0 });
   assertEquals(r.macro_f1, direct.results[0].metrics.macroF1);
+  // so did the suite metrics
+  const candidates = 100;
+  const ref = suiteReference(parts, { tasks: ["cell_type", "condition"], candidates }, real);
+  const m = panelMetrics(real, parts, ref, { normalize: "panel" });
+  assertEquals(
+    [r.knn_overlap, r.redundancy, r.reconstruction_r2],
+    [m.knn_overlap!.mean, m.redundancy!.mean, m.reconstruction_r2!.mean_r2],
+  );
   const csv = rowsToCsv(rows).split("\n")[0];
-  assert.ok(csv.endsWith(",unit,n_null,null_fraction,fsp"), csv);
+  assert.ok(
+    csv.endsWith(
+      ",unit,knn_overlap,cluster_nmi,cluster_ari,redundancy,marker_coverage,reconstruction_r2,suite_seconds,n_null,null_fraction,fsp",
+    ),
+    csv,
+  );
   assert.match(summaryMarkdown(rows), /null twins picked: null fraction \/ FSP\^/);
   // without nullGenes the columns stay out
   assert.ok(!rowsToCsv(rows.map(({ n_null: _, ...rest }) => rest as ResultRow)).includes("n_null"));
@@ -276,4 +290,164 @@ Deno.test("runBenchmark with normalize and thinning: one selection per normalisa
       ),
     /'thinning' must list fractions/,
   );
+});
+
+/** The suite columns of a row (marker_coverage apart: it is per task). */
+const panelLevel = (r: ResultRow) =>
+  SUITE_COLUMNS.filter((c) => c !== "marker_coverage").map((c) => r[c]);
+
+Deno.test("runBenchmark adds the suite's panel metrics: once per selection, as evaluateSuite gives them", async () => {
+  const { dir, config } = await simulatedConfig();
+  const { rows } = await runBenchmark(
+    {
+      ...config,
+      methods: ["random", "markers"],
+      k: [6],
+      splits: ["cell"],
+      normalize: ["panel", "counts"],
+      thinning: [0.5],
+    },
+    { quiet: true },
+  );
+  // per normalisation: random once on 2 tasks, markers per task; 2 depths each
+  assertEquals(rows.length, 16);
+  for (const unit of new Set(rows.map((r) => r.unit))) {
+    const of = rows.filter((r) => r.unit === unit);
+    assert.ok(of.every((r) => SUITE_COLUMNS.every((c) => typeof r[c] === "number")), unit);
+    assertEquals(new Set(of.map((r) => JSON.stringify(panelLevel(r)))).size, 1, unit);
+    for (const task of new Set(of.map((r) => r.task))) {
+      assertEquals(
+        new Set(of.filter((r) => r.task === task).map((r) => r.marker_coverage)).size,
+        1,
+      );
+    }
+  }
+  const ds = await readDataset(`${dir}/sim.arrow`);
+  const labels = ["cell_type", "condition"];
+  const parts = splitDataset(ds, protocolSplit(ds, { labels, seed: 0 }));
+  for (
+    const r of [
+      rows.find((r) =>
+        r.method === "random" && r.normalize === "counts" && r.task === "condition"
+      )!,
+      rows.find((r) => r.method === "markers" && r.normalize === "panel" && r.depth === 0.5)!,
+    ]
+  ) {
+    const [s] = await evaluateSuite([{ name: r.method, genes: r.panel.split(";") }], parts, {
+      tasks: labels,
+      normalize: r.normalize,
+      candidates: 100,
+      seed: 0,
+      classifiers: ["lr"],
+      fractions: [1],
+      quiet: true,
+    });
+    assertEquals(
+      [r.knn_overlap, r.cluster_nmi, r.cluster_ari, r.redundancy, r.marker_coverage],
+      [
+        s.knn_overlap.mean,
+        s.cluster_similarity.mean_nmi,
+        s.cluster_similarity.mean_ari,
+        s.redundancy.mean,
+        s.marker_coverage.labels[r.task].covered_fraction,
+      ],
+    );
+    assertEquals(r.reconstruction_r2, s.reconstruction_r2!.mean_r2);
+  }
+  // the normalisation changes the panel's input, so its neighbours
+  const knn = (n: string) => rows.find((r) => r.method === "random" && r.normalize === n)!;
+  assert.notEqual(knn("panel").knn_overlap, knn("counts").knn_overlap);
+  assert.ok(rowsToCsv(rows).split("\n")[0].includes(",unit,knn_overlap,cluster_nmi,cluster_ari,"));
+  const md = summaryMarkdown(rows);
+  assert.match(md, /### sim · cell_type · cell · panel input: knn_overlap \(mean ± sd over 1 seed/);
+  assert.match(md, /### sim · condition · cell · counts input: reconstruction_r2 /);
+  // not per thinned depth: the suite reads the test cells as measured
+  assert.doesNotMatch(md, /depth: knn_overlap/);
+  const settings = (await Deno.readTextFile(`${config.out}/results.jsonl`)).trimEnd().split("\n")
+    .map((l) => JSON.parse(l).settings.suite);
+  assert.ok(settings.every((s) => s.length === 5), JSON.stringify(settings));
+});
+
+Deno.test("runBenchmark with suite false leaves the columns out; choosing some recomputes, in one order", async () => {
+  const { config } = await simulatedConfig();
+  const small = { ...config, methods: ["random"], k: [4], splits: ["cell" as const] };
+  const off = (await runBenchmark({ ...small, suite: false }, { quiet: true })).rows;
+  assertEquals(off.length, 2);
+  assert.ok(off.every((r) => SUITE_COLUMNS.every((c) => !(c in r))));
+  assert.ok(!rowsToCsv(off).includes("knn_overlap"));
+  assert.doesNotMatch(summaryMarkdown(off), /knn_overlap|redundancy/);
+  const warnings: string[] = [];
+  const some = await runBenchmark(
+    { ...small, suite: ["reconstruction_r2", "redundancy"] },
+    { quiet: true, warn: (line) => warnings.push(line) },
+  );
+  assert.match(warnings.join("\n"), /1 result\(s\) .* \(changed: suite\)/);
+  assertEquals(Object.keys(some.rows[0]).filter((c) => SUITE_COLUMNS.includes(c as never)), [
+    "redundancy",
+    "reconstruction_r2",
+    "suite_seconds",
+  ]);
+  assertEquals(rowsToCsv(some.rows).split("\n")[0].split(",").slice(-3), [
+    "redundancy",
+    "reconstruction_r2",
+    "suite_seconds",
+  ]);
+  // the same choice in another order is the same fingerprint: nothing to redo
+  const again = await runBenchmark(
+    { ...small, suite: ["redundancy", "reconstruction_r2"] },
+    { quiet: true, warn: (line) => warnings.push(line) },
+  );
+  assertEquals(warnings.length, 1);
+  assertEquals(again.rows, some.rows);
+});
+
+Deno.test("config: a bad 'suite' is a one-line config error", async () => {
+  const { dir, config } = await simulatedConfig();
+  const text = (suite: unknown) => JSON.stringify({ ...JSON.parse(JSON.stringify(config)), suite });
+  for (const bad of ["yes", [], ["knn_overlap", "knn"], { knn_overlap: true }]) {
+    const err = assertThrows(
+      () => parseBenchmarkConfig(text(bad), `${dir}/config.json`),
+      FileFormatError,
+    );
+    assert.match(err.message, /'suite' must be true, false or a non-empty list of knn_overlap, /);
+    assert.match(
+      err.message,
+      /Fix: "suite": \["knn_overlap", "reconstruction_r2"\] or "suite": false/,
+    );
+  }
+  assertEquals(parseBenchmarkConfig(text(false), `${dir}/config.json`).suite, false);
+  assertEquals(parseBenchmarkConfig(text(true), `${dir}/config.json`).suite, undefined);
+  await Deno.writeTextFile(`${dir}/bad.json`, text(["nmi"]));
+  const r = await runScript("scripts/benchmark.ts", "--config", `${dir}/bad.json`);
+  assertEquals(r.code, 2);
+  assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^error: .*'suite' must be/);
+});
+
+Deno.test("runBenchmark: too few test cells for the suite's reference fail their units, saying how to leave it out", async () => {
+  const dir = await tempDir();
+  const { dataset } = simulate({ nCells: 80, nGenes: 60, seed: 2 });
+  await writeArrow(dataset, `${dir}/tiny.arrow`);
+  const config = parseBenchmarkConfig(
+    JSON.stringify({
+      datasets: [{ name: "tiny", path: "tiny.arrow", labels: ["cell_type"] }],
+      methods: ["random"],
+      k: [4],
+      seeds: [0],
+      candidates: 40,
+      classifiers: ["lr"],
+      out: "out",
+    }),
+    `${dir}/config.json`,
+  );
+  const warnings: string[] = [];
+  const run = await runBenchmark(config, { quiet: true, warn: (l) => warnings.push(l) });
+  assertEquals(run.rows.length, 0);
+  assertEquals(run.failures.length, 1);
+  assert.match(
+    run.failures[0].error,
+    /^field 'suite': the suite metrics' full-transcriptome reference cannot be computed: 12 test cells are too few for 15 neighbours each\. Fix: .*, or leave the suite metrics out with "suite": false$/,
+  );
+  const off = await runBenchmark({ ...config, suite: false }, { quiet: true });
+  assertEquals([off.rows.length, off.failures.length], [1, 0]);
 });
