@@ -261,9 +261,14 @@ Deno.test("yoto train/predict/panel with formula-like, tab- and newline-holding 
   assertEquals(panel.code, 0, panel.stderr);
   const rows = panel.stdout.trim().split("\n");
   assertEquals(rows.length, 5, panel.stdout);
+  // the columns of panel.csv: gene first, then rank, score and the per-gene statistics
+  assertEquals(
+    rows[0].split("\t"),
+    (await Deno.readTextFile(`${model}/panel.csv`)).split("\n")[0].split(","),
+  );
   for (const row of rows.slice(1)) {
-    const [, gene] = row.split("\t");
-    assertEquals(row.split("\t").length, 3, row);
+    const [gene] = row.split("\t");
+    assertEquals(row.split("\t").length, 7, row);
     assertEquals(gene.startsWith("'"), true, row);
   }
   // every row starts with an escaped name ("y..." lines continue a quoted name's newline)

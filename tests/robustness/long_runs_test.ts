@@ -82,7 +82,7 @@ Deno.test("benchmark: failing units (a selection, a split, a dataset) are record
   const first = await run(config);
   // sim: 2 methods x 2 k x 2 splits; broken: 2 methods x 2 k on the cell split.
   assertEquals(first.units, 12);
-  assertEquals(first.ran.sort(), ["sim|cell|0|hvg|4|", "sim|cell|0|random|4|"]);
+  assertEquals(first.ran.sort(), ["sim|cell|0|hvg|4||panel", "sim|cell|0|random|4||panel"]);
   assertEquals(first.failures.length, 10);
   const why = (f: { dataset: string; split: string; k: number }) =>
     f.dataset === "broken" ? "dataset" : f.split === "donor" ? "split" : "k";
@@ -134,13 +134,13 @@ Deno.test("benchmark: an unexpected error (a bug) fails its unit only; the rerun
     random.load = load;
   }
   assertEquals(first.failures.map((f) => [f.unit, f.error]), [
-    ["sim|cell|0|random|5|", "TypeError: x is undefined"],
+    ["sim|cell|0|random|5||panel", "TypeError: x is undefined"],
   ]);
   assertEquals(first.ran.length, 3);
   // The stack of a bug is kept for the report.
   assert.ok(first.warnings.some((w) => w.includes("long_runs_test.ts")), first.warnings.join("\n"));
   const second = await run(config);
-  assertEquals([second.ran, second.failures], [["sim|cell|0|random|5|"], []]);
+  assertEquals([second.ran, second.failures], [["sim|cell|0|random|5||panel"], []]);
   assertEquals(second.rows.length, 4);
   assertEquals(second.warnings, []);
 });
@@ -175,7 +175,7 @@ Deno.test("benchmark resume: a changed config or dataset recomputes what it affe
   const yotoOptions = await run(await write({ yoto: { epochs: 7 } }));
   assertEquals([yotoOptions.ran, yotoOptions.warnings], [[], []]);
   const grown = await run(await write({ methods: ["random", "hvg", "markers"] }));
-  assertEquals([grown.ran, grown.warnings], [["sim|cell|0|markers|4|cell_type"], []]);
+  assertEquals([grown.ran, grown.warnings], [["sim|cell|0|markers|4|cell_type|panel"], []]);
   // A method dropped from the config: its rows leave the tables (they stay in the file).
   const shrunk = await run(await write({ methods: ["random"] }));
   assertEquals(shrunk.ran, []);
