@@ -249,10 +249,11 @@ function columnMeans(x: Float32Array, n: number, width: number): Float64Array {
 
 /**
  * Predict the standardised log1p values of the target genes (`candidates`: a list, or the top-N
- * HVGs of train) from the panel genes by ridge regression with an unpenalised intercept, fitted
- * on train in closed form with lambda = alpha * nTrain (alpha 1e-2: on z-scored inputs this adds
- * 0.01 to the diagonal of the correlation matrix), scored on test. Panel genes among the targets
- * are predicted too (R^2 close to 1).
+ * HVGs of train; scaled by the transcriptome total) from the panel genes (read through
+ * `options.normalize`) by ridge regression with an unpenalised intercept, fitted on train in
+ * closed form with lambda = alpha * nTrain (alpha 1e-2: on z-scored inputs this adds 0.01 to the
+ * diagonal of the correlation matrix), scored on test. Panel genes among the targets are
+ * predicted too (R^2 close to 1 when the panel is read on the targets' scale, `transcriptome`).
  *
  * @example
  * ```ts
@@ -260,7 +261,9 @@ function columnMeans(x: Float32Array, n: number, width: number): Float64Array {
  * import { evaluateReconstruction, simulate, splitDataset, stratifiedSplit } from "yoto";
  * const { dataset } = simulate({ nCells: 300, nGenes: 60, seed: 1 });
  * const split = splitDataset(dataset, stratifiedSplit(dataset.categorical("cell_type")));
- * const r = evaluateReconstruction(["G0001", "G0002"], ["G0001", "G0003"], split);
+ * const r = evaluateReconstruction(["G0001", "G0002"], ["G0001", "G0003"], split, {
+ *   normalize: "transcriptome",
+ * });
  * assert.ok(r.r2[0] > 0.99);
  * assert.equal(r.genes[1], "G0003");
  * ```
