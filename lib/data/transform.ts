@@ -46,7 +46,10 @@ export const NORMALIZATIONS: readonly Normalization[] = [
   "transcriptome",
 ];
 
-/** The normalisation used unless one is asked for (chosen by panel-only accuracy: README). */
+/**
+ * The normalisation used unless one is asked for: the best panel-native mean macro-F1 over full
+ * and thinned test depths (docs/methods.md §0).
+ */
 export const DEFAULT_NORMALIZATION: Normalization = "panel";
 
 /** The `--normalize MODE` flag of every command that fits a model input (parseCli options). */
