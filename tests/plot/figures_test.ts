@@ -15,7 +15,7 @@ import { saturationSpec } from "../../lib/plot/saturation.ts";
 import { trainingCurveSpec, trainingPanelsSpec } from "../../lib/plot/training.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
-import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
+import { fitInput } from "../../lib/data/transform.ts";
 import type { EpochRecord } from "../../lib/select/yoto/model.ts";
 
 // Realistic inputs: simulated PBMC-like cells and a 16-gene panel of true markers and others.
