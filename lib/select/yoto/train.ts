@@ -199,12 +199,17 @@ interface PanelScale {
    */
   means: tf.Variable<tf.Rank.R1>;
   sds: tf.Variable<tf.Rank.R1>;
-  /** 1 per real candidate, 0 per null twin. */
-  real: tf.Tensor1D;
+  /** 1 per real candidate, 0 per null twin; null when there are no twins (nothing to mask). */
+  real: tf.Tensor1D | null;
 }
 
 // tfjs variable names are global
 let panelScales = 0;
+
+/** The real-gene mask as a tensor, or null when every candidate is real. */
+function realTensor(real: Float32Array): tf.Tensor1D | null {
+  return real.every((v) => v === 1) ? null : tf.tensor1d(real);
+}
 
 /** The identity, with no gradient flowing back (tfjs has no stop_gradient). */
 const stopGradient = tf.customGrad((x) => ({
@@ -226,7 +231,8 @@ function maskedInput(
   // No gradient through the total: through it, a highly expressed gene lowered every other gene's
   // input and was pushed out (LR macro-F1 on the panel 0.83 with it, 0.92 without: kang_ifnb1k,
   // k = 16, seed 0).
-  const weights = tf.reshape(tf.mul(stopGradient(mask), panel.real), [-1, 1]) as tf.Tensor2D;
+  const kept = stopGradient(mask);
+  const weights = tf.reshape(panel.real ? tf.mul(kept, panel.real) : kept, [-1, 1]) as tf.Tensor2D;
   const totals = tf.maximum(tf.matMul(xb, weights), 1e-12);
   const v = tf.log1p(tf.mul(xb, tf.div(panel.targetSum, totals)));
   if (training) {
@@ -368,7 +374,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       sds: variable(tf.tensor1d(transform.sds), `panelSds${panelScales}`, false) as tf.Variable<
         tf.Rank.R1
       >,
-      real: tf.tensor1d(realGeneMask(train, transform.genes)),
+      real: realTensor(realGeneMask(train, transform.genes)),
     }
     : null;
   // Uploaded once: evaluated every epoch.
@@ -516,7 +522,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     return model;
   } finally {
     tf.dispose([scores, fixedTail, xVal, logScale.sds, logScale.means]);
-    if (panelScale) tf.dispose(panelScale.real);
+    if (panelScale?.real) panelScale.real.dispose();
   }
 
   function evaluate(
