@@ -265,15 +265,17 @@ export function fitCandidates(
  * Per-cell library totals the transform scales by (null when it does not scale cells), for the
  * cells of `ds` read over `genes`: `panel` sums those genes (real ones only); `transcriptome` uses
  * `given` when passed (then only `genes` need to be read), else sums every real gene of `ds`.
+ * `selected`: `ds` already read over `genes`, so it is not read again.
  */
 export function libraryTotals(
   ds: Dataset,
   transform: InputTransform,
   genes: string[] = transform.genes,
   given?: ArrayLike<number>,
+  selected?: Dataset,
 ): ArrayLike<number> | null {
   if (transform.targetSum === null) return null;
-  if (normalization(transform) === "panel") return panelTotals(ds, genes);
+  if (normalization(transform) === "panel") return panelTotals(ds, genes, selected);
   const totals = given ?? realLibraryTotals(ds);
   if (totals.length !== ds.nCells) {
     throw new ShapeMismatchError(`${totals.length} library totals for ${ds.nCells} cells`, {
@@ -290,9 +292,12 @@ export function realGeneMask(ds: Dataset, genes: readonly string[]): Float32Arra
 }
 
 /** Per-cell totals over the real genes among `genes` (the `panel` library size). */
-function panelTotals(ds: Dataset, genes: string[]): Float64Array {
+function panelTotals(ds: Dataset, genes: string[], selected?: Dataset): Float64Array {
   const real = realGeneMask(ds, genes);
-  return cellStats(ds.selectGenes(genes.filter((_, j) => real[j] === 1))).totals;
+  const allReal = real.every((v) => v === 1);
+  return cellStats(
+    allReal && selected ? selected : ds.selectGenes(genes.filter((_, j) => real[j] === 1)),
+  ).totals;
 }
 
 /** The transform's normalisation; models saved before the field existed scaled by the transcriptome. */
@@ -356,12 +361,16 @@ export interface FitInputOptions {
   targetSum?: number;
 }
 
-/** The transform over `genes` with no z-scoring yet (means 0, sds 1). */
+/**
+ * The transform over `genes` (`selected`: `train` read over them) with no z-scoring yet (means 0,
+ * sds 1), and the train library totals it scales by (null: none).
+ */
 function unscaledTransform(
   train: Dataset,
   genes: string[],
+  selected: Dataset,
   options: FitInputOptions,
-): InputTransform {
+): { transform: InputTransform; totals: Float64Array | null } {
   const normalize = options.normalize ?? DEFAULT_NORMALIZATION;
   const given = options.targetSum;
   if (given !== undefined && !(given > 0 && Number.isFinite(given))) {
@@ -369,18 +378,20 @@ function unscaledTransform(
       field: "targetSum",
     });
   }
-  const scaled = normalize === "panel" || normalize === "transcriptome";
-  const targetSum = !scaled ? null : options.targetSum ?? medianNonzero(
-    normalize === "panel" ? panelTotals(train, genes) : realLibraryTotals(train),
-  );
-  return {
+  const totals = normalize === "panel"
+    ? panelTotals(train, genes, selected)
+    : normalize === "transcriptome"
+    ? realLibraryTotals(train)
+    : null;
+  const transform: InputTransform = {
     genes,
     normalize,
-    targetSum,
+    targetSum: totals === null ? null : options.targetSum ?? medianNonzero(totals),
     log1p: normalize !== "binary",
     means: new Array(genes.length).fill(0),
     sds: new Array(genes.length).fill(1),
   };
+  return { transform, totals };
 }
 
 /**
@@ -403,13 +414,14 @@ export function fitInput(
   options: FitInputOptions = {},
 ): { transform: InputTransform; x: Float32Array } {
   const g = genes.length, n = train.nCells;
-  const identity = unscaledTransform(train, genes, options);
+  const selected = train.selectGenes(genes);
+  const { transform: identity, totals } = unscaledTransform(train, genes, selected, options);
   // Values in float64, so the z-scores round to float32 once, as at inference.
   const raw = transformInput(
-    train.selectGenes(genes),
+    selected,
     identity,
     Int32Array.from(genes, (_, j) => j),
-    libraryTotals(train, identity, genes),
+    totals,
     new Float64Array(n * g),
   );
   const sums = new Float64Array(g), sq = new Float64Array(g);
@@ -465,11 +477,12 @@ export function applyInput(
     }
     return j;
   });
+  const selected = ds.selectGenes(genes);
   return transformInput(
-    ds.selectGenes(genes),
+    selected,
     transform,
     cols,
-    libraryTotals(ds, transform, genes, totals),
+    libraryTotals(ds, transform, genes, totals, selected),
   );
 }
 
