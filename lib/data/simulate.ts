@@ -12,7 +12,7 @@
  * With `hierarchy` (types per level, coarse to fine) the types form a tree: each type of a level
  * splits one type of the level above, every type has its own marker program, and a finest type's
  * type_t adds the programs of all its ancestors to its own, so subtypes of one parent share the
- * parent's markers and differ by their own (fewer and weaker at finer levels by default).
+ * parent's markers and differ by their own (weaker at finer levels by default).
  * @module
  */
 import { type CsrMatrix, Dataset, type ObsColumn } from "./dataset.ts";
@@ -255,8 +255,9 @@ function levelList(field: string, value: unknown, levels: number, check: (v: num
 }
 
 /**
- * The type tree of `hierarchy`, drawn from its own fork of the seed: each type of a level gets one child, the remaining children
- * go to random parents; the finest types' proportions are log-normal weights, normalised.
+ * The type tree of `hierarchy`, drawn from its own fork of the seed: each type of a level gets
+ * one child, the remaining children go to random parents; the finest types' proportions are
+ * log-normal weights, normalised.
  */
 function resolveHierarchy(o: SimulateOptions, base: typeof DEFAULTS) {
   const given = o.hierarchy!;
@@ -272,9 +273,7 @@ function resolveHierarchy(o: SimulateOptions, base: typeof DEFAULTS) {
     if (!(Number.isInteger(n) && n >= min)) {
       fail(
         "hierarchy",
-        `level ${
-          l + 1
-        } has ${n} types; each level needs an integer count >= ${min} (the level above's)`,
+        `level ${l + 1} has ${n} types, needs an integer count >= ${min} (the level above's)`,
         "list types per level coarse to fine, e.g. [5, 25, 98]",
       );
     }

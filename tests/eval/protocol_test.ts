@@ -298,6 +298,14 @@ Deno.test("the shipped benchmark configs parse", async () => {
     const c = parseBenchmarkConfig(await Deno.readTextFile(file), file);
     assert.ok(c.methods.includes("yoto") && c.seeds.length === 3, name);
   }
+  // The hierarchy stand-ins simulate their data: valid options, labels the simulation makes.
+  for (const name of ["hierarchy", "hierarchy_quick"]) {
+    const file = new URL(`../../benchmarks/${name}.json`, import.meta.url).pathname;
+    const [d] = parseBenchmarkConfig(await Deno.readTextFile(file), file).datasets;
+    const columns = simulate({ ...d.simulate, nCells: 10 }).dataset.obsNames;
+    assert.ok(d.labels.every((label) => columns.includes(label)), `${name}: ${columns}`);
+    assertEquals(d.simulate!.hierarchy, [5, 25, 98]);
+  }
 });
 
 Deno.test("deno task benchmark with a missing config: one line, exit 2", async () => {
