@@ -409,6 +409,11 @@ Deno.test("hierarchy: a tree of types, coarse labels a function of the fine ones
     const n = typeOf.filter((c) => c === t).length;
     assert(Math.abs(n - share * ds.nCells) <= 1, `type ${t}: ${n} cells`);
   });
+  // One level is a flat design with path names; a matching nTypes is accepted.
+  const flat = simulate({ nCells: 50, nGenes: 100, hierarchy: [4], nTypes: 4, nConditions: 0 });
+  deepStrictEqual(flat.dataset.obsNames, ["cell_id", "cell_type", "donor"]);
+  deepStrictEqual(flat.truth.typeNames, ["T1", "T2", "T3", "T4"]);
+  deepStrictEqual(flat.truth.hierarchy!.map((l) => l.column), ["cell_type"]);
   deepStrictEqual(simulate({ ...options, nCells: 100 }).truth.hierarchy, levels);
   notDeepStrictEqual(simulate({ ...options, nCells: 100, seed: 5 }).truth.hierarchy, levels);
 });
