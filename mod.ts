@@ -133,6 +133,7 @@ export {
   thinCounts,
 } from "./lib/data/sampling.ts";
 export {
+  type HierarchyLevel,
   simulate,
   type SimulateOptions,
   type SimulationParams,

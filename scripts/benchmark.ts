@@ -30,8 +30,8 @@ also by its own heads. Finished selections are kept in OUT/results.jsonl; rerunn
 command resumes. Writes OUT/results.csv, OUT/results.arrow, OUT/summary.md and OUT/figures/.
 
 Each selection's line in results.jsonl records the settings it depends on (the dataset file's
-content, labels, candidates, classifiers, method options, k, seed, split): after a config
-change a rerun recomputes the selections it affects and says how many. A selection that fails
+content or a simulated dataset's options, labels, candidates, classifiers, method options, k,
+seed, split): after a config change a rerun recomputes the selections it affects and says how many. A selection that fails
 (e.g. a donor split that leaves a class without training cells) is recorded with its error and
 listed in summary.md; the others go on, and the command exits with code ${EXIT_SOME_FAILED}. Rerunning
 retries the failed ones.
@@ -55,7 +55,7 @@ await runCli(async () => {
   const config = await readBenchmarkConfig(values.config);
   await claimResultsFolder(config.out, {
     flag: `"out" in ${values.config}`,
-    inputs: [values.config, ...config.datasets.map((d) => d.path)],
+    inputs: [values.config, ...config.datasets.flatMap((d) => d.path ?? [])],
     command: "deno task benchmark",
     files: ["results.jsonl", "results.csv", "results.arrow", "summary.md", "figures"],
   });

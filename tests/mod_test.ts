@@ -108,6 +108,7 @@ const PUBLIC_API = [
   "SketchCoordinatesOptions",
   "SketchCoords",
   "thinCounts",
+  "HierarchyLevel",
   "simulate",
   "SimulateOptions",
   "SimulationParams",

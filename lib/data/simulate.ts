@@ -8,6 +8,11 @@
  *   f ∝ base_g * exp(type_t(g) + stim_{t}(g) [k = stim] + donor_d(g)), summing to 1,
  * with base log-normal (heavy-tailed means), type_t = small noise plus `markerLogFC` on the type's
  * markers, stim_t = the type's response on the shared stim genes, donor_d ~ N(0, donorEffectSd).
+ *
+ * With `hierarchy` (types per level, coarse to fine) the types form a tree: each type of a level
+ * splits one type of the level above, every type has its own marker program, and a finest type's
+ * type_t adds the programs of all its ancestors to its own, so subtypes of one parent share the
+ * parent's markers and differ by their own (weaker at finer levels by default).
  * @module
  */
 import { type CsrMatrix, Dataset, type ObsColumn } from "./dataset.ts";
@@ -59,18 +64,62 @@ export interface SimulateOptions {
   dropout?: number;
   /** Seed of the random stream (default 0). */
   seed?: number;
+  /**
+   * Types per level of a type hierarchy, coarse to fine, each at least the one before (e.g.
+   * [5, 25, 98]); sets the types, so `typeNames` and `proportions` are not given with it. Every
+   * type of a level is split among the types of the next (at least one child each, the others
+   * spread at random, so splits are uneven). Types are named by their path ("T3", "T3.2",
+   * "T3.2.1"); a cell's type at each coarser level is in obs `level1`, `level2`, ..., the finest
+   * in `cell_type`. Proportions are uneven: each finest type's is a log-normal weight (ln sd
+   * 0.75; a few types are ~5x rarer than the median one), a coarser type's is the sum of its
+   * subtypes'. Default: no hierarchy.
+   */
+  hierarchy?: number[];
+  /** With `hierarchy`: marker genes per type at each level (default `markersPerType` at each). */
+  levelMarkers?: number[];
+  /**
+   * With `hierarchy`: typical ln fold change of each level's markers (default `markerLogFC` x
+   * 0.7^level: 2.5, 1.75, 1.23 for three levels).
+   */
+  levelLogFC?: number[];
 }
 
-/** The options with every default filled in (stored as `uns.simulation`). */
-export type SimulationParams = Required<SimulateOptions>;
+/** The options that only a type hierarchy has. */
+type HierarchyKey = "hierarchy" | "levelMarkers" | "levelLogFC";
+
+/**
+ * The options with every default filled in (stored as `uns.simulation`); the hierarchy options
+ * only when `hierarchy` is given, and then `typeNames` and `proportions` are its finest types.
+ */
+export type SimulationParams =
+  & Required<Omit<SimulateOptions, HierarchyKey>>
+  & Pick<SimulateOptions, HierarchyKey>;
+
+/** One level of a simulated type hierarchy (coarse to fine), as recorded in the truth. */
+export interface HierarchyLevel {
+  /** The obs column of this level's labels ("level1", ..., "cell_type" for the finest). */
+  column: string;
+  typeNames: string[];
+  /** Per type, the index of its parent in the level above (-1 at the top level). */
+  parent: number[];
+  /** Per type, the marker genes of this level's own program (its ancestors' not included). */
+  markers: Record<string, string[]>;
+  /** Per type, the ln fold change of each of those markers. */
+  markerLogFC: Record<string, number[]>;
+}
 
 /** What the simulation put in, to check methods against. */
 export interface SimulationTruth {
   typeNames: string[];
-  /** Marker gene names per type. */
+  /**
+   * Marker gene names per type; with a hierarchy, per finest type: its ancestors' programs
+   * (coarse first), then its own.
+   */
   markers: Record<string, string[]>;
   /** The ln fold change of each marker in its own type (same order as `markers`). */
   markerLogFC: Record<string, number[]>;
+  /** With `hierarchy`: the levels, coarse to fine (the last is `cell_type`). */
+  hierarchy?: HierarchyLevel[];
   /** Genes of the stimulation program (empty unless nConditions = 2). */
   stimGenes: string[];
   /** Per type, the ln fold change of each stim gene in stim cells (0 = no response). */
@@ -95,6 +144,10 @@ const PBMC_TYPES = ["CD4 T", "CD8 T", "NK", "B", "CD14 Mono", "FCGR3A Mono", "DC
 const PBMC_PROPORTIONS = [0.35, 0.15, 0.1, 0.12, 0.15, 0.08, 0.05];
 /** Weight of each type beyond the seven PBMC ones, before renormalising. */
 const EXTRA_TYPE_PROPORTION = 0.05;
+/** Sd of the ln weight of a finest hierarchy type: uneven proportions, some rare types. */
+const HIERARCHY_SHARE_SD = 0.75;
+/** Default ratio of a hierarchy level's marker fold change to the level above's. */
+const HIERARCHY_LOGFC_RATIO = 0.7;
 /** Sd of ln baseline gene means: means span ~0.01..50 counts for 2000 genes and 3000 UMIs. */
 const GENE_MEAN_SD = 1.8;
 /** Sd of ln theta around `dispersion` across genes. */
@@ -182,13 +235,128 @@ function resolveTypes(o: SimulateOptions): { typeNames: string[]; proportions: n
   return { typeNames: [...typeNames], proportions: [...proportions] };
 }
 
+/** One level of the type tree, coarse to fine: its types, their parents and marker program. */
+interface TypeLevel {
+  names: string[];
+  /** Index of each type's parent in the level above (-1 at the top). */
+  parent: Int32Array;
+  /** Marker genes per type and their typical ln fold change. */
+  markers: number;
+  logFC: number;
+}
+
+/** A list option of the hierarchy: one value per level, each passing `check`. */
+function levelList(field: string, value: unknown, levels: number, check: (v: number) => void) {
+  if (!Array.isArray(value) || value.length !== levels) {
+    fail(field, `must list one value per hierarchy level (${levels}), got ${value}`);
+  }
+  value.forEach((v) => check(v));
+  return [...value] as number[];
+}
+
+/**
+ * The type tree of `hierarchy`, drawn from its own fork of the seed: each type of a level gets
+ * one child, the remaining children go to random parents; the finest types' proportions are
+ * log-normal weights, normalised.
+ */
+function resolveHierarchy(o: SimulateOptions, base: typeof DEFAULTS) {
+  const given = o.hierarchy!;
+  if (!Array.isArray(given) || given.length === 0) {
+    fail(
+      "hierarchy",
+      `must list the types per level, coarse to fine, got ${given}`,
+      "e.g. [5, 25, 98]",
+    );
+  }
+  given.forEach((n, l) => {
+    const min = l ? given[l - 1] : 1;
+    if (!(Number.isInteger(n) && n >= min)) {
+      fail(
+        "hierarchy",
+        `level ${l + 1} has ${n} types, needs an integer count >= ${min} (the level above's)`,
+        "list types per level coarse to fine, e.g. [5, 25, 98]",
+      );
+    }
+  });
+  for (const field of ["typeNames", "proportions"] as const) {
+    if (o[field] !== undefined) {
+      fail(
+        field,
+        "cannot be given with hierarchy, which names its types and sets their shares",
+        `leave ${field} out`,
+      );
+    }
+  }
+  const nTypes = given[given.length - 1];
+  if (o.nTypes !== undefined && o.nTypes !== nTypes) {
+    fail(
+      "nTypes",
+      `is ${o.nTypes} but the finest hierarchy level has ${nTypes} types`,
+      "leave nTypes out",
+    );
+  }
+  const levelMarkers = o.levelMarkers === undefined
+    ? given.map(() => base.markersPerType)
+    : levelList(
+      "levelMarkers",
+      o.levelMarkers,
+      given.length,
+      (v) => checkInt("levelMarkers", v, 0),
+    );
+  const levelLogFC = o.levelLogFC === undefined
+    ? given.map((_, l) => base.markerLogFC * HIERARCHY_LOGFC_RATIO ** l)
+    : levelList(
+      "levelLogFC",
+      o.levelLogFC,
+      given.length,
+      (v) => checkNumber("levelLogFC", v, -20, 20),
+    );
+  const rng = new Rng(base.seed).fork("hierarchy");
+  const levels: TypeLevel[] = [];
+  let above = [""];
+  given.forEach((n, l) => {
+    const children = new Int32Array(above.length).fill(1);
+    for (let extra = above.length; extra < n; extra++) children[rng.int(children.length)]++;
+    const names: string[] = [], parent: number[] = [];
+    children.forEach((count, q) => {
+      for (let c = 0; c < count; c++) {
+        names.push(l ? `${above[q]}.${c + 1}` : `T${c + 1}`);
+        parent.push(l ? q : -1);
+      }
+    });
+    levels.push({
+      names,
+      parent: Int32Array.from(parent),
+      markers: levelMarkers[l],
+      logFC: levelLogFC[l],
+    });
+    above = names;
+  });
+  const weights = above.map(() => Math.exp(rng.normal(0, HIERARCHY_SHARE_SD)));
+  const total = weights.reduce((s, w) => s + w, 0);
+  return {
+    levels,
+    typeNames: above,
+    proportions: weights.map((w) => w / total),
+    params: { hierarchy: [...given], levelMarkers, levelLogFC },
+  };
+}
+
 /** Only a two-condition design has a stimulation program. */
 function stimGeneCount(p: SimulationParams): number {
   return p.nConditions === 2 ? p.stimGenes : 0;
 }
 
-function resolveOptions(options: SimulateOptions): SimulationParams {
-  const known = new Set([...Object.keys(DEFAULTS), "nTypes", "typeNames", "proportions"]);
+const HIERARCHY_KEYS: HierarchyKey[] = ["hierarchy", "levelMarkers", "levelLogFC"];
+
+function resolveOptions(options: SimulateOptions): { p: SimulationParams; levels: TypeLevel[] } {
+  const known = new Set([
+    ...Object.keys(DEFAULTS),
+    "nTypes",
+    "typeNames",
+    "proportions",
+    ...HIERARCHY_KEYS,
+  ]);
   const unknown = Object.keys(options).filter((key) => !known.has(key));
   if (unknown.length) {
     fail(unknown[0], "unknown simulate option", `use one of: ${[...known].join(", ")}`);
@@ -197,13 +365,22 @@ function resolveOptions(options: SimulateOptions): SimulationParams {
   const o: SimulateOptions = Object.fromEntries(
     Object.entries(options).filter(([, v]) => v !== undefined),
   );
-  const { typeNames, proportions } = resolveTypes(o);
+  if (o.hierarchy === undefined) {
+    for (const field of HIERARCHY_KEYS.slice(1)) {
+      if (o[field] !== undefined) {
+        fail(field, "needs hierarchy", "give hierarchy, e.g. [5, 25, 98]");
+      }
+    }
+  }
+  const tree = o.hierarchy === undefined ? null : resolveHierarchy(o, { ...DEFAULTS, ...o });
+  const { typeNames, proportions } = tree ?? resolveTypes(o);
   const p: SimulationParams = {
     ...DEFAULTS,
     ...o,
     nTypes: typeNames.length,
     typeNames,
     proportions,
+    ...tree?.params,
   };
   checkInt("nCells", p.nCells, 1);
   checkInt("nGenes", p.nGenes, 1);
@@ -221,17 +398,56 @@ function resolveOptions(options: SimulateOptions): SimulationParams {
   checkNumber("dispersion", p.dispersion, Number.MIN_VALUE);
   checkNumber("dropout", p.dropout, 0, 1);
   checkNumber("seed", p.seed, -Infinity);
+  const levels = tree?.levels ?? [{
+    names: typeNames,
+    parent: new Int32Array(typeNames.length).fill(-1),
+    markers: p.markersPerType,
+    logFC: p.markerLogFC,
+  }];
   const stimCount = stimGeneCount(p);
-  const programGenes = p.nTypes * p.markersPerType + stimCount;
-  if (programGenes > p.nGenes) {
+  const markerCount = levels.reduce((s, level) => s + level.names.length * level.markers, 0);
+  if (markerCount + stimCount > p.nGenes) {
+    const [field, what] = tree
+      ? [
+        "levelMarkers",
+        `hierarchy ${p.hierarchy!.join("/")} x levelMarkers ${p.levelMarkers!.join("/")}`,
+      ]
+      : ["markersPerType", `${p.nTypes} types x ${p.markersPerType} markers`];
     fail(
-      "markersPerType",
-      `${p.nTypes} types x ${p.markersPerType} markers + ${stimCount} stim genes ` +
-        `need ${programGenes} distinct genes, only ${p.nGenes} simulated`,
-      "raise nGenes or lower markersPerType / stimGenes",
+      field,
+      `${what} + ${stimCount} stim genes need ${markerCount + stimCount} distinct genes, ` +
+        `only ${p.nGenes} simulated`,
+      `raise nGenes or lower ${field} / stimGenes`,
     );
   }
-  return p;
+  return { p, levels };
+}
+
+/**
+ * The simulation's parameters with every default filled in, as {@link simulate} stores them in
+ * `uns.simulation`, without simulating; bad options throw the same OptionError.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulationParams } from "./simulate.ts";
+ * const p = simulationParams({ hierarchy: [2, 5], seed: 1 });
+ * assert.equal(p.typeNames.length, 5);
+ * assert.equal(p.nCells, 3000);
+ * ```
+ */
+export function simulationParams(options: SimulateOptions = {}): SimulationParams {
+  return resolveOptions(options).p;
+}
+
+/** Per level (coarse to fine), each finest type's ancestor at that level. */
+function ancestors(levels: TypeLevel[]): Int32Array[] {
+  const out: Int32Array[] = [];
+  const nTypes = levels[levels.length - 1].names.length;
+  out[levels.length - 1] = Int32Array.from({ length: nTypes }, (_, t) => t);
+  for (let l = levels.length - 2; l >= 0; l--) {
+    out[l] = out[l + 1].map((child) => levels[l + 1].parent[child]);
+  }
+  return out;
 }
 
 /**
@@ -257,7 +473,7 @@ function drawCount(rng: Rng, mean: number, theta: number): number {
 }
 
 /** Gene-level design: means, dispersions, programs and the (type, condition, donor) profiles. */
-function designGenes(p: SimulationParams, rng: Rng, geneNames: string[]) {
+function designGenes(p: SimulationParams, levels: TypeLevel[], rng: Rng, geneNames: string[]) {
   const G = p.nGenes, T = p.nTypes, K = Math.max(1, p.nConditions), D = p.nDonors;
   const logBase = Float64Array.from({ length: G }, () => rng.normal(0, GENE_MEAN_SD));
   const baseSum = logBase.reduce((s, v) => s + Math.exp(v), 0);
@@ -274,19 +490,40 @@ function designGenes(p: SimulationParams, rng: Rng, geneNames: string[]) {
     ...rng.shuffle(byMean.slice(lo, hi)),
     ...rng.shuffle([...byMean.slice(0, lo), ...byMean.slice(hi)]),
   ];
-  const markerGenes = candidates.slice(0, T * p.markersPerType);
-  const stimGenes = candidates.slice(markerGenes.length, markerGenes.length + stimGeneCount(p));
+  const markerCount = levels.reduce((s, level) => s + level.names.length * level.markers, 0);
+  const markerGenes = candidates.slice(0, markerCount);
+  const stimGenes = candidates.slice(markerCount, markerCount + stimGeneCount(p));
 
   const typeLog = Float64Array.from({ length: T * G }, () => rng.normal(0, p.typeEffectSd));
+  // Each type's own program, level by level; a finest type expresses its ancestors' programs too.
+  const programs: HierarchyLevel[] = [];
+  const ancestorOf = ancestors(levels);
+  let next = 0;
+  levels.forEach((level, l) => {
+    const markers: Record<string, string[]> = {}, markerLogFC: Record<string, number[]> = {};
+    level.names.forEach((name, j) => {
+      const genes = markerGenes.slice(next, next += level.markers);
+      markers[name] = genes.map((g) => geneNames[g]);
+      markerLogFC[name] = genes.map((g) => {
+        const lfc = level.logFC * (0.75 + 0.5 * rng.uniform());
+        for (let t = 0; t < T; t++) if (ancestorOf[l][t] === j) typeLog[t * G + g] += lfc;
+        return lfc;
+      });
+    });
+    const column = l === levels.length - 1 ? "cell_type" : `level${l + 1}`;
+    programs.push({
+      column,
+      typeNames: [...level.names],
+      parent: [...level.parent],
+      markers,
+      markerLogFC,
+    });
+  });
   const markers: Record<string, string[]> = {}, markerLogFC: Record<string, number[]> = {};
   p.typeNames.forEach((name, t) => {
-    const genes = markerGenes.slice(t * p.markersPerType, (t + 1) * p.markersPerType);
-    markers[name] = genes.map((g) => geneNames[g]);
-    markerLogFC[name] = genes.map((g) => {
-      const lfc = p.markerLogFC * (0.75 + 0.5 * rng.uniform());
-      typeLog[t * G + g] += lfc;
-      return lfc;
-    });
+    const path = programs.map((level, l) => level.typeNames[ancestorOf[l][t]]);
+    markers[name] = path.flatMap((node, l) => programs[l].markers[node]);
+    markerLogFC[name] = path.flatMap((node, l) => programs[l].markerLogFC[node]);
   });
   const stimBase = stimGenes.map(() => p.stimLogFC * (0.5 + rng.uniform()));
   const stimLogFC: Record<string, number[]> = {};
@@ -319,6 +556,7 @@ function designGenes(p: SimulationParams, rng: Rng, geneNames: string[]) {
     theta,
     markers,
     markerLogFC,
+    programs,
     stimGenes: stimGenes.map((g) => geneNames[g]),
     stimLogFC,
     donorLogEffect,
@@ -391,8 +629,9 @@ function drawCounts(
 }
 
 /**
- * Simulate a PBMC-like UMI count dataset (CSR) with obs `cell_type`, `condition` (unless
- * nConditions = 0), `donor` and the `cell_id` index, plus the truth it was made from.
+ * Simulate a PBMC-like UMI count dataset (CSR) with obs `cell_type` (after `level1`, ... with a
+ * `hierarchy`), `condition` (unless nConditions = 0), `donor` and the `cell_id` index, plus the
+ * truth it was made from.
  * Bit-identical for the same options; gene-level truth depends only on the seed and gene/type
  * options, not on nCells. Memory is proportional to the non-zeros.
  * @example
@@ -407,12 +646,12 @@ function drawCounts(
 export function simulate(
   options: SimulateOptions = {},
 ): { dataset: Dataset; truth: SimulationTruth } {
-  const p = resolveOptions(options);
+  const { p, levels } = resolveOptions(options);
   const G = p.nGenes, D = p.nDonors;
   const root = new Rng(p.seed);
   const width = Math.max(4, String(G).length);
   const geneNames = Array.from({ length: G }, (_, g) => `G${String(g + 1).padStart(width, "0")}`);
-  const genes = designGenes(p, root.fork("genes"), geneNames);
+  const genes = designGenes(p, levels, root.fork("genes"), geneNames);
   const cells = designCells(p, root.fork("cells"));
 
   const X = drawCounts(p, genes, cells, root.fork("counts"));
@@ -426,8 +665,17 @@ export function simulate(
         (_, c) => `cell${String(c + 1).padStart(idWidth, "0")}`,
       ),
     },
-    cell_type: { kind: "categorical", codes: cells.typeOf, categories: [...p.typeNames] },
   };
+  // Coarser hierarchy levels first, as the finest type's ancestors (none without a hierarchy).
+  const ancestorOf = ancestors(levels);
+  genes.programs.slice(0, -1).forEach((level, l) => {
+    obs[level.column] = {
+      kind: "categorical",
+      codes: cells.typeOf.map((t) => ancestorOf[l][t]),
+      categories: [...level.typeNames],
+    };
+  });
+  obs.cell_type = { kind: "categorical", codes: cells.typeOf, categories: [...p.typeNames] };
   if (p.nConditions > 0) {
     obs.condition = {
       kind: "categorical",
@@ -451,6 +699,7 @@ export function simulate(
     typeNames: [...p.typeNames],
     markers: genes.markers,
     markerLogFC: genes.markerLogFC,
+    ...(p.hierarchy ? { hierarchy: genes.programs } : {}),
     stimGenes: genes.stimGenes,
     stimLogFC: genes.stimLogFC,
     typeOf: cells.typeOf.slice(),

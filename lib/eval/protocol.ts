@@ -14,9 +14,10 @@ import { countNulls, type NullTwinParts, withNullTwins } from "../calibrate/cali
 import type { Dataset } from "../data/dataset.ts";
 import type { HvgFlavor } from "../data/hvg.ts";
 import { readCounts } from "../data/io.ts";
+import { simulate, type SimulateOptions, simulationParams } from "../data/simulate.ts";
 import { protocolSplit, splitDataset } from "../data/split.ts";
 import { readJsonLines } from "../runtime/atomic.ts";
-import { DataValueError, FileFormatError, YotoError } from "../runtime/errors.ts";
+import { DataValueError, FileFormatError, OptionError, YotoError } from "../runtime/errors.ts";
 import { changedKeys, contentHash, fingerprint } from "../runtime/fingerprint.ts";
 import { Progress } from "../runtime/progress.ts";
 import { thinCounts } from "../data/sampling.ts";
@@ -54,11 +55,16 @@ import {
   suiteReference,
 } from "./suite.ts";
 
-/** One dataset of a benchmark config. */
+/** One dataset of a benchmark config: a file (`path`) or a simulation (`simulate`). */
 export interface BenchmarkDataset {
   name: string;
   /** .h5ad, .arrow, a 10x directory, ...; relative paths resolve against the config file. */
-  path: string;
+  path?: string;
+  /**
+   * Simulate the dataset instead of reading a file: {@link SimulateOptions} (the same options
+   * give the same data; results are resumed by the options' fingerprint).
+   */
+  simulate?: SimulateOptions;
   /** Label columns, one task each; the first stratifies the cell-level split. */
   labels: string[];
   /** Donor (or patient, sample) column for the held-out-group split. */
@@ -194,6 +200,27 @@ function numberList(v: unknown, field: string, file: string, min: number): numbe
   return v as number[];
 }
 
+/** A simulated dataset's options: an object that {@link simulationParams} accepts. */
+function checkSimulation(options: unknown, where: string, file: string): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    configError(
+      `${where}: 'simulate' must be an object of simulate options`,
+      '"simulate": {"nCells": 3000, "hierarchy": [5, 25]}',
+      file,
+    );
+  }
+  try {
+    simulationParams(options as SimulateOptions);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    configError(
+      `${where}: simulate option '${err.field}' ${err.problem}`,
+      err.fix ?? `fix '${err.field}' in its "simulate" object`,
+      file,
+    );
+  }
+}
+
 /**
  * Parse and check a benchmark config (JSON text); relative paths resolve against `file`'s folder.
  *
@@ -225,7 +252,8 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
     configError("'datasets' must be a non-empty list", "see benchmarks/shared.json", file);
   }
   const datasets = (raw.datasets as Record<string, unknown>[]).map((d, i) => {
-    const ok = typeof d?.name === "string" && typeof d.path === "string" &&
+    const ok = typeof d?.name === "string" &&
+      (typeof d.path === "string") !== (d.simulate !== undefined) &&
       Array.isArray(d.labels) && d.labels.length > 0 &&
       d.labels.every((l) => typeof l === "string") &&
       (d.splitBy === undefined || typeof d.splitBy === "string") &&
@@ -233,13 +261,25 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
       [d.raw, d.allowNonInteger].every((b) => b === undefined || typeof b === "boolean");
     if (!ok) {
       configError(
-        `datasets[${i}] needs name, path, labels (non-empty list) and optionally splitBy, ` +
-          "layer (string), raw and allowNonInteger (true/false)",
+        `datasets[${i}] needs name, either path or simulate, labels (non-empty list) and ` +
+          "optionally splitBy, layer (string), raw and allowNonInteger (true/false)",
         '{"name": "kang", "path": "kang.h5ad", "labels": ["cell_type"]}',
         file,
       );
     }
-    return { ...(d as unknown as BenchmarkDataset), path: at(d.path as string) };
+    if (d.simulate === undefined) {
+      return { ...(d as unknown as BenchmarkDataset), path: at(d.path as string) };
+    }
+    const fileOnly = ["layer", "raw", "allowNonInteger"].filter((key) => d[key] !== undefined);
+    if (fileOnly.length) {
+      configError(
+        `datasets[${i}] '${d.name}': ${fileOnly.join(", ")} is for a dataset read from a path`,
+        `leave ${fileOnly.join(", ")} out of a simulated dataset`,
+        file,
+      );
+    }
+    checkSimulation(d.simulate, `datasets[${i}] '${d.name}'`, file);
+    return d as unknown as BenchmarkDataset;
   });
   const names = datasets.map((d) => d.name);
   if (new Set(names).size !== names.length) {
@@ -531,8 +571,8 @@ function resumeState(records: UnitRecord[], units: Unit[]) {
 /**
  * Run (or resume) a benchmark grid. Each unit (one selection and its scores) is appended to
  * `config.out/results.jsonl` as it finishes, with a fingerprint of what its result depends on
- * (the dataset file's content, labels, split column, candidates, HVG flavour, classifiers, the
- * unit's method, k, seed and split, YOTO's options): a rerun skips the units whose fingerprint
+ * (the dataset file's content or a simulation's options, labels, split column, candidates, HVG
+ * flavour, classifiers, the unit's method, k, seed and split, YOTO's options): a rerun skips the units whose fingerprint
  * still matches and recomputes the others. A unit that throws (its selection, scoring, or its
  * split or dataset) is recorded as failed with its error and the grid goes on; the next call
  * retries it.
@@ -555,13 +595,16 @@ export async function runBenchmark(
   const suite = chosen === false ? [] : SUITE_METRICS.filter((m) => chosen.includes(m));
   const plan: { d: BenchmarkDataset; split: "cell" | "donor"; seed: number; units: Unit[] }[] = [];
   for (const d of config.datasets) {
-    if (!existsSync(d.path)) {
+    if (d.path !== undefined && !existsSync(d.path)) {
       throw new FileFormatError(`dataset '${d.name}' not found`, {
         file: d.path,
         fix: "fix its path in the config (relative to the config file)",
       });
     }
-    const data = await contentHash(d.path);
+    // A simulation is identified by its options with every default filled in.
+    const data = d.path !== undefined
+      ? await contentHash(d.path)
+      : `simulate:${fingerprint(simulationParams(d.simulate))}`;
     for (const split of config.splits) {
       if (split === "donor" && !d.splitBy) continue; // no donor column: cell-level only
       for (const seed of config.seeds) {
@@ -621,7 +664,9 @@ export async function runBenchmark(
       loaded = { name: d.name };
       try {
         const flags = { layer: d.layer, raw: d.raw, "allow-non-integer": d.allowNonInteger };
-        loaded.ds = await readCounts(d.path, { ...flags, quiet: true }, `dataset '${d.name}'`);
+        loaded.ds = d.path !== undefined
+          ? await readCounts(d.path, { ...flags, quiet: true }, `dataset '${d.name}'`)
+          : simulate(d.simulate).dataset;
       } catch (err) {
         loaded.error = err;
       }

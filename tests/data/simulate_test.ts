@@ -278,6 +278,18 @@ Deno.test("bad simulate options raise OptionError naming the option", () => {
     [{ dropout: 1.5 }, "dropout"],
     [{ librarySizeSd: -1 }, "librarySizeSd"],
     [{ nCells: 10, typo: 1 } as SimulateOptions, "typo"],
+    [{ hierarchy: [] }, "hierarchy"],
+    [{ hierarchy: [5, 3] }, "hierarchy"],
+    [{ hierarchy: [2, 4.5] }, "hierarchy"],
+    [{ hierarchy: [2, 4], typeNames: ["A", "B", "C", "D"] }, "typeNames"],
+    [{ hierarchy: [2, 4], proportions: [0.25, 0.25, 0.25, 0.25] }, "proportions"],
+    [{ hierarchy: [2, 4], nTypes: 3 }, "nTypes"],
+    [{ levelMarkers: [4] }, "levelMarkers"],
+    [{ levelLogFC: [1] }, "levelLogFC"],
+    [{ hierarchy: [2, 4], levelMarkers: [4] }, "levelMarkers"],
+    [{ hierarchy: [2, 4], levelMarkers: [4, -1] }, "levelMarkers"],
+    [{ hierarchy: [2, 4], levelLogFC: [1, NaN] }, "levelLogFC"],
+    [{ hierarchy: [5, 25, 98], nGenes: 300 }, "levelMarkers"],
   ];
   for (const [options, field] of cases) {
     throws(
@@ -286,4 +298,122 @@ Deno.test("bad simulate options raise OptionError naming the option", () => {
       JSON.stringify(options),
     );
   }
+});
+
+Deno.test("hierarchy: a tree of types, coarse labels a function of the fine ones, nested marker programs", () => {
+  const options: SimulateOptions = {
+    nCells: 3000,
+    nGenes: 1500,
+    hierarchy: [3, 7, 15],
+    levelMarkers: [6, 4, 3],
+    nConditions: 0,
+    seed: 4,
+  };
+  const { dataset: ds, truth } = simulate(options);
+  const levels = truth.hierarchy!;
+  deepStrictEqual(levels.map((l) => l.column), ["level1", "level2", "cell_type"]);
+  deepStrictEqual(levels.map((l) => l.typeNames.length), [3, 7, 15]);
+  deepStrictEqual(ds.obsNames, ["cell_id", "level1", "level2", "cell_type", "donor"]);
+  deepStrictEqual(truth.typeNames, levels[2].typeNames);
+  levels.forEach((level, l) => {
+    const column = ds.categorical(level.column);
+    deepStrictEqual(column.categories, level.typeNames);
+    if (l === 0) {
+      deepStrictEqual(level.parent, [-1, -1, -1]);
+      return;
+    }
+    const above = levels[l - 1];
+    // every type has exactly one parent, in the level above, and carries its name as a prefix
+    level.parent.forEach((q, j) => {
+      assert(q >= 0 && q < above.typeNames.length);
+      assert(level.typeNames[j].startsWith(`${above.typeNames[q]}.`), level.typeNames[j]);
+    });
+    // every type of the level above is split (at least one child)
+    deepStrictEqual(new Set(level.parent).size, above.typeNames.length);
+    // a cell's label at the level above is its label's parent: a function of the finer label
+    const coarse = ds.categorical(above.column).codes;
+    const seen = new Map<number, Set<number>>();
+    column.codes.forEach((code, i) => {
+      seen.set(code, (seen.get(code) ?? new Set()).add(coarse[i]));
+      deepStrictEqual(coarse[i], level.parent[code]);
+    });
+    assert([...seen.values()].every((parents) => parents.size === 1));
+  });
+
+  // Markers: each level's own programs are distinct genes; a fine type's include its ancestors'.
+  const own = levels.flatMap((level) => Object.values(level.markers).flat());
+  deepStrictEqual(own.length, 3 * 6 + 7 * 4 + 15 * 3);
+  deepStrictEqual(new Set(own).size, own.length);
+  levels[2].typeNames.forEach((name, t) => {
+    const q = levels[2].parent[t], c = levels[1].parent[q];
+    deepStrictEqual(truth.markers[name], [
+      ...levels[0].markers[levels[0].typeNames[c]],
+      ...levels[1].markers[levels[1].typeNames[q]],
+      ...levels[2].markers[name],
+    ]);
+  });
+  // Default fold changes shrink by level; each marker's is 0.75-1.25 x its level's.
+  const params = ds.uns.simulation as { levelLogFC: number[] };
+  deepStrictEqual(params.levelLogFC.map((v) => +v.toFixed(6)), [2.5, 1.75, 1.225]);
+  levels.forEach((level, l) => {
+    const lfc = Object.values(level.markerLogFC).flat();
+    assert(lfc.every((v) => v >= 0.75 * params.levelLogFC[l] && v <= 1.25 * params.levelLogFC[l]));
+  });
+
+  // In the counts: a type's own markers are up against its siblings (same parent) for fine
+  // types, against all other cells for the top level; subtypes share their parent's markers.
+  levels.forEach((level, l) => {
+    const codes = ds.categorical(level.column).codes;
+    const parentOf = l ? ds.categorical(levels[l - 1].column).codes : null;
+    const folds = level.typeNames.flatMap((name, j) => {
+      const siblings = level.parent.filter((q) => q === level.parent[j]).length;
+      if (l && siblings < 2) return [];
+      const inside = meanNormalised(ds, (i) => codes[i] === j);
+      const outside = meanNormalised(
+        ds,
+        (i) => codes[i] !== j && (!parentOf || parentOf[i] === level.parent[j]),
+      );
+      return Array.from(
+        ds.geneIndices(level.markers[name]),
+        (g) => Math.log(inside[g] / outside[g]),
+      );
+    });
+    assert(folds.length > 0);
+    const up = folds.filter((f) => f > 0.4).length;
+    assert(up >= 0.9 * folds.length, `${level.column}: ${up}/${folds.length} markers up`);
+  });
+  const typeOf = ds.categorical("cell_type").codes, classOf = ds.categorical("level1").codes;
+  levels[0].typeNames.forEach((name, c) => {
+    const subtypes = levels[2].typeNames.map((_, t) => t).filter((t) =>
+      levels[1].parent[levels[2].parent[t]] === c
+    );
+    const outside = meanNormalised(ds, (i) => classOf[i] !== c);
+    for (const t of subtypes) {
+      const inside = meanNormalised(ds, (i) => typeOf[i] === t);
+      const folds = Array.from(
+        ds.geneIndices(levels[0].markers[name]),
+        (g) => Math.log(inside[g] / outside[g]),
+      );
+      assert(
+        folds.filter((f) => f > 1).length >= folds.length - 1,
+        `${name} in subtype ${t}: ${folds}`,
+      );
+    }
+  });
+
+  // Uneven proportions (log-normal), met exactly by the cell counts; same seed, same tree.
+  const { proportions } = ds.uns.simulation as { proportions: number[] };
+  assert(Math.abs(proportions.reduce((s, v) => s + v, 0) - 1) < 1e-9);
+  assert(Math.max(...proportions) > 2 * Math.min(...proportions), `${proportions}`);
+  proportions.forEach((share, t) => {
+    const n = typeOf.filter((c) => c === t).length;
+    assert(Math.abs(n - share * ds.nCells) <= 1, `type ${t}: ${n} cells`);
+  });
+  // One level is a flat design with path names; a matching nTypes is accepted.
+  const flat = simulate({ nCells: 50, nGenes: 100, hierarchy: [4], nTypes: 4, nConditions: 0 });
+  deepStrictEqual(flat.dataset.obsNames, ["cell_id", "cell_type", "donor"]);
+  deepStrictEqual(flat.truth.typeNames, ["T1", "T2", "T3", "T4"]);
+  deepStrictEqual(flat.truth.hierarchy!.map((l) => l.column), ["cell_type"]);
+  deepStrictEqual(simulate({ ...options, nCells: 100 }).truth.hierarchy, levels);
+  notDeepStrictEqual(simulate({ ...options, nCells: 100, seed: 5 }).truth.hierarchy, levels);
 });

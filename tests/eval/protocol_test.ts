@@ -77,6 +77,38 @@ Deno.test("config: paths resolve against the config file; bad configs name the p
   assertThrows(() => parseBenchmarkConfig("{", "c.json"), FileFormatError);
 });
 
+Deno.test("config: a dataset may be simulated; bad simulate options name the dataset and option", () => {
+  const sim = { name: "s", simulate: { nCells: 500, hierarchy: [2, 5] }, labels: ["cell_type"] };
+  const ok = { datasets: [sim], methods: ["l1"], out: "res" };
+  const c = parseBenchmarkConfig(JSON.stringify(ok), "/x/c.json");
+  assertEquals(c.datasets[0], sim);
+  const bad = (patch: Record<string, unknown>) =>
+    assertThrows(
+      () =>
+        parseBenchmarkConfig(
+          JSON.stringify({ ...ok, datasets: [{ ...sim, ...patch }] }),
+          "c.json",
+        ),
+      FileFormatError,
+    ).message;
+  assert.match(bad({ path: "d.arrow" }), /datasets\[0\] needs name, either path or simulate/);
+  assert.match(bad({ simulate: undefined }), /either path or simulate/);
+  assert.match(bad({ simulate: [3] }), /'s': 'simulate' must be an object/);
+  assert.match(
+    bad({ simulate: { nCell: 5 } }),
+    /'s': simulate option 'nCell' unknown.*Fix: use one of: nCells/,
+  );
+  assert.match(
+    bad({ simulate: { hierarchy: [5, 2] } }),
+    /simulate option 'hierarchy' level 2 has 2 types/,
+  );
+  assert.match(
+    bad({ simulate: { nCells: 0 } }),
+    /simulate option 'nCells' must be an integer >= 1/,
+  );
+  assert.match(bad({ layer: "counts" }), /'s': layer is for a dataset read from a path/);
+});
+
 Deno.test("runBenchmark: every unit of the grid once, own heads for YOTO, resumes after a crash", async () => {
   const { config } = await simulatedConfig();
   const { rows } = await runBenchmark(config, { quiet: true });
@@ -226,11 +258,53 @@ Deno.test("deno task benchmark writes CSV, Arrow, summary and figures; bad confi
   assert.match(bad.stderr, /unknown method\(s\) nope/);
 });
 
+Deno.test("runBenchmark on a simulated dataset: the file's results; the options are its fingerprint", async () => {
+  const dir = await tempDir();
+  const options = { nCells: 400, nGenes: 150, hierarchy: [2, 5], nConditions: 0, seed: 3 };
+  await writeArrow(simulate(options).dataset, `${dir}/sim.arrow`);
+  const dataset = { name: "sim", labels: ["level1", "cell_type"] };
+  const text = (source: Record<string, unknown>, out: string) =>
+    JSON.stringify({
+      datasets: [{ ...dataset, ...source }],
+      methods: ["markers"],
+      k: [4],
+      seeds: [0],
+      splits: ["cell"],
+      candidates: 100,
+      classifiers: ["lr"],
+      suite: false,
+      out,
+    });
+  const config = (source: Record<string, unknown>, out: string) =>
+    parseBenchmarkConfig(text(source, out), `${dir}/c.json`);
+  const simulated = (await runBenchmark(config({ simulate: options }, "a"), { quiet: true })).rows;
+  const read = (await runBenchmark(config({ path: "sim.arrow" }, "b"), { quiet: true })).rows;
+  assertEquals(simulated.length, 2);
+  const scores = (rows: ResultRow[]) => rows.map((r) => [r.task, r.panel, r.macro_f1]);
+  assertEquals(scores(simulated), scores(read));
+  // Other options are other data: the rerun recomputes, saying the data changed.
+  const warnings: string[] = [];
+  const other = await runBenchmark(config({ simulate: { ...options, seed: 4 } }, "a"), {
+    quiet: true,
+    warn: (line) => warnings.push(line),
+  });
+  assert.match(warnings.join("\n"), /2 result\(s\) .* different config \(changed: data\)/);
+  assert.notDeepStrictEqual(scores(other.rows), scores(simulated));
+});
+
 Deno.test("the shipped benchmark configs parse", async () => {
   for (const name of ["shared", "visp", "covid"]) {
     const file = new URL(`../../benchmarks/${name}.json`, import.meta.url).pathname;
     const c = parseBenchmarkConfig(await Deno.readTextFile(file), file);
     assert.ok(c.methods.includes("yoto") && c.seeds.length === 3, name);
+  }
+  // The hierarchy stand-ins simulate their data: valid options, labels the simulation makes.
+  for (const name of ["hierarchy", "hierarchy_quick"]) {
+    const file = new URL(`../../benchmarks/${name}.json`, import.meta.url).pathname;
+    const [d] = parseBenchmarkConfig(await Deno.readTextFile(file), file).datasets;
+    const columns = simulate({ ...d.simulate, nCells: 10 }).dataset.obsNames;
+    assert.ok(d.labels.every((label) => columns.includes(label)), `${name}: ${columns}`);
+    assertEquals(d.simulate!.hierarchy, [5, 25, 98]);
   }
 });
 
