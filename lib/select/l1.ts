@@ -17,6 +17,8 @@ export interface L1Problem {
   nGenes: number;
   y: Int32Array;
   nClasses: number;
+  /** Per-cell weights of the cross-entropy, mean 1 (e.g. {@link balancedWeights}) [all 1]. */
+  sampleWeights?: Float64Array;
 }
 
 /** A solution at one penalty. Objective: mean cross-entropy + lambda * sum |weights|. */
@@ -43,12 +45,16 @@ export interface L1SolverOptions {
   maxIter?: number;
 }
 
-/** Mean cross-entropy of logits Z [C x n]; with R, writes (softmax - onehot) / n into it. */
+/**
+ * Mean (cell-weighted) cross-entropy of logits Z [C x n]; with R, writes
+ * sw_i (softmax - onehot) / n into it.
+ */
 function crossEntropy(
   Z: Float64Array,
   y: Int32Array,
   n: number,
   C: number,
+  sw: Float64Array | undefined,
   R?: Float64Array,
 ): number {
   let loss = 0;
@@ -61,10 +67,11 @@ function crossEntropy(
       sum += e;
       if (R) R[c * n + i] = e;
     }
-    loss += max + Math.log(sum) - Z[y[i] * n + i];
+    const wi = sw ? sw[i] : 1;
+    loss += wi * (max + Math.log(sum) - Z[y[i] * n + i]);
     if (R) {
-      for (let c = 0; c < C; c++) R[c * n + i] /= sum * n;
-      R[y[i] * n + i] -= 1 / n;
+      for (let c = 0; c < C; c++) R[c * n + i] *= wi / (sum * n);
+      R[y[i] * n + i] -= wi / n;
     }
   }
   return loss / n;
@@ -122,6 +129,7 @@ function solveWorkingSet(
   y: Int32Array,
   n: number,
   C: number,
+  sw: Float64Array | undefined,
   lambda: number,
   w: Float64Array,
   b: Float64Array,
@@ -137,12 +145,12 @@ function solveWorkingSet(
   const wy = w.slice(), by = b.slice();
   let wn = new Float64Array(C * m), bn = new Float64Array(C);
   const R = new Float64Array(C * n), gw = new Float64Array(C * m), gb = new Float64Array(C);
-  let Fx = crossEntropy(Zx, y, n, C) + lambda * l1Norm(wx);
+  let Fx = crossEntropy(Zx, y, n, C, sw) + lambda * l1Norm(wx);
   if (state.trace.length === 0) state.trace.push(Fx);
   let t = 1, converged = false;
   for (let it = 0; it < maxIter; it++) {
     state.iterations++;
-    const fy = crossEntropy(Zy, y, n, C, R);
+    const fy = crossEntropy(Zy, y, n, C, sw, R);
     for (let c = 0; c < C; c++) {
       const rc = R.subarray(c * n, (c + 1) * n);
       let s = 0;
@@ -178,7 +186,7 @@ function solveWorkingSet(
         sq += d * d;
         step = Math.max(step, Math.abs(d));
       }
-      fn = crossEntropy(forward(xa, wn, bn, n, C, Zn), y, n, C);
+      fn = crossEntropy(forward(xa, wn, bn, n, C, Zn), y, n, C, sw);
       if (fn <= fy + lin + state.L / 2 * sq + 1e-12 * Math.abs(fy)) break;
       state.L *= 2;
     }
@@ -217,18 +225,19 @@ function solveWorkingSet(
 }
 
 /**
- * The fit at zero weights with the optimal intercepts (log class frequencies), and lambda_max:
+ * The fit at zero weights with the optimal intercepts (log weighted class frequencies), and lambda_max:
  * the largest |gradient|, above which every weight stays zero.
  */
 export function nullFit(p: L1Problem): { fit: L1Fit; lambdaMax: number } {
   const { n, nGenes: G, nClasses: C, y } = p;
   const counts = new Float64Array(C);
-  for (const c of y) counts[c]++;
-  const intercepts = counts.map((k) => Math.log(k / n));
+  y.forEach((c, i) => counts[c] += p.sampleWeights?.[i] ?? 1);
+  const total = counts.reduce((s, v) => s + v, 0);
+  const intercepts = counts.map((k) => Math.log(k / total));
   const Z = new Float64Array(C * n);
   for (let c = 0; c < C; c++) Z.fill(intercepts[c], c * n, (c + 1) * n);
   const R = new Float64Array(C * n);
-  const loss = crossEntropy(Z, y, n, C, R);
+  const loss = crossEntropy(Z, y, n, C, p.sampleWeights, R);
   const gradient = fullGradient(p, R);
   const lambdaMax = gradient.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
   return {
@@ -315,12 +324,24 @@ export function fitL1Logistic(
     for (let c = 0; c < C; c++) {
       for (let a = 0; a < m; a++) w[c * m + a] = weights[c * G + active[a]];
     }
-    const solved = solveWorkingSet(xa, y, n, C, lambda, w, intercepts, state, tol, maxIter);
+    const solved = solveWorkingSet(
+      xa,
+      y,
+      n,
+      C,
+      p.sampleWeights,
+      lambda,
+      w,
+      intercepts,
+      state,
+      tol,
+      maxIter,
+    );
     converged &&= solved.converged;
     for (let c = 0; c < C; c++) {
       for (let a = 0; a < m; a++) weights[c * G + active[a]] = w[c * m + a];
     }
-    crossEntropy(solved.Z, y, n, C, R);
+    crossEntropy(solved.Z, y, n, C, p.sampleWeights, R);
     gradient = fullGradient(p, R);
     if (addViolators() === 0) break;
   }
@@ -333,6 +354,26 @@ export function fitL1Logistic(
     iterations: state.iterations,
     converged,
   };
+}
+
+/**
+ * scikit-learn's class_weight="balanced" per cell: n / (classes present * cells of its class),
+ * so every class weighs the same in the cross-entropy and the weights average 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { balancedWeights } from "./l1.ts";
+ * assert.deepEqual(Array.from(balancedWeights(Int32Array.from([0, 0, 0, 2]), 3)), [
+ *   2 / 3, 2 / 3, 2 / 3, 2,
+ * ]);
+ * ```
+ */
+export function balancedWeights(y: Int32Array, nClasses: number): Float64Array {
+  const counts = new Float64Array(nClasses);
+  for (const c of y) counts[c]++;
+  const present = counts.filter((v) => v > 0).length;
+  return Float64Array.from(y, (c) => y.length / (present * counts[c]));
 }
 
 /** Genes with a non-zero coefficient in any class. */
