@@ -465,14 +465,27 @@ export function l1Panel(
   };
 }
 
+/** Options of {@link l1Selector}; defaults in brackets. */
+export interface L1SelectorOptions {
+  /**
+   * "balanced": each cell weighs n / (classes x cells of its class) in the cross-entropy
+   * ({@link balancedWeights}, scikit-learn's class_weight), so rare classes pull genes in
+   * earlier along the path ["none"].
+   */
+  classWeight?: "none" | "balanced";
+}
+
 /**
- * The L1 logistic-regression selector ("l1") on the primary task; scores are I_g. The chosen
- * penalty is in params as `lambda` and as scikit-learn's C = 1 / (lambda * n).
+ * The L1 logistic-regression selector on the primary task: "l1", or "l1_balanced" with class
+ * weights; scores are I_g. The chosen penalty is in params as `lambda` and as scikit-learn's
+ * C = 1 / (lambda * n).
  */
-export function l1Selector(): Selector {
-  return panelSelector("l1", "labels", (train, options) => {
+export function l1Selector(l1Options: L1SelectorOptions = {}): Selector {
+  const balanced = l1Options.classWeight === "balanced";
+  const name = balanced ? "l1_balanced" : "l1";
+  return panelSelector(name, "labels", (train, options) => {
     const started = performance.now();
-    const tasks = requireTasks(options, "l1");
+    const tasks = requireTasks(options, name);
     const labels = classLabels(train, tasks[0]);
     const { genes } = fitCandidates(train, options);
     checkPanelSize(options.k, genes.length);
@@ -482,16 +495,19 @@ export function l1Selector(): Selector {
     const rows = Int32Array.from(labels.codes.keys()).filter((i) => labels.codes[i] >= 0);
     const xl = rows.length === train.nCells ? x : new Float32Array(rows.length * G);
     if (xl !== x) rows.forEach((i, r) => xl.set(x.subarray(i * G, (i + 1) * G), r * G));
+    const y = Int32Array.from(rows, (i) => labels.codes[i]);
+    const nClasses = labels.classes.length;
     const problem = {
       x: xl,
       n: rows.length,
       nGenes: G,
-      y: Int32Array.from(rows, (i) => labels.codes[i]),
-      nClasses: labels.classes.length,
+      y,
+      nClasses,
+      sampleWeights: balanced ? balancedWeights(y, nClasses) : undefined,
     };
     const result = l1Panel(problem, options.k);
     const notes: string[] = [];
-    if (tasks.length > 1) notes.push(`l1 fits the primary task '${tasks[0]}' only`);
+    if (tasks.length > 1) notes.push(`${name} fits the primary task '${tasks[0]}' only`);
     if (result.nonZero > options.k) {
       notes.push(
         `no penalty tried gave exactly k non-zero genes; kept the top ${options.k} of ` +
@@ -506,13 +522,14 @@ export function l1Selector(): Selector {
     if (!result.fit.converged) notes.push("the solver hit its iteration limit at some penalty");
     const lambda = result.fit.lambda;
     return Promise.resolve({
-      method: "l1",
+      method: name,
       k: options.k,
       genes: result.genes.map((g) => genes[g]),
       scores: result.scores,
       candidateScores: Object.fromEntries(genes.map((g, j) => [g, result.importance[j]])),
       params: {
         task: tasks[0],
+        classWeight: balanced ? "balanced" : "none",
         lambda,
         C: 1 / (lambda * problem.n),
         lambdaMax: result.lambdaMax,

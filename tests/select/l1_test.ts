@@ -147,6 +147,20 @@ Deno.test("cell weights: null intercepts optimal and KKT conditions of the weigh
   assertEquals(fitL1Logistic(ones, lambda).weights, fitL1Logistic(imbalanced, lambda).weights);
 });
 
+Deno.test("class weights: a rare class's gene enters first only when the classes are balanced", () => {
+  // 120 / 70 / 10 cells; gene c shifts class c alone, gene 3 is noise
+  const rng = new Rng(3), sizes = [120, 70, 10], G = 4;
+  const y = Int32Array.from(sizes.flatMap((m, c) => new Array(m).fill(c)));
+  const n = y.length, x = new Float64Array(n * G);
+  y.forEach((c, i) => {
+    for (let g = 0; g < G; g++) x[i * G + g] = rng.normal() * 0.3 + (g === c ? 2 : 0);
+  });
+  const p: L1Problem = { x, n, nGenes: G, y, nClasses: 3 };
+  // unweighted, the gradient at the null fit scales with the class's share: the big class wins
+  assertEquals(l1Panel(p, 1).genes, [0]);
+  assertEquals(l1Panel({ ...p, sampleWeights: balancedWeights(y, 3) }, 1).genes, [2]);
+});
+
 Deno.test({
   name:
     "fitL1Logistic matches scikit-learn's L1 LogisticRegression (saga), unweighted and balanced",
@@ -282,6 +296,22 @@ Deno.test("l1: fits the labelled cells of the primary task only", async () => {
   assertEquals(panel.genes, expected.genes.map((g) => genes[g]));
   assertEquals(panel.notes, ["l1 fits the primary task 'cell_type' only"]);
   assertClose(panel.params.C as number, 1 / (expected.fit.lambda * rows.length), 1e-12);
+});
+
+Deno.test("l1_balanced: the panel of the class-balanced problem", async () => {
+  const panel = await selectPanel(l1Selector({ classWeight: "balanced" }), small, {
+    k: 6,
+    tasks: ["cell_type"],
+  });
+  const { genes } = fitCandidates(small, {});
+  const { x } = fitInput(small, genes);
+  const l = classLabels(small, "cell_type");
+  const p = { x, n: small.nCells, nGenes: genes.length, y: l.codes, nClasses: l.classes.length };
+  const expected = l1Panel({ ...p, sampleWeights: balancedWeights(l.codes, p.nClasses) }, 6);
+  assertEquals(panel.genes, expected.genes.map((g) => genes[g]));
+  assertEquals([panel.method, panel.params.classWeight], ["l1_balanced", "balanced"]);
+  // the weights change the fit: the unweighted problem stops at another penalty
+  assertEquals(expected.fit.lambda !== l1Panel(p, 6).fit.lambda, true);
 });
 
 Deno.test("l1: errors for no task, an unknown column, k out of range", async () => {
