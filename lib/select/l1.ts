@@ -17,6 +17,8 @@ export interface L1Problem {
   nGenes: number;
   y: Int32Array;
   nClasses: number;
+  /** Per-cell weights of the cross-entropy, mean 1 (e.g. {@link balancedWeights}) [all 1]. */
+  sampleWeights?: Float64Array;
 }
 
 /** A solution at one penalty. Objective: mean cross-entropy + lambda * sum |weights|. */
@@ -43,12 +45,16 @@ export interface L1SolverOptions {
   maxIter?: number;
 }
 
-/** Mean cross-entropy of logits Z [C x n]; with R, writes (softmax - onehot) / n into it. */
+/**
+ * Mean (cell-weighted) cross-entropy of logits Z [C x n]; with R, writes
+ * sw_i (softmax - onehot) / n into it.
+ */
 function crossEntropy(
   Z: Float64Array,
   y: Int32Array,
   n: number,
   C: number,
+  sw: Float64Array | undefined,
   R?: Float64Array,
 ): number {
   let loss = 0;
@@ -61,10 +67,11 @@ function crossEntropy(
       sum += e;
       if (R) R[c * n + i] = e;
     }
-    loss += max + Math.log(sum) - Z[y[i] * n + i];
+    const wi = sw ? sw[i] : 1;
+    loss += wi * (max + Math.log(sum) - Z[y[i] * n + i]);
     if (R) {
-      for (let c = 0; c < C; c++) R[c * n + i] /= sum * n;
-      R[y[i] * n + i] -= 1 / n;
+      for (let c = 0; c < C; c++) R[c * n + i] *= wi / (sum * n);
+      R[y[i] * n + i] -= wi / n;
     }
   }
   return loss / n;
@@ -122,6 +129,7 @@ function solveWorkingSet(
   y: Int32Array,
   n: number,
   C: number,
+  sw: Float64Array | undefined,
   lambda: number,
   w: Float64Array,
   b: Float64Array,
@@ -137,12 +145,12 @@ function solveWorkingSet(
   const wy = w.slice(), by = b.slice();
   let wn = new Float64Array(C * m), bn = new Float64Array(C);
   const R = new Float64Array(C * n), gw = new Float64Array(C * m), gb = new Float64Array(C);
-  let Fx = crossEntropy(Zx, y, n, C) + lambda * l1Norm(wx);
+  let Fx = crossEntropy(Zx, y, n, C, sw) + lambda * l1Norm(wx);
   if (state.trace.length === 0) state.trace.push(Fx);
   let t = 1, converged = false;
   for (let it = 0; it < maxIter; it++) {
     state.iterations++;
-    const fy = crossEntropy(Zy, y, n, C, R);
+    const fy = crossEntropy(Zy, y, n, C, sw, R);
     for (let c = 0; c < C; c++) {
       const rc = R.subarray(c * n, (c + 1) * n);
       let s = 0;
@@ -178,7 +186,7 @@ function solveWorkingSet(
         sq += d * d;
         step = Math.max(step, Math.abs(d));
       }
-      fn = crossEntropy(forward(xa, wn, bn, n, C, Zn), y, n, C);
+      fn = crossEntropy(forward(xa, wn, bn, n, C, Zn), y, n, C, sw);
       if (fn <= fy + lin + state.L / 2 * sq + 1e-12 * Math.abs(fy)) break;
       state.L *= 2;
     }
@@ -217,18 +225,19 @@ function solveWorkingSet(
 }
 
 /**
- * The fit at zero weights with the optimal intercepts (log class frequencies), and lambda_max:
+ * The fit at zero weights with the optimal intercepts (log weighted class frequencies), and lambda_max:
  * the largest |gradient|, above which every weight stays zero.
  */
 export function nullFit(p: L1Problem): { fit: L1Fit; lambdaMax: number } {
   const { n, nGenes: G, nClasses: C, y } = p;
   const counts = new Float64Array(C);
-  for (const c of y) counts[c]++;
-  const intercepts = counts.map((k) => Math.log(k / n));
+  y.forEach((c, i) => counts[c] += p.sampleWeights?.[i] ?? 1);
+  const total = counts.reduce((s, v) => s + v, 0);
+  const intercepts = counts.map((k) => Math.log(k / total));
   const Z = new Float64Array(C * n);
   for (let c = 0; c < C; c++) Z.fill(intercepts[c], c * n, (c + 1) * n);
   const R = new Float64Array(C * n);
-  const loss = crossEntropy(Z, y, n, C, R);
+  const loss = crossEntropy(Z, y, n, C, p.sampleWeights, R);
   const gradient = fullGradient(p, R);
   const lambdaMax = gradient.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
   return {
@@ -315,12 +324,24 @@ export function fitL1Logistic(
     for (let c = 0; c < C; c++) {
       for (let a = 0; a < m; a++) w[c * m + a] = weights[c * G + active[a]];
     }
-    const solved = solveWorkingSet(xa, y, n, C, lambda, w, intercepts, state, tol, maxIter);
+    const solved = solveWorkingSet(
+      xa,
+      y,
+      n,
+      C,
+      p.sampleWeights,
+      lambda,
+      w,
+      intercepts,
+      state,
+      tol,
+      maxIter,
+    );
     converged &&= solved.converged;
     for (let c = 0; c < C; c++) {
       for (let a = 0; a < m; a++) weights[c * G + active[a]] = w[c * m + a];
     }
-    crossEntropy(solved.Z, y, n, C, R);
+    crossEntropy(solved.Z, y, n, C, p.sampleWeights, R);
     gradient = fullGradient(p, R);
     if (addViolators() === 0) break;
   }
@@ -333,6 +354,26 @@ export function fitL1Logistic(
     iterations: state.iterations,
     converged,
   };
+}
+
+/**
+ * scikit-learn's class_weight="balanced" per cell: n / (classes present * cells of its class),
+ * so every class weighs the same in the cross-entropy and the weights average 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { balancedWeights } from "./l1.ts";
+ * assert.deepEqual(Array.from(balancedWeights(Int32Array.from([0, 0, 0, 2]), 3)), [
+ *   2 / 3, 2 / 3, 2 / 3, 2,
+ * ]);
+ * ```
+ */
+export function balancedWeights(y: Int32Array, nClasses: number): Float64Array {
+  const counts = new Float64Array(nClasses);
+  for (const c of y) counts[c]++;
+  const present = counts.filter((v) => v > 0).length;
+  return Float64Array.from(y, (c) => y.length / (present * counts[c]));
 }
 
 /** Genes with a non-zero coefficient in any class. */
@@ -424,14 +465,27 @@ export function l1Panel(
   };
 }
 
+/** Options of {@link l1Selector}; defaults in brackets. */
+export interface L1SelectorOptions {
+  /**
+   * "balanced": each cell weighs n / (classes x cells of its class) in the cross-entropy
+   * ({@link balancedWeights}, scikit-learn's class_weight), so rare classes pull genes in
+   * earlier along the path ["none"].
+   */
+  classWeight?: "none" | "balanced";
+}
+
 /**
- * The L1 logistic-regression selector ("l1") on the primary task; scores are I_g. The chosen
- * penalty is in params as `lambda` and as scikit-learn's C = 1 / (lambda * n).
+ * The L1 logistic-regression selector on the primary task: "l1", or "l1_balanced" with class
+ * weights; scores are I_g. The chosen penalty is in params as `lambda` and as scikit-learn's
+ * C = 1 / (lambda * n).
  */
-export function l1Selector(): Selector {
-  return panelSelector("l1", "labels", (train, options) => {
+export function l1Selector(l1Options: L1SelectorOptions = {}): Selector {
+  const balanced = l1Options.classWeight === "balanced";
+  const name = balanced ? "l1_balanced" : "l1";
+  return panelSelector(name, "labels", (train, options) => {
     const started = performance.now();
-    const tasks = requireTasks(options, "l1");
+    const tasks = requireTasks(options, name);
     const labels = classLabels(train, tasks[0]);
     const { genes } = fitCandidates(train, options);
     checkPanelSize(options.k, genes.length);
@@ -441,16 +495,19 @@ export function l1Selector(): Selector {
     const rows = Int32Array.from(labels.codes.keys()).filter((i) => labels.codes[i] >= 0);
     const xl = rows.length === train.nCells ? x : new Float32Array(rows.length * G);
     if (xl !== x) rows.forEach((i, r) => xl.set(x.subarray(i * G, (i + 1) * G), r * G));
+    const y = Int32Array.from(rows, (i) => labels.codes[i]);
+    const nClasses = labels.classes.length;
     const problem = {
       x: xl,
       n: rows.length,
       nGenes: G,
-      y: Int32Array.from(rows, (i) => labels.codes[i]),
-      nClasses: labels.classes.length,
+      y,
+      nClasses,
+      sampleWeights: balanced ? balancedWeights(y, nClasses) : undefined,
     };
     const result = l1Panel(problem, options.k);
     const notes: string[] = [];
-    if (tasks.length > 1) notes.push(`l1 fits the primary task '${tasks[0]}' only`);
+    if (tasks.length > 1) notes.push(`${name} fits the primary task '${tasks[0]}' only`);
     if (result.nonZero > options.k) {
       notes.push(
         `no penalty tried gave exactly k non-zero genes; kept the top ${options.k} of ` +
@@ -465,13 +522,14 @@ export function l1Selector(): Selector {
     if (!result.fit.converged) notes.push("the solver hit its iteration limit at some penalty");
     const lambda = result.fit.lambda;
     return Promise.resolve({
-      method: "l1",
+      method: name,
       k: options.k,
       genes: result.genes.map((g) => genes[g]),
       scores: result.scores,
       candidateScores: Object.fromEntries(genes.map((g, j) => [g, result.importance[j]])),
       params: {
         task: tasks[0],
+        classWeight: balanced ? "balanced" : "none",
         lambda,
         C: 1 / (lambda * problem.n),
         lambdaMax: result.lambdaMax,

@@ -58,6 +58,9 @@ export const SELECTORS: Readonly<Record<string, SelectorEntry>> = {
     (await import("./markers.ts")).markersSelector({ method: "wilcoxon" })
   ),
   l1: baseline(async () => (await import("./l1.ts")).l1Selector()),
+  l1_balanced: baseline(async () =>
+    (await import("./l1.ts")).l1Selector({ classWeight: "balanced" })
+  ),
   stg: baseline(async () => (await import("./stg.ts")).stgSelector()),
   cae: baseline(async () => (await import("./cae.ts")).caeSelector()),
   cae_sup: baseline(async () => (await import("./cae.ts")).caeSelector({ supervised: true })),

@@ -4,7 +4,9 @@ import { simulate } from "../../lib/data/simulate.ts";
 import { MissingFieldError, OptionError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 import { fitCandidates, fitInput } from "../../lib/data/transform.ts";
+import { pythonCan, runPython } from "../data/_fixtures.ts";
 import {
+  balancedWeights,
   fitL1Logistic,
   l1Panel,
   type L1Problem,
@@ -26,9 +28,13 @@ const problem: L1Problem = (() => {
   return { x, n, nGenes: G, y, nClasses: C };
 })();
 
-/** Gradient of the mean cross-entropy (weights [C x G], then intercepts) and the objective. */
+/**
+ * Gradient of the mean (cell-weighted) cross-entropy (weights [C x G], then intercepts) and the
+ * objective.
+ */
 function brute(p: L1Problem, w: Float64Array, b: Float64Array, lambda: number) {
   const { x, n, nGenes: G, nClasses: C, y } = p;
+  const sw = (i: number) => p.sampleWeights?.[i] ?? 1;
   const gw = new Float64Array(C * G), gb = new Float64Array(C);
   let loss = 0;
   for (let i = 0; i < n; i++) {
@@ -38,9 +44,9 @@ function brute(p: L1Problem, w: Float64Array, b: Float64Array, lambda: number) {
       return v;
     });
     const norm = z.reduce((s, v) => s + Math.exp(v), 0);
-    loss += Math.log(norm) - z[y[i]];
+    loss += sw(i) * (Math.log(norm) - z[y[i]]);
     for (let c = 0; c < C; c++) {
-      const r = (Math.exp(z[c]) / norm - (c === y[i] ? 1 : 0)) / n;
+      const r = sw(i) * (Math.exp(z[c]) / norm - (c === y[i] ? 1 : 0)) / n;
       gb[c] += r;
       for (let g = 0; g < G; g++) gw[c * G + g] += r * x[i * G + g];
     }
@@ -87,6 +93,124 @@ Deno.test("FISTA: the objective never increases, and the KKT conditions hold at 
     [0, 1, 2].some((c) => fit.weights[c * 25 + g] !== 0)
   );
   assertEquals(nonZero.slice(0, 6), [0, 1, 2, 3, 4, 5]);
+});
+
+// the problem with four in five cells of class 2 left out: rare enough for class weights to matter
+const imbalanced: L1Problem = (() => {
+  const { x, nGenes: G, y } = problem;
+  const rows = Array.from(y.keys()).filter((i) => y[i] !== 2 || i % 5 === 0);
+  return {
+    x: Float64Array.from(
+      { length: rows.length * G },
+      (_, j) => x[rows[Math.floor(j / G)] * G + j % G],
+    ),
+    n: rows.length,
+    nGenes: G,
+    y: Int32Array.from(rows, (i) => y[i]),
+    nClasses: 3,
+  };
+})();
+
+Deno.test("balancedWeights: each class sums to n / classes present; the mean is 1", () => {
+  const w = balancedWeights(imbalanced.y, 3);
+  const sums = [0, 0, 0];
+  imbalanced.y.forEach((c, i) => sums[c] += w[i]);
+  sums.forEach((v) => assertClose(v, imbalanced.n / 3, 1e-9));
+  // a class without cells does not count
+  assertEquals(Array.from(balancedWeights(Int32Array.from([0, 2, 2, 2]), 4)), [
+    2,
+    2 / 3,
+    2 / 3,
+    2 / 3,
+  ]);
+});
+
+Deno.test("cell weights: null intercepts optimal and KKT conditions of the weighted objective hold", () => {
+  const p = { ...imbalanced, sampleWeights: balancedWeights(imbalanced.y, 3) };
+  const { fit, lambdaMax } = nullFit(p);
+  const start = brute(p, fit.weights, fit.intercepts, 0);
+  start.gb.forEach((v) => assertClose(v, 0, 1e-12));
+  assertClose(lambdaMax, Math.max(...start.gw.map(Math.abs)), 1e-12);
+  // the weights change the problem: lambda_max differs from the unweighted one
+  assertEquals(Math.abs(lambdaMax - nullFit(imbalanced).lambdaMax) > 1e-3, true);
+  const lambda = 0.2 * lambdaMax;
+  const solved = fitL1Logistic(p, lambda, undefined, { tol: 1e-8 });
+  const { gw, gb, objective } = brute(p, solved.weights, solved.intercepts, lambda);
+  assertClose(solved.objective.at(-1)!, objective, 1e-10);
+  gb.forEach((v) => assertClose(v, 0, 1e-6));
+  solved.weights.forEach((w, j) => {
+    if (w === 0) assertEquals(Math.abs(gw[j]) <= lambda + 1e-6, true, `zero weight ${j}`);
+    else assertClose(gw[j] + lambda * Math.sign(w), 0, 1e-6, `weight ${j}`);
+  });
+  // unit weights are the unweighted problem, bit for bit
+  const ones = { ...imbalanced, sampleWeights: new Float64Array(imbalanced.n).fill(1) };
+  assertEquals(fitL1Logistic(ones, lambda).weights, fitL1Logistic(imbalanced, lambda).weights);
+});
+
+Deno.test("class weights: a rare class's gene enters first only when the classes are balanced", () => {
+  // 120 / 70 / 10 cells; gene c shifts class c alone, gene 3 is noise
+  const rng = new Rng(3), sizes = [120, 70, 10], G = 4;
+  const y = Int32Array.from(sizes.flatMap((m, c) => new Array(m).fill(c)));
+  const n = y.length, x = new Float64Array(n * G);
+  y.forEach((c, i) => {
+    for (let g = 0; g < G; g++) x[i * G + g] = rng.normal() * 0.3 + (g === c ? 2 : 0);
+  });
+  const p: L1Problem = { x, n, nGenes: G, y, nClasses: 3 };
+  // unweighted, the gradient at the null fit scales with the class's share: the big class wins
+  assertEquals(l1Panel(p, 1).genes, [0]);
+  assertEquals(l1Panel({ ...p, sampleWeights: balancedWeights(y, 3) }, 1).genes, [2]);
+});
+
+Deno.test({
+  name:
+    "fitL1Logistic matches scikit-learn's L1 LogisticRegression (saga), unweighted and balanced",
+  ignore: !pythonCan("import sklearn", "scikit-learn", "the L1 scikit-learn parity test"),
+  fn: async () => {
+    const { x, n, nGenes: G, y } = imbalanced;
+    const cases = [
+      { weights: undefined, classWeight: "None" },
+      { weights: balancedWeights(y, 3), classWeight: "'balanced'" },
+    ];
+    for (const { weights, classWeight } of cases) {
+      const p = { ...imbalanced, sampleWeights: weights };
+      const lambda = 0.15 * nullFit(p).lambdaMax;
+      const ours = fitL1Logistic(p, lambda, undefined, { tol: 1e-10, maxIter: 100000 });
+      // scikit-learn minimises C * sum of cross-entropies + |coef|_1: C = 1 / (lambda n)
+      const code = [
+        "import sys, json, numpy as np",
+        "from sklearn.linear_model import LogisticRegression",
+        "d = json.load(open(sys.argv[1]))",
+        "X = np.array(d['x']).reshape(d['n'], d['G'])",
+        `m = LogisticRegression(penalty='l1', solver='saga', C=d['C'], class_weight=${classWeight},`,
+        "    tol=1e-12, max_iter=200000).fit(X, np.array(d['y']))",
+        "print(json.dumps({'coef': m.coef_.ravel().tolist(), 'b': m.intercept_.tolist()}))",
+      ].join("\n");
+      const input = JSON.stringify({
+        x: Array.from(x),
+        n,
+        G,
+        y: Array.from(y),
+        C: 1 / (lambda * n),
+      });
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.writeTextFile(`${dir}/in.json`, input);
+        const r = await runPython("-c", code, `${dir}/in.json`);
+        assertEquals(r.success, true, r.stderr);
+        const ref = JSON.parse(r.stdout) as { coef: number[]; b: number[] };
+        ref.coef.forEach((v, j) => {
+          assertClose(ours.weights[j], v, 1e-5, `${classWeight} coef ${j}`);
+          assertEquals(ours.weights[j] === 0, Math.abs(v) < 1e-8, `${classWeight} support ${j}`);
+        });
+        // intercepts are unpenalised: equal up to a shared constant
+        const centre = (b: ArrayLike<number>) => Array.from(b, (v) => v - (b[0] + b[1] + b[2]) / 3);
+        const [a, e] = [centre(ours.intercepts), centre(ref.b)];
+        a.forEach((v, c) => assertClose(v, e[c], 1e-5, `${classWeight} intercept ${c}`));
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
+  },
 });
 
 Deno.test("FISTA: a warm start reaches the cold start's solution", () => {
@@ -172,6 +296,22 @@ Deno.test("l1: fits the labelled cells of the primary task only", async () => {
   assertEquals(panel.genes, expected.genes.map((g) => genes[g]));
   assertEquals(panel.notes, ["l1 fits the primary task 'cell_type' only"]);
   assertClose(panel.params.C as number, 1 / (expected.fit.lambda * rows.length), 1e-12);
+});
+
+Deno.test("l1_balanced: the panel of the class-balanced problem", async () => {
+  const panel = await selectPanel(l1Selector({ classWeight: "balanced" }), small, {
+    k: 6,
+    tasks: ["cell_type"],
+  });
+  const { genes } = fitCandidates(small, {});
+  const { x } = fitInput(small, genes);
+  const l = classLabels(small, "cell_type");
+  const p = { x, n: small.nCells, nGenes: genes.length, y: l.codes, nClasses: l.classes.length };
+  const expected = l1Panel({ ...p, sampleWeights: balancedWeights(l.codes, p.nClasses) }, 6);
+  assertEquals(panel.genes, expected.genes.map((g) => genes[g]));
+  assertEquals([panel.method, panel.params.classWeight], ["l1_balanced", "balanced"]);
+  // the weights change the fit: the unweighted problem stops at another penalty
+  assertEquals(expected.fit.lambda !== l1Panel(p, 6).fit.lambda, true);
 });
 
 Deno.test("l1: errors for no task, an unknown column, k out of range", async () => {
