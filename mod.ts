@@ -268,7 +268,7 @@ export {
   type ClassifierOptions,
   fitClassifier,
 } from "./lib/eval/classifiers.ts";
-export type { LogisticOptions } from "./lib/eval/logistic.ts";
+export type { LogisticOptions } from "./lib/nn/logistic.ts";
 export type { KnnOptions } from "./lib/eval/knn.ts";
 export type { LabelledRows, MlpOptions } from "./lib/eval/mlp.ts";
 export {

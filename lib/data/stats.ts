@@ -302,3 +302,25 @@ export function formatMeanSd(values: number[], digits = 3): string {
     ? `${mean.toFixed(digits)} ± ${sd.toFixed(digits)}`
     : mean.toFixed(digits);
 }
+
+/**
+ * Loss weight of each class so that every class present weighs the same in total (scikit-learn's
+ * class_weight="balanced"): labelled / (classes present x its cells), 0 for an absent class;
+ * codes < 0 are unlabelled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { balancedClassWeights } from "./stats.ts";
+ * // 3 cells of class 0, 1 of class 1, none of class 2: each present class totals 2
+ * const w = balancedClassWeights(Int32Array.from([0, 0, 0, 1, -1]), 3);
+ * assert.deepEqual(Array.from(w), [4 / 6, 2, 0]);
+ * ```
+ */
+export function balancedClassWeights(codes: Int32Array, nClasses: number): Float64Array {
+  const counts = new Float64Array(nClasses);
+  for (const c of codes) if (c >= 0) counts[c]++;
+  const labelled = counts.reduce((a, b) => a + b, 0);
+  const present = counts.filter((n) => n > 0).length;
+  return counts.map((n) => (n ? labelled / (present * n) : 0));
+}

@@ -7,7 +7,7 @@
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { argmaxRows } from "../metrics/classification.ts";
 import { fitKnn, type KnnOptions } from "./knn.ts";
-import { fitLogistic, type LogisticOptions } from "./logistic.ts";
+import { fitLogistic, type LogisticOptions } from "../nn/logistic.ts";
 import { fitMlp, type LabelledRows, type MlpOptions } from "./mlp.ts";
 
 /** The downstream classifiers. */

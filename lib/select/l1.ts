@@ -6,6 +6,7 @@
  * @module
  */
 import { fitCandidates, fitInput } from "../data/transform.ts";
+import { balancedClassWeights } from "../data/stats.ts";
 import { classLabels } from "./markers.ts";
 import { requireTasks } from "./panel.ts";
 import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
@@ -370,10 +371,8 @@ export function fitL1Logistic(
  * ```
  */
 export function balancedWeights(y: Int32Array, nClasses: number): Float64Array {
-  const counts = new Float64Array(nClasses);
-  for (const c of y) counts[c]++;
-  const present = counts.filter((v) => v > 0).length;
-  return Float64Array.from(y, (c) => y.length / (present * counts[c]));
+  const perClass = balancedClassWeights(y, nClasses);
+  return Float64Array.from(y, (c) => perClass[c]);
 }
 
 /** Genes with a non-zero coefficient in any class. */

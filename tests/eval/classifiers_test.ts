@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { type ClassifierKind, fitClassifier } from "../../lib/eval/classifiers.ts";
-import { fitLogistic } from "../../lib/eval/logistic.ts";
+import { fitLogistic } from "../../lib/nn/logistic.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 import { Rng } from "../../lib/runtime/rng.ts";

@@ -4,7 +4,7 @@ import {
   logisticObjective,
   minimizeLbfgs,
   type Objective,
-} from "../../lib/eval/logistic.ts";
+} from "../../lib/nn/logistic.ts";
 import { Rng } from "../../lib/runtime/rng.ts";
 
 // 18 cells, 2 features (multiples of 0.25, exact in float32), 3 classes; not separable.

@@ -109,6 +109,7 @@ Deno.test("panel YOTO: validation in the graph (mask-weighted total, hard mask) 
     epochs: 30,
     normalize: "panel",
     validation: split.val,
+    heads: "network",
     quiet: true,
   });
   try {

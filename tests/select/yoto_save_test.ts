@@ -5,6 +5,8 @@ import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError, OptionError } from "../../lib/runtime/errors.ts";
 import { loadYoto, saveYoto } from "../../lib/select/yoto/save.ts";
 import { fitYoto } from "../../lib/select/yoto/train.ts";
+import { applyInput } from "../../lib/data/transform.ts";
+import { fitLogistic } from "../../lib/nn/logistic.ts";
 import { tempDir } from "../_shared.ts";
 
 await initBackend("wasm");
@@ -61,4 +63,41 @@ Deno.test("damaged or missing models are FileFormatErrors; a failed save leaves 
   await assertRejects(() => loadYoto(`${root}/nothing`), FileFormatError);
   await assertRejects(() => saveYoto(model, `${root}/m/weights.bin`), OptionError);
   assertEquals([...Deno.readDirSync(root)].map((e) => e.name), ["m"]);
+});
+
+Deno.test("logistic heads: predict = logistic regression refitted on the panel; saved and checked on load", async () => {
+  const withHeads = await fitYoto(dataset, {
+    k: 6,
+    tasks: ["cell_type", "condition"],
+    candidates: 120,
+    epochs: 3,
+    heads: "logistic",
+    quiet: true,
+  });
+  // independently: the LR evaluator's model on the same panel input of every training cell
+  const { transform } = withHeads.spec;
+  const x = applyInput(dataset, transform, withHeads.panel.genes);
+  const predicted = withHeads.predict(dataset);
+  withHeads.tasks.forEach((task, t) => {
+    const y = dataset.codesIn(task.name, task.classes!);
+    const lr = fitLogistic(x, dataset.nCells, 6, y, task.classes!.length);
+    assertEquals(
+      Array.from(predicted[t].probabilities!),
+      Array.from(lr.predictProba(x, dataset.nCells)),
+    );
+  });
+  const dir = `${await tempDir()}/m`;
+  await saveYoto(withHeads, dir);
+  const back = await loadYoto(dir);
+  assertEquals(
+    back.predict(dataset).map((p) => Array.from(p.probabilities!)),
+    predicted.map((p) => Array.from(p.probabilities!)),
+  );
+  back.dispose();
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+  json.spec.linearHeads.condition.params.pop();
+  await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(json));
+  const err = await assertRejects(() => loadYoto(dir), FileFormatError);
+  assert.match(err.message, /spec\.linearHeads\.condition\.params/);
+  withHeads.dispose();
 });

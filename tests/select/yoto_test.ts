@@ -187,3 +187,56 @@ Deno.test("bad options are OptionErrors naming the problem", async () => {
   });
   await assertRejects(() => fitYoto(oneClass, { k: 8, tasks: ["same"], ...quick }), OptionError);
 });
+
+Deno.test("balance: equal classes train exactly as unweighted; unequal classes train differently", async () => {
+  const fit = async (train: Dataset, balance: boolean) => {
+    const m = await fitYoto(train, { k: 6, tasks: ["cell_type"], seed: 2, balance, ...quick });
+    const scores = Array.from(m.scores);
+    m.dispose();
+    return scores;
+  };
+  // two classes, 60 training cells each (the validation cells are given separately)
+  const codes = smallSplit.train.categorical("cell_type").codes;
+  const pick = (c: number, n: number) =>
+    Array.from(codes.keys()).filter((i) => codes[i] === c).slice(0, n);
+  const equal = smallSplit.train.selectCells(
+    [...pick(0, 60), ...pick(1, 60)].sort((a, b) => a - b),
+  );
+  assertEquals(await fit(equal, true), await fit(equal, false));
+  const unequal = smallSplit.train.selectCells(
+    [...pick(0, 100), ...pick(1, 20)].sort((a, b) => a - b),
+  );
+  const [weighted, plain] = [await fit(unequal, true), await fit(unequal, false)];
+  assertEquals(weighted.some((s, j) => s !== plain[j]), true);
+});
+
+Deno.test("smoothing: the kept epoch has the best mean of the last N validation metrics after annealing", async () => {
+  const model = await fitYoto(smallSplit.train, {
+    k: 6,
+    tasks: ["cell_type"],
+    seed: 6,
+    smoothing: 3,
+    ...quick,
+    lr: 0.01,
+    epochs: 16,
+    annealFraction: 0.3,
+    patience: 100,
+  });
+  const annealSteps = (model.spec.options.schedule as { annealSteps: number }).annealSteps;
+  const after = model.metrics.history.filter((r) => r.steps >= annealSteps);
+  const bestOf = (window: number) => {
+    let best = { epoch: 0, mean: -Infinity, loss: Infinity };
+    after.forEach((r, i) => {
+      const last = after.slice(Math.max(0, i + 1 - window), i + 1);
+      const mean = last.reduce((a, x) => a + x.monitor, 0) / last.length;
+      if (mean > best.mean || (mean === best.mean && r.valLoss < best.loss)) {
+        best = { epoch: r.epoch, mean, loss: r.valLoss };
+      }
+    });
+    return best.epoch;
+  };
+  assertEquals(model.metrics.bestEpoch, bestOf(3));
+  // this run's single best epoch is another one: the smoothing decided
+  assertEquals(bestOf(1) !== bestOf(3), true, `both ${bestOf(1)}`);
+  model.dispose();
+});

@@ -12,6 +12,7 @@ import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "../../nn/relax.ts";
 import { rectifiedTanh } from "../../nn/losses.ts";
 import { applyInput, type InputTransform } from "../../data/transform.ts";
+import { logisticProbabilities } from "../../nn/logistic.ts";
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
 export interface YotoSpec {
@@ -25,6 +26,17 @@ export interface YotoSpec {
   seed: number;
   /** Options the model was trained with (for provenance). */
   options: Record<string, unknown>;
+  /**
+   * Classification heads refitted after selection as logistic regression on the panel input
+   * (YotoOptions.heads "logistic"), by task; they replace the network's heads in predict.
+   */
+  linearHeads?: Record<string, LinearHead>;
+}
+
+/** A logistic-regression head: softmax(W x + b) over the panel input (panel order). */
+export interface LinearHead {
+  /** W [classes x k] row-major, then the classes' intercepts b. */
+  params: number[];
 }
 
 /** One line of the training history. */
@@ -149,7 +161,10 @@ export class YotoModel {
     }
     return this.tasks.map((task, t) => {
       if (task.kind === "classification") {
-        const probs = outputs[t];
+        const head = this.spec.linearHeads?.[task.name];
+        const probs = head
+          ? logisticProbabilities(Float64Array.from(head.params), task.classes!.length, x, n)
+          : outputs[t];
         const best = argmaxRows(probs, n, task.classes!.length);
         const labels = Array.from(best, (c) => task.classes![c]);
         return {

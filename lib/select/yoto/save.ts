@@ -18,7 +18,7 @@ import { checkOutputFolder } from "../../runtime/output.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { type Panel, panelToCsv } from "../panel.ts";
 import { NO_METRICS, type YotoMetrics, YotoModel, type YotoSpec } from "./model.ts";
-import { YotoNet } from "./net.ts";
+import { type TaskSpec, YotoNet } from "./net.ts";
 import { NORMALIZATIONS } from "../../data/transform.ts";
 
 /** Format tag written to and required in model.json. */
@@ -358,6 +358,9 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
     fail("panel", "needs notes (a list) and params (an object)");
   }
   if (panel.summary !== undefined) checkSummary(panel.summary, genes, fail);
+  if (spec.linearHeads !== undefined) {
+    checkLinearHeads(spec.linearHeads, net.tasks as TaskSpec[], genes.length, fail);
+  }
   const w = json.weights as Record<string, unknown>;
   if (!isObject(w)) fail("weights", "must be an object");
   if (typeof w.file !== "string" || !w.file) fail("weights.file", "must be a file name");
@@ -375,6 +378,27 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
     fail("weights.bytes", `must be 4 x (the shapes' ${values} values + ${w.scores} scores)`);
   }
   return json as unknown as ModelJson;
+}
+
+/**
+ * spec.linearHeads (optional): per classification task, (panel genes + 1) x classes numbers.
+ */
+function checkLinearHeads(
+  raw: unknown,
+  tasks: TaskSpec[],
+  k: number,
+  fail: (field: string, problem: string) => never,
+): void {
+  if (!isObject(raw)) fail("spec.linearHeads", "must be an object of heads by task name");
+  for (const [name, head] of Object.entries(raw as Record<string, unknown>)) {
+    const task = tasks.find((t) => t.name === name && t.kind === "classification");
+    if (!task) fail(`spec.linearHeads.${name}`, "is not a classification task of spec.net.tasks");
+    const params = (head as Record<string, unknown>)?.params;
+    const size = (k + 1) * task!.classes!.length;
+    if (!Array.isArray(params) || params.length !== size || !params.every(isNumber)) {
+      fail(`spec.linearHeads.${name}.params`, `must be a list of ${size} numbers`);
+    }
+  }
 }
 
 /** panel.summary (optional: older models have none): one entry per panel gene, in order. */

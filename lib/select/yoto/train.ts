@@ -8,14 +8,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { validationSplit } from "../../data/split.ts";
-import { meanSd } from "../../data/stats.ts";
+import { balancedClassWeights, meanSd } from "../../data/stats.ts";
 import { panelSummary } from "../../data/expression.ts";
 import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
 import type { ConstraintReport } from "../../data/constraints.ts";
-import { type EpochRecord, YotoModel, type YotoSpec } from "./model.ts";
+import { type EpochRecord, type LinearHead, YotoModel, type YotoSpec } from "./model.ts";
+import { fitLogistic } from "../../nn/logistic.ts";
 import {
   applyInput,
   type CandidateOptions,
@@ -56,6 +57,11 @@ export interface YotoOptions extends CandidateOptions {
   activation?: Activation;
   dropout?: number;
   batchNorm?: boolean;
+  /**
+   * Weigh each classification task's classes equally in the loss (each cell by labelled /
+   * (classes x its class's cells)), as macro-F1 weighs them [false].
+   */
+  balance?: boolean;
   /** Relaxation ["neuralsort"]. */
   relaxation?: Relaxation;
   /**
@@ -81,6 +87,16 @@ export interface YotoOptions extends CandidateOptions {
   batchSize?: number;
   epochs?: number;
   patience?: number;
+  /**
+   * Classification heads used to predict ["logistic"]: "logistic" = after selection, one L2
+   * logistic regression per classification task on the panel input of the training cells
+   * (validation cells included), as the LR evaluator fits it (on small data the network's heads
+   * fell below it: docs/methods.md §1.4); "network" = the network's own heads. Regression and
+   * reconstruction always use the network.
+   */
+  heads?: "network" | "logistic";
+  /** Early stopping monitors the mean of the last N epochs' validation metric [1]. */
+  smoothing?: number;
   /** Validation cells for early stopping [15% of train, stratified on the first label]. */
   validation?: Dataset;
   seed?: number;
@@ -90,6 +106,8 @@ export interface YotoOptions extends CandidateOptions {
 interface Labels {
   /** Classification: class code per cell (-1 missing); regression: standardised value (NaN missing). */
   values: Int32Array | Float32Array;
+  /** Classification: the loss weight of each class's cells (1 each unless balanced). */
+  classWeights?: Float64Array;
 }
 
 function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
@@ -132,7 +150,8 @@ function resolveTasks(train: Dataset, options: YotoOptions): TaskSpec[] {
   return tasks;
 }
 
-function labelsFor(ds: Dataset, task: TaskSpec): Labels | null {
+/** A task's labels on `ds`; `balanced` weighs each class by labelled / (classes x its cells). */
+function labelsFor(ds: Dataset, task: TaskSpec, balanced = false): Labels | null {
   if (task.kind === "reconstruction") return null;
   if (task.kind === "regression") {
     const col = ds.obs(task.name);
@@ -142,7 +161,14 @@ function labelsFor(ds: Dataset, task: TaskSpec): Labels | null {
     return { values: Float32Array.from(col.values, (v) => (v - task.mean!) / task.sd!) };
   }
   // Classes unseen in training count as missing labels.
-  return { values: ds.codesIn(task.name, task.classes!) };
+  const values = ds.codesIn(task.name, task.classes!);
+  const nClasses = task.classes!.length;
+  return {
+    values,
+    classWeights: balanced
+      ? balancedClassWeights(values, nClasses)
+      : new Float64Array(nClasses).fill(1),
+  };
 }
 
 function checkK(k: number, nFree: number, nForced: number): void {
@@ -310,8 +336,8 @@ function maskedLoss(
   for (let r = 0; r < rows.length; r++) {
     const v = vals[rows[r]];
     if (task.kind === "classification" ? v >= 0 : !Number.isNaN(v)) {
-      w[r] = 1;
-      labelled++;
+      w[r] = labels!.classWeights?.[v] ?? 1;
+      labelled += w[r];
     }
   }
   if (labelled === 0) return null;
@@ -354,6 +380,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const rng = new Rng(seed);
   const tasks = resolveTasks(train, options);
   const first = tasks.find((t) => t.kind === "classification");
+  const received = train;
   const { fit, val } = validationSplit(train, options, first?.name);
   train = fit;
   const { transform, x: xTrain, nFree, nForced, constraints } = fitTransform(train, options);
@@ -388,7 +415,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     ceiling: poissonCeiling(train, transform, options.k),
   };
   for (const t of tasks) if (t.loss === "poisson") t.ceiling = logScale.ceiling;
-  const trainLabels = tasks.map((t) => labelsFor(train, t));
+  const trainLabels = tasks.map((t) => labelsFor(train, t, options.balance ?? false));
   const valLabels = tasks.map((t) => labelsFor(val, t));
 
   const batchSize = Math.min(options.batchSize ?? 128, train.nCells);
@@ -436,6 +463,13 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   // Per-task training losses of the current epoch, and the temperature of the latest step.
   const lossSums = new Float64Array(tasks.length), lossCounts = new Int32Array(tasks.length);
   let tau = schedule.tau0;
+  // The monitor's last `smoothing` values after annealing (small validation sets are noisy).
+  const recent: number[] = [];
+  const smoothed = (value: number) => {
+    recent.push(value);
+    if (recent.length > (options.smoothing ?? 1)) recent.shift();
+    return recent.reduce((a, b) => a + b, 0) / recent.length;
+  };
 
   try {
     const run = await fitNet({
@@ -489,7 +523,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         return {
           // Monitored after annealing. Validation macro-F1 moves in steps of one cell on small
           // data: equal F1, lower loss wins.
-          monitor: steps >= schedule.annealSteps ? -record.monitor : null,
+          monitor: steps >= schedule.annealSteps ? -smoothed(record.monitor) : null,
           tieBreak: record.valLoss,
           line: describe(record, epochs, tasks, started),
         };
@@ -511,6 +545,9 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       (performance.now() - started) / 1000,
     );
     if (constraints) panel.constraints = constraints;
+    if ((options.heads ?? "logistic") === "logistic") {
+      spec.linearHeads = fitLinearHeads(received, transform, panel.genes, tasks);
+    }
     panel.summary = panelSummary(train, panel.genes, first?.name);
     const model = new YotoModel(spec, net, finalScores, panel, {
       history,
@@ -616,6 +653,28 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       seconds: (performance.now() - t0) / 1000,
     };
   }
+}
+
+/** {@link YotoOptions.heads} "logistic": one logistic regression per classification task. */
+function fitLinearHeads(
+  ds: Dataset,
+  transform: InputTransform,
+  genes: string[],
+  tasks: TaskSpec[],
+): Record<string, LinearHead> {
+  const x = applyInput(ds, transform, genes), k = genes.length;
+  const heads: Record<string, LinearHead> = {};
+  for (const task of tasks) {
+    if (task.kind !== "classification") continue;
+    const codes = ds.codesIn(task.name, task.classes!);
+    const rows = Array.from(codes.keys()).filter((i) => codes[i] >= 0);
+    const xl = new Float32Array(rows.length * k);
+    rows.forEach((i, r) => xl.set(x.subarray(i * k, (i + 1) * k), r * k));
+    const y = Int32Array.from(rows, (i) => codes[i]);
+    const model = fitLogistic(xl, rows.length, k, y, task.classes!.length);
+    heads[task.name] = { params: [...model.coef, ...model.intercept] };
+  }
+  return heads;
 }
 
 function describe(r: EpochRecord, epochs: number, tasks: TaskSpec[], started: number): string {

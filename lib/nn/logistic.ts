@@ -1,7 +1,8 @@
 /**
  * Multinomial logistic regression with an L2 penalty, as scikit-learn's `LogisticRegression`
  * (lbfgs, C = 1): minimise sum_i CE_i + ||W||^2 / (2C), intercepts unpenalised, solved by a
- * compact L-BFGS in float64. Used as a downstream classifier on panel genes.
+ * compact L-BFGS in float64. Used as a downstream classifier on panel genes, and as YOTO's
+ * classification heads refitted on its panel.
  * @module
  */
 
@@ -335,13 +336,26 @@ export function fitLogistic(
     intercept,
     iterations: result.iterations,
     converged: result.converged,
-    predictProba(xs: Float32Array, m: number): Float32Array {
-      const out = new Float32Array(m * K), p = new Float64Array(K);
-      for (let i = 0; i < m; i++) {
-        softmaxRow(params, K, d, xs, i, -1, p);
-        out.set(p, i * K);
-      }
-      return out;
-    },
+    predictProba: (xs: Float32Array, m: number) => logisticProbabilities(params, K, xs, m),
   };
+}
+
+/**
+ * Class probabilities [n x nClasses] of rows `x` [n x d] under `params`: the weights
+ * [nClasses x d] row-major, then the nClasses intercepts (a {@link LogisticModel}'s coef and
+ * intercept concatenated).
+ */
+export function logisticProbabilities(
+  params: Float64Array,
+  nClasses: number,
+  x: Float32Array,
+  n: number,
+): Float32Array {
+  const K = nClasses, d = params.length / K - 1;
+  const out = new Float32Array(n * K), p = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    softmaxRow(params, K, d, x, i, -1, p);
+    out.set(p, i * K);
+  }
+  return out;
 }
