@@ -209,34 +209,3 @@ Deno.test("balance: equal classes train exactly as unweighted; unequal classes t
   const [weighted, plain] = [await fit(unequal, true), await fit(unequal, false)];
   assertEquals(weighted.some((s, j) => s !== plain[j]), true);
 });
-
-Deno.test("smoothing: the kept epoch has the best mean of the last N validation metrics after annealing", async () => {
-  const model = await fitYoto(smallSplit.train, {
-    k: 6,
-    tasks: ["cell_type"],
-    seed: 6,
-    smoothing: 3,
-    ...quick,
-    lr: 0.01,
-    epochs: 16,
-    annealFraction: 0.3,
-    patience: 100,
-  });
-  const annealSteps = (model.spec.options.schedule as { annealSteps: number }).annealSteps;
-  const after = model.metrics.history.filter((r) => r.steps >= annealSteps);
-  const bestOf = (window: number) => {
-    let best = { epoch: 0, mean: -Infinity, loss: Infinity };
-    after.forEach((r, i) => {
-      const last = after.slice(Math.max(0, i + 1 - window), i + 1);
-      const mean = last.reduce((a, x) => a + x.monitor, 0) / last.length;
-      if (mean > best.mean || (mean === best.mean && r.valLoss < best.loss)) {
-        best = { epoch: r.epoch, mean, loss: r.valLoss };
-      }
-    });
-    return best.epoch;
-  };
-  assertEquals(model.metrics.bestEpoch, bestOf(3));
-  // this run's single best epoch is another one: the smoothing decided
-  assertEquals(bestOf(1) !== bestOf(3), true, `both ${bestOf(1)}`);
-  model.dispose();
-});

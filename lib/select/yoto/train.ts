@@ -95,8 +95,6 @@ export interface YotoOptions extends CandidateOptions {
    * reconstruction always use the network.
    */
   heads?: "network" | "logistic";
-  /** Early stopping monitors the mean of the last N epochs' validation metric [1]. */
-  smoothing?: number;
   /** Validation cells for early stopping [15% of train, stratified on the first label]. */
   validation?: Dataset;
   seed?: number;
@@ -463,13 +461,6 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   // Per-task training losses of the current epoch, and the temperature of the latest step.
   const lossSums = new Float64Array(tasks.length), lossCounts = new Int32Array(tasks.length);
   let tau = schedule.tau0;
-  // The monitor's last `smoothing` values after annealing (small validation sets are noisy).
-  const recent: number[] = [];
-  const smoothed = (value: number) => {
-    recent.push(value);
-    if (recent.length > (options.smoothing ?? 1)) recent.shift();
-    return recent.reduce((a, b) => a + b, 0) / recent.length;
-  };
 
   try {
     const run = await fitNet({
@@ -523,7 +514,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         return {
           // Monitored after annealing. Validation macro-F1 moves in steps of one cell on small
           // data: equal F1, lower loss wins.
-          monitor: steps >= schedule.annealSteps ? -smoothed(record.monitor) : null,
+          monitor: steps >= schedule.annealSteps ? -record.monitor : null,
           tieBreak: record.valLoss,
           line: describe(record, epochs, tasks, started),
         };
