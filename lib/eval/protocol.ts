@@ -41,7 +41,7 @@ import {
   type SelectorEntry,
   selectorEntry,
 } from "../select/registry.ts";
-import type { YotoOptions } from "../select/yoto/train.ts";
+import { YOTO_OPTION_NAMES, type YotoOptions } from "../select/yoto/train.ts";
 import { CLASSIFIER_KINDS, type ClassifierKind } from "./classifiers.ts";
 import { evaluatePanel } from "./downstream.ts";
 import type { ClassificationMetrics } from "../metrics/classification.ts";
@@ -189,6 +189,25 @@ export interface ResultRow {
 
 const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
 
+/** fitYoto options each unit sets from the config's own keys; a config's `yoto` may not. */
+const BENCHMARK_SETS: readonly string[] = [
+  "k",
+  "tasks",
+  "seed",
+  "validation",
+  "quiet",
+  "candidates",
+  "normalize",
+  "hvgFlavor",
+  "forceInclude",
+  "exclude",
+  "allow",
+  "excludePatterns",
+  "excludePresets",
+  "minMean",
+  "maxMean",
+];
+
 function configError(problem: string, fix: string, file: string): never {
   throw new FileFormatError(problem, { file, fix });
 }
@@ -311,6 +330,22 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   const yoto = raw.yoto ?? {};
   if (typeof yoto !== "object" || yoto === null || Array.isArray(yoto)) {
     configError("'yoto' must be an object of fitYoto options", '{"epochs": 50}', file);
+  }
+  for (const name of Object.keys(yoto)) {
+    if (BENCHMARK_SETS.includes(name)) {
+      configError(
+        `'yoto.${name}' is set by the benchmark for every unit`,
+        "use the config's own keys (k, seeds, candidates, normalize, constraints)",
+        file,
+      );
+    }
+    if (!YOTO_OPTION_NAMES.includes(name)) {
+      configError(
+        `'yoto.${name}' is not a fitYoto option`,
+        `choose among ${YOTO_OPTION_NAMES.filter((n) => !BENCHMARK_SETS.includes(n)).join(", ")}`,
+        file,
+      );
+    }
   }
   const constraints = raw.constraints === undefined ? undefined : checkConstraintSources(
     raw.constraints,

@@ -69,6 +69,13 @@ Deno.test("config: paths resolve against the config file; bad configs name the p
   assert.match(bad({ datasets: [{ name: "a", path: "p" }] }).message, /labels/);
   assert.match(bad({ splits: ["patient"] }).message, /'splits'/);
   assert.match(bad({ nullGenes: "yes" }).message, /'nullGenes'/);
+  // a misspelt or benchmark-set YOTO option is refused, not silently ignored
+  assert.match(bad({ yoto: { epochs: 3, ephocs: 5 } }).message, /'yoto\.ephocs' is not a fitYoto/);
+  assert.match(bad({ yoto: { k: 4 } }).message, /'yoto\.k' is set by the benchmark/);
+  assertEquals(
+    parseBenchmarkConfig(JSON.stringify({ ...ok, yoto: { balance: true } }), "c.json").yoto,
+    { balance: true },
+  );
   assertEquals(c.nullGenes, false);
   assertEquals(
     parseBenchmarkConfig(JSON.stringify({ ...ok, nullGenes: true }), "c.json").nullGenes,

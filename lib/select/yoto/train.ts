@@ -101,6 +101,47 @@ export interface YotoOptions extends CandidateOptions {
   quiet?: boolean;
 }
 
+/** Every fitYoto option name: the `satisfies` keeps the list equal to {@link YotoOptions}. */
+export const YOTO_OPTION_NAMES: readonly string[] = Object.keys(
+  {
+    k: 1,
+    tasks: 1,
+    reconstruct: 1,
+    reconstructionLoss: 1,
+    taskWeights: 1,
+    hidden: 1,
+    activation: 1,
+    dropout: 1,
+    batchNorm: 1,
+    balance: 1,
+    relaxation: 1,
+    forward: 1,
+    tau0: 1,
+    tauEnd: 1,
+    anneal: 1,
+    annealFraction: 1,
+    lr: 1,
+    scoreLr: 1,
+    batchSize: 1,
+    epochs: 1,
+    patience: 1,
+    heads: 1,
+    validation: 1,
+    seed: 1,
+    quiet: 1,
+    candidates: 1,
+    normalize: 1,
+    hvgFlavor: 1,
+    forceInclude: 1,
+    exclude: 1,
+    allow: 1,
+    excludePatterns: 1,
+    excludePresets: 1,
+    minMean: 1,
+    maxMean: 1,
+  } satisfies Record<keyof YotoOptions, 1>,
+);
+
 interface Labels {
   /** Classification: class code per cell (-1 missing); regression: standardised value (NaN missing). */
   values: Int32Array | Float32Array;
