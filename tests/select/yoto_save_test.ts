@@ -5,7 +5,7 @@ import { initBackend } from "../../lib/runtime/backend.ts";
 import { FileFormatError, OptionError } from "../../lib/runtime/errors.ts";
 import { loadYoto, saveYoto } from "../../lib/select/yoto/save.ts";
 import { fitYoto } from "../../lib/select/yoto/train.ts";
-import { applyInput } from "../../lib/data/transform.ts";
+import { fitInput } from "../../lib/data/transform.ts";
 import { fitLogistic } from "../../lib/nn/logistic.ts";
 import { tempDir } from "../_shared.ts";
 
@@ -74,9 +74,8 @@ Deno.test("logistic heads: predict = logistic regression refitted on the panel; 
     heads: "logistic",
     quiet: true,
   });
-  // independently: the LR evaluator's model on the same panel input of every training cell
-  const { transform } = withHeads.spec;
-  const x = applyInput(dataset, transform, withHeads.panel.genes);
+  // independently: the LR evaluator's input and model on the same panel and training cells
+  const { x } = fitInput(dataset, withHeads.panel.genes, { normalize: "panel" });
   const predicted = withHeads.predict(dataset);
   withHeads.tasks.forEach((task, t) => {
     const y = dataset.codesIn(task.name, task.classes!);
@@ -95,9 +94,9 @@ Deno.test("logistic heads: predict = logistic regression refitted on the panel; 
   );
   back.dispose();
   const json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
-  json.spec.linearHeads.condition.params.pop();
+  json.spec.linearHeads.params.condition.pop();
   await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(json));
   const err = await assertRejects(() => loadYoto(dir), FileFormatError);
-  assert.match(err.message, /spec\.linearHeads\.condition\.params/);
+  assert.match(err.message, /spec\.linearHeads\.params\.condition/);
   withHeads.dispose();
 });

@@ -27,16 +27,18 @@ export interface YotoSpec {
   /** Options the model was trained with (for provenance). */
   options: Record<string, unknown>;
   /**
-   * Classification heads refitted after selection as logistic regression on the panel input
-   * (YotoOptions.heads "logistic"), by task; they replace the network's heads in predict.
+   * Classification heads refitted after selection as logistic regression on the panel
+   * (YotoOptions.heads "logistic"); they replace the network's heads in predict.
    */
-  linearHeads?: Record<string, LinearHead>;
+  linearHeads?: LinearHeads;
 }
 
-/** A logistic-regression head: softmax(W x + b) over the panel input (panel order). */
-export interface LinearHead {
-  /** W [classes x k] row-major, then the classes' intercepts b. */
-  params: number[];
+/** Logistic-regression heads: softmax(W x + b) over the panel genes. */
+export interface LinearHeads {
+  /** Their input: the panel genes (panel order) fitted on the training cells as the LR evaluator. */
+  input: InputTransform;
+  /** Per classification task: W [classes x k] row-major, then the classes' intercepts b. */
+  params: Record<string, number[]>;
 }
 
 /** One line of the training history. */
@@ -127,12 +129,24 @@ export class YotoModel {
    * extra genes ignored); missing panel genes are a MissingFieldError naming them (selectGenes).
    */
   predict(ds: Dataset, options: PredictOptions = {}): TaskPrediction[] {
-    const x = applyInput(ds, this.spec.transform, this.panel.genes, options.libraryTotals);
-    return this.predictInput(x, ds.nCells, this.panelColumns(), options.batchSize);
+    const { genes } = this.panel, totals = options.libraryTotals;
+    const x = applyInput(ds, this.spec.transform, genes, totals);
+    const heads = this.spec.linearHeads;
+    const xHeads = heads ? applyInput(ds, heads.input, genes, totals) : undefined;
+    return this.predictInput(x, ds.nCells, this.panelColumns(), options.batchSize, xHeads);
   }
 
-  /** Predictions from already transformed panel-gene input [n x k] (panel order). */
-  predictInput(x: Float32Array, n: number, cols: Int32Array, batchSize = 4096): TaskPrediction[] {
+  /**
+   * Predictions from already transformed panel-gene input [n x k] (panel order); `xHeads`: the
+   * same cells under the logistic heads' input, when the model has them.
+   */
+  predictInput(
+    x: Float32Array,
+    n: number,
+    cols: Int32Array,
+    batchSize = 4096,
+    xHeads?: Float32Array,
+  ): TaskPrediction[] {
     const k = cols.length;
     const outputs = this.tasks.map((t) => new Float32Array(n * headWidth(t, this.spec.net.nGenes)));
     const firstLayer = tf.tidy(() =>
@@ -161,9 +175,9 @@ export class YotoModel {
     }
     return this.tasks.map((task, t) => {
       if (task.kind === "classification") {
-        const head = this.spec.linearHeads?.[task.name];
+        const head = xHeads && this.spec.linearHeads?.params[task.name];
         const probs = head
-          ? logisticProbabilities(Float64Array.from(head.params), task.classes!.length, x, n)
+          ? logisticProbabilities(Float64Array.from(head), task.classes!.length, xHeads, n)
           : outputs[t];
         const best = argmaxRows(probs, n, task.classes!.length);
         const labels = Array.from(best, (c) => task.classes![c]);

@@ -311,25 +311,7 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
     }
   });
   const transform = spec.transform as Record<string, unknown>;
-  if (!isObject(transform)) fail("spec.transform", "must be an object");
-  if (!isStrings(transform.genes) || transform.genes.length !== nGenes) {
-    fail("spec.transform.genes", `must be a list of ${nGenes} gene names (spec.net.nGenes)`);
-  }
-  const dupGene = firstDuplicate(transform.genes as string[]);
-  if (dupGene !== undefined) fail("spec.transform.genes", `gene '${dupGene}' is listed twice`);
-  for (const key of ["means", "sds"]) {
-    const v = transform[key];
-    if (!Array.isArray(v) || v.length !== nGenes || !v.every(isNumber)) {
-      fail(`spec.transform.${key}`, `must be a list of ${nGenes} numbers`);
-    }
-  }
-  if (transform.targetSum !== null && !isNumber(transform.targetSum)) {
-    fail("spec.transform.targetSum", "must be a number or null");
-  }
-  if (typeof transform.log1p !== "boolean") fail("spec.transform.log1p", "must be true or false");
-  if (transform.normalize !== undefined && !NORMALIZATIONS.includes(transform.normalize as never)) {
-    fail("spec.transform.normalize", `must be one of ${NORMALIZATIONS.join(", ")}`);
-  }
+  checkTransform(transform, "spec.transform", nGenes, "(spec.net.nGenes)", fail);
   if (!isCount(spec.k, 1)) fail("spec.k", "must be a positive integer");
   if (!isCount(spec.nFree) || !isCount(spec.nForced)) {
     fail("spec.nFree", "nFree and nForced must be integers >= 0");
@@ -359,7 +341,7 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
   }
   if (panel.summary !== undefined) checkSummary(panel.summary, genes, fail);
   if (spec.linearHeads !== undefined) {
-    checkLinearHeads(spec.linearHeads, net.tasks as TaskSpec[], genes.length, fail);
+    checkLinearHeads(spec.linearHeads, net.tasks as TaskSpec[], genes, fail);
   }
   const w = json.weights as Record<string, unknown>;
   if (!isObject(w)) fail("weights", "must be an object");
@@ -380,23 +362,60 @@ function checkModelJson(raw: unknown, file: string): ModelJson {
   return json as unknown as ModelJson;
 }
 
+/** An input transform at `at` over `nGenes` genes (`which` says where that count comes from). */
+function checkTransform(
+  transform: Record<string, unknown>,
+  at: string,
+  nGenes: number,
+  which: string,
+  fail: (field: string, problem: string) => never,
+): void {
+  if (!isObject(transform)) fail(at, "must be an object");
+  if (!isStrings(transform.genes) || transform.genes.length !== nGenes) {
+    fail(`${at}.genes`, `must be a list of ${nGenes} gene names ${which}`);
+  }
+  const dupGene = firstDuplicate(transform.genes as string[]);
+  if (dupGene !== undefined) fail(`${at}.genes`, `gene '${dupGene}' is listed twice`);
+  for (const key of ["means", "sds"]) {
+    const v = transform[key];
+    if (!Array.isArray(v) || v.length !== nGenes || !v.every(isNumber)) {
+      fail(`${at}.${key}`, `must be a list of ${nGenes} numbers`);
+    }
+  }
+  if (transform.targetSum !== null && !isNumber(transform.targetSum)) {
+    fail(`${at}.targetSum`, "must be a number or null");
+  }
+  if (typeof transform.log1p !== "boolean") fail(`${at}.log1p`, "must be true or false");
+  if (transform.normalize !== undefined && !NORMALIZATIONS.includes(transform.normalize as never)) {
+    fail(`${at}.normalize`, `must be one of ${NORMALIZATIONS.join(", ")}`);
+  }
+}
+
 /**
- * spec.linearHeads (optional): per classification task, (panel genes + 1) x classes numbers.
+ * spec.linearHeads (optional): an input transform over the panel genes, and per classification
+ * task (panel genes + 1) x classes numbers.
  */
 function checkLinearHeads(
   raw: unknown,
   tasks: TaskSpec[],
-  k: number,
+  genes: string[],
   fail: (field: string, problem: string) => never,
 ): void {
-  if (!isObject(raw)) fail("spec.linearHeads", "must be an object of heads by task name");
-  for (const [name, head] of Object.entries(raw as Record<string, unknown>)) {
+  const heads = raw as Record<string, unknown>;
+  if (!isObject(heads) || !isObject(heads.params)) {
+    fail("spec.linearHeads", "must be an object with input and params");
+  }
+  const input = heads.input as Record<string, unknown>;
+  checkTransform(input, "spec.linearHeads.input", genes.length, "(the panel)", fail);
+  if ((input.genes as string[]).some((g, i) => g !== genes[i])) {
+    fail("spec.linearHeads.input.genes", "must be the panel genes in panel order");
+  }
+  for (const [name, params] of Object.entries(heads.params as Record<string, unknown>)) {
     const task = tasks.find((t) => t.name === name && t.kind === "classification");
-    if (!task) fail(`spec.linearHeads.${name}`, "is not a classification task of spec.net.tasks");
-    const params = (head as Record<string, unknown>)?.params;
-    const size = (k + 1) * task!.classes!.length;
+    if (!task) fail(`spec.linearHeads.params.${name}`, "is not a classification task");
+    const size = (genes.length + 1) * task!.classes!.length;
     if (!Array.isArray(params) || params.length !== size || !params.every(isNumber)) {
-      fail(`spec.linearHeads.${name}.params`, `must be a list of ${size} numbers`);
+      fail(`spec.linearHeads.params.${name}`, `must be a list of ${size} numbers`);
     }
   }
 }

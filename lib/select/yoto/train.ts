@@ -15,7 +15,7 @@ import { OptionError } from "../../runtime/errors.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { checkPanelSize, type Panel } from "../panel.ts";
 import type { ConstraintReport } from "../../data/constraints.ts";
-import { type EpochRecord, type LinearHead, YotoModel, type YotoSpec } from "./model.ts";
+import { type EpochRecord, type LinearHeads, YotoModel, type YotoSpec } from "./model.ts";
 import { fitLogistic } from "../../nn/logistic.ts";
 import {
   applyInput,
@@ -23,6 +23,8 @@ import {
   fitCandidates,
   fitInput,
   type InputTransform,
+  type Normalization,
+  normalization,
   realGeneMask,
 } from "../../data/transform.ts";
 import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
@@ -88,9 +90,9 @@ export interface YotoOptions extends CandidateOptions {
   epochs?: number;
   patience?: number;
   /**
-   * Classification heads used to predict ["logistic"]: "logistic" = after selection, one L2
-   * logistic regression per classification task on the panel input of the training cells
-   * (validation cells included), as the LR evaluator fits it (on small data the network's heads
+   * Classification heads used to predict ["logistic"]: "logistic" = after selection, the panel
+   * input and one L2 logistic regression per classification task fitted on the training cells
+   * (validation cells included), as the LR evaluator fits them (on small data the network's heads
    * fell below it: docs/methods.md §1.4); "network" = the network's own heads. Regression and
    * reconstruction always use the network.
    */
@@ -578,7 +580,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     );
     if (constraints) panel.constraints = constraints;
     if ((options.heads ?? "logistic") === "logistic") {
-      spec.linearHeads = fitLinearHeads(received, transform, panel.genes, tasks);
+      spec.linearHeads = fitLinearHeads(received, normalization(transform), panel.genes, tasks);
     }
     panel.summary = panelSummary(train, panel.genes, first?.name);
     const model = new YotoModel(spec, net, finalScores, panel, {
@@ -687,15 +689,18 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   }
 }
 
-/** {@link YotoOptions.heads} "logistic": one logistic regression per classification task. */
+/**
+ * {@link YotoOptions.heads} "logistic": the panel input fitted on `ds` as the LR evaluator fits it
+ * (fitInput), and one logistic regression per classification task on it.
+ */
 function fitLinearHeads(
   ds: Dataset,
-  transform: InputTransform,
+  normalize: Normalization,
   genes: string[],
   tasks: TaskSpec[],
-): Record<string, LinearHead> {
-  const x = applyInput(ds, transform, genes), k = genes.length;
-  const heads: Record<string, LinearHead> = {};
+): LinearHeads {
+  const { transform: input, x } = fitInput(ds, genes, { normalize });
+  const k = genes.length, params: Record<string, number[]> = {};
   for (const task of tasks) {
     if (task.kind !== "classification") continue;
     const codes = ds.codesIn(task.name, task.classes!);
@@ -704,9 +709,9 @@ function fitLinearHeads(
     rows.forEach((i, r) => xl.set(x.subarray(i * k, (i + 1) * k), r * k));
     const y = Int32Array.from(rows, (i) => codes[i]);
     const model = fitLogistic(xl, rows.length, k, y, task.classes!.length);
-    heads[task.name] = { params: [...model.coef, ...model.intercept] };
+    params[task.name] = [...model.coef, ...model.intercept];
   }
-  return heads;
+  return { input, params };
 }
 
 function describe(r: EpochRecord, epochs: number, tasks: TaskSpec[], started: number): string {
