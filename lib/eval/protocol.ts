@@ -30,6 +30,7 @@ import {
 } from "../data/transform.ts";
 import {
   checkConstraintSources,
+  CONSTRAINT_KEYS,
   constraintLines,
   type ConstraintSources,
   readConstraints,
@@ -191,21 +192,9 @@ const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
 
 /** fitYoto options each unit sets from the config's own keys; a config's `yoto` may not. */
 const BENCHMARK_SETS: readonly string[] = [
-  "k",
-  "tasks",
-  "seed",
-  "validation",
-  "quiet",
-  "candidates",
-  "normalize",
-  "hvgFlavor",
-  "forceInclude",
-  "exclude",
-  "allow",
-  "excludePatterns",
-  "excludePresets",
-  "minMean",
-  "maxMean",
+  ...["k", "tasks", "seed", "validation", "quiet", "candidates", "normalize", "hvgFlavor"],
+  "forceInclude", // the config's constraints.force
+  ...CONSTRAINT_KEYS.filter((key) => key !== "force"),
 ];
 
 function configError(problem: string, fix: string, file: string): never {
