@@ -324,3 +324,26 @@ export function balancedClassWeights(codes: Int32Array, nClasses: number): Float
   const present = counts.filter((n) => n > 0).length;
   return counts.map((n) => (n ? labelled / (present * n) : 0));
 }
+
+/**
+ * The rows of `x` ([codes.length x d] row-major) whose code is >= 0 (labelled), with their
+ * indices and codes; `x` itself when every row is labelled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { labelledRows } from "./stats.ts";
+ * const r = labelledRows(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, Int32Array.from([1, -1, 0]));
+ * assert.deepEqual([Array.from(r.x), Array.from(r.y), Array.from(r.rows)], [[1, 2, 5, 6], [1, 0], [0, 2]]);
+ * ```
+ */
+export function labelledRows(
+  x: Float32Array,
+  d: number,
+  codes: Int32Array,
+): { x: Float32Array; y: Int32Array; rows: Int32Array } {
+  const rows = Int32Array.from(codes.keys()).filter((i) => codes[i] >= 0);
+  const xl = rows.length === codes.length ? x : new Float32Array(rows.length * d);
+  if (xl !== x) rows.forEach((i, r) => xl.set(x.subarray(i * d, (i + 1) * d), r * d));
+  return { x: xl, y: Int32Array.from(rows, (i) => codes[i]), rows };
+}

@@ -6,6 +6,7 @@
  */
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 import { argmaxRows } from "../metrics/classification.ts";
+import { labelledRows } from "../data/stats.ts";
 import { fitKnn, type KnnOptions } from "./knn.ts";
 import { fitLogistic, type LogisticOptions } from "../nn/logistic.ts";
 import { fitMlp, type LabelledRows, type MlpOptions } from "./mlp.ts";
@@ -158,10 +159,8 @@ export async function fitClassifier(
   }
   const local = new Int32Array(nClasses).fill(-1);
   present.forEach((c, i) => (local[c] = i));
-  const rows = Int32Array.from(y.keys()).filter((i) => y[i] >= 0);
-  const xFit = rows.length === n ? x : new Float32Array(rows.length * d);
-  if (xFit !== x) rows.forEach((i, r) => xFit.set(x.subarray(i * d, i * d + d), r * d));
-  const yFit = Int32Array.from(rows, (i) => local[y[i]]);
+  const { x: xFit, y: yLabelled, rows } = labelledRows(x, d, y);
+  const yFit = yLabelled.map((c) => local[c]);
   const m = present.length;
   let validation: LabelledRows | undefined;
   if (options.validation) {

@@ -6,7 +6,7 @@
  * @module
  */
 import { fitCandidates, fitInput } from "../data/transform.ts";
-import { balancedClassWeights } from "../data/stats.ts";
+import { balancedClassWeights, labelledRows } from "../data/stats.ts";
 import { classLabels } from "./markers.ts";
 import { requireTasks } from "./panel.ts";
 import { checkPanelSize, panelSelector, type Selector } from "./panel.ts";
@@ -491,10 +491,7 @@ export function l1Selector(l1Options: L1SelectorOptions = {}): Selector {
     const { x } = fitInput(train, genes, options);
     const G = genes.length;
     // cells without a label of the primary task take no part
-    const rows = Int32Array.from(labels.codes.keys()).filter((i) => labels.codes[i] >= 0);
-    const xl = rows.length === train.nCells ? x : new Float32Array(rows.length * G);
-    if (xl !== x) rows.forEach((i, r) => xl.set(x.subarray(i * G, (i + 1) * G), r * G));
-    const y = Int32Array.from(rows, (i) => labels.codes[i]);
+    const { x: xl, y, rows } = labelledRows(x, G, labels.codes);
     const nClasses = labels.classes.length;
     const problem = {
       x: xl,

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { validationSplit } from "../../data/split.ts";
-import { balancedClassWeights, meanSd } from "../../data/stats.ts";
+import { balancedClassWeights, labelledRows, meanSd } from "../../data/stats.ts";
 import { panelSummary } from "../../data/expression.ts";
 import { argmaxRows, macroF1 } from "../../metrics/classification.ts";
 import { OptionError } from "../../runtime/errors.ts";
@@ -703,12 +703,8 @@ function fitLinearHeads(
   const k = genes.length, params: Record<string, number[]> = {};
   for (const task of tasks) {
     if (task.kind !== "classification") continue;
-    const codes = ds.codesIn(task.name, task.classes!);
-    const rows = Array.from(codes.keys()).filter((i) => codes[i] >= 0);
-    const xl = new Float32Array(rows.length * k);
-    rows.forEach((i, r) => xl.set(x.subarray(i * k, (i + 1) * k), r * k));
-    const y = Int32Array.from(rows, (i) => codes[i]);
-    const model = fitLogistic(xl, rows.length, k, y, task.classes!.length);
+    const { x: xl, y } = labelledRows(x, k, ds.codesIn(task.name, task.classes!));
+    const model = fitLogistic(xl, y.length, k, y, task.classes!.length);
     params[task.name] = [...model.coef, ...model.intercept];
   }
   return { input, params };
