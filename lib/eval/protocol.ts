@@ -192,7 +192,14 @@ const HVG_FLAVORS: HvgFlavor[] = ["seurat", "cell_ranger", "seurat_v3"];
 
 /** fitYoto options each unit sets from the config's own keys; a config's `yoto` may not. */
 const BENCHMARK_SETS: readonly string[] = [
-  ...["k", "tasks", "seed", "validation", "quiet", "candidates", "normalize", "hvgFlavor"],
+  "k",
+  "tasks",
+  "seed",
+  "validation",
+  "quiet",
+  "candidates",
+  "normalize",
+  "hvgFlavor",
   "forceInclude", // the config's constraints.force
   ...CONSTRAINT_KEYS.filter((key) => key !== "force"),
 ];

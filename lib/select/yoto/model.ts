@@ -130,18 +130,22 @@ export class YotoModel {
    */
   predict(ds: Dataset, options: PredictOptions = {}): TaskPrediction[] {
     const { genes } = this.panel, totals = options.libraryTotals;
-    const x = applyInput(ds, this.spec.transform, genes, totals);
     const heads = this.spec.linearHeads;
     const xHeads = heads ? applyInput(ds, heads.input, genes, totals) : undefined;
+    // the network runs only for the tasks without a logistic head
+    const x = this.tasks.every((t) => heads?.params[t.name])
+      ? null
+      : applyInput(ds, this.spec.transform, genes, totals);
     return this.predictInput(x, ds.nCells, this.panelColumns(), options.batchSize, xHeads);
   }
 
   /**
-   * Predictions from already transformed panel-gene input [n x k] (panel order); `xHeads`: the
-   * same cells under the logistic heads' input, when the model has them.
+   * Predictions from already transformed panel-gene input [n x k] (panel order; null: no task
+   * needs the network); `xHeads`: the same cells under the logistic heads' input, when the model
+   * has them.
    */
   predictInput(
-    x: Float32Array,
+    x: Float32Array | null,
     n: number,
     cols: Int32Array,
     batchSize = 4096,
@@ -153,7 +157,7 @@ export class YotoModel {
       tf.gather(this.net.encoder[0].W, tf.tensor1d(cols, "int32")) as tf.Tensor2D
     );
     try {
-      for (let start = 0; start < n; start += batchSize) {
+      for (let start = 0; x && start < n; start += batchSize) {
         const end = Math.min(n, start + batchSize);
         const results = tf.tidy(() => {
           const xb = tf.tensor2d(x.subarray(start * k, end * k), [end - start, k]);
