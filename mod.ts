@@ -107,6 +107,8 @@ export {
   fitCandidates,
   fitInput,
   type FitInputOptions,
+  fitInputTransform,
+  type FittedTransform,
   type InputTransform,
   type Normalization,
   NORMALIZATIONS,

@@ -87,6 +87,8 @@ const PUBLIC_API = [
   "readGeneList",
   "fitInput",
   "FitInputOptions",
+  "fitInputTransform",
+  "FittedTransform",
   "InputTransform",
   "DEFAULT_NORMALIZATION",
   "Normalization",

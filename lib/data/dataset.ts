@@ -334,6 +334,36 @@ export class Dataset {
     return out;
   }
 
+  /**
+   * The rows `cells`, in that order, as a new dense row-major array [cells.length x nGenes]: a
+   * minibatch densified from CSR, so no caller needs the whole matrix dense.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Dataset } from "yoto";
+   * const ds = Dataset.fromDense(new Float32Array([1, 0, 0, 2, 3, 0]), 3, 2, ["A", "B"]);
+   * assert.deepEqual([...ds.gatherRows([2, 0])], [3, 0, 1, 0]);
+   * ```
+   */
+  gatherRows(cells: ArrayLike<number>): Float32Array {
+    const g = this.nGenes, n = this.nCells;
+    const out = new Float32Array(cells.length * g);
+    for (let r = 0; r < cells.length; r++) {
+      const i = cells[r];
+      if (!(Number.isInteger(i) && i >= 0 && i < n)) {
+        throw new ShapeMismatchError(`cell index ${i} is outside 0..${n - 1}`);
+      }
+      if (this.X.kind === "dense") {
+        out.set(this.X.data.subarray(i * g, (i + 1) * g), r * g);
+        continue;
+      }
+      const { indptr, indices, values } = this.X;
+      for (let p = indptr[i]; p < indptr[i + 1]; p++) out[r * g + indices[p]] = values[p];
+    }
+    return out;
+  }
+
   /** The whole matrix as a new dense row-major array (a copy: nCells x nGenes floats). */
   toDense(): Float32Array {
     return this.denseRows(0, this.nCells);

@@ -305,32 +305,43 @@ export function normalization(transform: InputTransform): Normalization {
   return transform.normalize ?? (transform.targetSum === null ? "counts" : "transcriptome");
 }
 
+/** Cells transformed per block: bounds the dense scratch of {@link transformInput}. */
+const BLOCK_CELLS = 2048;
+
 /**
- * Transform rows of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
- * input, [nCells x cols.length], into `out` (float32 unless given). One code path for training
- * and inference.
+ * Transform cells of `ds` (whose genes are `transform.genes[cols]` in that order) into z-scored
+ * input, [cells x cols.length], into `out` (float32 unless given): every cell in order, or the
+ * rows `cells` in that order (a minibatch, densified from CSR block by block). `totals` is
+ * indexed by cell of `ds`. One code path for training and inference.
  */
 export function transformInput<T extends Float32Array | Float64Array = Float32Array>(
   ds: Dataset,
   transform: InputTransform,
   cols: ArrayLike<number>,
   totals: ArrayLike<number> | null,
-  out: T = new Float32Array(ds.nCells * cols.length) as T,
+  out?: T,
+  cells?: ArrayLike<number>,
 ): T {
-  const n = ds.nCells, m = cols.length;
+  const n = cells?.length ?? ds.nCells, m = cols.length;
   if (ds.nGenes !== m) throw new ShapeMismatchError(`expected ${m} genes, got ${ds.nGenes}`);
-  if (out.length !== n * m) {
-    throw new ShapeMismatchError(`output holds ${out.length} values, expected ${n * m}`);
+  const result = out ?? new Float32Array(n * m) as T;
+  if (result.length !== n * m) {
+    throw new ShapeMismatchError(`output holds ${result.length} values, expected ${n * m}`);
   }
   const binary = normalization(transform) === "binary";
-  for (const { start, end, data } of ds.rows(2048)) {
-    for (let i = start; i < end; i++) {
+  for (let start = 0; start < n; start += BLOCK_CELLS) {
+    const end = Math.min(n, start + BLOCK_CELLS);
+    const data = cells
+      ? ds.gatherRows(Array.prototype.slice.call(cells, start, end) as number[])
+      : ds.denseRows(start, end);
+    for (let r = start; r < end; r++) {
+      const i = cells ? cells[r] : r;
       // a cell with nothing on the genes read stays all zero
       const scale = totals === null || transform.targetSum === null
         ? 1
         : transform.targetSum / Math.max(totals[i], 1e-12);
       for (let c = 0; c < m; c++) {
-        let v = data[(i - start) * m + c];
+        let v = data[(r - start) * m + c];
         if (!(v >= 0 && v < Infinity)) {
           throw new DataValueError(
             `cell ${i}, gene '${ds.genes[c]}' holds ${v}; models need finite, non-negative values`,
@@ -343,11 +354,11 @@ export function transformInput<T extends Float32Array | Float64Array = Float32Ar
           if (transform.log1p) v = Math.log1p(v);
         }
         const j = cols[c];
-        out[i * m + c] = (v - transform.means[j]) / transform.sds[j];
+        result[r * m + c] = (v - transform.means[j]) / transform.sds[j];
       }
     }
   }
-  return out;
+  return result;
 }
 
 /** Options of {@link fitInput}. */
@@ -394,18 +405,78 @@ function unscaledTransform(
   return { transform, totals };
 }
 
+/** What {@link fitInputTransform} returns: the transform, and what applying it to train needs. */
+export interface FittedTransform {
+  transform: InputTransform;
+  /** `train` read over the transform's genes (sparse when `train` is). */
+  selected: Dataset;
+  /** The train library totals the transform scales by (null: none). */
+  totals: Float64Array | null;
+}
+
 /**
- * Fit the z-scoring of the normalised counts over `genes` on train; returns the transform and the
- * train input [nCells x genes.length].
+ * Fit the z-scoring of the normalised counts over `genes` on train, in one pass over blocks of
+ * cells: memory is the sparse train matrix plus one block, whatever the number of cells. The
+ * train input is then {@link transformInput} of `selected`, whole or a minibatch at a time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset, fitInputTransform } from "yoto";
+ * const ds = Dataset.fromDense(new Float32Array([1, 3, 0, 2, 2, 4]), 3, 2, ["A", "B"]);
+ * const { transform } = fitInputTransform(ds, ["A"], { normalize: "panel" });
+ * assert.equal(transform.targetSum, 1.5); // non-zero totals over the panel {A}: 1, 2
+ * assert.equal(fitInputTransform(ds, ["A"], { normalize: "transcriptome" }).transform.targetSum, 4);
+ * ```
+ */
+export function fitInputTransform(
+  train: Dataset,
+  genes: string[],
+  options: FitInputOptions = {},
+): FittedTransform {
+  const g = genes.length, n = train.nCells;
+  const selected = train.selectGenes(genes);
+  const { transform: identity, totals } = unscaledTransform(train, genes, selected, options);
+  const cols = Int32Array.from(genes, (_, j) => j);
+  const sums = new Float64Array(g), sq = new Float64Array(g);
+  for (let start = 0; start < n; start += BLOCK_CELLS) {
+    const block = Int32Array.from(
+      { length: Math.min(n, start + BLOCK_CELLS) - start },
+      (_, r) => start + r,
+    );
+    // Values in float64, so the z-scores round to float32 once, as at inference.
+    const raw = transformInput(
+      selected,
+      identity,
+      cols,
+      totals,
+      new Float64Array(block.length * g),
+      block,
+    );
+    for (let r = 0; r < block.length; r++) {
+      for (let j = 0; j < g; j++) {
+        const v = Math.fround(raw[r * g + j]);
+        sums[j] += v;
+        sq[j] += v * v;
+      }
+    }
+  }
+  const means = Array.from(sums, (s) => s / n);
+  const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
+  return { transform: { ...identity, means, sds }, selected, totals };
+}
+
+/**
+ * Fit the transform over `genes` on train ({@link fitInputTransform}) and return it with the whole
+ * train input [nCells x genes.length], dense: for panels and other small gene sets.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { Dataset, fitInput } from "yoto";
  * const ds = Dataset.fromDense(new Float32Array([1, 3, 0, 2, 2, 4]), 3, 2, ["A", "B"]);
- * const { transform } = fitInput(ds, ["A"], { normalize: "panel" });
- * assert.equal(transform.targetSum, 1.5); // non-zero totals over the panel {A}: 1, 2
- * assert.equal(fitInput(ds, ["A"], { normalize: "transcriptome" }).transform.targetSum, 4);
+ * const { x } = fitInput(ds, ["A"], { normalize: "counts" });
+ * assert.ok(Math.abs(x[0] + x[1] + x[2]) < 1e-6); // z-scored: mean 0
  * ```
  */
 export function fitInput(
@@ -413,32 +484,9 @@ export function fitInput(
   genes: string[],
   options: FitInputOptions = {},
 ): { transform: InputTransform; x: Float32Array } {
-  const g = genes.length, n = train.nCells;
-  const selected = train.selectGenes(genes);
-  const { transform: identity, totals } = unscaledTransform(train, genes, selected, options);
-  // Values in float64, so the z-scores round to float32 once, as at inference.
-  const raw = transformInput(
-    selected,
-    identity,
-    Int32Array.from(genes, (_, j) => j),
-    totals,
-    new Float64Array(n * g),
-  );
-  const sums = new Float64Array(g), sq = new Float64Array(g);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < g; j++) {
-      const v = Math.fround(raw[i * g + j]);
-      sums[j] += v;
-      sq[j] += v * v;
-    }
-  }
-  const means = Array.from(sums, (s) => s / n);
-  const sds = Array.from(sq, (s, j) => Math.sqrt(Math.max(0, s / n - means[j] ** 2)) || 1);
-  const x = new Float32Array(n * g);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < g; j++) x[i * g + j] = (raw[i * g + j] - means[j]) / sds[j];
-  }
-  return { transform: { ...identity, means, sds }, x };
+  const { transform, selected, totals } = fitInputTransform(train, genes, options);
+  const x = transformInput(selected, transform, Int32Array.from(genes, (_, j) => j), totals);
+  return { transform, x };
 }
 
 /**

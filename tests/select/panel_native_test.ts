@@ -14,8 +14,10 @@ import {
   applyInput,
   DEFAULT_NORMALIZATION,
   fitInput,
+  fitInputTransform,
   type Normalization,
   NORMALIZATIONS,
+  transformInput,
 } from "../../lib/data/transform.ts";
 import { initBackend } from "../../lib/runtime/backend.ts";
 import { fitYoto } from "../../lib/select/yoto/train.ts";
@@ -71,6 +73,27 @@ Deno.test("each normalisation equals its definition, z-scored with train moments
     if (normalize === "transcriptome") assert.notDeepEqual(alone, full);
     else assert.deepEqual(alone, full);
   }
+});
+
+Deno.test("a minibatch densified from the sparse matrix equals those rows of the whole input", () => {
+  // more cells than one block (2048), sparse, so rows cross block boundaries
+  const { dataset } = simulate({ nCells: 4500, nGenes: 60, seed: 4 });
+  assert.ok(dataset.isSparse);
+  const genes = dataset.genes.slice(0, 40);
+  const cols = Int32Array.from(genes, (_, j) => j);
+  const rows = Int32Array.from([4499, 0, 2047, 2048, 17, 4096, 17]);
+  for (const normalize of NORMALIZATIONS) {
+    const { transform, x } = fitInput(dataset, genes, { normalize });
+    const fitted = fitInputTransform(dataset, genes, { normalize });
+    assert.deepEqual(fitted.transform, transform);
+    const batch = transformInput(fitted.selected, transform, cols, fitted.totals, undefined, rows);
+    const dense = Float32Array.from(
+      { length: rows.length * 40 },
+      (_, p) => x[rows[Math.floor(p / 40)] * 40 + (p % 40)],
+    );
+    assert.deepEqual(batch, dense, normalize);
+  }
+  assert.throws(() => dataset.gatherRows([4500]), /cell index 4500 is outside 0\.\.4499/);
 });
 
 Deno.test("YOTO under each panel-native normalisation: panel-only predictions are bit-identical", async () => {

@@ -22,14 +22,16 @@ import {
   type CandidateOptions,
   fitCandidates,
   fitInput,
+  fitInputTransform,
   type InputTransform,
   type Normalization,
   normalization,
   realGeneMask,
+  transformInput,
 } from "../../data/transform.ts";
 import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
 import { fitNet } from "../../nn/fit.ts";
-import { rowsTensor, variable } from "../../nn/layers.ts";
+import { variable } from "../../nn/layers.ts";
 import { poissonDeviance, poissonLoss, rectifiedTanh } from "../../nn/losses.ts";
 import {
   gumbelNoise,
@@ -226,10 +228,11 @@ function checkK(k: number, nFree: number, nForced: number): void {
 interface FittedInput {
   transform: InputTransform;
   /**
-   * The train cells over the candidates, [nCells x genes]: the network input (z-scored), or under
-   * `panel` the raw counts, normalised in the graph by the mask-weighted total ({@link PanelScale}).
+   * Train cells `rows` over the candidates, [rows.length x genes], densified from the sparse
+   * train matrix per minibatch: the network input (z-scored), or under `panel` the raw counts,
+   * normalised in the graph by the mask-weighted total ({@link PanelScale}).
    */
-  x: Float32Array;
+  batch: (rows: ArrayLike<number>) => Float32Array;
   nFree: number;
   nForced: number;
   /** What the candidate constraints removed (null: none given). */
@@ -244,13 +247,22 @@ function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   const forcedSet = new Set(forced);
   const free = candidates.filter((g) => !forcedSet.has(g));
   const genes = [...free, ...forced];
-  const { transform, x } = fitInput(train, genes, { normalize: options.normalize });
-  const fitted = { transform, x, nFree: free.length, nForced: forced.length, constraints: report };
-  if (transform.normalize !== "panel") return fitted;
+  const { transform, selected, totals } = fitInputTransform(train, genes, {
+    normalize: options.normalize,
+  });
+  const cols = Int32Array.from(genes, (_, j) => j);
+  const common = { transform, nFree: free.length, nForced: forced.length, constraints: report };
+  if (transform.normalize !== "panel") {
+    return {
+      ...common,
+      batch: (rows) =>
+        transformInput<Float32Array>(selected, transform, cols, totals, undefined, rows),
+    };
+  }
   // The z-scoring is fitted on totals over all candidates; a uniform mask of mass k sums k/G of
   // them, so the target shrinks by k/G and the first steps see the fitted scale.
   transform.targetSum = transform.targetSum! * options.k / genes.length;
-  return { ...fitted, x: train.selectGenes(genes).toDense() };
+  return { ...common, batch: (rows) => selected.gatherRows(rows) };
 }
 
 /**
@@ -424,7 +436,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
   const received = train;
   const { fit, val } = validationSplit(train, options, first?.name);
   train = fit;
-  const { transform, x: xTrain, nFree, nForced, constraints } = fitTransform(train, options);
+  const { transform, batch, nFree, nForced, constraints } = fitTransform(train, options);
   const G = transform.genes.length;
   checkK(options.k, nFree, nForced);
   const kFree = options.k - nForced;
@@ -532,7 +544,7 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         const used = soften ? soft : mask;
         tf.dispose(soften ? mask : soft);
         const { z, input } = maskedInput(
-          rowsTensor(xTrain, G, rows),
+          tf.tensor2d(batch(rows), [rows.length, G]),
           fullMask(used, fixedTail),
           panelScale,
           true,
