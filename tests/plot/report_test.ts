@@ -56,11 +56,12 @@ Deno.test("trainReport: a YOTO fit's panel, metrics, per-class table and figures
   const { codes, categories } = sim.categorical("cell_type");
   // A class name that must be escaped everywhere it is shown.
   const odd = categories.map((c, i) => (i === 0 ? `${c} <naive & "memory">` : c));
-  const ds = sim.withObs("cell_type", { kind: "categorical", codes, categories: odd });
+  const ds = sim.withObs("cell_type", { kind: "categorical", codes, categories: odd })
+    .withObs("depth", { kind: "numeric", values: Float64Array.from(codes, (c) => 2 * c + 1) });
   const parts = splitDataset(ds, stratifiedSplit(ds.categorical("cell_type").codes, { seed: 0 }));
   const fitted = await yotoSelector({ epochs: 2, hidden: [8] }).fit(parts.train, {
     k: 4,
-    tasks: ["cell_type", "condition"],
+    tasks: ["cell_type", "condition", "depth"],
     candidates: 40,
     quiet: true,
     validation: parts.val,
@@ -78,7 +79,10 @@ Deno.test("trainReport: a YOTO fit's panel, metrics, per-class table and figures
     ]);
     const [panel, metrics, perClass] = report.sections;
     assertEquals(panel.tables![0].rows.map((r) => r[0]), fitted.panel.genes);
-    assertEquals(metrics.tables![0].rows.map((r) => r[0]), ["cell_type", "condition"]);
+    assertEquals(metrics.tables![0].rows.map((r) => r[0]), ["cell_type", "condition", "depth"]);
+    const [, , depth] = metrics.tables![0].rows;
+    assertEquals(depth.slice(1, 5), ["regression", "–", "–", "–"]);
+    assertEquals(Number.isFinite(Number(depth[5])) && Number(depth[6]) > 0, true, depth.join());
     assertEquals(perClass.tables![0].rows.map((r) => r[0]), odd, "every class, none unseen");
     const figures = report.sections.flatMap((s) => s.figures ?? []).map((f) => f.name);
     assertEquals(figures, [
