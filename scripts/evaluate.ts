@@ -13,10 +13,14 @@ import {
   NORMALIZATION_HELP,
   parseNormalization,
 } from "../lib/data/transform.ts";
-import { evaluateSuite, type SuitePanel, suiteSummary } from "../lib/eval/suite.ts";
-import { confusionMatrixSpec } from "../lib/plot/confusion.ts";
-import { metricBarsSpec, perClassF1Spec } from "../lib/plot/evaluation.ts";
-import { svgToPng, toSvg, type VegaLiteSpec } from "../lib/plot/render.ts";
+import {
+  evaluateSuite,
+  type EvaluationDocument,
+  type SuitePanel,
+  suiteSummary,
+} from "../lib/eval/suite.ts";
+import { evaluationReport, REPORT_FILE, reportHtml } from "../lib/plot/report.ts";
+import { svgToPng } from "../lib/plot/render.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { numberFlag, parseCli, requireFlags } from "../lib/runtime/cli.ts";
@@ -24,6 +28,7 @@ import { OptionError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
 import type { YotoModel } from "../lib/select/yoto/model.ts";
 import { loadYoto } from "../lib/select/yoto/save.ts";
+import { yotoFitted } from "../lib/select/yoto/selector.ts";
 
 /** Integer-coded label columns with at most this many values are classes (as yoto train). */
 const MAX_INTEGER_CLASSES = 50;
@@ -57,7 +62,8 @@ evaluate options:
                      genes reconstruction predicts (default 2000)
   --seed S           seed of the split, PCA, Louvain and thinning (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
-  --out DIR          write DIR/evaluation.json, DIR/summary.md and DIR/figures/*.svg|png
+  --out DIR          write DIR/evaluation.json, DIR/summary.md, DIR/report.html (one page to
+                     open in a browser: tables and figures) and DIR/figures/*.svg|png
                      (without it the summary is printed only)
   --quiet            no progress lines
 `;
@@ -113,18 +119,6 @@ function classLabelColumns(ds: Dataset, labels: string[]): Dataset {
   return ds;
 }
 
-/** Write a figure as SVG and PNG. */
-async function writeFigure(dir: string, name: string, spec: VegaLiteSpec): Promise<void> {
-  const svg = await toSvg(spec);
-  await writeFileAtomic(join(dir, `${name}.svg`), svg);
-  await writeFileAtomic(join(dir, `${name}.png`), await svgToPng(svg));
-}
-
-/** A file-name-safe version of a label or panel name. */
-function slug(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, "_");
-}
-
 /** `yoto evaluate ARGS`. */
 export async function evaluate(args: string[]): Promise<void> {
   const { values } = parseCli(args, {
@@ -166,7 +160,7 @@ export async function evaluate(args: string[]): Promise<void> {
   const out = values.out && await claimResultsFolder(values.out, {
     flag: "--out",
     command: "yoto evaluate",
-    files: ["evaluation.json", "summary.md", "figures"],
+    files: ["evaluation.json", "summary.md", REPORT_FILE, "figures"],
     inputs: [values.data, values.model, ...files, values.markers],
   });
   const backend = await initBackend(parseBackend(values.backend));
@@ -207,9 +201,9 @@ export async function evaluate(args: string[]): Promise<void> {
     const summary = suiteSummary(reports);
     console.log(summary);
     if (!out) return;
-    const document = {
+    const document: EvaluationDocument = {
       command: "yoto evaluate",
-      data: values.data,
+      data: values.data!,
       labels,
       split: split.kind === "group"
         ? { kind: "group", by: values["split-by"], groups: split.groups }
@@ -225,24 +219,20 @@ export async function evaluate(args: string[]): Promise<void> {
     };
     await writeFileAtomic(join(out, "evaluation.json"), JSON.stringify(document, null, 2) + "\n");
     await writeFileAtomic(join(out, "summary.md"), summary);
+    const report = await evaluationReport(document, {
+      test: parts.test,
+      training: model && yotoFitted(model).training,
+    });
+    await writeFileAtomic(join(out, REPORT_FILE), reportHtml(report));
     const figures = join(out, "figures");
     await Deno.mkdir(figures, { recursive: true });
-    await writeFigure(figures, "metrics", metricBarsSpec(reports));
-    for (const label of labels) {
-      const kinds = [...new Set(reports.flatMap((r) => Object.keys(r.classification[label])))];
-      for (const c of kinds) {
-        await writeFigure(figures, `f1_${slug(label)}_${c}`, perClassF1Spec(reports, label, c));
-      }
-      for (const r of reports) {
-        const { matrix, classes } = r.classification[label].lr.confusion;
-        await writeFigure(
-          figures,
-          `confusion_${slug(label)}_${slug(r.name)}`,
-          confusionMatrixSpec(matrix, classes, `${r.name}: ${label} (lr, row-normalised)`),
-        );
-      }
+    for (const f of report.sections.flatMap((s) => s.figures ?? [])) {
+      await writeFileAtomic(join(figures, `${f.name}.svg`), f.svg);
+      await writeFileAtomic(join(figures, `${f.name}.png`), await svgToPng(f.svg));
     }
-    if (!values.quiet) console.error(`wrote ${out}/evaluation.json, summary.md and figures/`);
+    if (!values.quiet) {
+      console.error(`wrote ${out}/evaluation.json, summary.md, ${REPORT_FILE} and figures/`);
+    }
   } finally {
     model?.dispose();
   }

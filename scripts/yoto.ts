@@ -21,6 +21,7 @@ import {
   parseNormalization,
 } from "../lib/data/transform.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
+import { REPORT_FILE, reportHtml, trainReport } from "../lib/plot/report.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
@@ -86,7 +87,8 @@ ${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md Â
   --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
   --seed S           seed (default 0)
   --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
-  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json);
+  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json,
+                     report.html: the panel, test metrics and figures, to open in a browser);
                      panel.csv: gene, rank, score, and from the training cells' raw counts
                      top_group (class of the first class --label with the highest mean count),
                      log2fc_top (log2 of that mean over the other labelled cells', +0.01 each),
@@ -297,6 +299,10 @@ async function train(args: string[]) {
       ...(calibration ? { calibration } : {}),
       ...(constraintReport ? { constraints: constraintReport } : {}),
     });
+    await writeFileAtomic(
+      `${out}/${REPORT_FILE}`,
+      reportHtml(await trainReport({ fitted, test, data: values.data!, parts })),
+    );
     console.log(`model written to ${out} (${trainSeconds.toFixed(1)} s training)`);
   } finally {
     fitted.dispose();

@@ -135,6 +135,25 @@ export interface PanelReport {
   } | { skipped: string };
 }
 
+/** What `yoto evaluate` writes to evaluation.json. */
+export interface EvaluationDocument {
+  command: "yoto evaluate";
+  /** The --data path, as given. */
+  data: string;
+  labels: string[];
+  split: { kind: string; by?: string; groups?: { train: string[]; val: string[]; test: string[] } };
+  seed: number;
+  normalize: Normalization;
+  n_train: number;
+  n_val: number;
+  n_test: number;
+  /** Top-N HVGs of the full-transcriptome reference. */
+  candidates: number;
+  /** Wall-clock seconds of the evaluation. */
+  seconds: number;
+  panels: PanelReport[];
+}
+
 /**
  * The metrics of a panel that need no classifier, in evaluation.json's key order: what the
  * benchmark adds to its rows (its `"suite"` config key chooses among them).
@@ -683,23 +702,34 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** A titled table of text cells, header first. */
+export interface SummaryTable {
+  title: string;
+  /** The label a per-class table is about. */
+  task?: string;
+  header: string[];
+  rows: string[][];
+}
+
 /**
- * `summary.md`: the panels side by side, one column each: headline metrics, then per label the
- * per-class F1 of each classifier.
+ * The panels side by side, one column each: a table of headline metrics, then per label and
+ * classifier a table of per-class F1 (summary.md and the HTML report show them).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type PanelReport, suiteSummary } from "./suite.ts";
+ * import { type PanelReport, suiteTables } from "./suite.ts";
  * const report = {
  *   name: "p", k: 2, classification: {}, knn_overlap: { k: 15, mean: 0.4 },
  *   cluster_similarity: { mean_nmi: 0.5, mean_ari: 0.3 }, redundancy: { mean: 0.2, pairs_above: [] },
  *   marker_coverage: { top: 20, labels: {} }, reconstruction_r2: null, thinning: { skipped: "" },
  * } as unknown as PanelReport;
- * assert.match(suiteSummary([report]), /\| knn_overlap \(k = 15\) \| 0\.400 \|/);
+ * const [headline] = suiteTables([report]);
+ * assert.deepEqual(headline.header, ["metric", "p"]);
+ * assert.deepEqual(headline.rows[0], ["genes (k)", "2"]);
  * ```
  */
-export function suiteSummary(reports: PanelReport[]): string {
+export function suiteTables(reports: PanelReport[]): SummaryTable[] {
   const names = reports.map((r) => r.name);
   const rows: string[][] = [["genes (k)", ...reports.map((r) => String(r.k))]];
   const tasks = [...new Set(reports.flatMap((r) => Object.keys(r.classification)))];
@@ -756,7 +786,9 @@ export function suiteSummary(reports: PanelReport[]): string {
       }
     }
   }
-  const parts = ["# Panel evaluation", "", table(["metric", ...names], rows)];
+  const tables: SummaryTable[] = [
+    { title: "Panel evaluation", header: ["metric", ...names], rows },
+  ];
   for (const task of tasks) {
     const kinds = [...new Set(reports.flatMap((r) => Object.keys(r.classification[task] ?? {})))];
     for (const c of kinds) {
@@ -767,16 +799,36 @@ export function suiteSummary(reports: PanelReport[]): string {
       ];
       const f1 = (r: PanelReport, name: string) =>
         cell(r.classification[task]?.[c]?.per_class.find((p) => p.class === name)?.f1);
-      parts.push(
-        "",
-        `## Per-class F1: ${c}, ${task}`,
-        "",
-        table(
-          ["class", ...names],
-          classes.map((name) => [name, ...reports.map((r) => f1(r, name))]),
-        ),
-      );
+      tables.push({
+        title: `Per-class F1: ${c}, ${task}`,
+        task,
+        header: ["class", ...names],
+        rows: classes.map((name) => [name, ...reports.map((r) => f1(r, name))]),
+      });
     }
   }
+  return tables;
+}
+
+/**
+ * `summary.md`: the panels side by side, one column each: headline metrics, then per label the
+ * per-class F1 of each classifier.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type PanelReport, suiteSummary } from "./suite.ts";
+ * const report = {
+ *   name: "p", k: 2, classification: {}, knn_overlap: { k: 15, mean: 0.4 },
+ *   cluster_similarity: { mean_nmi: 0.5, mean_ari: 0.3 }, redundancy: { mean: 0.2, pairs_above: [] },
+ *   marker_coverage: { top: 20, labels: {} }, reconstruction_r2: null, thinning: { skipped: "" },
+ * } as unknown as PanelReport;
+ * assert.match(suiteSummary([report]), /\| knn_overlap \(k = 15\) \| 0\.400 \|/);
+ * ```
+ */
+export function suiteSummary(reports: PanelReport[]): string {
+  const [headline, ...perClass] = suiteTables(reports);
+  const parts = [`# ${headline.title}`, "", table(headline.header, headline.rows)];
+  for (const t of perClass) parts.push("", `## ${t.title}`, "", table(t.header, t.rows));
   return parts.join("\n") + "\n";
 }

@@ -131,7 +131,25 @@ export interface TaskPrediction {
   values?: Float32Array;
 }
 
-/** How a method trained in epochs went (for timing tables). */
+/** One line of a training history (YOTO's, per epoch). */
+export interface EpochRecord {
+  epoch: number;
+  steps: number;
+  tau: number;
+  /** Mean training loss per task. */
+  loss: Record<string, number>;
+  /** Validation macro-F1 per classification task, loss per other task. */
+  val: Record<string, number>;
+  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
+  monitor: number;
+  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
+  valLoss: number;
+  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
+  maskMass: number;
+  seconds: number;
+}
+
+/** How a method trained in epochs went (timing tables, training curves). */
 export interface TrainingSummary {
   /** Epochs run. */
   epochs: number;
@@ -141,6 +159,8 @@ export interface TrainingSummary {
   secondsPerEpoch: number;
   /** Wall-clock seconds of the training loop. */
   seconds: number;
+  /** One record per epoch. */
+  history: EpochRecord[];
 }
 
 /**

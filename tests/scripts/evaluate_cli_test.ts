@@ -97,12 +97,25 @@ Deno.test("yoto evaluate: two panels and a model -> evaluation.json, summary.md,
   assertEquals(summary.includes("| metric | markers | others | model:model |"), true, summary);
   assertEquals(r.stdout.includes("| metric | markers | others | model:model |"), true);
   for (
-    const f of ["metrics", "f1_cell_type_lr", "f1_cell_type_own", "confusion_cell_type_markers"]
+    const f of [
+      "metrics",
+      "f1_cell_type_lr",
+      "f1_cell_type_own",
+      "confusion_cell_type_markers",
+      "dotplot_model_model",
+      "training",
+    ]
   ) {
     const svg = await Deno.readTextFile(`${out}/figures/${f}.svg`);
     assertEquals(svg.startsWith("<svg"), true, f);
     assertEquals((await Deno.stat(`${out}/figures/${f}.png`)).size > 0, true, f);
   }
+  // report.html: the same figures, inlined, beside the tables
+  const html = await Deno.readTextFile(`${out}/report.html`);
+  for (const part of ["<h2>Panels side by side</h2>", "<h2>Per-class metrics: condition</h2>"]) {
+    assertEquals(html.includes(part), true, part);
+  }
+  assertEquals(html.includes('<figure id="fig-dotplot_model_model">'), true);
   assertEquals(doc.normalize, "panel");
   // a rerun into its own folder is allowed
   const again = await yoto(

@@ -7,12 +7,15 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../../data/dataset.ts";
 import { argmaxRows } from "../../metrics/classification.ts";
-import type { Panel, TaskPrediction } from "../panel.ts";
+import type { EpochRecord, Panel, TaskPrediction } from "../panel.ts";
 import { headWidth, type NetConfig, type TaskSpec, YotoNet } from "./net.ts";
 import type { Relaxation } from "../../nn/relax.ts";
 import { rectifiedTanh } from "../../nn/losses.ts";
 import { applyInput, type InputTransform } from "../../data/transform.ts";
 import { logisticProbabilities } from "../../nn/logistic.ts";
+
+// The record lives beside TrainingSummary, which carries it; exported here as before.
+export type { EpochRecord };
 
 /** Everything that defines a YOTO model besides its weights (JSON). */
 export interface YotoSpec {
@@ -39,24 +42,6 @@ export interface LinearHeads {
   input: InputTransform;
   /** Per classification task: W [classes x k] row-major, then the classes' intercepts b. */
   params: Record<string, number[]>;
-}
-
-/** One line of the training history. */
-export interface EpochRecord {
-  epoch: number;
-  steps: number;
-  tau: number;
-  /** Mean training loss per task. */
-  loss: Record<string, number>;
-  /** Validation macro-F1 per classification task, loss per other task. */
-  val: Record<string, number>;
-  /** The early-stopping metric (mean validation macro-F1, or minus the validation loss). */
-  monitor: number;
-  /** Sum over tasks of the validation loss (cross-entropy, MSE, Poisson deviance): breaks ties. */
-  valLoss: number;
-  /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
-  maskMass: number;
-  seconds: number;
 }
 
 /**

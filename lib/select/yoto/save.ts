@@ -24,8 +24,11 @@ import { NORMALIZATIONS } from "../../data/transform.ts";
 /** Format tag written to and required in model.json. */
 export const MODEL_FORMAT = "yoto.model/1";
 
-/** The files of a model directory; a directory with anything else is not replaced. */
-const MODEL_FILES = ["model.json", "weights.bin", "panel.csv", "metrics.json"];
+/**
+ * The files of a model directory; a directory with anything else is not replaced. `yoto train`
+ * adds report.html after the save.
+ */
+const MODEL_FILES = ["model.json", "weights.bin", "panel.csv", "metrics.json", "report.html"];
 
 /** model.json is small (a few MB for thousands of candidates); more is not a model. */
 const MAX_JSON_BYTES = 256 * 2 ** 20;

@@ -31,6 +31,7 @@ export function yotoFitted(model: YotoModel): Fitted {
         bestEpoch,
         secondsPerEpoch: history.reduce((a, r) => a + r.seconds, 0) / history.length,
         seconds: trainSeconds,
+        history,
       }
       : undefined,
     save: (dir: string, metrics: Record<string, unknown> = {}) => {
