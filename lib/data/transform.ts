@@ -467,6 +467,16 @@ export function fitInputTransform(
 }
 
 /**
+ * The fitted train input a minibatch at a time: rows `rows` of the train input, densified from
+ * the (sparse) train matrix on demand, so training never holds the whole input dense.
+ */
+export function inputBatches(fitted: FittedTransform): (rows: ArrayLike<number>) => Float32Array {
+  const { transform, selected, totals } = fitted;
+  const cols = Int32Array.from(transform.genes, (_, j) => j);
+  return (rows) => transformInput<Float32Array>(selected, transform, cols, totals, undefined, rows);
+}
+
+/**
  * Fit the transform over `genes` on train ({@link fitInputTransform}) and return it with the whole
  * train input [nCells x genes.length], dense: for panels and other small gene sets.
  *

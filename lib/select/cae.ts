@@ -22,11 +22,11 @@ import {
   softmaxRows,
   variantSelector,
 } from "./_nn.ts";
-import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
+import { applyInput, fitCandidates, fitInputTransform, inputBatches } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 import { fitNet } from "../nn/fit.ts";
-import { glorot, matMulFast, Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { glorot, matMulFast, Mlp, variable } from "../nn/layers.ts";
 import { maskedCrossEntropy } from "../nn/losses.ts";
 import { concreteRows, gumbelNoise, monitored, temperature } from "../nn/relax.ts";
 
@@ -119,7 +119,9 @@ async function selectCae(
   const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(k, G);
-  const { transform, x } = fitInput(fit, genes, options);
+  const fitted = fitInputTransform(fit, genes, options);
+  const { transform } = fitted;
+  const batch = inputBatches(fitted);
   const xVal = applyInput(val, transform);
   const targets = task ? classTargets(fit, val, task) : null;
   const outWidth = targets ? targets.classes.length : G;
@@ -183,7 +185,7 @@ async function selectCae(
             gumbelNoise(k * G, () => noise.uniform()),
             temperature(step, schedule),
           );
-          const xb = rowsTensor(x, G, rows);
+          const xb = tf.tensor2d(batch(rows), [rows.length, G]);
           // <m_i, x> for every row i: x M^T (a matmul; wasm has no gradient for gather).
           const encoded = matMulFast(xb, tf.transpose(m));
           return loss(

@@ -25,7 +25,14 @@ import {
   variantSelector,
   WORK_BUDGET,
 } from "./_nn.ts";
-import { applyInput, fitCandidates, fitInput, type InputTransform } from "../data/transform.ts";
+import {
+  applyInput,
+  fitCandidates,
+  fitInputTransform,
+  inputBatches,
+  type InputTransform,
+  transformInput,
+} from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, requireTasks } from "./panel.ts";
 import { fitNet, type FitNetResult } from "../nn/fit.ts";
@@ -212,12 +219,12 @@ function modelInput(
   transform: InputTransform,
   binarize: boolean,
 ): Float32Array {
-  if (!binarize) return applyInput(ds, transform);
-  const out = new Float32Array(ds.nCells * genes.length);
-  for (const { start, data } of ds.selectGenes(genes).rows(2048)) {
-    for (let p = 0; p < data.length; p++) out[start * genes.length + p] = data[p] > 0 ? 1 : 0;
-  }
-  return out;
+  return binarize ? detected(ds.selectGenes(genes).toDense()) : applyInput(ds, transform);
+}
+
+/** 1 where a count is detected, else 0: PERSIST's binarised input. */
+function detected(counts: Float32Array): Float32Array {
+  return counts.map((v) => (v > 0 ? 1 : 0));
 }
 
 /** Columns `cols` of a row-major matrix with `width` columns. */
@@ -234,8 +241,9 @@ interface Context {
   G: number;
   nFit: number;
   nVal: number;
-  /** Model input of the fitting and validation cells, [n x G]. */
-  xFit: Float32Array;
+  /** Model input of fitting cells `rows`, [rows.length x G], densified per minibatch. */
+  fitBatch: (rows: ArrayLike<number>) => Float32Array;
+  /** Model input of the validation cells, [nVal x G]. */
   xVal: Float32Array;
   outWidth: number;
   hidden: number[];
@@ -273,13 +281,18 @@ async function selectPersist(
   const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(k, G);
-  const { transform, x: xz } = fitInput(fit, genes, {
+  const fitted = fitInputTransform(fit, genes, {
     // the hurdle targets below are on a log scale: PERSIST binarises its input itself (binarize)
     normalize: options.normalize === "binary" ? "counts" : options.normalize,
   });
+  const { transform, selected, totals } = fitted;
   // Hurdle targets: log1p of the library-scaled counts (the transform without z-scoring).
   const logTransform = { ...transform, means: genes.map(() => 0), sds: genes.map(() => 1) };
-  const yFit = task ? null : applyInput(fit, logTransform);
+  const cols = Int32Array.from(genes, (_, j) => j);
+  const yFit = task
+    ? null
+    : (rows: ArrayLike<number>) =>
+      transformInput<Float32Array>(selected, logTransform, cols, totals, undefined, rows);
   const yVal = task ? null : applyInput(val, logTransform);
   const targets = task ? classTargets(fit, val, task) : null;
   const batchSize = Math.min(positiveInt(settings.batchSize, 64, "batchSize"), fit.nCells);
@@ -288,7 +301,7 @@ async function selectPersist(
     G,
     nFit: fit.nCells,
     nVal: val.nCells,
-    xFit: binarize ? modelInput(fit, genes, transform, true) : xz,
+    fitBatch: binarize ? (rows) => detected(selected.gatherRows(rows)) : inputBatches(fitted),
     xVal: modelInput(val, genes, transform, binarize),
     outWidth: targets ? targets.classes.length : 2 * G,
     hidden: settings.hidden ?? [128, 128],
@@ -300,9 +313,10 @@ async function selectPersist(
     rng: new Rng(seed),
     quiet: options.quiet,
     lossOf: (out, rows, onFit) =>
-      targets
-        ? maskedCrossEntropy(out, onFit ? targets.fit : targets.val, rows)
-        : hurdleLoss(out, rowsTensor(onFit ? yFit! : yVal!, G, rows)),
+      targets ? maskedCrossEntropy(out, onFit ? targets.fit : targets.val, rows) : hurdleLoss(
+        out,
+        onFit ? tf.tensor2d(yFit!(rows), [rows.length, G]) : rowsTensor(yVal!, G, rows),
+      ),
   };
   const target = positiveInt(
     settings.eliminateTo,
@@ -462,7 +476,8 @@ async function eliminate(
             n,
             temperature(step, schedule),
           );
-          const out = net.forward(tf.mul(rowsTensor(ctx.xFit, G, rows), z) as tf.Tensor2D);
+          const xb = tf.tensor2d(ctx.fitBatch(rows), [rows.length, G]);
+          const out = net.forward(tf.mul(xb, z) as tf.Tensor2D);
           return tf.add(ctx.lossOf(out, rows, true), tf.mul(penalty / n, tf.sum(z))) as tf.Scalar;
         },
         // No best epoch to go back to (the gates anneal throughout); gates all decided
@@ -532,7 +547,6 @@ async function selectK(
   collisions: number;
 }> {
   const d = survivors.length, { rng } = ctx;
-  const xs = selectColumns(ctx.xFit, ctx.G, survivors);
   const xsVal = selectColumns(ctx.xVal, ctx.G, survivors);
   const { epochs, selectorLr, schedule } = stagePlan(ctx, settings, {
     field: "selectEpochs",
@@ -568,7 +582,8 @@ async function selectK(
           [n, k, d],
         );
         const mask = tf.max(samples, 1) as tf.Tensor2D;
-        const out = net.forward(tf.mul(rowsTensor(xs, d, rows), mask) as tf.Tensor2D);
+        const xs = selectColumns(ctx.fitBatch(rows), ctx.G, survivors);
+        const out = net.forward(tf.mul(tf.tensor2d(xs, [n, d]), mask) as tf.Tensor2D);
         return ctx.lossOf(out, rows, true);
       },
       onEpochEnd: (epoch) => {

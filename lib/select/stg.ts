@@ -18,10 +18,10 @@ import {
   positiveInt,
 } from "./_nn.ts";
 import { fitNet } from "../nn/fit.ts";
-import { Mlp, rowsTensor, variable } from "../nn/layers.ts";
+import { Mlp, variable } from "../nn/layers.ts";
 import { maskedCrossEntropy } from "../nn/losses.ts";
 import { topKIndices } from "../nn/relax.ts";
-import { applyInput, fitCandidates, fitInput } from "../data/transform.ts";
+import { applyInput, fitCandidates, fitInputTransform, inputBatches } from "../data/transform.ts";
 import type { Panel, SelectOptions, Selector } from "./panel.ts";
 import { checkPanelSize, panelSelector, requireTasks } from "./panel.ts";
 
@@ -131,7 +131,9 @@ async function selectStg(
   const { genes } = fitCandidates(fit, options);
   const G = genes.length;
   checkPanelSize(options.k, G);
-  const { transform, x } = fitInput(fit, genes, options);
+  const fitted = fitInputTransform(fit, genes, options);
+  const { transform } = fitted;
+  const batch = inputBatches(fitted);
   const xVal = applyInput(val, transform);
   const targets = classTargets(fit, val, task);
   const batchSize = Math.min(positiveInt(settings.batchSize, 100, "batchSize"), fit.nCells);
@@ -186,7 +188,7 @@ async function selectStg(
             0,
             1,
           ) as tf.Tensor1D;
-          return objective(rowsTensor(x, G, rows), z, targets.fit, rows);
+          return objective(tf.tensor2d(batch(rows), [rows.length, G]), z, targets.fit, rows);
         },
         onEpochEnd: () => {
           const value = tf.tidy(() =>

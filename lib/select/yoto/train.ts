@@ -23,11 +23,11 @@ import {
   fitCandidates,
   fitInput,
   fitInputTransform,
+  inputBatches,
   type InputTransform,
   type Normalization,
   normalization,
   realGeneMask,
-  transformInput,
 } from "../../data/transform.ts";
 import { type Activation, type TaskSpec, YotoNet } from "./net.ts";
 import { fitNet } from "../../nn/fit.ts";
@@ -247,18 +247,10 @@ function fitTransform(train: Dataset, options: YotoOptions): FittedInput {
   const forcedSet = new Set(forced);
   const free = candidates.filter((g) => !forcedSet.has(g));
   const genes = [...free, ...forced];
-  const { transform, selected, totals } = fitInputTransform(train, genes, {
-    normalize: options.normalize,
-  });
-  const cols = Int32Array.from(genes, (_, j) => j);
+  const fitted = fitInputTransform(train, genes, { normalize: options.normalize });
+  const { transform, selected } = fitted;
   const common = { transform, nFree: free.length, nForced: forced.length, constraints: report };
-  if (transform.normalize !== "panel") {
-    return {
-      ...common,
-      batch: (rows) =>
-        transformInput<Float32Array>(selected, transform, cols, totals, undefined, rows),
-    };
-  }
+  if (transform.normalize !== "panel") return { ...common, batch: inputBatches(fitted) };
   // The z-scoring is fitted on totals over all candidates; a uniform mask of mass k sums k/G of
   // them, so the target shrinks by k/G and the first steps see the fitted scale.
   transform.targetSum = transform.targetSum! * options.k / genes.length;
