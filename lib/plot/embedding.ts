@@ -113,7 +113,8 @@ export function embeddingSpec(
 function scatter(points: EmbeddingPoint[], encoding: Record<string, unknown>): VegaLiteSpec {
   return {
     data: { values: points },
-    mark: { type: "circle", size: 14, opacity: 0.7 },
+    // aria off: an ARIA label per cell would make most of the SVG
+    mark: { type: "circle", size: 14, opacity: 0.7, aria: false },
     encoding,
   };
 }
@@ -241,11 +242,16 @@ export function umapPairSpec(
     scale: classColours(pair.classes),
     legend: { symbolOpacity: 1, symbolSize: 60 },
   };
+  // 3 decimals on a layout some 20 units wide: the spec's JSON stays short
+  const round = (v: number) => Math.round(v * 1000) / 1000;
   const view = (points: EmbeddingPoint[], name: string) => ({
     title: name,
     width: 300,
     height: 300,
-    ...scatter(points, { x: axis("x", "UMAP1"), y: axis("y", "UMAP2"), color }),
+    ...scatter(
+      points.map((p) => ({ ...p, x: round(p.x), y: round(p.y) })),
+      { x: axis("x", "UMAP1"), y: axis("y", "UMAP2"), color },
+    ),
   });
   const drawn = pair.panel.length < pair.labelled
     ? `${pair.panel.length} of ${pair.labelled} cells`
