@@ -89,6 +89,7 @@ export {
   type VarianceHvgResult,
 } from "./lib/data/hvg.ts";
 export { pca, type PcaOptions, type PcaResult } from "./lib/data/pca.ts";
+export { umap, type UmapOptions } from "./lib/data/umap.ts";
 export {
   type CandidateConstraints,
   constrainPool,
@@ -155,6 +156,9 @@ export {
   type DotPlotDataOptions,
   type DotPlotRow,
   type GeneSummary,
+  type HeatmapData,
+  heatmapData,
+  type HeatmapDataOptions,
   LOG2FC_PSEUDOCOUNT,
   type PanelSummary,
   panelSummary,
@@ -355,7 +359,10 @@ export {
 export { confusionMatrixSpec } from "./lib/plot/confusion.ts";
 export { metricVsKSpec, secondsSpec } from "./lib/plot/benchmark.ts";
 export {
+  type DotPlotOptions,
   dotPlotSpec,
+  type HeatmapOptions,
+  heatmapSpec,
   type ScoreRankingOptions,
   scoreRankingSpec,
   stabilitySpec,
@@ -366,6 +373,10 @@ export {
   embeddingSpec,
   type Pca,
   pcaEmbedding,
+  type UmapPair,
+  umapPair,
+  type UmapPairOptions,
+  umapPairSpec,
 } from "./lib/plot/embedding.ts";
 export { saturationSpec } from "./lib/plot/saturation.ts";
 export {

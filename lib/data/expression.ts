@@ -9,6 +9,7 @@ import type { Dataset } from "./dataset.ts";
 import { medianLibrarySize } from "./preprocess.ts";
 import { type InputTransform, libraryTotals, transformInput } from "./transform.ts";
 import { OptionError } from "../runtime/errors.ts";
+import { Rng } from "../runtime/rng.ts";
 
 /** Mean expression and fraction of expressing cells of one gene in one class. */
 export interface DotPlotRow {
@@ -71,27 +72,9 @@ export function dotPlotData(
   label: string,
   options: DotPlotDataOptions = {},
 ): DotPlotData {
-  checkDistinct(genes, "genes");
   const { codes, categories } = ds.categorical(label);
-  const log1p = options.log1p ?? true;
-  const targetSum = options.targetSum === undefined ? medianLibrarySize(ds) : options.targetSum;
+  const { x, targetSum, log1p } = normalisedExpression(ds, genes, options);
   const g = genes.length;
-  // The shared input transform without z-scoring: the same scaling and log1p as model input.
-  const transform: InputTransform = {
-    genes,
-    normalize: targetSum === null ? "counts" : "transcriptome",
-    targetSum,
-    log1p,
-    means: genes.map(() => 0),
-    sds: genes.map(() => 1),
-  };
-  const x = transformInput(
-    ds.selectGenes(genes),
-    transform,
-    Int32Array.from(genes, (_, j) => j),
-    libraryTotals(ds, transform),
-    new Float64Array(ds.nCells * g),
-  );
   const { sums, positive, counts } = classSums(x, g, codes, categories.length);
   const present = categories.map((_, c) => c).filter((c) => counts[c] > 0);
   return {
@@ -107,6 +90,158 @@ export function dotPlotData(
         fraction: positive[c * g + j] / counts[c],
       }))
     ),
+    targetSum,
+    log1p,
+  };
+}
+
+/**
+ * The expression {@link dotPlotData} and {@link heatmapData} draw, [cells x genes] row-major:
+ * each cell scaled to `targetSum` over every gene of `ds`, then log1p (the shared input
+ * transform without z-scoring, so the same scaling and log1p as model input).
+ */
+function normalisedExpression(
+  ds: Dataset,
+  genes: string[],
+  options: DotPlotDataOptions,
+): { x: Float64Array; targetSum: number | null; log1p: boolean } {
+  checkDistinct(genes, "genes");
+  const log1p = options.log1p ?? true;
+  const targetSum = options.targetSum === undefined ? medianLibrarySize(ds) : options.targetSum;
+  const transform: InputTransform = {
+    genes,
+    normalize: targetSum === null ? "counts" : "transcriptome",
+    targetSum,
+    log1p,
+    means: genes.map(() => 0),
+    sds: genes.map(() => 1),
+  };
+  const x = transformInput(
+    ds.selectGenes(genes),
+    transform,
+    Int32Array.from(genes, (_, j) => j),
+    libraryTotals(ds, transform),
+    new Float64Array(ds.nCells * genes.length),
+  );
+  return { x, targetSum, log1p };
+}
+
+/** What {@link heatmapSpec} draws: genes by cells, cells grouped by class. */
+export interface HeatmapData {
+  /** The label column. */
+  label: string;
+  /** Genes as given. */
+  genes: string[];
+  /** Classes with at least one labelled cell, in the column's category order. */
+  classes: string[];
+  /** Labelled cells per class. */
+  cells: number[];
+  /** Mean normalised expression per class and gene, over every cell of the class [classes x genes]. */
+  means: Float64Array;
+  /** The drawn cells (indices into the Dataset), grouped by class in class order, each group ascending. */
+  cellIndex: Int32Array;
+  /** Class (index into `classes`) of each drawn cell. */
+  cellClass: Int32Array;
+  /**
+   * Per drawn cell and gene [drawn x genes] row-major: the normalised expression as a z-score of
+   * its gene over every labelled cell (0 for a gene constant there).
+   */
+  z: Float64Array;
+  targetSum: number | null;
+  log1p: boolean;
+}
+
+/** Options of {@link heatmapData}. */
+export interface HeatmapDataOptions extends DotPlotDataOptions {
+  /**
+   * At most this many cells drawn per class, uniformly without replacement (default:
+   * floor(300 / classes), within [10, 50]): the figure stays small whatever the data size.
+   */
+  perClass?: number;
+  /** Seed of that subsample (default 0): the same seed draws the same cells. */
+  seed?: number;
+}
+
+/**
+ * Per cell and gene, the normalised (log1p) expression z-scored per gene over the labelled
+ * cells (Seurat's scaled data), for a heatmap of a panel: cells grouped by class of `label`,
+ * at most `perClass` cells per class, drawn deterministically for a seed. Class means and
+ * counts are over every labelled cell.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * // gene A: 0, 2, 0, 2 (mean 1, sd 1); cells 1 and 3 are x, 0 and 2 are y
+ * const ds = Dataset.fromDense(new Float32Array([0, 1, 2, 1, 0, 1, 2, 1]), 4, 2, ["A", "B"], {
+ *   t: { kind: "string", values: ["y", "x", "y", "x"] },
+ * });
+ * const h = heatmapData(ds, ["A"], "t", { targetSum: null, log1p: false });
+ * assert.deepEqual(h.classes, ["x", "y"]);
+ * assert.deepEqual([...h.cellIndex], [1, 3, 0, 2]); // class x first, each class in data order
+ * assert.deepEqual([...h.z], [1, 1, -1, -1]);
+ * ```
+ */
+export function heatmapData(
+  ds: Dataset,
+  genes: string[],
+  label: string,
+  options: HeatmapDataOptions = {},
+): HeatmapData {
+  const { codes, categories } = ds.categorical(label);
+  const { x, targetSum, log1p } = normalisedExpression(ds, genes, options);
+  const g = genes.length;
+  const { sums, counts } = classSums(x, g, codes, categories.length);
+  const present = categories.map((_, c) => c).filter((c) => counts[c] > 0);
+  const perClass = options.perClass ??
+    Math.min(50, Math.max(10, Math.floor(300 / Math.max(1, present.length))));
+  if (!(Number.isInteger(perClass) && perClass >= 1)) {
+    throw new OptionError(`perClass must be an integer >= 1, got ${perClass}`, {
+      field: "perClass",
+      fix: "pass e.g. perClass: 50",
+    });
+  }
+  // Per gene mean and sd over the labelled cells (two passes).
+  const labelled = present.reduce((s, c) => s + counts[c], 0);
+  const mean = new Float64Array(g), sd = new Float64Array(g);
+  for (let j = 0; j < g; j++) {
+    for (const c of present) mean[j] += sums[c * g + j];
+    mean[j] /= Math.max(1, labelled);
+  }
+  for (let i = 0; i < codes.length; i++) {
+    if (codes[i] < 0) continue;
+    for (let j = 0; j < g; j++) sd[j] += (x[i * g + j] - mean[j]) ** 2;
+  }
+  for (let j = 0; j < g; j++) sd[j] = Math.sqrt(sd[j] / Math.max(1, labelled));
+  // Cells of each class in data order, then a seeded subsample of the large ones.
+  const members: number[][] = categories.map(() => []);
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) members[codes[i]].push(i);
+  const rng = new Rng(options.seed ?? 0);
+  const drawn = present.map((c) => {
+    const all = members[c];
+    if (all.length <= perClass) return all;
+    const pick = rng.fork(categories[c]).sampleWithoutReplacement(all.length, perClass).sort();
+    return Array.from(pick, (k) => all[k]);
+  });
+  const cellIndex = Int32Array.from(drawn.flat());
+  const cellClass = Int32Array.from(drawn.flatMap((cells, c) => cells.map(() => c)));
+  const z = new Float64Array(cellIndex.length * g);
+  cellIndex.forEach((i, r) => {
+    for (let j = 0; j < g; j++) {
+      z[r * g + j] = sd[j] > 0 ? (x[i * g + j] - mean[j]) / sd[j] : 0;
+    }
+  });
+  return {
+    label,
+    genes: [...genes],
+    classes: present.map((c) => categories[c]),
+    cells: present.map((c) => counts[c]),
+    means: Float64Array.from(
+      present.flatMap((c) => genes.map((_, j) => sums[c * g + j] / counts[c])),
+    ),
+    cellIndex,
+    cellClass,
+    z,
     targetSum,
     log1p,
   };

@@ -34,6 +34,14 @@ export const REDS = "#fff5f0 #fee0d2 #fcbba1 #fc9272 #fb6a4a #ef3b2c #cb181d #a5
 );
 export const MUTED = "#9a9a9a";
 
+/**
+ * Colour scale of a label's classes, in the given order: tableau10 (tableau20 above 10 classes),
+ * so a class has one colour in every figure that draws these classes.
+ */
+export function classColours(classes: readonly string[]): Record<string, unknown> {
+  return { domain: [...classes], scheme: classes.length <= 10 ? "tableau10" : "tableau20" };
+}
+
 /** The fields every top-level spec here starts with. */
 export function top(title: string | { text: string; subtitle?: string | string[] }): VegaLiteSpec {
   const t = typeof title === "string" ? title : title.subtitle ? title : title.text;

@@ -1,33 +1,75 @@
 /**
- * Figures of a panel's genes: the dot plot (expression per class), gene scores by rank, and
- * selection frequency across runs (stability).
+ * Figures of a panel's genes: the dot plot (expression per class), the heatmap (expression per
+ * cell), gene scores by rank, and selection frequency across runs (stability).
  * @module
  */
-import { checkDistinct, type DotPlotData } from "../data/expression.ts";
+import { checkDistinct, type DotPlotData, type HeatmapData } from "../data/expression.ts";
 import { meanJaccard, selectionFrequency } from "../metrics/stability.ts";
-import { ShapeMismatchError } from "../runtime/errors.ts";
-import { HIGHLIGHT, MUTED, PALETTE, REDS, top } from "./_common.ts";
+import { OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+import { classColours, HIGHLIGHT, MUTED, PALETTE, REDS, top } from "./_common.ts";
 import type { VegaLiteSpec } from "./render.ts";
 
-/**
- * Genes in marker order: grouped by the class where their mean expression is highest (classes in
- * `data.classes` order), then by that mean, highest first; ties keep the given order.
- */
-function markerOrder(data: DotPlotData): string[] {
-  const best = new Map<string, { c: number; mean: number }>();
-  for (const r of data.rows) {
-    const c = data.classes.indexOf(r.class), b = best.get(r.gene);
-    if (!b || r.mean > b.mean) best.set(r.gene, { c, mean: r.mean });
-  }
-  return data.genes.map((gene, i) => ({ gene, i, ...best.get(gene)! }))
-    .sort((a, b) => a.c - b.c || b.mean - a.mean || a.i - b.i)
-    .map((e) => e.gene);
+/** A run of genes in marker order that share the class where their mean is highest. */
+interface GeneBlock {
+  class: string;
+  genes: string[];
 }
+
+/**
+ * Genes in marker order, as blocks: grouped by the class where their mean expression
+ * (`mean(c, j)`, class c of `classes`, gene j of `genes`) is highest, classes in order, then by
+ * that mean, highest first; ties keep the given order (and go to the first class).
+ */
+function markerBlocks(
+  genes: readonly string[],
+  classes: readonly string[],
+  mean: (c: number, j: number) => number,
+): GeneBlock[] {
+  const best = genes.map((gene, j) => {
+    let c = 0;
+    for (let k = 1; k < classes.length; k++) if (mean(k, j) > mean(c, j)) c = k;
+    return { gene, j, c, mean: mean(c, j) };
+  }).sort((a, b) => a.c - b.c || b.mean - a.mean || a.j - b.j);
+  const blocks: GeneBlock[] = [];
+  for (const b of best) {
+    const last = blocks.at(-1);
+    if (last?.class === classes[b.c]) last.genes.push(b.gene);
+    else blocks.push({ class: classes[b.c], genes: [b.gene] });
+  }
+  return blocks;
+}
+
+/** How {@link dotPlotSpec} colours the dots. */
+export interface DotPlotOptions {
+  /**
+   * `gene` (default): each gene's class means min-max scaled to [0, 1] across the classes, as
+   * scanpy's `standard_scale="var"` (a gene equal in every class is 0); `none`: the means as they are.
+   */
+  scale?: "gene" | "none";
+}
+
+/** Each row's mean min-max scaled across the classes of its gene (scanpy's `standard_scale="var"`). */
+function scaledPerGene(rows: DotPlotData["rows"]): number[] {
+  const low = new Map<string, number>(), high = new Map<string, number>();
+  for (const r of rows) {
+    low.set(r.gene, Math.min(low.get(r.gene) ?? Infinity, r.mean));
+    high.set(r.gene, Math.max(high.get(r.gene) ?? -Infinity, r.mean));
+  }
+  return rows.map((r) => {
+    const span = high.get(r.gene)! - low.get(r.gene)!;
+    return span > 0 ? (r.mean - low.get(r.gene)!) / span : 0;
+  });
+}
+
+/** Pixels from one gene (or class) to the next in the dot plot. */
+const DOT_STEP = 20;
 
 /**
  * Dot plot of a panel (scanpy's `dotplot`): classes as rows, genes as columns in marker order
  * (grouped by the class where each gene's mean is highest, classes in order, then by that mean),
- * colour = mean expression, dot size = fraction of cells expressing the gene (count > 0).
+ * each group bracketed and named above the dots; colour = mean expression in the class, scaled
+ * 0-1 per gene by default (`options.scale`), dot size = fraction of cells expressing the gene
+ * (count > 0). The unscaled mean is in the tooltip.
  *
  * @example
  * ```ts
@@ -37,56 +79,250 @@ function markerOrder(data: DotPlotData): string[] {
  *   { class: "b", gene: "G1", mean: 1.5, fraction: 0.8 }, { class: "b", gene: "G2", mean: 0.3, fraction: 0.1 },
  * ];
  * const spec = dotPlotSpec({ label: "t", genes: ["G1", "G2"], classes: ["a", "b"], cells: [5, 5], rows, targetSum: 1e4, log1p: true });
- * assert.deepEqual((spec.encoding as { x: { sort: string[] } }).x.sort, ["G2", "G1"]);
+ * const dots = (spec.layer as { data: { values: { gene: string; scaled: number }[] }; encoding: { x: { scale: { domain: string[] } } } }[])[0];
+ * assert.deepEqual(dots.encoding.x.scale.domain, ["G2", "G1"]);
+ * assert.deepEqual(dots.data.values.map((r) => r.scaled), [0, 1, 1, 0]);
  * ```
  */
-export function dotPlotSpec(data: DotPlotData, title = ""): VegaLiteSpec {
+export function dotPlotSpec(
+  data: DotPlotData,
+  title = "",
+  options: DotPlotOptions = {},
+): VegaLiteSpec {
+  const scale = options.scale ?? "gene";
   const colour = data.log1p ? "mean log1p expression" : "mean expression";
+  const index = new Map(data.rows.map((r) => [`${r.class}\u0000${r.gene}`, r.mean]));
+  const blocks = markerBlocks(
+    data.genes,
+    data.classes,
+    (c, j) => index.get(`${data.classes[c]}\u0000${data.genes[j]}`) ?? -Infinity,
+  );
+  const order = blocks.flatMap((b) => b.genes);
+  const scaled = scaledPerGene(data.rows);
+  const x = {
+    field: "gene",
+    type: "nominal",
+    // a domain, not a sort: the bracket layers share the scale through other fields
+    scale: { domain: order },
+    title: null,
+    axis: { labelAngle: -90, labelBaseline: "middle", domain: false, ticks: false },
+  };
   return {
     ...top(title),
-    width: { step: 20 },
-    height: { step: 20 },
-    data: { values: data.rows },
-    mark: { type: "circle", opacity: 1, stroke: "#777", strokeWidth: 0.5 },
-    encoding: {
-      x: {
-        field: "gene",
-        type: "nominal",
-        sort: markerOrder(data),
-        title: null,
-        axis: { labelAngle: -90, labelBaseline: "middle", domain: false, ticks: false },
+    width: { step: DOT_STEP },
+    height: { step: DOT_STEP },
+    layer: [
+      {
+        data: { values: data.rows.map((r, i) => ({ ...r, scaled: scaled[i] })) },
+        mark: { type: "circle", opacity: 1, stroke: "#777", strokeWidth: 0.5 },
+        encoding: {
+          x,
+          y: {
+            field: "class",
+            type: "nominal",
+            sort: data.classes,
+            title: data.label,
+            axis: { domain: false, ticks: false },
+          },
+          color: {
+            field: scale === "gene" ? "scaled" : "mean",
+            type: "quantitative",
+            title: scale === "gene"
+              ? [`${colour} in class`, "(scaled 0-1 per gene)"]
+              : [colour, "in class"],
+            scale: { range: REDS, ...(scale === "gene" ? { domain: [0, 1] } : { domainMin: 0 }) },
+            legend: { gradientLength: 100 },
+          },
+          size: {
+            field: "fraction",
+            type: "quantitative",
+            title: ["fraction of cells", "in class (count > 0)"],
+            scale: { domain: [0, 1], range: [0, 300] },
+            legend: { values: [0.25, 0.5, 0.75, 1], format: ".0%", symbolFillColor: MUTED },
+          },
+          tooltip: [
+            { field: "class" },
+            { field: "gene" },
+            { field: "mean", format: ".3f" },
+            ...(scale === "gene" ? [{ field: "scaled", format: ".2f" }] : []),
+            { field: "fraction", format: ".1%" },
+          ],
+        },
       },
-      y: {
-        field: "class",
-        type: "nominal",
-        sort: data.classes,
-        title: data.label,
-        axis: { domain: false, ticks: false },
-      },
-      color: {
-        field: "mean",
-        type: "quantitative",
-        title: [colour, "in class"],
-        scale: { range: REDS, domainMin: 0 },
-        legend: { gradientLength: 100 },
-      },
-      size: {
-        field: "fraction",
-        type: "quantitative",
-        title: ["fraction of cells", "in class (count > 0)"],
-        scale: { domain: [0, 1], range: [0, 300] },
-        legend: { values: [0.25, 0.5, 0.75, 1], format: ".0%", symbolFillColor: MUTED },
-      },
-      tooltip: [
-        { field: "class" },
-        { field: "gene" },
-        { field: "mean", format: ".3f" },
-        { field: "fraction", format: ".1%" },
-      ],
-    },
+      ...bracketLayers(blocks, x),
+    ],
   };
 }
 
+/**
+ * Layers that bracket each block of genes above the plot (on the dot plot's gene scale `x`) and
+ * name its class, written upwards so that names longer than their block never collide.
+ */
+function bracketLayers(blocks: GeneBlock[], x: Record<string, unknown>): VegaLiteSpec[] {
+  const values = blocks.map((b) => ({
+    class: b.class,
+    first: b.genes[0],
+    last: b.genes.at(-1)!,
+    middle: b.genes[Math.floor(b.genes.length / 2)],
+    // an even block is centred between its two middle genes
+    shift: b.genes.length % 2 ? 0 : -DOT_STEP / 2,
+  }));
+  const at = (field: string) => ({ ...x, field });
+  const rule = { type: "rule", color: "#444", strokeWidth: 1 };
+  return [
+    { mark: rule, encoding: { x: at("first"), x2: { field: "last" }, y: { value: -6 } } },
+    ...["first", "last"].map((end) => ({
+      mark: rule,
+      encoding: { x: at(end), y: { value: -6 }, y2: { value: -1 } },
+    })),
+    ...[0, -DOT_STEP / 2].map((shift) => ({
+      transform: [{ filter: `datum.shift == ${shift}` }],
+      mark: {
+        type: "text",
+        angle: 270,
+        align: "left",
+        baseline: "middle",
+        dy: shift, // offsets apply before the rotation: dy moves the text sideways
+        fontSize: 11,
+      },
+      encoding: { x: at("middle"), y: { value: -9 }, text: { field: "class" } },
+    })),
+  ].map((layer) => ({ data: { values }, ...layer }));
+}
+
+/** Options of {@link heatmapSpec}. */
+export interface HeatmapOptions {
+  /** z-scores beyond ±clip take the end colours (default 2.5, as Seurat's `DoHeatmap`). */
+  clip?: number;
+}
+
+/** Heatmap width aimed at, in pixels: cells get 1 to 6 pixels each. */
+const HEATMAP_WIDTH = 600;
+
+/**
+ * Heatmap of a panel's genes by cell (Seurat's `DoHeatmap`, scanpy's `heatmap`): genes as rows
+ * in marker order (as {@link dotPlotSpec}), cells as columns grouped by class, each group under
+ * a coloured band with its name (its tooltip: cells drawn, cells in the class); colour = the gene's
+ * z-score, diverging blue-white-red and clipped at ±`clip`. Data from `heatmapData`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "../data/dataset.ts";
+ * import { heatmapData } from "../data/expression.ts";
+ * const ds = Dataset.fromDense(new Float32Array([5, 0, 4, 1, 0, 6, 1, 5]), 4, 2, ["A", "B"], {
+ *   t: { kind: "string", values: ["x", "x", "y", "y"] },
+ * });
+ * const spec = heatmapSpec(heatmapData(ds, ["B", "A"], "t"));
+ * const cells = (spec.layer as { data: { values: { gene: string; cell: number }[] } }[])[0].data.values;
+ * assert.equal(cells.length, 8);
+ * assert.deepEqual((spec.layer as { encoding: { y: { sort: string[] } } }[])[0].encoding.y.sort, ["A", "B"]);
+ * ```
+ */
+export function heatmapSpec(
+  data: HeatmapData,
+  title = "",
+  options: HeatmapOptions = {},
+): VegaLiteSpec {
+  const clip = options.clip ?? 2.5;
+  if (!(clip > 0 && Number.isFinite(clip))) {
+    throw new OptionError(`clip must be a finite number > 0, got ${clip}`, {
+      field: "clip",
+      fix: "pass e.g. clip: 2.5",
+    });
+  }
+  const g = data.genes.length, n = data.cellIndex.length;
+  const order = markerBlocks(data.genes, data.classes, (c, j) => data.means[c * g + j])
+    .flatMap((b) => b.genes);
+  const cells = Array.from({ length: n * g }, (_, k) => {
+    const r = Math.floor(k / g), j = k % g;
+    // 3 decimals are plenty for a colour and keep the spec's JSON short
+    const z = Math.round(data.z[k] * 1000) / 1000;
+    return { cell: r, gene: data.genes[j], z, class: data.classes[data.cellClass[r]] };
+  });
+  // Drawn cells come grouped by class, in class order.
+  const groups = data.classes.map((name, c) => {
+    const start = data.cellClass.indexOf(c), end = data.cellClass.lastIndexOf(c) + 1;
+    return {
+      class: name,
+      start,
+      end,
+      middle: (start + end) / 2,
+      drawn: end - start,
+      cells: data.cells[c],
+    };
+  });
+  const x = {
+    type: "quantitative",
+    scale: { domain: [0, n], nice: false, zero: false },
+    axis: null,
+  };
+  const band = { y: { value: -12 }, y2: { value: -3 } };
+  // aria off: per-cell ARIA labels would triple the SVG
+  const rect = { data: { values: cells }, mark: { type: "rect", aria: false } };
+  return {
+    ...top(title),
+    // whole pixels per cell: short path data in the SVG
+    width: n * Math.min(6, Math.max(1, Math.floor(HEATMAP_WIDTH / Math.max(1, n)))),
+    height: { step: 14 },
+    layer: [
+      {
+        ...rect,
+        transform: [{ calculate: "datum.cell + 1", as: "next" }],
+        encoding: {
+          x: { ...x, field: "cell" },
+          x2: { field: "next" },
+          y: {
+            field: "gene",
+            type: "nominal",
+            sort: order,
+            title: null,
+            axis: { domain: false, ticks: false },
+          },
+          color: {
+            field: "z",
+            type: "quantitative",
+            title: ["expression z-score", `(clipped at ±${clip})`],
+            scale: { scheme: "redblue", reverse: true, domain: [-clip, clip], clamp: true },
+            legend: { gradientLength: 100 },
+          },
+          tooltip: [{ field: "class" }, { field: "gene" }, { field: "z", format: ".2f" }],
+        },
+      },
+      {
+        data: { values: groups },
+        mark: { type: "rule", color: "white", strokeWidth: 1.5 },
+        transform: [{ filter: "datum.start > 0" }],
+        encoding: { x: { ...x, field: "start" } },
+      },
+      {
+        data: { values: groups },
+        mark: { type: "rect" },
+        encoding: {
+          x: { ...x, field: "start" },
+          x2: { field: "end" },
+          ...band,
+          color: {
+            field: "class",
+            type: "nominal",
+            scale: classColours(data.classes),
+            legend: null,
+          },
+          tooltip: [{ field: "class" }, { field: "drawn", title: "cells drawn" }, {
+            field: "cells",
+            title: "cells in class",
+          }],
+        },
+      },
+      {
+        data: { values: groups },
+        mark: { type: "text", angle: 270, align: "left", baseline: "middle", fontSize: 11 },
+        encoding: { x: { ...x, field: "middle" }, y: { value: -15 }, text: { field: "class" } },
+      },
+    ],
+    resolve: { scale: { color: "independent" } },
+  };
+}
 /** Up to this many genes, a score ranking names every gene (one panel). */
 const ALL_NAMED = 60;
 

@@ -186,7 +186,11 @@ const VEGALITE5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 export interface ShowOptions {
   /** Add a PNG (default true): for viewers without SVG or vega, e.g. PDF export. */
   png?: boolean;
-  /** PNG pixels per SVG pixel (default 1: viewers show a PNG at its pixel size). */
+  /**
+   * PNG pixels per SVG pixel (default 2: sharp on high-density screens and in print; a viewer
+   * that shows the PNG at its pixel size shows it twice as large, as Deno's kernel sends no
+   * display size with a figure).
+   */
   pngScale?: number;
 }
 
@@ -217,7 +221,7 @@ export async function mimeBundle(
     "text/plain": `[figure${title ? `: ${title}` : ""}]`,
   };
   if (options.png ?? true) {
-    bundle["image/png"] = base64(await svgToPng(svg, options.pngScale ?? 1));
+    bundle["image/png"] = base64(await svgToPng(svg, options.pngScale ?? 2));
   }
   return bundle;
 }

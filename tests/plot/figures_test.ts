@@ -2,14 +2,14 @@ import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { unzlibSync } from "fflate";
-import { dotPlotData } from "../../lib/data/expression.ts";
+import { dotPlotData, heatmapData } from "../../lib/data/expression.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { confusionMatrix } from "../../lib/metrics/classification.ts";
 import { meanJaccard, selectionFrequency } from "../../lib/metrics/stability.ts";
 import { metricVsKSpec, secondsSpec } from "../../lib/plot/benchmark.ts";
 import { confusionMatrixSpec } from "../../lib/plot/confusion.ts";
-import { embeddingSpec, pcaEmbedding } from "../../lib/plot/embedding.ts";
-import { dotPlotSpec, scoreRankingSpec, stabilitySpec } from "../../lib/plot/genes.ts";
+import { embeddingSpec, pcaEmbedding, umapPair, umapPairSpec } from "../../lib/plot/embedding.ts";
+import { dotPlotSpec, heatmapSpec, scoreRankingSpec, stabilitySpec } from "../../lib/plot/genes.ts";
 import { toPng, toSvg, type VegaLiteSpec } from "../../lib/plot/render.ts";
 import { saturationSpec } from "../../lib/plot/saturation.ts";
 import { trainingCurveSpec, trainingPanelsSpec } from "../../lib/plot/training.ts";
@@ -134,9 +134,71 @@ Deno.test("dotPlotSpec orders genes by the class they mark (class order), then b
     targetSum: 1e4,
     log1p: true,
   });
-  const enc = spec.encoding as Record<string, { sort: string[] }>;
-  assertEquals(enc.x.sort, ["G3", "G2", "G4", "G1"]);
+  const [dots, ...brackets] = spec.layer as VegaLiteSpec[];
+  const enc = dots.encoding as Record<string, { sort: string[]; scale: { domain: string[] } }>;
+  assertEquals(enc.x.scale.domain, ["G3", "G2", "G4", "G1"]);
   assertEquals(enc.y.sort, ["a", "b"]);
+  // One bracket per block, named by its class: a holds G3, G2, G4; b holds G1.
+  const blocks = values<{ class: string; first: string; last: string; middle: string }>(
+    brackets[0],
+  );
+  assertEquals(blocks.map((b) => [b.class, b.first, b.last, b.middle]), [
+    ["a", "G3", "G4", "G2"],
+    ["b", "G1", "G1", "G1"],
+  ]);
+});
+
+/** Each labelled cell's log1p expression of `genes`, scaled to the median total, by hand. */
+function logExpression(genes: string[]): { x: number[][]; codes: Int32Array } {
+  const dense = dataset.toDense(), d = dataset.nGenes;
+  const totals = Array.from({ length: dataset.nCells }, (_, i) => {
+    let t = 0;
+    for (let j = 0; j < d; j++) t += dense[i * d + j];
+    return t;
+  });
+  const sorted = totals.filter((t) => t > 0).sort((a, b) => a - b), m = sorted.length;
+  const median = m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+  const cols = genes.map((g) => dataset.genes.indexOf(g));
+  const x = totals.map((t, i) => cols.map((j) => Math.log1p(dense[i * d + j] * median / t)));
+  return { x, codes: dataset.categorical("cell_type").codes };
+}
+
+Deno.test("dot plot colours: class means min-max scaled per gene (scanpy's standard_scale='var')", async () => {
+  const { x, codes } = logExpression(panel);
+  // Brute force: class means from the cells, then each gene's min-max across the classes.
+  const means = types.map((_, c) =>
+    panel.map((_, j) => {
+      const rows = x.filter((_, i) => codes[i] === c);
+      return rows.reduce((s, r) => s + r[j], 0) / rows.length;
+    })
+  );
+  const data = dotPlotData(dataset, panel, "cell_type");
+  const [dots] = dotPlotSpec(data).layer as VegaLiteSpec[];
+  const rows = values<{ class: string; gene: string; mean: number; scaled: number }>(dots);
+  assertEquals(rows.length, types.length * panel.length);
+  for (const r of rows) {
+    const c = types.indexOf(r.class), j = panel.indexOf(r.gene);
+    const column = means.map((m) => m[j]);
+    const low = Math.min(...column), high = Math.max(...column);
+    assertClose(r.mean, means[c][j], 1e-9);
+    assertClose(r.scaled, (means[c][j] - low) / (high - low), 1e-9, `${r.class} ${r.gene}`);
+  }
+  // Every gene reaches 0 and 1; the colour reads `scaled` on [0, 1].
+  for (const g of panel) {
+    const s = rows.filter((r) => r.gene === g).map((r) => r.scaled);
+    assertEquals([Math.min(...s), Math.max(...s)], [0, 1]);
+  }
+  const color = (dots.encoding as { color: { field: string; scale: { domain: number[] } } }).color;
+  assertEquals([color.field, color.scale.domain], ["scaled", [0, 1]]);
+  // A gene equal in every class is 0, as scanpy's fillna(0); scale "none" keeps the means.
+  const flat = dotPlotSpec({ ...data, rows: data.rows.map((r) => ({ ...r, mean: 2 })) });
+  assertEquals(
+    values<{ scaled: number }>((flat.layer as VegaLiteSpec[])[0]).every((r) => r.scaled === 0),
+    true,
+  );
+  const raw = (dotPlotSpec(data, "", { scale: "none" }).layer as VegaLiteSpec[])[0];
+  assertEquals((raw.encoding as { color: { field: string } }).color.field, "mean");
+  assertEquals(await warnings(dotPlotSpec(data, "scaled")), []);
 });
 
 Deno.test("dot plot of simulated markers: each marker sits in its type's block, types in order", async () => {
@@ -144,12 +206,94 @@ Deno.test("dot plot of simulated markers: each marker sits in its type's block, 
   assertEquals(data.rows.length, types.length * markers.length);
   assertEquals(data.rows.every((r) => r.fraction >= 0 && r.fraction <= 1 && r.mean >= 0), true);
   const spec = dotPlotSpec(data, "markers");
-  const order = (spec.encoding as { x: { sort: string[] } }).x.sort;
+  const dots = (spec.layer as VegaLiteSpec[])[0];
+  const order = (dots.encoding as { x: { scale: { domain: string[] } } }).x.scale.domain;
   const typeOf = (g: string) => types.findIndex((t) => truth.markers[t].includes(g));
   assertEquals(order.map(typeOf), types.flatMap((_, i) => truth.markers[types[i]].map(() => i)));
   assertEquals(await warnings(spec), []);
   const svg = await toSvg(spec);
   for (const name of [...markers, ...types, "cell_type"]) assertEquals(svg.includes(name), true);
+});
+
+Deno.test("heatmapData: z-scores per gene over labelled cells, seeded per-class cap, class blocks", () => {
+  const { x, codes } = logExpression(panel);
+  const labelled = x.filter((_, i) => codes[i] >= 0);
+  const stats = panel.map((_, j) => {
+    const v = labelled.map((r) => r[j]);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { mean, sd: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
+  });
+  const h = heatmapData(dataset, panel, "cell_type", { perClass: 40, seed: 1 });
+  const counts = types.map((_, c) => codes.filter((k) => k === c).length);
+  assertEquals(h.classes, types);
+  assertEquals(h.cells, counts);
+  // At most 40 per class, all of a smaller class; grouped in class order, ascending within.
+  const drawn = types.map((_, c) => Array.from(h.cellIndex).filter((_, r) => h.cellClass[r] === c));
+  assertEquals(drawn.map((d) => d.length), counts.map((n) => Math.min(n, 40)));
+  assertEquals(Array.from(h.cellIndex), drawn.flat());
+  assertEquals(
+    drawn.every((d, c) => d.every((i, k) => codes[i] === c && (k === 0 || d[k - 1] < i))),
+    true,
+  );
+  const g = panel.length;
+  h.cellIndex.forEach((i, r) => {
+    panel.forEach((_, j) => {
+      assertClose(h.z[r * g + j], (x[i][j] - stats[j].mean) / stats[j].sd, 1e-9);
+    });
+  });
+  // Class means over every cell of the class, not only the drawn ones.
+  const c0 = labelled.filter((_, k) => codes.filter((c) => c >= 0)[k] === 0);
+  assertClose(h.means[0], c0.reduce((a, r) => a + r[0], 0) / c0.length, 1e-9);
+  // The same seed draws the same cells, another seed others.
+  const again = heatmapData(dataset, panel, "cell_type", { perClass: 40, seed: 1 });
+  assertEquals(Array.from(again.cellIndex), Array.from(h.cellIndex));
+  const other = heatmapData(dataset, panel, "cell_type", { perClass: 40, seed: 2 });
+  assertEquals(Array.from(other.cellIndex).join() === Array.from(h.cellIndex).join(), false);
+  assertThrows(() => heatmapData(dataset, panel, "cell_type", { perClass: 0 }), OptionError);
+});
+
+Deno.test("heatmapSpec: genes in the dot plot's order, one band per class, small SVG", async () => {
+  const h = heatmapData(dataset, panel, "cell_type");
+  const spec = heatmapSpec(h, "heatmap");
+  const [cells, separators, bands] = spec.layer as VegaLiteSpec[];
+  const rows = values<{ cell: number; gene: string; z: number; class: string }>(cells);
+  assertEquals(rows.length, h.cellIndex.length * panel.length);
+  const y = (cells.encoding as { y: { sort: string[] } }).y.sort;
+  const dots = (dotPlotSpec(dotPlotData(dataset, panel, "cell_type")).layer as VegaLiteSpec[])[0];
+  assertEquals(y, (dots.encoding as { x: { scale: { domain: string[] } } }).x.scale.domain);
+  const groups = values<{ class: string; start: number; end: number; drawn: number }>(bands);
+  assertEquals(groups.map((b) => b.class), types);
+  assertEquals(
+    groups.map((b) => b.start),
+    groups.map((b) => groups.slice(0, types.indexOf(b.class)).reduce((s, o) => s + o.drawn, 0)),
+  );
+  assertEquals(groups.at(-1)!.end, h.cellIndex.length);
+  assertEquals(values(separators), groups);
+  assertEquals(await warnings(spec), []);
+  const svg = await toSvg(spec);
+  for (const t of [...types, ...panel]) assertEquals(svg.includes(`>${t}<`), true, t);
+  // default cap: 300 / 7 classes -> 42 per class; the SVG stays well under half a megabyte
+  assertEquals(h.cellIndex.length <= 7 * 42, true);
+  assertEquals(svg.length < 400_000, true, `${svg.length} bytes`);
+  assertEquals(inkOnEdges(await toPng(spec)), 0);
+  assertThrows(() => heatmapSpec(h, "", { clip: 0 }), OptionError);
+});
+
+Deno.test("umapPair: the same labelled cells on the panel and on all genes; spec renders", async () => {
+  const pair = umapPair(dataset, panel, "cell_type", { maxCells: 200, nEpochs: 60, seed: 4 });
+  assertEquals(pair.labelled, dataset.nCells);
+  assertEquals([pair.panel.length, pair.all.length], [200, 200]);
+  assertEquals(pair.panel.map((p) => p.label), pair.all.map((p) => p.label));
+  assertEquals(pair.classes, types.filter((t) => pair.panel.some((p) => p.label === t)));
+  assertEquals(pair.nPcs <= 50 && pair.nHvg > 0, true);
+  const spec = umapPairSpec(pair);
+  assertEquals((spec.title as { subtitle: string }).subtitle, `200 of ${dataset.nCells} cells`);
+  assertEquals(await warnings(spec), []);
+  const svg = await toSvg(spec);
+  assertEquals(svg.includes(`panel genes (${panel.length} genes)`), true);
+  assertEquals(svg.includes(`all genes (${pair.nHvg} HVGs, ${pair.nPcs} PCs)`), true);
+  assertEquals(inkOnEdges(await toPng(spec)), 0);
+  assertThrows(() => umapPair(dataset, panel, "cell_type", { maxCells: 2 }), OptionError);
 });
 
 Deno.test("confusionMatrixSpec: row fractions, empty rows all zero, counts kept, bad shapes", async () => {

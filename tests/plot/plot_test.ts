@@ -112,13 +112,13 @@ Deno.test("show: a Jupyter display object whose bundle holds vega-lite 5, SVG, P
   assertEquals(Array.from(png.subarray(1, 4)), [0x50, 0x4e, 0x47]);
   const view = new DataView(png.buffer);
   const w = Number(svg.match(/width="(\d+)"/)![1]);
-  assertEquals(view.getUint32(16), w); // pngScale 1: shown at the SVG's size
+  assertEquals(view.getUint32(16), 2 * w); // 2x by default: sharp on high-density screens
   assertEquals(bundle["text/plain"], "[figure: demo]");
   const small = await mimeBundle(spec, { png: false });
   assertEquals("image/png" in small, false);
-  const big = await mimeBundle(spec, { pngScale: 2 });
-  const bigPng = Uint8Array.from(atob(big["image/png"] as string), (c) => c.charCodeAt(0));
-  assertEquals(new DataView(bigPng.buffer).getUint32(16), 2 * w);
+  const one = await mimeBundle(spec, { pngScale: 1 });
+  const onePng = Uint8Array.from(atob(one["image/png"] as string), (c) => c.charCodeAt(0));
+  assertEquals(new DataView(onePng.buffer).getUint32(16), w);
 });
 
 Deno.test("saturation spec: one band and line per scheme, a rule, ring and label per saturation point", async () => {
