@@ -19,68 +19,23 @@ const PLACEHOLDER_DTYPE = [[PLACEHOLDER, "<b"]];
 const te = new TextEncoder();
 
 /** The datatype h5wasm writes for the placeholder: compound, version 3, one int8 member. */
+// deno-fmt-ignore
 const PLACEHOLDER_BYTES = Uint8Array.from([
-  0x36,
-  1,
-  0,
-  0,
-  1,
-  0,
-  0,
-  0, // compound v3, 1 member, size 1
-  ...te.encode(PLACEHOLDER),
-  0, // name terminator
+  0x36, 1, 0, 0, 1, 0, 0, 0, // compound v3, 1 member, size 1
+  ...te.encode(PLACEHOLDER), 0, // member name, NUL-terminated
   0, // member offset (1 byte for a 1-byte compound)
-  0x10,
-  0x08,
-  0,
-  0,
-  1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  8,
-  0, // int8, signed, little-endian
+  0x10, 0x08, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0, // int8: signed, little-endian, 8 bits
 ]);
 
 /** h5py's boolean: enum version 1 over int8, members FALSE = 0 and TRUE = 1 (38 bytes). */
+// deno-fmt-ignore
 const ENUM_BYTES = Uint8Array.from([
-  0x18,
-  2,
-  0,
-  0,
-  1,
-  0,
-  0,
-  0, // enum v1, 2 members, size 1
-  0x10,
-  0x08,
-  0,
-  0,
-  1,
-  0,
-  0,
-  0,
-  0,
-  0,
-  8,
-  0, // base type int8
-  ...te.encode("FALSE"),
-  0,
-  0,
-  0, // names padded to 8 bytes
-  ...te.encode("TRUE"),
-  0,
-  0,
-  0,
-  0,
-  0,
-  1, // values
+  0x18, 2, 0, 0, 1, 0, 0, 0, // enum v1, 2 members, size 1
+  0x10, 0x08, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0, // base type int8
+  ...te.encode("FALSE"), 0, 0, 0, // names NUL-padded to 8 bytes
+  ...te.encode("TRUE"), 0, 0, 0, 0,
+  0, 1, // values
 ]);
-
-if (PLACEHOLDER_BYTES.length !== ENUM_BYTES.length) throw new Error("placeholder length");
 
 /**
  * Jenkins' lookup3 hash (hashlittle), the checksum of HDF5's version-2 metadata.
