@@ -30,6 +30,9 @@ export {
 } from "./lib/data/io.ts";
 export { readArrow, streamArrow, type StreamedBatch, writeArrow } from "./lib/data/arrow.ts";
 export {
+  annotateH5ad,
+  type AnnotateH5adOptions,
+  type H5adCarry,
   listH5adLayers,
   readH5ad,
   type ReadH5adOptions,

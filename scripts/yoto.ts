@@ -4,7 +4,8 @@
 import { calibratePanel, type Spread } from "../lib/calibrate/calibration.ts";
 import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
-import { COUNT_FLAGS, readCounts } from "../lib/data/io.ts";
+import { annotateH5ad, isYotoH5ad } from "../lib/data/h5ad.ts";
+import { COUNT_FLAGS, detectFormat, readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { isNullGene } from "../lib/data/twins.ts";
 import {
@@ -29,6 +30,7 @@ import { OptionError } from "../lib/runtime/errors.ts";
 import {
   checkOutputFile,
   checkOutputFolder,
+  isInside,
   OVERWRITE_FLAG,
   OVERWRITE_HELP,
   readTextHead,
@@ -93,6 +95,11 @@ ${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md Â
                      top_group (class of the first class --label with the highest mean count),
                      log2fc_top (log2 of that mean over the other labelled cells', +0.01 each),
                      mean_count, frac_detected. \`yoto panel\` prints the same columns
+  --annotate FILE.h5ad  .h5ad input: also write a copy of the input with the panel as var
+                     columns yoto_panel (bool) and yoto_rank (1 = best, NaN off the panel);
+                     with --raw they go to raw.var. All else is copied as convert copies it
+                     (deno task convert --help); FILE.h5ad may not be the input, lie inside
+                     --out, or replace a file yoto did not write
   --overwrite        predict: ${OVERWRITE_HELP}
   --library-size-column COL  predict, for a model trained with --normalize transcriptome
                      (required then): obs column holding each cell's total count over all genes
@@ -205,6 +212,7 @@ async function train(args: string[]) {
     seed: { type: "string" },
     backend: { type: "string" },
     out: { type: "string" },
+    annotate: { type: "string" },
     quiet: { type: "boolean" },
   }, { name: "deno task yoto train", help: HELP });
   requireFlags(values, ["data", "k", "out"], "deno task yoto");
@@ -232,6 +240,9 @@ async function train(args: string[]) {
     inputs: [values.data],
     isOurs: isModelDir,
   });
+  const annotate = values.annotate === undefined
+    ? undefined
+    : await checkAnnotate(values.annotate, values.data, out, values["null-genes"]);
   const backend = await initBackend(parseBackend(values.backend));
   const read = await readCounts(values.data, values, "YOTO");
   if (values["split-by"]) read.obs(values["split-by"]);
@@ -304,9 +315,60 @@ async function train(args: string[]) {
       reportHtml(await trainReport({ fitted, test, data: values.data!, parts })),
     );
     console.log(`model written to ${out} (${trainSeconds.toFixed(1)} s training)`);
+    if (annotate) {
+      const rank = new Map(fitted.panel.genes.map((g, i) => [g, i + 1]));
+      await annotateH5ad(values.data, annotate, (genes) => ({
+        yoto_panel: genes.map((g) => rank.has(g)),
+        yoto_rank: Float64Array.from(genes, (g) => rank.get(g) ?? NaN),
+      }), { raw: values.raw, quiet: values.quiet });
+      console.log(
+        `annotated copy written to ${annotate} (${
+          values.raw ? "raw.var" : "var"
+        } columns yoto_panel, yoto_rank)`,
+      );
+    }
   } finally {
     fitted.dispose();
   }
+}
+
+/**
+ * The checked `--annotate` path: an .h5ad copy of an .h5ad input, not the input, not inside
+ * the model folder (which holds model files only), not a file yoto did not write; refused with
+ * --null-genes, whose panel may hold null twins that are no genes of the file.
+ */
+async function checkAnnotate(
+  given: string,
+  data: string,
+  out: string,
+  nullGenes: boolean | undefined,
+): Promise<string> {
+  if (detectFormat(data) !== "h5ad") {
+    throw new OptionError(`--annotate writes a copy of an .h5ad input, but ${data} is not one`, {
+      fix: "drop --annotate, or train on an .h5ad (deno task convert IN OUT.h5ad makes one)",
+    });
+  }
+  if (!/\.h5ad$/i.test(given)) {
+    throw new OptionError(`--annotate ${given}: the copy is an .h5ad file`, {
+      fix: "end the path with .h5ad",
+    });
+  }
+  if (nullGenes) {
+    throw new OptionError("--annotate marks a panel to use, --null-genes calibrates one", {
+      fix: "train without --null-genes to annotate the data with its panel",
+    });
+  }
+  if (isInside(given, out)) {
+    throw new OptionError(`--annotate ${given} lies inside the model folder --out ${out}`, {
+      fix: "write the copy beside the model folder, e.g. --annotate annotated.h5ad",
+    });
+  }
+  return await checkOutputFile(given, {
+    flag: "--annotate",
+    inputs: [data],
+    command: "yoto train",
+    isOurs: isYotoH5ad,
+  });
 }
 
 /** The q of the knockoff+ count printed with --null-genes. */

@@ -7,9 +7,11 @@
  */
 import { encodeCategorical, type ObsColumn } from "./dataset.ts";
 import { FileFormatError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
+import type { BoolWriter } from "./_h5ad_bool.ts";
 import {
   asFloat64,
   asInt32,
+  attr,
   attrString,
   attrStrings,
   child,
@@ -30,7 +32,7 @@ import {
 
 /** A dataframe column as read; booleans hold 1, 0 or -1 = missing. */
 export type FrameColumn =
-  | { kind: "categorical"; codes: Int32Array; categories: string[] }
+  | { kind: "categorical"; codes: Int32Array; categories: string[]; ordered?: boolean }
   | { kind: "numeric"; values: Float64Array }
   | { kind: "string"; values: (string | null)[] }
   | { kind: "boolean"; values: Int8Array };
@@ -49,6 +51,11 @@ function readMask(group: H5Group, field: string, file: string): Int32Array {
   return asInt32(requireDataset(group, "mask", field, file).value, `${field}/mask`, file);
 }
 
+/** `{ ordered: true }` when the categorical's `ordered` attribute is set (h5py bool or 0/1). */
+function orderedFlag(obj: H5Group | H5Dataset): { ordered?: boolean } {
+  return Number(attr(obj, "ordered") ?? 0) ? { ordered: true } : {};
+}
+
 function readGroupColumn(g: H5Group, field: string, file: string): FrameColumn | undefined {
   const values = () => requireDataset(g, "values", field, file);
   switch (attrString(g, "encoding-type")) {
@@ -57,6 +64,7 @@ function readGroupColumn(g: H5Group, field: string, file: string): FrameColumn |
         kind: "categorical",
         codes: asInt32(requireDataset(g, "codes", field, file).value, `${field}/codes`, file),
         categories: readStrings(requireDataset(g, "categories", field, file)),
+        ...orderedFlag(g),
       };
     case "nullable-integer": {
       const nums = asFloat64(values().value, `${field}/values`, file);
@@ -95,6 +103,7 @@ function readDatasetColumn(
       kind: "categorical",
       codes: asInt32(ds.value, field, file),
       categories: readStrings(legacyCategories),
+      ...orderedFlag(legacyCategories),
     };
   }
   const md = ds.metadata;
@@ -107,16 +116,12 @@ function readDatasetColumn(
   return undefined;
 }
 
-/**
- * Read the dataframe at `path`. Columns of an encoding this reader does not know are skipped
- * through `warn`; a column whose length differs from the index is a ShapeMismatchError.
- */
-export function readFrame(
+/** The dataframe group at `path`, its index name and its index. */
+export function readFrameIndex(
   root: H5File,
   path: string,
   file: string,
-  warn: (message: string) => void,
-): Frame {
+): { g: H5Group; indexName: string; index: string[] } {
   const g = child(root, path);
   if (isDataset(g) && g.metadata.type === H5T.COMPOUND) {
     throw new FileFormatError(`'${path}' is a table of records: the anndata < 0.7 layout`, {
@@ -136,7 +141,20 @@ export function readFrame(
       fix: NOT_ANNDATA,
     });
   }
-  const index = readStrings(requireDataset(g, indexName, path, file));
+  return { g, indexName, index: readStrings(requireDataset(g, indexName, path, file)) };
+}
+
+/**
+ * Read the dataframe at `path`. Columns of an encoding this reader does not know are skipped
+ * through `warn`; a column whose length differs from the index is a ShapeMismatchError.
+ */
+export function readFrame(
+  root: H5File,
+  path: string,
+  file: string,
+  warn: (message: string) => void,
+): Frame {
+  const { g, indexName, index } = readFrameIndex(root, path, file);
   const legacy = child(g, "__categories");
   const columns: [string, FrameColumn][] = [];
   for (const name of attrStrings(g, "column-order")) {
@@ -191,12 +209,16 @@ export function toVarField(col: FrameColumn): (string | number | boolean | null)
   }
 }
 
+/** A column to write: an obs column, or booleans (0/1) written as h5py's bool. */
+export type WriteColumn = ObsColumn | { kind: "boolean"; values: Int8Array };
+
 /**
  * The column to write for a var field: numbers (int32 when all are integers, else float64 with
- * NaN = missing); booleans without nulls as int32 0/1, since h5py's boolean type is an HDF5 enum
- * h5wasm cannot write; anything else as strings.
+ * NaN = missing); booleans without nulls as booleans; anything else as strings.
  */
-export function varFieldColumn(values: readonly (string | number | boolean | null)[]): ObsColumn {
+export function varFieldColumn(
+  values: readonly (string | number | boolean | null)[],
+): WriteColumn {
   if (values.every((v) => v === null || typeof v === "number")) {
     const ints = values.every((v) => Number.isInteger(v) && Math.abs(v as number) < 0x80000000);
     return {
@@ -207,7 +229,7 @@ export function varFieldColumn(values: readonly (string | number | boolean | nul
     };
   }
   if (values.every((v) => typeof v === "boolean")) {
-    return { kind: "numeric", values: Int32Array.from(values, Number) };
+    return { kind: "boolean", values: Int8Array.from(values, Number) };
   }
   return { kind: "string", values: values.map((v) => (v === null ? null : String(v))) };
 }
@@ -224,14 +246,15 @@ function checkColumnName(name: string, frame: string, taken: string): void {
 function writeCategorical(
   g: H5Group,
   name: string,
-  codes: Int32Array,
-  categories: string[],
+  col: { codes: Int32Array; categories: string[]; ordered?: boolean },
   compress: boolean,
+  bools: BoolWriter,
 ): void {
+  const { codes, categories } = col;
   const cat = g.create_group(name);
   setEncoding(cat, "categorical", "0.2.0");
-  // anndata reads `ordered` with bool(); h5py's bool enum cannot be written by h5wasm.
-  cat.create_attribute("ordered", 0, [], "<b");
+  // anndata 0.8 hands `ordered` to pandas as read, which must be a bool: h5py's enum type.
+  bools.attribute(cat, "ordered", col.ordered ?? false);
   writeStrings(cat, "categories", categories);
   const n = categories.length;
   const small = n <= 0x7f ? Int8Array.from(codes) : n <= 0x7fff ? Int16Array.from(codes) : codes;
@@ -240,13 +263,21 @@ function writeCategorical(
 
 /** Write one column the way anndata does; strings with nulls become a categorical, as anndata
  * itself stores them. */
-function writeColumn(g: H5Group, name: string, col: ObsColumn, compress: boolean): void {
-  if (col.kind === "categorical") writeCategorical(g, name, col.codes, col.categories, compress);
+function writeColumn(
+  g: H5Group,
+  name: string,
+  col: WriteColumn,
+  compress: boolean,
+  bools: BoolWriter,
+): void {
+  const n = [col.kind === "categorical" ? col.codes.length : col.values.length];
+  if (col.kind === "categorical") writeCategorical(g, name, col, compress, bools);
   else if (col.kind === "numeric") {
-    setEncoding(writeNumbers(g, name, col.values, [col.values.length], compress), "array", "0.2.0");
+    setEncoding(writeNumbers(g, name, col.values, n, compress), "array", "0.2.0");
+  } else if (col.kind === "boolean") {
+    setEncoding(bools.dataset(g, name, col.values, n, compress), "array", "0.2.0");
   } else if (col.values.includes(null)) {
-    const { codes, categories } = encodeCategorical(col.values);
-    writeCategorical(g, name, codes, categories, compress);
+    writeCategorical(g, name, encodeCategorical(col.values), compress, bools);
   } else writeStrings(g, name, col.values as string[]);
 }
 
@@ -256,8 +287,9 @@ export function writeFrame(
   path: string,
   indexName: string,
   index: string[],
-  columns: [string, ObsColumn][],
+  columns: [string, WriteColumn][],
   compress: boolean,
+  bools: BoolWriter,
 ): void {
   for (const [name] of columns) checkColumnName(name, path, indexName);
   const g = parent.create_group(path);
@@ -268,5 +300,5 @@ export function writeFrame(
   else g.create_attribute("column-order", new Float64Array(0));
   setEncoding(g, "dataframe", "0.2.0");
   writeStrings(g, indexName, index);
-  for (const [name, col] of columns) writeColumn(g, name, col, compress);
+  for (const [name, col] of columns) writeColumn(g, name, col, compress, bools);
 }

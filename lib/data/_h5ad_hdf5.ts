@@ -178,7 +178,7 @@ export function isBoolEnum(md: Metadata): boolean {
     Object.keys(members).length === 2;
 }
 
-type NumericArray =
+export type NumericArray =
   | Int8Array
   | Uint8Array
   | Int16Array
@@ -251,16 +251,16 @@ export function setEncoding(obj: H5Group | H5Dataset, type: string, version: str
 /** Elements per gzip chunk: large enough that h5wasm's per-chunk overhead stays small. */
 const CHUNK_ELEMENTS = 1 << 16;
 
-/** Write a numeric array (row-major `shape`), gzip-compressed in chunks when asked. */
+/** Write a numeric array (row-major `shape`; [] = scalar), gzip-compressed in chunks when asked. */
 export function writeNumbers(
   group: H5Group,
   name: string,
-  data: PlainNumericArray,
+  data: NumericArray,
   shape: number[],
   compress: boolean,
 ): H5Dataset {
   const rowLength = shape.slice(1).reduce((a, b) => a * b, 1);
-  const chunked = compress && shape.every((d) => d > 0);
+  const chunked = compress && shape.length > 0 && shape.every((d) => d > 0);
   const rows = Math.min(shape[0], Math.max(1, Math.floor(CHUNK_ELEMENTS / rowLength)));
   return group.create_dataset({
     name,

@@ -1,7 +1,7 @@
 /**
  * The on-disk Dataset: one Arrow IPC file, rows = cells.
- * - obs columns: categoricals as Dictionary<Int32, Utf8>, numbers as Float64/Float32/Int32,
- *   strings as Utf8;
+ * - obs columns: categoricals as Dictionary<Int32, Utf8> (ordered as pandas' flag), numbers as
+ *   Float64/Float32/Int32, strings as Utf8;
  * - expression `X`: CSR as List<Struct<gene: Int32, value: Float32>> (list offsets = indptr), or
  *   dense as FixedSizeList<Float32>[nGenes];
  * - schema metadata: `yoto.format` = "1", `var` = JSON {"gene": [...], ...}, `uns` = JSON,
@@ -53,7 +53,10 @@ function schemaFor(ds: Dataset): Schema {
   let dictId = 0;
   for (const [name, col] of Object.entries(ds.obsColumns)) {
     if (col.kind === "categorical") {
-      fields.push(new Field(name, new Dictionary(new Utf8(), new Int32(), dictId++), true));
+      const ordered = col.ordered ?? false;
+      fields.push(
+        new Field(name, new Dictionary(new Utf8(), new Int32(), dictId++, ordered), true),
+      );
     } else if (col.kind === "string") fields.push(new Field(name, new Utf8(), true));
     else if (col.values instanceof Float64Array) fields.push(new Field(name, new Float64(), false));
     else if (col.values instanceof Float32Array) fields.push(new Field(name, new Float32(), false));
@@ -299,7 +302,8 @@ function obsFromData(chunks: Data[], name: string, path: string): ObsColumn {
       }
       return codes;
     });
-    return { kind: "categorical", codes: concat(parts, Int32Array), categories };
+    const codes = concat(parts, Int32Array);
+    return { kind: "categorical", codes, categories, ...(type.isOrdered ? { ordered: true } : {}) };
   }
   if (type instanceof Utf8) {
     const values = chunks.flatMap((d) => [...makeVector(d as Data<Utf8>)] as (string | null)[]);

@@ -139,8 +139,20 @@ function listNames(genes: readonly string[], n = 5): string {
   return genes.length > n ? `${shown} and ${genes.length - n} more` : shown;
 }
 
-/** OptionError unless every gene of a list a constraint needs is in the data. */
-function requireKnown(ds: Dataset, genes: readonly string[], flag: string): void {
+/**
+ * MissingFieldError naming the genes of a list (`flag`: where it came from, e.g. "--genes
+ * panel.csv") that the data does not hold.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "yoto";
+ * const ds = Dataset.fromDense(new Float32Array(2), 1, 2, ["CD3E", "MS4A1"]);
+ * requireKnown(ds, ["MS4A1"], "--genes panel.csv");
+ * assert.throws(() => requireKnown(ds, ["NKG7"], "--genes panel.csv"), /'NKG7'/);
+ * ```
+ */
+export function requireKnown(ds: Dataset, genes: readonly string[], flag: string): void {
   const known = new Set(ds.genes);
   const unknown = genes.filter((g) => !known.has(g));
   if (unknown.length) {

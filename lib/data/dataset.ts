@@ -12,9 +12,12 @@ import {
   ShapeMismatchError,
 } from "../runtime/errors.ts";
 
-/** An obs column: categorical (code -1 = missing), numeric (NaN = missing) or string. */
+/**
+ * An obs column: categorical (code -1 = missing; `ordered` as pandas' flag, absent = unordered),
+ * numeric (NaN = missing) or string.
+ */
 export type ObsColumn =
-  | { kind: "categorical"; codes: Int32Array; categories: string[] }
+  | { kind: "categorical"; codes: Int32Array; categories: string[]; ordered?: boolean }
   | { kind: "numeric"; values: Float64Array | Float32Array | Int32Array }
   | { kind: "string"; values: (string | null)[] };
 
@@ -605,7 +608,7 @@ function gatherObs(col: ObsColumn, cells: ArrayLike<number>): ObsColumn {
   if (col.kind === "categorical") {
     const codes = new Int32Array(m);
     for (let r = 0; r < m; r++) codes[r] = col.codes[cells[r]];
-    return { kind: "categorical", codes, categories: col.categories };
+    return { ...col, codes };
   }
   if (col.kind === "string") {
     return {

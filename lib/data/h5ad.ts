@@ -10,8 +10,11 @@
  * where it came from.
  *
  * Writing: an AnnData 0.8+ file laid out like anndata writes it (X as csr_matrix or a dense
- * array, obs/var dataframes, empty obsm/varm/obsp/varp/layers/uns), plus a root attribute
- * {@link WRITER_ATTRIBUTE} that marks it as written by yoto. Written atomically.
+ * array, obs/var dataframes with h5py booleans, so that anndata 0.8 reads it), plus a root
+ * attribute {@link WRITER_ATTRIBUTE} that marks it as written by yoto. obsm, varm, obsp, varp,
+ * layers, raw and uns are empty, or copied from the `.h5ad` the data came from (subset to its
+ * cells and genes: {@link H5adCarry}); {@link annotateH5ad} copies a whole file with var columns
+ * added. Written atomically.
  * @module
  */
 import { dirname } from "node:path";
@@ -41,7 +44,25 @@ import {
   setEncoding,
   writeNumbers,
 } from "./_h5ad_hdf5.ts";
-import { readFrame, toObsColumn, toVarField, varFieldColumn, writeFrame } from "./_h5ad_frame.ts";
+import {
+  readFrame,
+  readFrameIndex,
+  toObsColumn,
+  toVarField,
+  varFieldColumn,
+  type WriteColumn,
+  writeFrame,
+} from "./_h5ad_frame.ts";
+import { BoolWriter } from "./_h5ad_bool.ts";
+import {
+  arrayNode,
+  readTree,
+  takeColumns,
+  takeRows,
+  type TreeNode,
+  writeGroup,
+  writeTree,
+} from "./_h5ad_tree.ts";
 import { cscToCsr } from "./_text.ts";
 
 /** Options of {@link readH5ad}. */
@@ -54,10 +75,32 @@ export interface ReadH5adOptions {
   quiet?: boolean;
 }
 
+/**
+ * Where the Dataset written by {@link writeH5ad} came from: the `.h5ad` whose layers, obsm,
+ * varm, obsp, varp, raw and uns are copied, and which of its cells and genes the Dataset holds
+ * (rows of obsm/obsp/layers/raw.X and columns of obsp/layers follow the cells, rows of
+ * varm/varp and columns of layers/varp the genes; raw keeps its own genes; uns is copied as it
+ * is).
+ */
+export interface H5adCarry {
+  /** The `.h5ad` file the Dataset was read from. */
+  from: string;
+  /** Positions in its obs of the Dataset's cells, in order (default: all, as they are). */
+  cells?: ArrayLike<number>;
+  /** Positions of the Dataset's genes in its var, or in raw/var with `raw` (default: all). */
+  genes?: ArrayLike<number>;
+  /** The Dataset was read from raw/X: its genes are raw/var's, matched to var by name. */
+  raw?: boolean;
+}
+
 /** Options of {@link writeH5ad}. */
 export interface WriteH5adOptions {
   /** gzip the numeric arrays (default true); strings are always stored plain. */
   compression?: boolean;
+  /** Copy the other elements of the `.h5ad` the Dataset came from. */
+  carry?: H5adCarry;
+  /** Do not warn about elements of `carry.from` that cannot be copied. */
+  quiet?: boolean;
 }
 
 const REWRITE = "write the file again with anndata";
@@ -364,12 +407,118 @@ export async function isYotoH5ad(path: string): Promise<boolean> {
   }
 }
 
+/** The elements of an AnnData file besides X, obs and var, and the axes of each one's members. */
+const SLOTS: Record<string, { rows?: "cells" | "genes"; columns?: "cells" | "genes" }> = {
+  layers: { rows: "cells", columns: "genes" },
+  obsm: { rows: "cells" },
+  obsp: { rows: "cells", columns: "cells" },
+  raw: {},
+  uns: {},
+  varm: { rows: "genes" },
+  varp: { rows: "genes", columns: "genes" },
+};
+
+/** `idx` unless it is 0, 1, ..., n - 1 (nothing to take). */
+function subsetOrAll(idx: ArrayLike<number> | undefined, n: number): ArrayLike<number> | undefined {
+  if (idx === undefined || idx.length !== n) return idx;
+  for (let i = 0; i < n; i++) if (idx[i] !== i) return idx;
+  return undefined;
+}
+
 /**
- * Write a Dataset as an AnnData `.h5ad` file (AnnData 0.8+ layout, readable by scanpy/anndata).
- * The obs index is the `obsIndex` column (or "_index" = cell ids when there is none); string obs
- * columns with missing values are stored as categoricals, as anndata does; boolean var fields as
- * 0/1 integers. `uns` is not written; the root attribute {@link WRITER_ATTRIBUTE} marks the file
- * as yoto's. The file appears only once it is complete.
+ * The elements in {@link SLOTS} of `carry.from`, subset as the Dataset's cells and genes, handed
+ * to `write`; returns their names. What cannot be copied or subset is named through `warn`.
+ */
+async function carryElements(
+  ds: Dataset,
+  carry: H5adCarry,
+  write: (name: string, node: TreeNode) => void,
+  warn: (message: string) => void,
+): Promise<Set<string>> {
+  const file = carry.from;
+  const src = await openForRead(file);
+  try {
+    const nCells = readFrameIndex(src, "obs", file).index.length;
+    const varNames = readFrameIndex(src, "var", file).index;
+    const cells = subsetOrAll(carry.cells, nCells);
+    // the Dataset's genes as positions in var (null: some are not among var's genes)
+    let genes: ArrayLike<number> | undefined | null = carry.genes;
+    if (carry.raw) {
+      const rawNames = readFrameIndex(src, "raw/var", file).index;
+      const at = new Map(varNames.map((g, j) => [g, j]));
+      const wanted = carry.genes ? Array.from(carry.genes, (j) => rawNames[j]) : rawNames;
+      const mapped = wanted.map((g) => at.get(g) ?? -1);
+      genes = mapped.includes(-1) ? null : mapped;
+    }
+    genes = genes === null ? null : subsetOrAll(genes, varNames.length);
+    const kept = (idx: ArrayLike<number> | undefined | null, n: number) => idx ? idx.length : n;
+    if (
+      kept(cells, nCells) !== ds.nCells ||
+      (genes !== null && kept(genes, varNames.length) !== ds.nGenes)
+    ) {
+      throw new ShapeMismatchError(
+        `the data has ${ds.nCells} cells x ${ds.nGenes} genes but keeps ${kept(cells, nCells)} x ${
+          genes === null ? "?" : kept(genes, varNames.length)
+        } of the file it came from`,
+        { file, fix: "pass the cells and genes the data was subset to" },
+      );
+    }
+    const axis = { cells, genes } as const;
+    const written = new Set<string>();
+    for (const name of Object.keys(SLOTS)) {
+      const elem = child(src, name);
+      if (elem === null) continue;
+      const slot = readTree(elem, name, warn);
+      if (typeof slot === "string" || slot.kind !== "group") {
+        warn(`not copied: ${name} (${typeof slot === "string" ? slot : "not a group"})`);
+        continue;
+      }
+      const { rows, columns } = SLOTS[name];
+      if (name === "raw") {
+        const X = slot.children.get("X");
+        const taken = X && cells ? takeRows(X, cells) : X;
+        if (!taken) {
+          warn("not copied: raw (its X is not a matrix yoto can subset)");
+          continue;
+        }
+        if (X) slot.children.set("X", taken);
+      } else if (rows || columns) {
+        for (const [member, node] of [...slot.children]) {
+          const path = `${name}/${member}`;
+          const [r, c] = [rows && axis[rows], columns && axis[columns]];
+          if (r === null || c === null) {
+            warn(`not copied: ${path} (it indexes var's genes; the data holds raw/var's)`);
+            slot.children.delete(member);
+            continue;
+          }
+          let out: TreeNode | undefined = node;
+          if (r) out = takeRows(out, r);
+          if (out && c) out = takeColumns(out, c);
+          if (out) slot.children.set(member, out);
+          else {
+            warn(`not copied: ${path} (yoto cannot subset this kind of element)`);
+            slot.children.delete(member);
+          }
+        }
+      }
+      write(name, slot);
+      written.add(name);
+    }
+    return written;
+  } finally {
+    src.close();
+  }
+}
+
+/**
+ * Write a Dataset as an AnnData `.h5ad` file (AnnData 0.8+ layout, readable by scanpy/anndata
+ * 0.8 and later). The obs index is the `obsIndex` column (or "_index" = cell ids when there is
+ * none); string obs columns with missing values are stored as categoricals, as anndata does;
+ * categoricals keep their `ordered` flag; boolean var fields are h5py booleans. The Dataset's
+ * `uns` is not written; with `carry`, layers, obsm, varm, obsp, varp, raw and uns are copied
+ * from the file the Dataset came from ({@link H5adCarry}), and what cannot be (an element
+ * yoto cannot subset, or an HDF5 type it cannot copy) is named on stderr. The root attribute
+ * {@link WRITER_ATTRIBUTE} marks the file as yoto's. The file appears only once it is complete.
  *
  * @example
  * ```ts
@@ -387,6 +536,45 @@ export async function writeH5ad(
   options: WriteH5adOptions = {},
 ): Promise<void> {
   const compress = options.compression ?? true;
+  await checkOutputDir(path);
+  const warn = options.quiet
+    ? () => {}
+    : (m: string) => console.warn(`${options.carry?.from}: ${m}`);
+  await withAtomicFile(path, async (tmp) => {
+    const bools = new BoolWriter();
+    const root = await openForWrite(tmp);
+    try {
+      setEncoding(root, "anndata", "0.1.0");
+      root.create_attribute(WRITER_ATTRIBUTE, "yoto");
+      writeMatrix(root, ds.X, compress);
+      const indexName = ds.obsIndex ?? "_index";
+      const obsColumns = Object.entries(ds.obsColumns).filter(([name]) => name !== ds.obsIndex);
+      writeFrame(root, "obs", indexName, ds.cellIds(), obsColumns, compress, bools);
+      const varColumns = Object.entries(ds.var).filter(([name]) => name !== "gene")
+        .map(([name, values]): [string, WriteColumn] => [name, varFieldColumn(values)]);
+      writeFrame(root, "var", "gene", ds.genes, varColumns, compress, bools);
+      const carried = options.carry
+        ? await carryElements(
+          ds,
+          options.carry,
+          (name, node) => writeTree(root, name, node, compress, bools),
+          warn,
+        )
+        : new Set<string>();
+      for (const name of Object.keys(SLOTS)) {
+        if (name !== "raw" && !carried.has(name)) {
+          setEncoding(root.create_group(name), "dict", "0.1.0");
+        }
+      }
+    } finally {
+      root.close();
+    }
+    await bools.finish(tmp);
+  });
+}
+
+/** OptionError unless the folder `path` goes into exists. */
+async function checkOutputDir(path: string): Promise<void> {
   const dir = dirname(path);
   const dirInfo = await Deno.stat(dir).catch(() => null);
   if (!dirInfo?.isDirectory) {
@@ -395,23 +583,92 @@ export async function writeH5ad(
       fix: "create the directory first or write somewhere else",
     });
   }
-  await withAtomicFile(path, async (tmp) => {
-    const root = await openForWrite(tmp);
-    try {
-      setEncoding(root, "anndata", "0.1.0");
-      root.create_attribute(WRITER_ATTRIBUTE, "yoto");
-      writeMatrix(root, ds.X, compress);
-      const indexName = ds.obsIndex ?? "_index";
-      const obsColumns = Object.entries(ds.obsColumns).filter(([name]) => name !== ds.obsIndex);
-      writeFrame(root, "obs", indexName, ds.cellIds(), obsColumns, compress);
-      const varColumns = Object.entries(ds.var).filter(([name]) => name !== "gene")
-        .map(([name, values]): [string, ObsColumn] => [name, varFieldColumn(values)]);
-      writeFrame(root, "var", "gene", ds.genes, varColumns, compress);
-      for (const name of ["layers", "obsm", "obsp", "uns", "varm", "varp"]) {
-        setEncoding(root.create_group(name), "dict", "0.1.0");
-      }
-    } finally {
-      root.close();
+}
+
+/** Options of {@link annotateH5ad}. */
+export interface AnnotateH5adOptions {
+  /** Add the columns to raw/var (the genes of raw/X) instead of var. */
+  raw?: boolean;
+  /** gzip the numeric arrays written (default true). */
+  compression?: boolean;
+  /** Do not warn about elements that cannot be copied. */
+  quiet?: boolean;
+}
+
+/**
+ * Copy the `.h5ad` file `input` to `output` with columns added to its var (or raw/var): the
+ * columns are `columns(genes)` for the genes of that dataframe, in its order; numbers (NaN =
+ * missing) or booleans (h5py booleans); a column of the same name is replaced. Everything else
+ * is copied with its types, gzip-compressed; an element whose HDF5 type cannot be copied is
+ * left out and named on stderr, and one in X, obs or var is a FileFormatError. The copy carries
+ * {@link WRITER_ATTRIBUTE} and appears only once complete.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { annotateH5ad, Dataset, readH5ad, writeH5ad } from "yoto";
+ * const dir = await Deno.makeTempDir();
+ * await writeH5ad(Dataset.fromDense(new Float32Array([1, 0, 0, 2]), 2, 2, ["A", "B"]), `${dir}/a.h5ad`);
+ * await annotateH5ad(`${dir}/a.h5ad`, `${dir}/b.h5ad`, (genes) => ({
+ *   in_panel: genes.map((g) => g === "B"),
+ * }));
+ * assert.deepEqual((await readH5ad(`${dir}/b.h5ad`)).var.in_panel, [false, true]);
+ * ```
+ */
+export async function annotateH5ad(
+  input: string,
+  output: string,
+  columns: (genes: readonly string[]) => Record<string, Float64Array | boolean[]>,
+  options: AnnotateH5adOptions = {},
+): Promise<void> {
+  const compress = options.compression ?? true;
+  await checkOutputDir(output);
+  const warn = options.quiet ? () => {} : (m: string) => console.warn(`${input}: ${m}`);
+  const varPath = options.raw ? "raw/var" : "var";
+  const src = await openForRead(input);
+  let genes: string[], tree: TreeNode | string;
+  try {
+    genes = readFrameIndex(src, varPath, input).index;
+    const required = ["X", "obs", "var", ...(options.raw ? ["raw"] : [])];
+    tree = readTree(src, "", warn, new Set(required.filter((name) => child(src, name) !== null)));
+  } finally {
+    src.close();
+  }
+  if (typeof tree === "string" || tree.kind !== "group") {
+    throw new FileFormatError(`cannot copy ${tree}`, {
+      file: input,
+      fix: "write the file again with anndata (adata.write_h5ad)",
+    });
+  }
+  const root = tree;
+  let frame = root;
+  for (const part of varPath.split("/")) {
+    frame = frame.children.get(part) as Extract<TreeNode, { kind: "group" }>;
+  }
+  const order = frame.attrs.get("column-order");
+  const names = order?.kind === "string" ? [order.value].flat() : [];
+  for (const [name, values] of Object.entries(columns(genes))) {
+    if (values.length !== genes.length) {
+      throw new ShapeMismatchError(
+        `column '${name}' has ${values.length} values for ${genes.length} genes`,
+      );
     }
+    frame.children.set(
+      name,
+      arrayNode(values instanceof Float64Array ? values : { bool: Int8Array.from(values, Number) }),
+    );
+    if (!names.includes(name)) names.push(name);
+  }
+  frame.attrs.set("column-order", { kind: "string", value: names, scalar: false });
+  root.attrs.set(WRITER_ATTRIBUTE, { kind: "string", value: "yoto", scalar: true });
+  await withAtomicFile(output, async (tmp) => {
+    const bools = new BoolWriter();
+    const out = await openForWrite(tmp);
+    try {
+      writeGroup(out, root, compress, bools);
+    } finally {
+      out.close();
+    }
+    await bools.finish(tmp);
   });
 }

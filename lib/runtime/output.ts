@@ -81,6 +81,22 @@ function realPath(path: string): string {
   return parent === abs ? abs : join(realPath(parent), basename(abs));
 }
 
+/**
+ * True when the path `inner` is `outer` or lies inside it, symbolic links resolved (neither
+ * needs to exist).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isInside } from "./output.ts";
+ * assert.equal(isInside("model/copy.h5ad", "model/"), true);
+ * assert.equal(isInside("model.h5ad", "model"), false);
+ * ```
+ */
+export function isInside(inner: string, outer: string): boolean {
+  return within(realPath(inner), realPath(outer));
+}
+
 /** True when `inner` is `outer` or lies inside it. */
 function within(inner: string, outer: string): boolean {
   const rel = relative(outer, inner);

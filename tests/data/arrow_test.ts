@@ -29,6 +29,19 @@ Deno.test("arrow round trip keeps matrix, obs (missing values too), var and uns"
   assertEquals(back.isSparse, true);
 });
 
+Deno.test("an ordered categorical stays ordered (Arrow's dictionary flag)", async () => {
+  const path = `${await tempDir()}/ordered.arrow`;
+  const stage = {
+    kind: "categorical" as const,
+    codes: Int32Array.from([1, 0, -1, 2, 0]),
+    categories: ["early", "mid", "late"],
+  };
+  await writeArrow(tinyCsr().withObs("stage", { ...stage, ordered: true }), path);
+  assertEquals((await readArrow(path)).obs("stage"), { ...stage, ordered: true });
+  await writeArrow(tinyCsr().withObs("stage", stage), path);
+  assertEquals((await readArrow(path)).obs("stage"), stage);
+});
+
 Deno.test("dense datasets round trip as FixedSizeList", async () => {
   const path = `${await tempDir()}/dense.arrow`;
   const ds = Dataset.fromDense(Float32Array.from([1.5, -2, 0, 3, 4, 5]), 3, 2, ["A", "B"]);

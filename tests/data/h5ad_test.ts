@@ -1,6 +1,12 @@
 import h5wasm from "h5wasm/node";
 import { assertEquals, assertRejects } from "../_assert.ts";
-import { listH5adLayers, readH5ad, writeH5ad } from "../../lib/data/h5ad.ts";
+import {
+  annotateH5ad,
+  isYotoH5ad,
+  listH5adLayers,
+  readH5ad,
+  writeH5ad,
+} from "../../lib/data/h5ad.ts";
 import { Dataset, type ObsColumn } from "../../lib/data/dataset.ts";
 import {
   FileFormatError,
@@ -181,12 +187,11 @@ Deno.test("dense round trip without compression; cell ids, numeric and var field
   assertEquals(back.cellIds(), ["cell_0", "cell_1", "cell_2"]);
   assertEquals(back.obs("size"), { kind: "numeric", values: Float64Array.from([1.5, NaN, -3]) });
   assertEquals(back.obs("n"), { kind: "numeric", values: Float64Array.from([7, 0, -2]) });
-  // booleans are written as 0/1 (h5wasm cannot write h5py's boolean enum)
   assertEquals(back.var, {
     gene: ["A", "B"],
     mean: [0.5, null],
     length: [10, 20],
-    hvg: [1, 0],
+    hvg: [true, false],
     mixed: ["x", "3"],
   });
 });
@@ -421,4 +426,229 @@ Deno.test("a failed writeH5ad leaves no file and no temp file behind", async () 
   const ds = tinyCsr().withObs("a/b", { kind: "numeric", values: new Float64Array(5) });
   await assertRejects(() => writeH5ad(ds, `${dir}/out.h5ad`), OptionError);
   assertEquals(Array.from(Deno.readDirSync(dir)), []);
+});
+
+// ---- h5py booleans, carried elements, annotated copies -----------------------------------------
+
+/** h5py's boolean type as h5wasm reports it: an enum FALSE = 0, TRUE = 1. */
+function isH5pyBool(md: { type: number; enum_type?: { members: Record<string, number> } }) {
+  return md.type === 8 && JSON.stringify(md.enum_type?.members) === '{"FALSE":0,"TRUE":1}';
+}
+
+Deno.test("writeH5ad keeps the ordered flag and writes booleans as h5py's enum type", async () => {
+  const path = `${await tempDir()}/flags.h5ad`;
+  const stage = {
+    kind: "categorical" as const,
+    codes: Int32Array.from([2, 0, 1]),
+    categories: ["early", "mid", "late"],
+    ordered: true,
+  };
+  const ds = Dataset.fromDense(new Float32Array(6), 3, 2, ["A", "B"])
+    .withObs("stage", stage)
+    .withObs("kind", { ...stage, ordered: undefined });
+  await writeH5ad(
+    new Dataset({ ...partsOf(ds), var: { gene: ["A", "B"], hvg: [false, true] } }),
+    path,
+  );
+  const back = await readH5ad(path);
+  assertEquals(back.obs("stage"), stage);
+  assertEquals("ordered" in back.obs("kind"), false);
+  assertEquals(back.var.hvg, [false, true]);
+  const f = new h5wasm.File(path, "r");
+  try {
+    for (const name of ["stage", "kind"]) {
+      const attr = (f.get(`obs/${name}`) as H5Group).attrs["ordered"];
+      assertEquals(isH5pyBool(attr.metadata), true, name);
+      assertEquals(attr.value, name === "stage" ? 1 : 0);
+    }
+    assertEquals(isH5pyBool((f.get("var/hvg") as H5Dataset).metadata), true);
+  } finally {
+    f.close();
+  }
+});
+
+/** The parts of a Dataset, to build a variant of it. */
+function partsOf(ds: Dataset) {
+  return { X: ds.X, var: ds.var, obs: { ...ds.obsColumns }, obsIndex: ds.obsIndex };
+}
+
+const RAW_GENES = [...GENES, "g4"];
+/** EXPECTED with a fifth gene column: raw/X. */
+const RAW = EXPECTED.map((row, i) => [...row, i + 1]);
+
+/** Row-major values of a dense 2-D dataset. */
+function dense(f: H5Group, path: string, data: Float64Array | BigInt64Array, shape: number[]) {
+  encode(f.create_dataset({ name: path, data, shape }), "array", "0.2.0");
+}
+
+/** A scanpy-like fixture: X = EXPECTED, layers, obsm, varm, obsp, varp, raw and uns. */
+function scanpyLike(): Promise<string> {
+  return fixture((f) => {
+    sparse(f, "X", "csr_matrix", [3, 4], CSR);
+    const layers = f.create_group("layers");
+    encode(layers, "dict", "0.1.0");
+    sparse(layers, "counts", "csr_matrix", [3, 4], { ...CSR, data: CSR.data.map((v) => 10 * v) });
+    dense(layers, "dense", Float64Array.from(EXPECTED.flat(), (v) => v + 0.5), [3, 4]);
+    const obsm = f.create_group("obsm");
+    encode(obsm, "dict", "0.1.0");
+    dense(obsm, "X_pca", Float64Array.from([1, 2, 3, 4, 5, 6]), [3, 2]);
+    encode(obsm.create_group("ragged"), "awkward-array", "0.1.0");
+    const varm = f.create_group("varm");
+    encode(varm, "dict", "0.1.0");
+    dense(varm, "PCs", BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n]), [4, 2]);
+    const obsp = f.create_group("obsp");
+    encode(obsp, "dict", "0.1.0");
+    sparse(obsp, "distances", "csr_matrix", [3, 3], {
+      data: Float64Array.from([0.5, 0.25, 0.75]),
+      indices: Int32Array.from([2, 0, 1]),
+      indptr: Int32Array.from([0, 1, 2, 3]),
+    });
+    const varp = f.create_group("varp");
+    encode(varp, "dict", "0.1.0");
+    dense(varp, "corr", Float64Array.from({ length: 16 }, (_, i) => i), [4, 4]);
+    const raw = f.create_group("raw");
+    encode(raw, "raw", "0.1.0");
+    sparse(raw, "X", "csc_matrix", [3, 5], {
+      data: Float64Array.from([1, 3, 2, 7, 1, 2, 3]),
+      indices: Int32Array.from([0, 2, 0, 2, 0, 1, 2]),
+      indptr: Int32Array.from([0, 1, 2, 3, 4, 7]),
+    });
+    frame(raw, "var", RAW_GENES, []);
+    const uns = f.create_group("uns");
+    encode(uns, "dict", "0.1.0");
+    const params = uns.create_group("params");
+    encode(params, "dict", "0.1.0");
+    encode(
+      params.create_dataset({ name: "n_neighbors", data: BigInt64Array.of(15n), shape: [] }),
+      "numeric-scalar",
+      "0.2.0",
+    );
+    encode(
+      params.create_dataset({ name: "method", data: "umap", shape: [], dtype: "S" }),
+      "string",
+      "0.2.0",
+    );
+    strings(uns, "colors", ["#1f77b4", "#ff7f0e"]);
+  });
+}
+
+/** Row-major values of a dataset in `file`. */
+function valuesAt(file: string, path: string): number[] {
+  const f = new h5wasm.File(file, "r");
+  try {
+    return Array.from((f.get(path) as H5Dataset).value as ArrayLike<number | bigint>, Number);
+  } finally {
+    f.close();
+  }
+}
+
+/** Console warnings during `run`. */
+async function warnings(run: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [], warn = console.warn;
+  console.warn = (m: string) => seen.push(m);
+  try {
+    await run();
+  } finally {
+    console.warn = warn;
+  }
+  return seen;
+}
+
+Deno.test("carry: layers, obsm, varm, obsp, varp, raw and uns follow a cell and gene subset", async () => {
+  const input = await scanpyLike();
+  const path = `${await tempDir()}/subset.h5ad`;
+  const cells = [2, 0], genes = [3, 1];
+  const ds = (await readH5ad(input)).selectCells(cells).selectGenes(genes);
+  const notes = await warnings(() => writeH5ad(ds, path, { carry: { from: input, cells, genes } }));
+  const take = (m: number[][], rows: number[], cols: number[]) =>
+    rows.map((i) => cols.map((j) => m[i][j]));
+  assertEquals(bruteDense(await readH5ad(path)), take(EXPECTED, cells, genes));
+  const counts = EXPECTED.map((row) => row.map((v) => 10 * v));
+  assertEquals(bruteDense(await readH5ad(path, { layer: "counts" })), take(counts, cells, genes));
+  // cell 2 holds g1 = 30 and g3 = 70: genes [3, 1] make them columns 1 and 0, stored sorted
+  assertEquals(valuesAt(path, "layers/counts/indices"), [0, 1]);
+  assertEquals(valuesAt(path, "layers/counts/data"), [70, 30]);
+  assertEquals(
+    valuesAt(path, "layers/dense"),
+    take(EXPECTED, cells, genes).flat().map((v) => v + 0.5),
+  );
+  assertEquals(valuesAt(path, "obsm/X_pca"), [5, 6, 1, 2]);
+  assertEquals(valuesAt(path, "varm/PCs"), [7, 8, 3, 4]);
+  const corr = Array.from({ length: 4 }, (_, i) => Array.from({ length: 4 }, (_, j) => 4 * i + j));
+  assertEquals(valuesAt(path, "varp/corr"), take(corr, genes, genes).flat());
+  const raw = await readH5ad(path, { raw: true });
+  assertEquals([bruteDense(raw), raw.genes], [take(RAW, cells, [0, 1, 2, 3, 4]), RAW_GENES]);
+  const f = new h5wasm.File(path, "r");
+  try {
+    const dist = f.get("obsp/distances") as H5Group;
+    // distances (0,2) = 0.5, (1,0) = 0.25, (2,1) = 0.75: rows and columns [2, 0] keep (0,2) only
+    assertEquals(Array.from(dist.attrs["shape"].value as BigInt64Array, Number), [2, 2]);
+    assertEquals(Array.from((dist.get("indptr") as H5Dataset).value as Int32Array), [0, 0, 1]);
+    assertEquals(Array.from((dist.get("data") as H5Dataset).value as Float64Array), [0.5]);
+    assertEquals((f.get("varm/PCs") as H5Dataset).value instanceof BigInt64Array, true);
+    assertEquals((f.get("uns/params/n_neighbors") as H5Dataset).value, 15n);
+    assertEquals((f.get("uns/params/method") as H5Dataset).value, "umap");
+    assertEquals((f.get("uns/colors") as H5Dataset).value, ["#1f77b4", "#ff7f0e"]);
+    assertEquals((f.get("obsm") as H5Group).keys(), ["X_pca"]);
+  } finally {
+    f.close();
+  }
+  assertEquals(notes.length, 1, notes.join("\n"));
+  assertEquals(notes[0].includes("not copied: obsm/ragged"), true, notes[0]);
+});
+
+Deno.test("carry from raw: var-indexed elements follow raw's genes by name, or are left out", async () => {
+  const input = await scanpyLike();
+  const dir = await tempDir();
+  const raw = await readH5ad(input, { raw: true });
+  const inVar = [3, 0];
+  await writeH5ad(raw.selectGenes(inVar), `${dir}/a.h5ad`, {
+    carry: { from: input, genes: inVar, raw: true },
+  });
+  assertEquals(bruteDense(await readH5ad(`${dir}/a.h5ad`, { layer: "counts" })), [
+    [0, 10],
+    [0, 0],
+    [70, 0],
+  ]);
+  const notes = await warnings(() =>
+    writeH5ad(raw.selectGenes([4, 1]), `${dir}/b.h5ad`, {
+      carry: { from: input, genes: [4, 1], raw: true },
+    })
+  );
+  assertEquals(await listH5adLayers(`${dir}/b.h5ad`), []);
+  for (const path of ["layers/counts", "layers/dense", "varm/PCs", "varp/corr"]) {
+    assertEquals(notes.some((n) => n.includes(`not copied: ${path}`)), true, path);
+  }
+});
+
+Deno.test("annotateH5ad copies everything and adds var columns; a missing raw is named", async () => {
+  const input = await scanpyLike();
+  const dir = await tempDir();
+  await annotateH5ad(input, `${dir}/ann.h5ad`, (genes) => ({
+    picked: genes.map((g) => g === "g2"),
+    rank: Float64Array.from(genes, (g) => (g === "g2" ? 1 : NaN)),
+  }), { quiet: true });
+  const back = await readH5ad(`${dir}/ann.h5ad`);
+  assertEquals(bruteDense(back), EXPECTED);
+  assertEquals(back.var.picked, [false, false, true, false]);
+  assertEquals(back.var.rank, [null, null, 1, null]);
+  assertEquals(bruteDense(await readH5ad(`${dir}/ann.h5ad`, { raw: true })), RAW);
+  assertEquals(valuesAt(`${dir}/ann.h5ad`, "obsp/distances/data"), [0.5, 0.25, 0.75]);
+  assertEquals(await isYotoH5ad(`${dir}/ann.h5ad`), true);
+  await annotateH5ad(
+    input,
+    `${dir}/raw.h5ad`,
+    (genes) => ({ n: Float64Array.from(genes, () => 1) }),
+    {
+      raw: true,
+      quiet: true,
+    },
+  );
+  assertEquals((await readH5ad(`${dir}/raw.h5ad`, { raw: true })).var.n, [1, 1, 1, 1, 1]);
+  const noRaw = await fixture((f) => sparse(f, "X", "csr_matrix", [3, 4], CSR));
+  const err = await assertRejects(
+    () => annotateH5ad(noRaw, `${dir}/x.h5ad`, () => ({}), { raw: true }),
+    FileFormatError,
+  );
+  assertEquals(err.message.includes("raw/var"), true, err.message);
 });
