@@ -32,6 +32,8 @@ function formatSeconds(s: number): string {
 /** A progress counter over `total` units of work. */
 export class Progress {
   #done = 0;
+  /** Seconds of work the ticks reported; null while none did. */
+  #workSeconds: number | null = null;
   readonly #start = performance.now();
   #lastDraw = this.#start;
   #drawn = false;
@@ -48,9 +50,14 @@ export class Progress {
     return this.#done;
   }
 
-  /** Record `n` more units done; redraws at most every 100 ms (terminal) or few seconds. */
-  tick(n = 1, note = ""): void {
+  /**
+   * Record `n` more units done; redraws at most every 100 ms (terminal) or few seconds. Given
+   * `seconds`, the time these units' own work took, the ETA extrapolates from those seconds
+   * alone, so that set-up outside the units (loading, preparing) does not count as their work.
+   */
+  tick(n = 1, note = "", seconds?: number): void {
     this.#done = Math.min(this.total, this.#done + n);
+    if (seconds !== undefined) this.#workSeconds = (this.#workSeconds ?? 0) + seconds;
     const now = performance.now();
     const every = this.#tty ? 100 : 1000 * (this.options.lineEverySeconds ?? 5);
     // Reaching 100% redraws a bar at once; off a terminal finish() prints the last line.
@@ -79,7 +86,7 @@ export class Progress {
     this.#drawn = true;
     const elapsed = (performance.now() - this.#start) / 1000;
     const frac = this.total > 0 ? this.#done / this.total : 1;
-    const eta = frac > 0 ? elapsed * (1 - frac) / frac : Infinity;
+    const eta = frac > 0 ? (this.#workSeconds ?? elapsed) * (1 - frac) / frac : Infinity;
     const pct = `${(100 * frac).toFixed(0).padStart(3)}%`;
     const times = `${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds(eta)}`;
     if (this.#tty) {
