@@ -36,7 +36,8 @@ export class Progress {
   #workSeconds: number | null = null;
   readonly #start = performance.now();
   #lastDraw = this.#start;
-  #drawn = false;
+  /** Units done at the last line drawn; -1 before any. */
+  #drawnAt = -1;
   readonly #tty = stderrIsTerminal();
 
   constructor(
@@ -75,15 +76,16 @@ export class Progress {
   /** Finish: complete the bar and end its line. */
   finish(note = ""): void {
     this.#done = this.total;
-    // Off a terminal, work that ended before its first line was due stays silent.
-    if (!this.#tty && !this.#drawn) return;
+    // Off a terminal, work that ended before its first line was due stays silent, and a last
+    // line already at 100% is not printed twice.
+    if (!this.#tty && (this.#drawnAt < 0 || this.#drawnAt === this.total)) return;
     this.#draw(note);
     if (this.#tty && !this.options.quiet) write("\n");
   }
 
   #draw(note: string): void {
     if (this.options.quiet) return;
-    this.#drawn = true;
+    this.#drawnAt = this.#done;
     const elapsed = (performance.now() - this.#start) / 1000;
     const frac = this.total > 0 ? this.#done / this.total : 1;
     const eta = frac > 0 ? (this.#workSeconds ?? elapsed) * (1 - frac) / frac : Infinity;
