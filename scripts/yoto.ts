@@ -21,6 +21,7 @@ import {
   parseNormalization,
 } from "../lib/data/transform.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
+import { classifierReport } from "../lib/eval/suite.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
@@ -185,7 +186,10 @@ export const YOTO_COMMANDS = {
   evaluate: { flags: EVALUATE_FLAGS, help: EVALUATE_HELP },
 };
 
-/** A task's test scores for metrics.json and the line that prints them. */
+/**
+ * A task's test scores for metrics.json (a classification's as `yoto evaluate` reports them: per
+ * class and the confusion matrix) and the line that prints them.
+ */
 function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
   if (pred.kind === "regression") {
     const r = scoreRegression(pred, test);
@@ -197,12 +201,7 @@ function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line:
   }
   const r = scorePrediction(pred, test);
   return {
-    report: {
-      accuracy: r.accuracy,
-      balanced_accuracy: r.balancedAccuracy,
-      macro_f1: r.macroF1,
-      n: r.nEvaluated,
-    },
+    report: classifierReport(r),
     line: `accuracy ${r.accuracy.toFixed(3)}, balanced accuracy ${
       r.balancedAccuracy.toFixed(3)
     }, macro-F1 ${r.macroF1.toFixed(3)} (${r.nEvaluated} cells)`,
@@ -357,15 +356,12 @@ async function train(args: string[]) {
     await fitted.save!(out, {
       tasks,
       k,
-      n_train: parts.train.nCells,
-      n_val: parts.val.nCells,
       n_test: parts.test.nCells,
       split: split.kind === "group"
         ? { kind: "group", by: values["split-by"], groups: split.groups }
         : { kind: split.kind },
       seed,
       backend: backend.description,
-      train_seconds: trainSeconds,
       ...(calibration ? { calibration } : {}),
       ...(constraintReport ? { constraints: constraintReport } : {}),
     });
