@@ -8,8 +8,12 @@ import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { EXIT_SOME_FAILED, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
-import { readBenchmarkConfig, runBenchmark } from "../lib/eval/protocol.ts";
-import { SELECTOR_NAMES } from "../lib/select/registry.ts";
+import {
+  BENCHMARK_CONFIG_KEYS,
+  BENCHMARK_DATASET_KEYS,
+  readBenchmarkConfig,
+  runBenchmark,
+} from "../lib/eval/protocol.ts";
 import {
   failuresMarkdown,
   metricPoints,
@@ -22,7 +26,22 @@ import { metricVsKSpec, secondsSpec } from "../lib/plot/benchmark.ts";
 import { meanSd } from "../lib/data/stats.ts";
 import { svgToPng, toSvg } from "../lib/plot/render.ts";
 
-const HELP = `deno task benchmark --config FILE [--quiet]
+/** `keys` as help lines: each key, then its text wrapped to 100 columns. */
+function keyLines(keys: Record<string, string>): string {
+  const indent = " ".repeat(20);
+  return Object.entries(keys).map(([key, text]) => {
+    const lines = [`  ${key}`.padEnd(indent.length)];
+    for (const word of text.split(" ")) {
+      const line = lines[lines.length - 1];
+      if (line.length > indent.length && line.length + 1 + word.length > 100) {
+        lines.push(indent + word);
+      } else lines[lines.length - 1] = line + (line.length > indent.length ? " " : "") + word;
+    }
+    return lines.join("\n");
+  }).join("\n");
+}
+
+const HELP = `deno task benchmark --config FILE [--backend B] [--quiet]
 
 Runs every dataset x split x seed x method x k of the JSON config (see benchmarks/shared.json):
 panels chosen on train, each scored on test by the downstream classifiers on its genes, YOTO
@@ -31,12 +50,22 @@ command resumes. Writes OUT/results.csv, OUT/results.arrow, OUT/summary.md and O
 
 Each selection's line in results.jsonl records the settings it depends on (the dataset file's
 content or a simulated dataset's options, labels, candidates, classifiers, method options, k,
-seed, split): after a config change a rerun recomputes the selections it affects and says how many. A selection that fails
-(e.g. a donor split that leaves a class without training cells) is recorded with its error and
-listed in summary.md; the others go on, and the command exits with code ${EXIT_SOME_FAILED}. Rerunning
-retries the failed ones.
+seed, split): after a config change a rerun recomputes the selections it affects and says how
+many. A selection that fails (e.g. a donor split that leaves a class without training cells) is
+recorded with its error and listed in summary.md; the others go on, and the command exits with
+code ${EXIT_SOME_FAILED}. Rerunning retries the failed ones.
 
-Methods: ${SELECTOR_NAMES.join(", ")}
+Options:
+  --config FILE     the benchmark config (JSON; keys below)
+  --backend B       auto, wasm, webgpu, cpu, tensorflow (default auto)
+  --quiet           no progress lines
+  -h, --help        this help
+
+Config keys ([default]; any other key is an error):
+${keyLines(BENCHMARK_CONFIG_KEYS)}
+
+Dataset keys (each entry of "datasets"):
+${keyLines(BENCHMARK_DATASET_KEYS)}
 `;
 
 function slug(text: string): string {

@@ -11,6 +11,7 @@ import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import {
   DEFAULT_NORMALIZATION,
   NORMALIZATION_HELP,
+  NORMALIZE_FLAG,
   parseNormalization,
 } from "../lib/data/transform.ts";
 import {
@@ -33,6 +34,23 @@ import { yotoFitted } from "../lib/select/yoto/selector.ts";
 /** Integer-coded label columns with at most this many values are classes (as yoto train). */
 const MAX_INTEGER_CLASSES = 50;
 
+/** The flags of `yoto evaluate` (parseCli options); EVALUATE_HELP lists exactly these. */
+export const EVALUATE_FLAGS = {
+  panel: { type: "string", multiple: true },
+  model: { type: "string" },
+  data: { type: "string" },
+  ...COUNT_FLAGS,
+  label: { type: "string", multiple: true },
+  "split-by": { type: "string" },
+  markers: { type: "string" },
+  ...NORMALIZE_FLAG,
+  candidates: { type: "string" },
+  seed: { type: "string" },
+  backend: { type: "string" },
+  out: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
 /** The help of `yoto evaluate`. */
 export const EVALUATE_HELP =
   `Score gene panels on a dataset: classification per class, neighbourhood and
@@ -43,7 +61,7 @@ Usage:
   deno task yoto evaluate --panel FILE [--panel FILE ...] [--model DIR] --data PATH
                           --label COL [--label COL ...] [--split-by COL] [--out DIR]
 
-evaluate options:
+Options:
   --panel FILE       a panel: one gene per line (# comments) or a CSV/TSV with a 'gene' column,
                      e.g. a model's panel.csv (repeatable; panels are named by file name)
   --model DIR        a trained YOTO model: its panel is evaluated too, and its own heads are
@@ -55,8 +73,7 @@ evaluate options:
   --label COL        obs column of classes to predict (repeatable)
   --split-by COL     hold out whole groups of COL (donors) for test; default: stratified 70/15/15
                      on the first label (the split of yoto train with the same --seed)
-  --normalize MODE   panel genes per cell (default ${DEFAULT_NORMALIZATION}): ${NORMALIZATION_HELP}.
-                     The full-transcriptome reference is always scaled by the total over all genes
+${NORMALIZATION_HELP}                     (the full-transcriptome reference is always scaled by the total over all genes)
   --markers FILE     known marker genes: each one's best correlation with a panel gene
   --candidates N     top-N HVGs (fitted on train): the full-transcriptome reference and the
                      genes reconstruction predicts (default 2000)
@@ -66,6 +83,7 @@ evaluate options:
                      open in a browser: tables and figures) and DIR/figures/*.svg|png
                      (without it the summary is printed only)
   --quiet            no progress lines
+  -h, --help         this help
 `;
 
 /** A panel file's name, unique among the panels (the path itself when two share a name). */
@@ -121,21 +139,10 @@ function classLabelColumns(ds: Dataset, labels: string[]): Dataset {
 
 /** `yoto evaluate ARGS`. */
 export async function evaluate(args: string[]): Promise<void> {
-  const { values } = parseCli(args, {
-    panel: { type: "string", multiple: true },
-    model: { type: "string" },
-    data: { type: "string" },
-    ...COUNT_FLAGS,
-    label: { type: "string", multiple: true },
-    "split-by": { type: "string" },
-    markers: { type: "string" },
-    normalize: { type: "string" },
-    candidates: { type: "string" },
-    seed: { type: "string" },
-    backend: { type: "string" },
-    out: { type: "string" },
-    quiet: { type: "boolean" },
-  }, { name: "deno task yoto evaluate", help: EVALUATE_HELP });
+  const { values } = parseCli(args, EVALUATE_FLAGS, {
+    name: "deno task yoto evaluate",
+    help: EVALUATE_HELP,
+  });
   requireFlags(values, ["data", "label"], "deno task yoto evaluate");
   const files = values.panel ?? [];
   if (!files.length && !values.model) {

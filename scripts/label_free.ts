@@ -25,6 +25,7 @@ import { fitCandidates } from "../lib/data/transform.ts";
 import type { TaskPrediction } from "../lib/select/panel.ts";
 import { selectorEntry } from "../lib/select/registry.ts";
 import { poissonDeviance } from "../lib/nn/losses.ts";
+import { Progress } from "../lib/runtime/progress.ts";
 
 /** Registry methods that can select without labels (YOTO through its reconstruction head). */
 const METHODS = ["yoto", "cae", "persist_recon", "hvg", "random"];
@@ -143,8 +144,16 @@ async function main() {
     return entry.load(entry.yotoOptions ? { reconstruct: true } : undefined);
   }));
   const results: Result[] = [];
+  // One line as each selection starts and ends; the trained selectors add one per epoch.
+  const progress = new Progress("label-free", seeds.length * methods.length, {
+    quiet: values.quiet,
+  });
   for (const seed of seeds) {
     for (const [i, method] of methods.entries()) {
+      progress.log(
+        `${method} seed ${seed}: selecting ${k} of ${pool.length} candidates ` +
+          `(${progress.done + 1}/${progress.total})`,
+      );
       const started = performance.now();
       const fitted = await selectors[i].fit(train, {
         k,
@@ -153,7 +162,7 @@ async function main() {
         normalize: "transcriptome",
         validation: val,
         seed,
-        quiet: true,
+        quiet: values.quiet,
       });
       const { panel } = fitted;
       let deviance = NaN;
@@ -182,12 +191,14 @@ async function main() {
         genes: panel.genes,
       };
       results.push(r);
-      say(
+      progress.tick(1);
+      progress.log(
         `${method} seed ${seed}: variance explained ${r.varianceExplained.toFixed(3)}, ` +
           `LR macro-F1 ${r.macroF1.toFixed(3)}, ${fitSeconds.toFixed(1)} s`,
       );
     }
   }
+  progress.finish();
   const fmt = (v: number) => (Number.isNaN(v) ? "-" : v.toFixed(3));
   const lines = [
     `label-free panels, k = ${k}, ${pool.length} candidates; ${values.data}; split stratified ` +

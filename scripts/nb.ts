@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { OptionError, YotoError } from "../lib/runtime/errors.ts";
 import { claimResultsFolder } from "../lib/runtime/output.ts";
+import { Progress } from "../lib/runtime/progress.ts";
 import { installKernel, JUPYTER_DIR, KERNEL_NAME } from "./kernel.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -54,6 +55,7 @@ Options:
                  Deno's kernel can send outputs after idle (default 0.5)
   --out DIR      write executed copies (with outputs) to DIR, a new or empty folder or one an
                  earlier \`deno task nb --out\` wrote; never over the inputs
+  --quiet        no progress lines (a line per cell as it finishes, on stderr)
   -h, --help     this help
 
 A cell fails when it throws, runs past --timeout, or is tagged "figure" (cell metadata tags)
@@ -62,12 +64,47 @@ cell's number (1-based, counting every cell), its first lines and the traceback.
 Needs ${PYTHON} with jupyter_client (${JUPYTER_INSTALL}).
 `;
 
+/** What scripts/nbrun.py --events puts before each progress event on its stdout. */
+const EVENT_PREFIX = "@yoto-nb ";
+
+/**
+ * nbrun.py's stdout: its progress events as lines on stderr, one as each notebook starts and
+ * ends and one per cell as it finishes; everything else (the summary table) goes on to stdout.
+ */
+async function showProgress(stdout: ReadableStream<Uint8Array>): Promise<void> {
+  let progress: Progress | undefined, rest = "";
+  const handle = (line: string) => {
+    if (!line.startsWith(EVENT_PREFIX)) return console.log(line);
+    const e = JSON.parse(line.slice(EVENT_PREFIX.length));
+    if (e.event === "start") {
+      // A line per cell (notebooks hold tens of cells, each worth seeing); the ETA counts the
+      // cells' own seconds, not the kernel's start.
+      progress = new Progress(basename(e.notebook), e.cells, { lineEverySeconds: 0 });
+      progress.log(`${e.notebook}: ${e.cells} code cells`);
+    } else if (e.event === "cell") {
+      progress?.tick(1, `cell ${e.cell} took ${e.seconds.toFixed(1)}s`, e.seconds);
+    } else if (e.event === "end") {
+      progress?.log(
+        `${e.notebook}: ${e.failure ? `FAILED ${e.failure}` : "ok"} ` +
+          `(${e.done}/${e.cells} code cells, ${e.seconds.toFixed(1)}s)`,
+      );
+    }
+  };
+  for await (const chunk of stdout.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop()!;
+    lines.forEach(handle);
+  }
+  if (rest) handle(rest);
+}
+
 if (import.meta.main) {
   await runCli(async () => {
     const { values, positionals } = parseCli(Deno.args, {
       timeout: { type: "string" },
       grace: { type: "string" },
       out: { type: "string" },
+      quiet: { type: "boolean" },
     }, { name: "deno task nb", help: HELP });
     const timeout = numberFlag(values.timeout, "timeout", 600, { min: 1 });
     const grace = numberFlag(values.grace, "grace", 0.5, { min: 0 });
@@ -104,12 +141,15 @@ if (import.meta.main) {
     const args = [`${ROOT}scripts/nbrun.py`, "--kernel", KERNEL_NAME, ...notebooks];
     args.push("--timeout", String(timeout), "--grace", String(grace));
     if (out) args.push("--out", out);
-    const r = await new Deno.Command(PYTHON, {
+    if (!values.quiet) args.push("--events");
+    const child = new Deno.Command(PYTHON, {
       args,
       env: { JUPYTER_PATH: path },
-      stdout: "inherit",
+      stdout: "piped",
       stderr: "inherit",
-    }).output();
+    }).spawn();
+    await showProgress(child.stdout);
+    const r = await child.status;
     if (r.code !== 0) Deno.exit(r.code);
   });
 }

@@ -10,6 +10,11 @@ Late outputs: Deno's kernel can publish a cell's outputs after its "idle" status
 un-awaited display calls), which `nbconvert --execute` drops. After idle we keep reading until
 the cell's iopub messages have been quiet for --grace seconds.
 
+With --events, progress goes to stdout as it happens, one line per event: EVENT_PREFIX and a
+JSON object with "event" ("start", "cell" after each cell that passed, "end"), "notebook" (its
+path), "cells" (code cells) and, after the start, "done" (code cells run) and "seconds" (of that
+cell, or the notebook's at the end); the end has "failure" (null when every cell passed).
+
 Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or no kernel.
 """
 
@@ -28,6 +33,13 @@ FIGURE_TAG = "figure"
 FIGURE_MIMES = ("image/svg+xml", "image/png")
 VEGALITE_PREFIX = "application/vnd.vegalite."
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+EVENT_PREFIX = "@yoto-nb "
+
+
+def event(args, **fields):
+    """A progress event on stdout (--events), at once."""
+    if args.events:
+        print(EVENT_PREFIX + json.dumps(fields), flush=True)
 
 
 class CellFailure(Exception):
@@ -160,6 +172,7 @@ def run_notebook(path, args, out_path):
     env = dict(os.environ, NO_COLOR="1")  # plain text/plain results and tracebacks
     log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
     km = KernelManager(kernel_name=args.kernel)
+    event(args, event="start", notebook=path, cells=n_code)
     try:
         km.start_kernel(cwd=os.path.dirname(os.path.abspath(path)), env=env, stdout=log,
                         stderr=log)
@@ -171,6 +184,7 @@ def run_notebook(path, args, out_path):
                 if cell["cell_type"] != "code":
                     continue
                 source = text(cell["source"])
+                cell_start = time.monotonic()
                 try:
                     outputs, count = run_cell(km, kc, source, args.timeout, args.grace)
                     tags = cell.get("metadata", {}).get("tags", [])
@@ -186,6 +200,8 @@ def run_notebook(path, args, out_path):
                     break
                 ran += 1
                 cell["outputs"], cell["execution_count"] = outputs.nbformat(), count
+                event(args, event="cell", notebook=path, cells=n_code, done=ran, cell=index,
+                      seconds=round(time.monotonic() - cell_start, 3))
         finally:
             kc.stop_channels()
     except (RuntimeError, OSError, KeyError) as e:  # the kernel did not start or answer
@@ -208,7 +224,10 @@ def run_notebook(path, args, out_path):
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-    return ran, n_code, time.monotonic() - start, failure
+    seconds = time.monotonic() - start
+    event(args, event="end", notebook=path, cells=n_code, done=ran, seconds=round(seconds, 3),
+          failure=failure)
+    return ran, n_code, seconds, failure
 
 
 def report(path, where, source, failure, log):
@@ -239,6 +258,7 @@ def main():
                         help="seconds of quiet after idle before a cell counts as done")
     parser.add_argument("--startup-timeout", type=float, default=60)
     parser.add_argument("--out", help="folder for executed copies")
+    parser.add_argument("--events", action="store_true", help="progress events on stdout")
     args = parser.parse_args()
 
     outs = {}

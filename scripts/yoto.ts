@@ -23,6 +23,7 @@ import {
 } from "../lib/data/transform.ts";
 import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { REPORT_FILE, reportHtml, trainReport } from "../lib/plot/report.ts";
+import { classifierReport } from "../lib/eval/suite.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
 import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
@@ -45,31 +46,69 @@ import {
 import type { YotoModel } from "../lib/select/yoto/model.ts";
 import { isModelDir, loadYoto } from "../lib/select/yoto/save.ts";
 import { yotoSelector } from "../lib/select/yoto/selector.ts";
-import { evaluate } from "./evaluate.ts";
+import { evaluate, EVALUATE_FLAGS, EVALUATE_HELP } from "./evaluate.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
 const MAX_INTEGER_CLASSES = 50;
 
-const HELP = `YOTO: select exactly k genes and predict every task from them, trained once.
+const OVERVIEW = `YOTO: select exactly k genes and predict every task from them, trained once.
 
 Usage:
   deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
   deno task yoto train --data PATH --reconstruct --k K --out DIR [options]
-  deno task yoto predict --model DIR --data PATH --out FILE.csv [--layer NAME | --raw]
-                         [--library-size-column COL] [--overwrite]
+  deno task yoto predict --model DIR --data PATH --out FILE.csv [options]
   deno task yoto panel --model DIR
   deno task yoto evaluate --panel FILE [--panel FILE ...] [--model DIR] --data PATH
-                          --label COL [--label COL ...] [--split-by COL] [--out DIR]
-                         (deno task yoto evaluate --help for its options)
+                          --label COL [--label COL ...] [options]
 
-train options:
-  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts; a matrix
-                     that is not is refused, e.g. log-normalised or scaled values)
-  --layer NAME       .h5ad input: read layers/NAME (e.g. counts) instead of X
+Commands:
+  train      choose the panel and train a predictor of every task on it; writes a model folder
+  predict    predict every task of a model for the cells of a file
+  panel      print a model's panel (its panel.csv)
+  evaluate   score gene panels side by side on a dataset, without training YOTO
+
+deno task yoto COMMAND --help lists the options of COMMAND.`;
+
+/** The input flags train and predict share (COUNT_FLAGS), for their help. */
+const COUNT_HELP = `  --layer NAME       .h5ad input: read layers/NAME (e.g. counts) instead of X
   --raw              .h5ad input: read raw/X instead of X
   --allow-non-integer  accept non-negative non-integer values (estimated counts from salmon,
                      alevin, CellBender); train and predict both need it then
-  --label COL        obs column to predict (repeatable): text or categorical columns and
+`;
+
+const BACKEND_HELP = "  --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)\n";
+
+const TRAIN_FLAGS = {
+  data: { type: "string" },
+  label: { type: "string", multiple: true },
+  regression: { type: "string", multiple: true },
+  reconstruct: { type: "boolean" },
+  k: { type: "string" },
+  "split-by": { type: "string" },
+  ...COUNT_FLAGS,
+  ...CANDIDATE_FLAGS,
+  ...NORMALIZE_FLAG,
+  "null-genes": { type: "boolean" },
+  "null-draws": { type: "string" },
+  epochs: { type: "string" },
+  seed: { type: "string" },
+  backend: { type: "string" },
+  out: { type: "string" },
+  annotate: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+const TRAIN_HELP =
+  `Train YOTO: choose a panel of exactly k genes and a predictor of every task on it.
+
+Usage:
+  deno task yoto train --data PATH --label COL [--label COL ...] --k K --out DIR [options]
+  deno task yoto train --data PATH --reconstruct --k K --out DIR [options]
+
+Options:
+  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv (raw counts; a matrix
+                     that is not is refused, e.g. log-normalised or scaled values)
+${COUNT_HELP}  --label COL        obs column to predict (repeatable): text or categorical columns and
                      integer codes with at most ${MAX_INTEGER_CLASSES} values (cluster ids) are
                      classification, other numeric columns regression; missing values are
                      allowed. The output's "tasks:" line says which kind each task is
@@ -88,9 +127,10 @@ ${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md Â
   --null-draws N     null draws, one model each (default 1; the first draw's model is saved)
   --epochs N         training epochs (default: enough for ~3000 steps, 30-300)
   --seed S           seed (default 0)
-  --backend B        auto, wasm, webgpu, cpu, tensorflow (default auto)
-  --out DIR          model directory (model.json, weights.bin, panel.csv, metrics.json,
-                     report.html: the panel, test metrics and figures, to open in a browser);
+${BACKEND_HELP}  --out DIR          model folder: model.json, weights.bin, panel.csv, metrics.json (test
+                     scores per task, with per-class precision/recall/F1 and the confusion
+                     matrix), history.json (one record per epoch), report.html (the panel,
+                     test metrics and figures, to open in a browser);
                      panel.csv: gene, rank, score, and from the training cells' raw counts
                      top_group (class of the first class --label with the highest mean count),
                      log2fc_top (log2 of that mean over the other labelled cells', +0.01 each),
@@ -100,15 +140,66 @@ ${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md Â
                      with --raw they go to raw.var. All else is copied as convert copies it
                      (deno task convert --help); FILE.h5ad may not be the input, lie inside
                      --out, or replace a file yoto did not write
-  --overwrite        predict: ${OVERWRITE_HELP}
-  --library-size-column COL  predict, for a model trained with --normalize transcriptome
-                     (required then): obs column holding each cell's total count over all genes
   --quiet            no progress lines
   -h, --help         this help
 
 ${CANDIDATE_HELP}`;
 
-/** A task's test scores for metrics.json and the line that prints them. */
+const PREDICT_FLAGS = {
+  model: { type: "string" },
+  data: { type: "string" },
+  ...COUNT_FLAGS,
+  ...OVERWRITE_FLAG,
+  "library-size-column": { type: "string" },
+  out: { type: "string" },
+  backend: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+const PREDICT_HELP = `Predict every task of a trained model for the cells of a file.
+
+Usage:
+  deno task yoto predict --model DIR --data PATH --out FILE.csv [options]
+
+Options:
+  --model DIR        a model folder written by \`yoto train\`
+  --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv of raw counts; it may hold
+                     only the panel genes (the predictions are the same)
+${COUNT_HELP}  --library-size-column COL  required for a model trained with --normalize transcriptome:
+                     obs column holding each cell's total count over all genes
+  --out FILE.csv     cell_id, then per task its prediction and, for a classification task,
+                     one probability column per class (TASK:CLASS)
+  --overwrite        ${OVERWRITE_HELP}
+${BACKEND_HELP}  --quiet            no progress lines
+  -h, --help         this help`;
+
+const PANEL_FLAGS = { model: { type: "string" } } as const;
+
+const PANEL_HELP = `Print a model's panel, tab-separated: the columns and rows of its panel.csv.
+
+Usage:
+  deno task yoto panel --model DIR
+
+Options:
+  --model DIR        a model folder written by \`yoto train\`
+  -h, --help         this help
+
+Columns: gene, rank, score; for a model trained with a class --label also top_group,
+log2fc_top, mean_count and frac_detected (README.md, "panel.csv"). Tabs, line ends and
+backslashes inside names print as \\t, \\n, \\r and \\\\.`;
+
+/** Each command's flags (parseCli options) and its --help, which lists exactly those flags. */
+export const YOTO_COMMANDS = {
+  train: { flags: TRAIN_FLAGS, help: TRAIN_HELP },
+  predict: { flags: PREDICT_FLAGS, help: PREDICT_HELP },
+  panel: { flags: PANEL_FLAGS, help: PANEL_HELP },
+  evaluate: { flags: EVALUATE_FLAGS, help: EVALUATE_HELP },
+};
+
+/**
+ * A task's test scores for metrics.json (a classification's as `yoto evaluate` reports them: per
+ * class and the confusion matrix) and the line that prints them.
+ */
 function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line: string } {
   if (pred.kind === "regression") {
     const r = scoreRegression(pred, test);
@@ -120,12 +211,7 @@ function scoreTask(pred: TaskPrediction, test: Dataset): { report: object; line:
   }
   const r = scorePrediction(pred, test);
   return {
-    report: {
-      accuracy: r.accuracy,
-      balanced_accuracy: r.balancedAccuracy,
-      macro_f1: r.macroF1,
-      n: r.nEvaluated,
-    },
+    report: classifierReport(r),
     line: `accuracy ${r.accuracy.toFixed(3)}, balanced accuracy ${
       r.balancedAccuracy.toFixed(3)
     }, macro-F1 ${r.macroF1.toFixed(3)} (${r.nEvaluated} cells)`,
@@ -196,30 +282,15 @@ function checkClasses(ds: Dataset, labels: string[]): void {
 }
 
 async function train(args: string[]) {
-  const { values } = parseCli(args, {
-    data: { type: "string" },
-    label: { type: "string", multiple: true },
-    regression: { type: "string", multiple: true },
-    reconstruct: { type: "boolean" },
-    k: { type: "string" },
-    "split-by": { type: "string" },
-    ...COUNT_FLAGS,
-    ...CANDIDATE_FLAGS,
-    ...NORMALIZE_FLAG,
-    "null-genes": { type: "boolean" },
-    "null-draws": { type: "string" },
-    epochs: { type: "string" },
-    seed: { type: "string" },
-    backend: { type: "string" },
-    out: { type: "string" },
-    annotate: { type: "string" },
-    quiet: { type: "boolean" },
-  }, { name: "deno task yoto train", help: HELP });
-  requireFlags(values, ["data", "k", "out"], "deno task yoto");
+  const { values } = parseCli(args, TRAIN_FLAGS, {
+    name: "deno task yoto train",
+    help: TRAIN_HELP,
+  });
+  requireFlags(values, ["data", "k", "out"], "deno task yoto train");
   const labels = [...(values.label ?? []), ...(values.regression ?? [])];
   if (!labels.length && !values.reconstruct) {
     throw new OptionError("no task: pass --label COL (repeatable) and/or --reconstruct", {
-      fix: "see deno task yoto --help",
+      fix: "see deno task yoto train --help",
     });
   }
   const k = numberFlag(values.k, "k", 0, { integer: true, min: 1 });
@@ -298,15 +369,12 @@ async function train(args: string[]) {
     await fitted.save!(out, {
       tasks,
       k,
-      n_train: parts.train.nCells,
-      n_val: parts.val.nCells,
       n_test: parts.test.nCells,
       split: split.kind === "group"
         ? { kind: "group", by: values["split-by"], groups: split.groups }
         : { kind: split.kind },
       seed,
       backend: backend.description,
-      train_seconds: trainSeconds,
       ...(calibration ? { calibration } : {}),
       ...(constraintReport ? { constraints: constraintReport } : {}),
     });
@@ -539,17 +607,11 @@ async function isPredictions(file: string): Promise<boolean> {
 }
 
 async function predict(args: string[]) {
-  const { values } = parseCli(args, {
-    model: { type: "string" },
-    data: { type: "string" },
-    ...COUNT_FLAGS,
-    ...OVERWRITE_FLAG,
-    "library-size-column": { type: "string" },
-    out: { type: "string" },
-    backend: { type: "string" },
-    quiet: { type: "boolean" },
-  }, { name: "deno task yoto predict", help: HELP });
-  requireFlags(values, ["model", "data", "out"], "deno task yoto");
+  const { values } = parseCli(args, PREDICT_FLAGS, {
+    name: "deno task yoto predict",
+    help: PREDICT_HELP,
+  });
+  requireFlags(values, ["model", "data", "out"], "deno task yoto predict");
   const out = await checkOutputFile(values.out, {
     flag: "--out",
     inputs: [values.data, values.model],
@@ -595,10 +657,11 @@ async function predict(args: string[]) {
 }
 
 async function panel(args: string[]) {
-  const { values } = parseCli(args, {
-    model: { type: "string" },
-  }, { name: "deno task yoto panel", help: HELP });
-  requireFlags(values, ["model"], "deno task yoto");
+  const { values } = parseCli(args, PANEL_FLAGS, {
+    name: "deno task yoto panel",
+    help: PANEL_HELP,
+  });
+  requireFlags(values, ["model"], "deno task yoto panel");
   const model = await loadYoto(values.model);
   model.dispose();
   // the columns of the model's panel.csv, tab-separated
@@ -606,14 +669,16 @@ async function panel(args: string[]) {
   for (const row of [header, ...rows]) console.log(row.map(tsvField).join("\t"));
 }
 
-await runCli(async () => {
-  const [command, ...rest] = Deno.args;
-  if (command === "train") await train(rest);
-  else if (command === "predict") await predict(rest);
-  else if (command === "panel") await panel(rest);
-  else if (command === "evaluate") await evaluate(rest);
-  else if (!command || command === "--help" || command === "-h") console.log(HELP);
-  else {throw new OptionError(`unknown command '${command}'`, {
-      fix: "use train, predict, panel or evaluate (see --help)",
-    });}
-});
+if (import.meta.main) {
+  await runCli(async () => {
+    const [command, ...rest] = Deno.args;
+    if (command === "train") await train(rest);
+    else if (command === "predict") await predict(rest);
+    else if (command === "panel") await panel(rest);
+    else if (command === "evaluate") await evaluate(rest);
+    else if (!command || command === "--help" || command === "-h") console.log(OVERVIEW);
+    else {throw new OptionError(`unknown command '${command}'`, {
+        fix: "use train, predict, panel or evaluate (see --help)",
+      });}
+  });
+}

@@ -208,6 +208,68 @@ function configError(problem: string, fix: string, file: string): never {
   throw new FileFormatError(problem, { file, fix });
 }
 
+/**
+ * What each key of a benchmark config holds, [default] last; `deno task benchmark --help`
+ * prints these, and the parser refuses any other key.
+ */
+export const BENCHMARK_CONFIG_KEYS: { readonly [K in keyof BenchmarkConfig]-?: string } = {
+  datasets: "non-empty list of datasets, each an object of the dataset keys below (required)",
+  methods: `selectors to run, among ${SELECTOR_NAMES.join(", ")} (required)`,
+  k: "panel sizes [[8, 16, 32, 64]]",
+  seeds: "seeds of the split and the selectors [[0, 1, 2]]",
+  splits: `"cell" (stratified 70/15/15) and/or "donor" (whole groups of a dataset's splitBy ` +
+    `held out for test) [["cell"]]`,
+  out: "results folder, relative to the config file (required)",
+  candidates: "top-N HVGs of train every method chooses from [2000]",
+  hvgFlavor: `HVG flavour ranking the candidates: ${HVG_FLAVORS.join(", ")} ["seurat"]`,
+  constraints: `assay constraints on the candidates, an object of ${CONSTRAINT_KEYS.join(", ")} ` +
+    "(as yoto train's flags; gene lists as a file relative to the config or a list of " +
+    "genes) [none]",
+  classifiers: `downstream classifiers, among ${CLASSIFIER_KINDS.join(", ")} [all]`,
+  normalize: `model input per cell, one or a list among ${NORMALIZATIONS.join(", ")}: each ` +
+    `selects and scores every panel again (docs/methods.md §0) ["${DEFAULT_NORMALIZATION}"]`,
+  thinning: "also score every panel on the test counts thinned to these fractions, in (0, 1), " +
+    "e.g. [0.5, 0.25] [none]",
+  yoto: `fitYoto options for the methods that take them (YOTO), e.g. {"epochs": 50, ` +
+    `"balance": true}; the config's own keys (k, seeds, candidates, normalize, constraints, ...) ` +
+    "may not be set here [none]",
+  nullGenes: "true: calibrate every panel with one null twin per candidate (docs/methods.md " +
+    "§3.5); rows gain n_null, null_fraction and fsp [false]",
+  suite: `yoto evaluate's panel metrics on every row: true, false, or a list among ` +
+    `${SUITE_METRICS.join(", ")} [true]`,
+};
+
+/** What each key of a config's dataset holds, as {@link BENCHMARK_CONFIG_KEYS}. */
+export const BENCHMARK_DATASET_KEYS: { readonly [K in keyof BenchmarkDataset]-?: string } = {
+  name: "unique name of the dataset in the results (required)",
+  path: ".h5ad, .arrow, 10x/MatrixMarket folder or .csv of raw counts, relative to the " +
+    "config file (this or simulate)",
+  simulate: 'options of the simulator (lib/data/simulate.ts), e.g. {"nCells": 3000, ' +
+    '"hierarchy": [5, 25]}: simulated when the benchmark runs (this or path)',
+  labels: "obs columns to predict, one task each; the first stratifies the cell split (required)",
+  splitBy: 'obs column of donors (or samples) for the "donor" split [none]',
+  layer: ".h5ad: read layers/NAME (e.g. counts) instead of X [X]",
+  raw: ".h5ad: true reads raw/X instead of X [false]",
+  allowNonInteger: "true accepts non-negative non-integer counts (estimated counts) [false]",
+};
+
+/** A configError naming the keys of `object` (at `where`) that are not among `known`. */
+function refuseUnknownKeys(
+  object: Record<string, unknown>,
+  known: Record<string, string>,
+  where: string,
+  file: string,
+): void {
+  const unknown = Object.keys(object).filter((key) => !Object.hasOwn(known, key));
+  if (unknown.length) {
+    configError(
+      `${where}unknown key(s) ${unknown.join(", ")}`,
+      `use ${Object.keys(known).join(", ")} (deno task benchmark --help says what each holds)`,
+      file,
+    );
+  }
+}
+
 function numberList(v: unknown, field: string, file: string, min: number): number[] {
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => Number.isInteger(x) && x >= min)) {
     configError(`'${field}' must be a non-empty list of integers >= ${min}`, "e.g. [8, 16]", file);
@@ -261,12 +323,16 @@ export function parseBenchmarkConfig(text: string, file: string): BenchmarkConfi
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     configError("the config must be a JSON object", "see benchmarks/shared.json", file);
   }
+  refuseUnknownKeys(raw, BENCHMARK_CONFIG_KEYS, "", file);
   const base = dirname(resolve(file));
   const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   if (!Array.isArray(raw.datasets) || raw.datasets.length === 0) {
     configError("'datasets' must be a non-empty list", "see benchmarks/shared.json", file);
   }
   const datasets = (raw.datasets as Record<string, unknown>[]).map((d, i) => {
+    if (typeof d === "object" && d !== null && !Array.isArray(d)) {
+      refuseUnknownKeys(d, BENCHMARK_DATASET_KEYS, `datasets[${i}]: `, file);
+    }
     const ok = typeof d?.name === "string" &&
       (typeof d.path === "string") !== (d.simulate !== undefined) &&
       Array.isArray(d.labels) && d.labels.length > 0 &&

@@ -390,9 +390,10 @@ export async function runSaturationStudy(
     const held = holdOut(train, o.label, seed);
     const notes = [...diversity.notes, ...held.notes];
     let result = { macro_f1: NaN, micro_f1: NaN, balanced_accuracy: NaN };
-    let panel: string[] = [], fitSeconds = 0;
+    let panel: string[] = [], fitSeconds = 0, runSeconds = 0;
     if (held.skip) notes.push(`skipped: ${held.skip}`);
     else {
+      const runStart = performance.now();
       const { genes, report } = fitCandidates(held.fit, {
         candidates: o.candidates, // undefined: the default, without a "--candidates" report line
         tasks: [o.label],
@@ -429,6 +430,7 @@ export async function runSaturationStudy(
       panel = fitted.panel.genes;
       fitSeconds = fitted.panel.fitSeconds;
       notes.push(...fitted.panel.notes);
+      runSeconds = (performance.now() - runStart) / 1000;
     }
     const row: SaturationRow = {
       unit: unit.key,
@@ -465,7 +467,8 @@ export async function runSaturationStudy(
     }
     rows.push(row);
     o.onRow?.(row);
-    progress.tick(1);
+    // The ETA extrapolates the training runs only: data set-up and diversity are not their work.
+    progress.tick(1, "", runSeconds);
     progress.log(
       `${scheme} ${percent(fraction)} seed ${seed}: ${train.nCells} cells, ` +
         (held.skip

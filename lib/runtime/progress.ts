@@ -32,9 +32,12 @@ function formatSeconds(s: number): string {
 /** A progress counter over `total` units of work. */
 export class Progress {
   #done = 0;
+  /** Seconds of work the ticks reported; null while none did. */
+  #workSeconds: number | null = null;
   readonly #start = performance.now();
   #lastDraw = this.#start;
-  #drawn = false;
+  /** Units done at the last line drawn; -1 before any. */
+  #drawnAt = -1;
   readonly #tty = stderrIsTerminal();
 
   constructor(
@@ -48,9 +51,14 @@ export class Progress {
     return this.#done;
   }
 
-  /** Record `n` more units done; redraws at most every 100 ms (terminal) or few seconds. */
-  tick(n = 1, note = ""): void {
+  /**
+   * Record `n` more units done; redraws at most every 100 ms (terminal) or few seconds. Given
+   * `seconds`, the time these units' own work took, the ETA extrapolates from those seconds
+   * alone, so that set-up outside the units (loading, preparing) does not count as their work.
+   */
+  tick(n = 1, note = "", seconds?: number): void {
     this.#done = Math.min(this.total, this.#done + n);
+    if (seconds !== undefined) this.#workSeconds = (this.#workSeconds ?? 0) + seconds;
     const now = performance.now();
     const every = this.#tty ? 100 : 1000 * (this.options.lineEverySeconds ?? 5);
     // Reaching 100% redraws a bar at once; off a terminal finish() prints the last line.
@@ -68,18 +76,19 @@ export class Progress {
   /** Finish: complete the bar and end its line. */
   finish(note = ""): void {
     this.#done = this.total;
-    // Off a terminal, work that ended before its first line was due stays silent.
-    if (!this.#tty && !this.#drawn) return;
+    // Off a terminal, work that ended before its first line was due stays silent, and a last
+    // line already at 100% is not printed twice.
+    if (!this.#tty && (this.#drawnAt < 0 || this.#drawnAt === this.total)) return;
     this.#draw(note);
     if (this.#tty && !this.options.quiet) write("\n");
   }
 
   #draw(note: string): void {
     if (this.options.quiet) return;
-    this.#drawn = true;
+    this.#drawnAt = this.#done;
     const elapsed = (performance.now() - this.#start) / 1000;
     const frac = this.total > 0 ? this.#done / this.total : 1;
-    const eta = frac > 0 ? elapsed * (1 - frac) / frac : Infinity;
+    const eta = frac > 0 ? (this.#workSeconds ?? elapsed) * (1 - frac) / frac : Infinity;
     const pct = `${(100 * frac).toFixed(0).padStart(3)}%`;
     const times = `${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds(eta)}`;
     if (this.#tty) {

@@ -117,7 +117,7 @@ Deno.test("yoto train --out dir/ (tab completion) works; retraining replaces the
   assertEquals(lines.at(-1)!.startsWith("model written to"), true, first.stdout);
   assertEquals(
     [...Deno.readDirSync(`${dir}/new/parent/model`)].map((e) => e.name).sort(),
-    ["metrics.json", "model.json", "panel.csv", "report.html", "weights.bin"],
+    ["history.json", "metrics.json", "model.json", "panel.csv", "report.html", "weights.bin"],
   );
   const again = await train(out, "--quiet", "--seed", "1");
   assertEquals(again.code, 0, again.stderr);

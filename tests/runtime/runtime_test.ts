@@ -92,6 +92,23 @@ p.finish();`;
   return new TextDecoder().decode(out.stderr);
 }
 
+Deno.test("progress ETA: from the units' own seconds when ticks give them", async () => {
+  const url = new URL("../../lib/runtime/progress.ts", import.meta.url).href;
+  // 0.6 s of set-up, then 1 of 4 units done in a reported 0.2 s (or unreported)
+  const eta = async (seconds: string) => {
+    const code = `import { Progress } from "${url}";
+const p = new Progress("work", 4, { lineEverySeconds: 0 });
+await new Promise((r) => setTimeout(r, 600));
+p.tick(1, "", ${seconds});`;
+    const out = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "piped" })
+      .output();
+    const line = new TextDecoder().decode(out.stderr);
+    return Number(/ETA ([\d.]+)s/.exec(line)?.[1]);
+  };
+  assertEquals(await eta("0.2"), 0.6); // 3 units left x 0.2 s
+  assertEquals((await eta("undefined")) >= 1.8, true); // 3 x the 0.6 s elapsed
+});
+
 Deno.test("progress off a terminal: lines when due, silent when quiet or instant", async () => {
   const lines = await progressOutput("{ lineEverySeconds: 0 }");
   assertEquals(lines.includes("work: 4/4 (100%)"), true, lines);

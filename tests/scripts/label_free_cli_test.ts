@@ -26,12 +26,30 @@ Deno.test("label-free: YOTO's reconstruction-only panel and references, per seed
     `${dir}/table.md`,
   );
   assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.stderr, ""); // --quiet
   const table = await Deno.readTextFile(`${dir}/table.md`);
   assertEquals(r.stdout.trim(), table.trim());
   // YOTO rows carry its own head's Poisson deviance; the others a dash.
   assert.match(table, /\| yoto \| 1 \| -?[0-9.]+ \| -?[0-9.]+ \| [0-9.]+ \| [0-9.]+ \|/);
   assert.match(table, /\| random \| 0 \| -?[0-9.]+ \| -?[0-9.]+ \| - \| [0-9.]+ \|/);
   assert.match(table, /\| hvg \| -?[0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|/);
+});
+
+Deno.test("label-free: each selection says when it starts and ends; YOTO its epochs", async () => {
+  const args = ["--k", "5", "--candidates", "100", "--methods", "yoto,random"];
+  const r = await runScript("scripts/label_free.ts", ...common, ...args);
+  assertEquals(r.code, 0, r.stderr);
+  const lines = r.stderr.split("\n");
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const yotoStart = at(/^yoto seed 0: selecting 5 of 100 candidates \(1\/2\)$/);
+  const epoch = at(/epoch 1\//);
+  const yotoEnd = at(/^yoto seed 0: variance explained/);
+  const randomStart = at(/^random seed 0: selecting 5 of 100 candidates \(2\/2\)$/);
+  assert.ok(
+    0 <= yotoStart && yotoStart < epoch && epoch < yotoEnd && yotoEnd < randomStart,
+    r.stderr,
+  );
+  assert.ok(at(/^random seed 0: variance explained/) > randomStart, r.stderr);
 });
 
 Deno.test("label-free: an unknown method is one line on stderr and exit code 2", async () => {

@@ -50,6 +50,21 @@ Deno.test({
     const r = await runScript("scripts/nb.ts", SMOKE, "--out", out);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertEquals(/smoke\.ipynb\s+4\/4\s+[\d.]+\s+ok/.test(r.stdout), true, r.stdout);
+    // Progress on stderr as it goes: the start, a line per code cell, the end.
+    const progress = r.stderr.split("\n").filter((l) => l.includes("smoke.ipynb: "));
+    assertEquals(progress[0], `${SMOKE}: 4 code cells`);
+    assertEquals(
+      progress.slice(1, 5).map((l) =>
+        /^smoke\.ipynb: (\d\/4) .* cell (\d) took [\d.]+s$/.exec(l)?.slice(1)
+      ),
+      [["1/4", "2"], ["2/4", "3"], ["3/4", "4"], ["4/4", "5"]],
+    );
+    assertEquals(
+      /^.*smoke\.ipynb: ok \(4\/4 code cells, [\d.]+s\)$/.test(progress[5]),
+      true,
+      r.stderr,
+    );
+    assertEquals(progress.length, 6, r.stderr);
     const nb: Notebook = JSON.parse(await Deno.readTextFile(`${out}/smoke.ipynb`));
     const outputs = nb.cells.map((c) => c.outputs ?? []);
     // The kernel is the Deno running the tests (the same npx-installed binary).
@@ -73,12 +88,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "nb without the grace period misses the late figure (cell 4)",
+  name: "nb without the grace period misses the late figure (cell 4); --quiet prints no progress",
   ignore: !jupyter,
   fn: async () => {
-    const r = await runScript("scripts/nb.ts", SMOKE, "--grace", "0");
+    const r = await runScript("scripts/nb.ts", SMOKE, "--grace", "0", "--quiet");
     assertEquals(r.code, 1, r.stdout + r.stderr);
     assertEquals(r.stderr.includes(`FAILED ${SMOKE} cell 4: tagged "figure"`), true, r.stderr);
+    assertEquals(r.stderr.includes("smoke.ipynb: "), false, r.stderr); // --quiet: no progress
   },
 });
 

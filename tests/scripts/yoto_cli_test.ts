@@ -27,21 +27,56 @@ Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
     r.stdout,
   );
   const metrics = JSON.parse(await Deno.readTextFile(`${dir}/model/metrics.json`));
-  for (
-    const key of ["tasks", "k", "n_train", "n_test", "split", "seed", "backend", "train_seconds"]
-  ) {
-    assertEquals(key in metrics, true, key);
-  }
-  assertEquals(Object.keys(metrics.tasks["cell_type"]).sort(), [
+  // one spelling per key, snake_case; the history in its own file
+  assertEquals(Object.keys(metrics).sort(), [
+    "backend",
+    "best_epoch",
+    "epochs",
+    "k",
+    "n_test",
+    "n_train",
+    "n_val",
+    "seed",
+    "split",
+    "tasks",
+    "train_seconds",
+  ]);
+  const history = JSON.parse(await Deno.readTextFile(`${dir}/model/history.json`));
+  assertEquals(history.length, metrics.epochs);
+  const cellType = metrics.tasks["cell_type"];
+  assertEquals(Object.keys(cellType).sort(), [
     "accuracy",
     "balanced_accuracy",
+    "confusion",
     "macro_f1",
     "n",
+    "per_class",
+    "weighted_f1",
   ]);
+  // the confusion matrix holds every test cell; the per-class scores follow from it
+  const { classes, matrix } = cellType.confusion as { classes: string[]; matrix: number[][] };
+  assertEquals(classes, cellType.per_class.map((c: { class: string }) => c.class));
+  assertEquals(matrix.flat().reduce((a, b) => a + b, 0), cellType.n);
+  const diagonal = classes.map((_, c) => matrix[c][c]);
+  assertEquals(diagonal.reduce((a, b) => a + b, 0) / cellType.n, cellType.accuracy);
+  classes.forEach((_, c) => {
+    const predicted = matrix.reduce((a, row) => a + row[c], 0);
+    const actual = matrix[c].reduce((a, b) => a + b, 0);
+    const p = cellType.per_class[c];
+    assertEquals(p.support, actual);
+    assertEquals(p.precision, predicted ? diagonal[c] / predicted : 0);
+    assertEquals(p.recall, actual ? diagonal[c] / actual : 0);
+  });
 
+  // yoto panel prints panel.csv: the same columns, rows and order, tab-separated
   const panel = await yoto("panel", "--model", `${dir}/model`);
   assertEquals(panel.code, 0, panel.stderr);
-  assertEquals(panel.stdout.trim().split("\n").length, 7);
+  const csv = (await Deno.readTextFile(`${dir}/model/panel.csv`)).trim().split("\n");
+  assertEquals(csv.length, 7);
+  assertEquals(
+    panel.stdout.trim().split("\n").map((l) => l.split("\t")),
+    csv.map((l) => l.split(",")),
+  );
 
   const pred = await yoto(
     "predict",

@@ -24,6 +24,7 @@ Deno.test("save then load gives the same panel, spec and identical predictions",
   const dir = `${await tempDir()}/m`;
   await saveYoto(model, dir);
   assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "history.json",
     "metrics.json",
     "model.json",
     "panel.csv",
@@ -40,6 +41,53 @@ Deno.test("save then load gives the same panel, spec and identical predictions",
   const csv = await Deno.readTextFile(`${dir}/panel.csv`);
   // the forced gene ranks first with score Infinity, then its statistics on the training cells
   assert.ok(csv.split("\n")[1].startsWith(`${model.panel.genes[0]},1,Infinity,`), csv);
+  back.dispose();
+});
+
+Deno.test("metrics.json holds snake_case keys, history.json the epochs; both load back", async () => {
+  const dir = `${await tempDir()}/m`;
+  await saveYoto(model, dir);
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/metrics.json`));
+  const { history, bestEpoch, trainSeconds, nTrain, nVal } = model.metrics;
+  assertEquals(metrics, {
+    n_train: nTrain,
+    n_val: nVal,
+    best_epoch: bestEpoch,
+    train_seconds: trainSeconds,
+    epochs: 3,
+  });
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/history.json`));
+  assertEquals(saved.length, 3);
+  assertEquals(Object.keys(saved[0]), [
+    "epoch",
+    "steps",
+    "tau",
+    "loss",
+    "val",
+    "monitor",
+    "val_loss",
+    "mask_mass",
+    "seconds",
+  ]);
+  assertEquals(saved[2].val_loss, history[2].valLoss);
+  const back = await loadYoto(dir);
+  assertEquals(back.metrics, JSON.parse(JSON.stringify(model.metrics)));
+  back.dispose();
+});
+
+Deno.test("a model saved before history.json (history and camelCase keys in metrics.json) loads", async () => {
+  const dir = `${await tempDir()}/m`;
+  await saveYoto(model, dir);
+  await Deno.remove(`${dir}/history.json`);
+  const { history, bestEpoch, trainSeconds, nTrain, nVal } = model.metrics;
+  const older = { history, bestEpoch, trainSeconds, nTrain, nVal, train_seconds: trainSeconds };
+  await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(older));
+  const back = await loadYoto(dir);
+  assertEquals(back.metrics, JSON.parse(JSON.stringify(model.metrics)));
+  // saved again, it takes the new layout
+  await saveYoto(back, `${dir}2`);
+  assertEquals("history" in JSON.parse(await Deno.readTextFile(`${dir}2/metrics.json`)), false);
+  assertEquals(JSON.parse(await Deno.readTextFile(`${dir}2/history.json`)).length, history.length);
   back.dispose();
 });
 

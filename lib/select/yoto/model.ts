@@ -45,8 +45,8 @@ export interface LinearHeads {
 }
 
 /**
- * What training recorded (`metrics.json`). A model loaded without that file has an empty
- * history and zeros ({@link NO_METRICS}).
+ * What training recorded (saved as `metrics.json` in snake_case, the history as `history.json`).
+ * A model loaded without those files has an empty history and zeros ({@link NO_METRICS}).
  */
 export interface YotoMetrics {
   /** One record per epoch. */

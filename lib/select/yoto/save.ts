@@ -1,7 +1,8 @@
 /**
  * Saving and loading YOTO models. A model is a directory: `model.json` (spec, panel, tasks and
  * classes, input transform learned on train, backend, seed, versions, weight manifest with a
- * SHA-256), `weights.bin` (float32), `panel.csv` and `metrics.json`.
+ * SHA-256), `weights.bin` (float32), `panel.csv`, `metrics.json` (snake_case keys) and
+ * `history.json` (one record per epoch).
  *
  * Saving replaces only a model directory (or an empty one): it writes and flushes `DIR.tmp-TAG`,
  * moves the old model to `DIR.old-TAG`, renames the new one in, then removes the old one. A save
@@ -17,7 +18,13 @@ import { FileFormatError } from "../../runtime/errors.ts";
 import { checkOutputFolder } from "../../runtime/output.ts";
 import { Rng } from "../../runtime/rng.ts";
 import { type Panel, panelToCsv } from "../panel.ts";
-import { NO_METRICS, type YotoMetrics, YotoModel, type YotoSpec } from "./model.ts";
+import {
+  type EpochRecord,
+  NO_METRICS,
+  type YotoMetrics,
+  YotoModel,
+  type YotoSpec,
+} from "./model.ts";
 import { type TaskSpec, YotoNet } from "./net.ts";
 import { NORMALIZATIONS } from "../../data/transform.ts";
 
@@ -28,7 +35,34 @@ export const MODEL_FORMAT = "yoto.model/1";
  * The files of a model directory; a directory with anything else is not replaced. `yoto train`
  * adds report.html after the save.
  */
-const MODEL_FILES = ["model.json", "weights.bin", "panel.csv", "metrics.json", "report.html"];
+const MODEL_FILES = [
+  "model.json",
+  "weights.bin",
+  "panel.csv",
+  "metrics.json",
+  "history.json",
+  "report.html",
+];
+
+/** metrics.json's names of the camelCase fields of YotoMetrics; other keys are stored as given. */
+const METRIC_NAMES: Record<string, string> = {
+  bestEpoch: "best_epoch",
+  trainSeconds: "train_seconds",
+  nTrain: "n_train",
+  nVal: "n_val",
+};
+
+/** history.json's names of the camelCase fields of EpochRecord. */
+const EPOCH_NAMES: Record<string, string> = { valLoss: "val_loss", maskMass: "mask_mass" };
+
+/** `record` with its keys renamed by `names` (keys not in it kept). */
+function renamed(record: object, names: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [names[k] ?? k, v]));
+}
+
+/** The inverse of a renaming. */
+const inverse = (names: Record<string, string>) =>
+  Object.fromEntries(Object.entries(names).map(([a, b]) => [b, a]));
 
 /** model.json is small (a few MB for thousands of candidates); more is not a model. */
 const MAX_JSON_BYTES = 256 * 2 ** 20;
@@ -174,10 +208,16 @@ export async function saveYoto(model: YotoModel, given: string): Promise<void> {
       scores: model.scores.length,
     },
   };
+  const { history } = model.metrics;
   const files: [string, Uint8Array | string][] = [
     ["weights.bin", bytes],
     ["panel.csv", panelToCsv(model.panel)],
-    ["metrics.json", JSON.stringify(model.metrics, null, 1) + "\n"],
+    ["metrics.json", metricsJson(model.metrics)],
+    // one epoch per line: valid JSON that stays readable at hundreds of epochs
+    [
+      "history.json",
+      `[\n${history.map((r) => JSON.stringify(renamed(r, EPOCH_NAMES))).join(",\n")}\n]\n`,
+    ],
     ["model.json", JSON.stringify(json, null, 1) + "\n"], // last: its presence marks completeness
   ];
   const tag = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
@@ -521,12 +561,40 @@ export async function loadYoto(given: string): Promise<YotoModel> {
   const scores = weights.slice(offset, offset + json.weights.scores);
   const { rank: _rank, ...panelJson } = json.panel;
   const panel: Panel = { ...panelJson, scores: panelJson.scores.map((s) => s ?? Infinity) };
-  let metrics: YotoMetrics = { ...NO_METRICS, history: [] };
-  try {
-    const text = new TextDecoder().decode(
-      await readRegularFile(join(dir, "metrics.json"), MAX_JSON_BYTES),
-    );
-    metrics = { ...metrics, ...JSON.parse(text) };
-  } catch { /* metrics are informative only */ }
-  return new YotoModel(json.spec, net, scores, panel, metrics);
+  return new YotoModel(json.spec, net, scores, panel, await readMetrics(dir));
+}
+
+/**
+ * metrics.json's text: what the caller stored (the CLI's test scores) first, then the training
+ * record in snake_case and the epochs run; the history goes to history.json.
+ */
+function metricsJson({ history, bestEpoch, trainSeconds, nTrain, nVal, ...given }: YotoMetrics) {
+  const training = renamed({ nTrain, nVal, bestEpoch, trainSeconds }, METRIC_NAMES);
+  return JSON.stringify({ ...given, ...training, epochs: history.length }, null, 1) + "\n";
+}
+
+/**
+ * A model directory's metrics.json and history.json as YotoMetrics. They are informative only:
+ * missing or unreadable, they count as unrecorded. A model saved before history.json existed
+ * keeps its history (and camelCase keys) in metrics.json.
+ */
+async function readMetrics(dir: string): Promise<YotoMetrics> {
+  const read = async (name: string) => {
+    try {
+      const bytes = await readRegularFile(join(dir, name), MAX_JSON_BYTES);
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return undefined;
+    }
+  };
+  const json = await read("metrics.json");
+  const { history: older, epochs: _epochs, ...stored } = isObject(json) ? json : {};
+  const history = (await read("history.json")) ?? older;
+  return {
+    ...NO_METRICS,
+    ...renamed(stored, inverse(METRIC_NAMES)),
+    history: Array.isArray(history)
+      ? history.map((r) => renamed(r, inverse(EPOCH_NAMES)) as unknown as EpochRecord)
+      : [],
+  };
 }
