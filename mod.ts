@@ -398,7 +398,11 @@ export {
 } from "./lib/plot/render.ts";
 
 // Runtime: the compute backend, seeded randomness, and the typed errors every bad input raises.
-export { type BackendInfo, type BackendName, initBackend } from "./lib/runtime/backend.ts";
+import { initBackend } from "./lib/runtime/backend.ts";
+export { type BackendInfo, type BackendName, initBackend };
+// Importing yoto starts the default backend, so a notebook's first call (a PCA, a UMAP) works
+// without an `await initBackend()`; calling initBackend(name) later switches backends.
+await initBackend();
 export { Rng } from "./lib/runtime/rng.ts";
 export {
   BackendError,
