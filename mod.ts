@@ -399,7 +399,7 @@ export {
 
 // Runtime: the compute backend, seeded randomness, and the typed errors every bad input raises.
 import { initBackend } from "./lib/runtime/backend.ts";
-export { type BackendInfo, type BackendName, initBackend };
+export { type BackendInfo, type BackendName, initBackend } from "./lib/runtime/backend.ts";
 // Importing yoto starts the default backend, so a notebook's first call (a PCA, a UMAP) works
 // without an `await initBackend()`; calling initBackend(name) later switches backends.
 await initBackend();
