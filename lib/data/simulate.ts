@@ -759,10 +759,10 @@ export interface SimulationChunks {
  * ```ts
  * import assert from "node:assert/strict";
  * import { simulate, simulateChunks } from "./simulate.ts";
- * const { chunks } = simulateChunks({ nCells: 50, nGenes: 40, seed: 3 }, 20);
+ * const { chunks } = simulateChunks({ nCells: 50, nGenes: 80, seed: 3 }, 20);
  * const parts = [...chunks];
  * assert.deepEqual(parts.map((d) => d.nCells), [20, 20, 10]);
- * const whole = simulate({ nCells: 50, nGenes: 40, seed: 3 }).dataset;
+ * const whole = simulate({ nCells: 50, nGenes: 80, seed: 3 }).dataset;
  * assert.deepEqual(parts[2].values, whole.values.subarray(whole.indptr[40]));
  * ```
  */
