@@ -1,5 +1,5 @@
 /**
- * Out-of-core passes over an `.arrow` dataset (docs/methods.md §0.1): memory is one record batch
+ * Out-of-core passes over an `.arrow` dataset (docs/methods.md §4.5): memory is one record batch
  * plus per-gene sums and a few bytes per cell, whatever the number of cells. {@link scanArrow}
  * reads the file once for library sizes, label counts and raw-count gene sums;
  * {@link arrowCandidates} reads it once more for the statistics of the normalised values, since
@@ -9,6 +9,7 @@
  * @module
  */
 import { streamArrow } from "./arrow.ts";
+import { concatCells, type Dataset } from "./dataset.ts";
 import {
   addClippedSums,
   emptyClippedSums,
@@ -28,12 +29,18 @@ import {
   geneMoments,
   type GeneSums,
 } from "./stats.ts";
+import { celltypeQuota } from "./sampling.ts";
 import { FileFormatError, OptionError } from "../runtime/errors.ts";
+import { Rng } from "../runtime/rng.ts";
 
 /** Options of {@link scanArrow}. */
 export interface ArrowScanOptions {
-  /** obs column whose categories are counted (categorical or string). */
+  /** obs column whose categories are counted (categorical or string); balances the sketch. */
   label?: string;
+  /** Choose a sketch of this many cells in the same pass (docs/methods.md §4.5). */
+  sketch?: number;
+  /** Seed of the sketch [0]. */
+  seed?: number;
 }
 
 /** Cells per category of a label column, over the whole file. */
@@ -62,6 +69,61 @@ export interface ArrowScan {
   counts: GeneSums;
   /** With `label`: cells per category. */
   labels: LabelCounts | null;
+  /** With `sketch`: the chosen cells, ascending (every cell when there are no more). */
+  sketch: Int32Array | null;
+}
+
+/**
+ * The `capacity` cells with the smallest random keys offered so far (a max-heap on the key): a
+ * uniform sample of that many of them, in memory proportional to `capacity`.
+ */
+class SmallestKeys {
+  readonly keys: number[] = [];
+  readonly cells: number[] = [];
+  constructor(readonly capacity: number) {}
+
+  offer(key: number, cell: number): void {
+    const { keys, cells } = this;
+    if (keys.length < this.capacity) {
+      let i = keys.length;
+      keys.push(key);
+      cells.push(cell);
+      while (i > 0) {
+        const up = (i - 1) >> 1;
+        if (keys[up] >= key) break;
+        [keys[i], cells[i]] = [keys[up], cells[up]];
+        i = up;
+      }
+      [keys[i], cells[i]] = [key, cell];
+    } else if (keys.length > 0 && key < keys[0]) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let top = i, topKey = key;
+        if (l < keys.length && keys[l] > topKey) [top, topKey] = [l, keys[l]];
+        if (r < keys.length && keys[r] > topKey) top = r;
+        if (top === i) break;
+        [keys[i], cells[i]] = [keys[top], cells[top]];
+        i = top;
+      }
+      [keys[i], cells[i]] = [key, cell];
+    }
+  }
+
+  /** The `m` cells with the smallest keys. */
+  smallest(m: number): number[] {
+    const order = this.keys.map((_, i) => i).sort((a, b) => this.keys[a] - this.keys[b]);
+    return order.slice(0, m).map((i) => this.cells[i]);
+  }
+}
+
+function checkSketchSize(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1)) {
+    throw new OptionError(`the sketch size must be an integer >= 1, got ${n}`, {
+      field: "sketch",
+      fix: "pass --sketch N with N >= 1 cells",
+    });
+  }
 }
 
 /**
@@ -89,6 +151,15 @@ export async function scanArrow(path: string, options: ArrowScanOptions = {}): P
   const categories: string[] = [], index = new Map<string, number>();
   const labelCounts: number[] = [];
   let missing = 0, nCells = 0, batches = 0;
+  const n = options.sketch;
+  if (n !== undefined) checkSketchSize(n);
+  const keys = new Rng(options.seed ?? 0).fork("sketch");
+  // per class (missing labels last) with a label, else one: the n smallest keys of each
+  const pools = new Map<number, SmallestKeys>();
+  const poolOf = (c: number) => {
+    if (!pools.has(c)) pools.set(c, new SmallestKeys(n!));
+    return pools.get(c)!;
+  };
   for await (const { dataset } of streamArrow(path)) {
     genes ??= dataset.genes;
     counts ??= emptyGeneSums(genes.length);
@@ -109,6 +180,14 @@ export async function scanArrow(path: string, options: ArrowScanOptions = {}): P
         if (c < 0) missing++;
         else labelCounts[global[c]]++;
       }
+      if (n !== undefined) {
+        // missing labels form one more class, after every category
+        col.codes.forEach((c, i) =>
+          poolOf(c < 0 ? -1 : global[c]).offer(keys.uniform(), nCells + i)
+        );
+      }
+    } else if (n !== undefined) {
+      for (let i = 0; i < dataset.nCells; i++) poolOf(0).offer(keys.uniform(), nCells + i);
     }
     nCells += dataset.nCells;
     batches++;
@@ -131,7 +210,130 @@ export async function scanArrow(path: string, options: ArrowScanOptions = {}): P
     counts: Int32Array.from(labelCounts),
     missing,
   };
-  return { path, genes, nCells, batches, totals: all, counts, labels };
+  let sketch: Int32Array | null = null;
+  if (n !== undefined) {
+    let chosen: number[];
+    if (labels) {
+      // missing labels (pool -1) are quota'd as one more class, as downsample does
+      const classPools = [...labels.categories.map((_, c) => pools.get(c)), pools.get(-1)];
+      const quota = celltypeQuota([...labels.counts, missing], n);
+      chosen = classPools.flatMap((pool, c) => pool ? pool.smallest(quota[c]) : []);
+    } else chosen = pools.get(0)?.smallest(n) ?? [];
+    sketch = Int32Array.from(chosen).sort();
+  }
+  return { path, genes, nCells, batches, totals: all, counts, labels, sketch };
+}
+
+/**
+ * The cells `cells` (ascending indices) of an `.arrow` file, over `genes` (all by default), read
+ * in one pass: memory is one record batch plus the cells kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate } from "./simulate.ts";
+ * import { writeArrow } from "./arrow.ts";
+ * const { dataset } = simulate({ nCells: 200, nGenes: 100, seed: 1 });
+ * const path = `${await Deno.makeTempDir()}/s.arrow`;
+ * await writeArrow(dataset, path, { batchSize: 64 });
+ * const some = await readArrowCells(path, Int32Array.of(3, 70, 199), ["G0005", "G0001"]);
+ * assert.deepEqual(some.cellIds(), ["cell0004", "cell0071", "cell0200"]);
+ * assert.deepEqual(some.genes, ["G0005", "G0001"]);
+ * ```
+ */
+export async function readArrowCells(
+  path: string,
+  cells: Int32Array,
+  genes?: readonly string[],
+): Promise<Dataset> {
+  for (let r = 1; r < cells.length; r++) {
+    if (!(cells[r] > cells[r - 1])) {
+      throw new OptionError("cells to read must be distinct and ascending", { field: "cells" });
+    }
+  }
+  const parts: Dataset[] = [];
+  let next = 0, empty: Dataset | undefined, nCells = 0;
+  for await (const { start, dataset } of streamArrow(path)) {
+    const end = start + dataset.nCells, local: number[] = [];
+    while (next < cells.length && cells[next] < end) local.push(cells[next++] - start);
+    nCells = end;
+    // rows first: the copy is of the chosen cells only
+    const part = dataset.selectCells(local);
+    const kept = genes ? part.selectGenes(genes) : part;
+    if (local.length) parts.push(kept);
+    else empty ??= kept;
+  }
+  if (next < cells.length) {
+    throw new OptionError(`cell ${cells[next]} is beyond the file's ${nCells} cells`, {
+      file: path,
+      field: "cells",
+    });
+  }
+  if (parts.length === 0 && !empty) {
+    throw new FileFormatError("the Arrow file holds no record batch", {
+      file: path,
+      fix: "re-write or re-convert it",
+    });
+  }
+  return parts.length ? concatCells(parts) : empty!;
+}
+
+/** Options of {@link sketchFromArrow}. */
+export interface ArrowSketchOptions extends ArrowCandidateOptions {
+  /** Cells in the sketch. */
+  n: number;
+  /** Balance the sketch over this obs column's categories (water-filling quotas). */
+  label?: string;
+  /** [0] */
+  seed?: number;
+  /** An explicit candidate list instead of the top HVGs. */
+  genes?: string[];
+}
+
+/** What {@link sketchFromArrow} returns. */
+export interface ArrowSketch {
+  /** The sketch's cells over the candidate genes, raw counts, in file order. */
+  dataset: Dataset;
+  /** The first pass: library sizes, gene sums, label counts of the whole file. */
+  scan: ArrowScan;
+  /** The candidates, chosen on the whole file. */
+  candidates: ArrowCandidates;
+}
+
+/**
+ * A training set for data larger than memory, in three passes over an `.arrow` file of raw
+ * counts (docs/methods.md §4.5): scan it while drawing a seeded sketch of `n` cells (balanced
+ * over `label` when given), choose the HVG candidates on every cell, then read the sketch's cells
+ * over the candidates. Memory: one record batch, per-gene sums, 8 bytes a cell for the library
+ * sizes, and the sketch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate } from "./simulate.ts";
+ * import { writeArrow } from "./arrow.ts";
+ * const path = `${await Deno.makeTempDir()}/s.arrow`;
+ * await writeArrow(simulate({ nCells: 400, nGenes: 100, seed: 1 }).dataset, path, { batchSize: 64 });
+ * const { dataset } = await sketchFromArrow(path, { n: 70, label: "cell_type", candidates: 30 });
+ * assert.equal(dataset.nGenes, 30);
+ * assert.ok(dataset.nCells <= 70 && dataset.nCells > 60);
+ * ```
+ */
+export async function sketchFromArrow(
+  path: string,
+  options: ArrowSketchOptions,
+): Promise<ArrowSketch> {
+  checkSketchSize(options.n);
+  const scan = await scanArrow(path, {
+    label: options.label,
+    sketch: options.n,
+    seed: options.seed,
+  });
+  const candidates = options.genes
+    ? { genes: options.genes, targetSum: medianNonzero(scan.totals), hvg: null }
+    : await arrowCandidates(scan, options);
+  const dataset = await readArrowCells(path, scan.sketch!, candidates.genes);
+  return { dataset, scan, candidates };
 }
 
 /** Options of {@link arrowCandidates}: those of `fitCandidates` that rank by HVG. */

@@ -4,9 +4,17 @@ import { Dataset } from "../../lib/data/dataset.ts";
 import { highlyVariableGenes, type HvgFlavor } from "../../lib/data/hvg.ts";
 import { log1p, normalizeTotal } from "../../lib/data/preprocess.ts";
 import { simulate, simulateChunks } from "../../lib/data/simulate.ts";
-import { arrowCandidates, scanArrow } from "../../lib/data/stream.ts";
+import {
+  arrowCandidates,
+  readArrowCells,
+  scanArrow,
+  sketchFromArrow,
+} from "../../lib/data/stream.ts";
+import { celltypeQuota } from "../../lib/data/sampling.ts";
+import { Rng } from "../../lib/runtime/rng.ts";
+import { bruteDense, tinyCsr } from "./_fixtures.ts";
 import { fitCandidates } from "../../lib/data/transform.ts";
-import { DataValueError } from "../../lib/runtime/errors.ts";
+import { DataValueError, OptionError } from "../../lib/runtime/errors.ts";
 import { tempDir } from "../_shared.ts";
 
 /** A simulated file of 700 cells in record batches of 128, written chunk by chunk. */
@@ -84,4 +92,110 @@ Deno.test("arrowCandidates: a simulated file's candidates include its marker gen
   const markers = Object.values(truth.markers).flat();
   const found = markers.filter((g) => genes.includes(g)).length;
   assertEquals(found / markers.length > 0.8, true, `${found} of ${markers.length} markers`);
+});
+
+/** The sketch by brute force: each cell's key drawn in file order, the smallest per class. */
+function bruteSketch(codes: ArrayLike<number> | null, nCells: number, n: number, seed: number) {
+  const rng = new Rng(seed).fork("sketch");
+  const keys = Array.from({ length: nCells }, () => rng.uniform());
+  const classOf = (i: number) => (codes ? (codes[i] < 0 ? -1 : codes[i]) : 0);
+  const classes = [...new Set(Array.from({ length: nCells }, (_, i) => classOf(i)))];
+  const members = classes.map((c) =>
+    Array.from({ length: nCells }, (_, i) => i).filter((i) => classOf(i) === c)
+      .sort((a, b) => keys[a] - keys[b])
+  );
+  const quota = codes
+    ? celltypeQuota(members.map((m) => m.length), n)
+    : Int32Array.of(Math.min(n, nCells));
+  return members.flatMap((m, k) => m.slice(0, quota[k])).sort((a, b) => a - b);
+}
+
+Deno.test("the sketch: the n smallest seeded keys (per class with a label), whatever the batch size", async () => {
+  const dir = await tempDir();
+  const { dataset } = simulate({
+    nCells: 900,
+    nGenes: 100,
+    seed: 5,
+    nTypes: 5,
+    proportions: [0.6, 0.25, 0.1, 0.04, 0.01],
+  });
+  await writeArrow(dataset, `${dir}/a.arrow`, { batchSize: 64 });
+  await writeArrow(dataset, `${dir}/b.arrow`, { batchSize: 500 });
+  const codes = dataset.categorical("cell_type").codes;
+  for (const seed of [0, 7]) {
+    const uniform = (await scanArrow(`${dir}/a.arrow`, { sketch: 100, seed })).sketch!;
+    assertEquals(Array.from(uniform), bruteSketch(null, 900, 100, seed));
+    const balanced = (await scanArrow(`${dir}/a.arrow`, { sketch: 100, seed, label: "cell_type" }))
+      .sketch!;
+    assertEquals(Array.from(balanced), bruteSketch(codes, 900, 100, seed));
+    const other = await scanArrow(`${dir}/b.arrow`, { sketch: 100, seed, label: "cell_type" });
+    assertEquals(Array.from(other.sketch!), Array.from(balanced));
+    // balanced: the rarest type (9 cells) whole, the commonest capped at the water level
+    const perType = new Int32Array(5);
+    for (const i of balanced) perType[codes[i]]++;
+    assertEquals(
+      Array.from(perType),
+      Array.from(celltypeQuota(dataset.categoryCounts("cell_type").counts, 100)),
+    );
+    assertEquals(perType[4], 9);
+  }
+  const [s0, s7] = await Promise.all(
+    [0, 7].map((seed) => scanArrow(`${dir}/a.arrow`, { sketch: 100, seed })),
+  );
+  assertEquals(Array.from(s0.sketch!).join() !== Array.from(s7.sketch!).join(), true);
+  // more cells asked for than there are: every cell
+  assertEquals((await scanArrow(`${dir}/a.arrow`, { sketch: 5000 })).sketch!.length, 900);
+  await assertRejects(() => scanArrow(`${dir}/a.arrow`, { sketch: 0 }), OptionError);
+});
+
+Deno.test("the balanced sketch quotas cells without a label as one more class", async () => {
+  const path = `${await tempDir()}/t.arrow`;
+  await writeArrow(tinyCsr(), path, { batchSize: 2 });
+  // types B, T, B with one missing: B 2, T 2, missing 1 -> one of each with 3 cells
+  const scan = await scanArrow(path, { sketch: 3, label: "type" });
+  assertEquals(Array.from(scan.sketch!), bruteSketch(tinyCsr().categorical("type").codes, 5, 3, 0));
+  assertEquals(scan.sketch!.includes(2), true);
+  assertEquals(scan.labels, {
+    column: "type",
+    categories: ["B", "T"],
+    counts: Int32Array.of(2, 2),
+    missing: 1,
+  });
+});
+
+Deno.test("readArrowCells: the chosen cells over the chosen genes, as selecting from the whole", async () => {
+  const path = await simulatedFile();
+  const whole = await readArrow(path);
+  const cells = Int32Array.of(0, 5, 127, 128, 299, 300, 699);
+  const genes = ["G0010", "G0003", "G0400"];
+  const got = await readArrowCells(path, cells, genes);
+  const want = whole.selectCells(cells).selectGenes(genes);
+  assertEquals(bruteDense(got), bruteDense(want));
+  assertEquals(got.cellIds(), want.cellIds());
+  assertEquals(got.labels("cell_type"), want.labels("cell_type"));
+  assertEquals((await readArrowCells(path, Int32Array.of())).nCells, 0);
+  await assertRejects(() => readArrowCells(path, Int32Array.of(5, 3)), OptionError);
+  await assertRejects(() => readArrowCells(path, Int32Array.of(700)), OptionError);
+});
+
+Deno.test("sketchFromArrow: the sketch's cells over the whole file's candidates", async () => {
+  const path = await simulatedFile();
+  const sketch = await sketchFromArrow(path, {
+    n: 150,
+    label: "cell_type",
+    candidates: 60,
+    seed: 2,
+  });
+  const whole = await readArrow(path);
+  assertEquals(sketch.candidates.genes, fitCandidates(whole, { candidates: 60 }).genes);
+  assertEquals(sketch.dataset.genes, sketch.candidates.genes);
+  const cells = sketch.scan.sketch!;
+  assertEquals(sketch.dataset.nCells, cells.length);
+  assertEquals(cells.length <= 150 && cells.length > 140, true, String(cells.length));
+  assertEquals(
+    bruteDense(sketch.dataset),
+    bruteDense(whole.selectCells(cells).selectGenes(sketch.candidates.genes)),
+  );
+  const listed = await sketchFromArrow(path, { n: 10, genes: ["G0001", "G0002"] });
+  assertEquals(listed.dataset.genes, ["G0001", "G0002"]);
 });
