@@ -9,6 +9,7 @@
 
 // io: the Arrow-backed Dataset and the files it reads and writes (.arrow, .h5ad, 10x .mtx, CSV).
 export {
+  concatCells,
   type CsrMatrix,
   Dataset,
   type DatasetParts,
@@ -28,7 +29,26 @@ export {
   type ReadOptions,
   writeDataset,
 } from "./lib/data/io.ts";
-export { readArrow, streamArrow, type StreamedBatch, writeArrow } from "./lib/data/arrow.ts";
+export {
+  readArrow,
+  streamArrow,
+  type StreamedBatch,
+  writeArrow,
+  writeArrowChunks,
+} from "./lib/data/arrow.ts";
+export {
+  type ArrowCandidateOptions,
+  type ArrowCandidates,
+  arrowCandidates,
+  type ArrowScan,
+  type ArrowScanOptions,
+  type ArrowSketch,
+  type ArrowSketchOptions,
+  type LabelCounts,
+  readArrowCells,
+  scanArrow,
+  sketchFromArrow,
+} from "./lib/data/stream.ts";
 export {
   annotateH5ad,
   type AnnotateH5adOptions,
@@ -141,7 +161,9 @@ export {
 export {
   type HierarchyLevel,
   simulate,
+  simulateChunks,
   type SimulateOptions,
+  type SimulationChunks,
   type SimulationParams,
   type SimulationTruth,
 } from "./lib/data/simulate.ts";

@@ -2,10 +2,15 @@
  * Benchmarks (timings live here, never in tests). `deno task bench load`: simulate a
  * 100,000 x 2,000 dataset, write it as .arrow, read it back (whole and streamed), compare with a
  * raw Deno.readFile of the same file, report peak RSS, and time h5ad reads of the shared data.
+ * `deno task bench scale`: the out-of-core path (docs/methods.md §4.5) on simulated files of
+ * growing size, seconds and peak RSS per phase, one child process per size.
  * `deno task bench <method>`: a panel method's test macro-F1 and timings on the shared Kang data.
  */
-import { simulate } from "../lib/data/simulate.ts";
-import { readArrow, streamArrow, writeArrow } from "../lib/data/arrow.ts";
+import { simulate, simulateChunks } from "../lib/data/simulate.ts";
+import { readArrow, streamArrow, writeArrow, writeArrowChunks } from "../lib/data/arrow.ts";
+import { arrowCandidates, readArrowCells, scanArrow } from "../lib/data/stream.ts";
+import { classificationReport } from "../lib/metrics/classification.ts";
+import { markdownTable } from "../lib/eval/report.ts";
 import { readH5ad } from "../lib/data/h5ad.ts";
 import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readCounts } from "../lib/data/io.ts";
@@ -22,11 +27,21 @@ import { fileURLToPath } from "node:url";
 const HELP = `Benchmarks.
 
 Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
+       deno task bench scale [--cells N,...] [--genes G] [--k K] [--sketch S] [--candidates C]
+                             [--epochs E] [--json]
        deno task bench METHOD [--k 8,16,32] [--seeds 0,1,2] [--runs R,...] [--shared DIR]
 
 load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
        raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
        (DIR, default ../shared/data) when present. Prints a Markdown table.
+scale  the out-of-core path on simulated data, per size (default 100,000,300,000,1,000,000 cells
+       x 20,000 genes), each in a child process of its own: simulate chunk by chunk and write a
+       multi-batch .arrow; stats (scan + candidates, C HVGs, default 2000); sketch (read the S
+       cells drawn in the scan, cell-type-balanced, default 50,000, over the candidates); train
+       YOTO k (default 64; E epochs, default YOTO's own) on the sketch; predict streaming over the
+       file, macro-F1 on the cells outside the sketch. Seconds and peak RSS (VmHWM, reset per
+       phase) per phase, and the whole process's peak. Needs disk for the file (~8 bytes per
+       non-zero); --json: one size, its result as JSON (what each child prints).
 METHOD a panel method (e.g. ${DEFAULT_METHOD}) with its default settings: test macro-F1 per task
        (its own heads when its fit predicts, else logistic regression on the panel genes),
        at each k on the shared Kang data: kang_ctrl12k cluster_id (stratified and
@@ -222,6 +237,180 @@ async function benchLoad(cells: number, genes: number, repeats: number, shared: 
   }
 }
 
+/** Cells per simulated chunk and per record batch of the scale benchmark's file. */
+const SCALE_CHUNK = 8192;
+
+/** Settings of one size of the scale benchmark. */
+interface ScaleSettings {
+  cells: number;
+  genes: number;
+  k: number;
+  sketch: number;
+  candidates: number;
+  epochs?: number;
+}
+
+interface ScalePhase {
+  phase: string;
+  seconds: number;
+  /** Peak RSS during the phase (MiB), or of the process so far where it cannot be reset. */
+  peakMiB: number;
+}
+
+interface ScaleResult extends ScaleSettings {
+  fileMiB: number;
+  sketchCells: number;
+  phases: ScalePhase[];
+  /** Over the cells outside the sketch. */
+  macroF1: number;
+  accuracy: number;
+  /** Whether the peak was reset per phase (Linux: /proc/self/clear_refs). */
+  perPhase: boolean;
+}
+
+/** Reset the process's peak RSS to its current RSS (Linux); false where it cannot. */
+function resetPeakRss(): boolean {
+  try {
+    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One size of the scale benchmark, in this process. */
+async function scaleRun(o: ScaleSettings): Promise<ScaleResult> {
+  const dir = await Deno.makeTempDir({ prefix: "yoto-scale-" });
+  const path = `${dir}/sim.arrow`;
+  const phases: ScalePhase[] = [];
+  let perPhase = true;
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    perPhase = resetPeakRss() && perPhase;
+    console.error(`${o.cells} cells: ${name} ...`);
+    const [result, seconds] = await timed(fn);
+    phases.push({ phase: name, seconds, peakMiB: peakRssMiB() });
+    return result;
+  };
+  try {
+    await initBackend("auto");
+    const label = "cell_type", seed = 0;
+    const { chunks } = simulateChunks({ nCells: o.cells, nGenes: o.genes, seed }, SCALE_CHUNK);
+    await phase(
+      "simulate + write .arrow",
+      () => writeArrowChunks(path, chunks, { batchSize: SCALE_CHUNK }),
+    );
+    const { scan, candidates } = await phase("stats (scan + candidates)", async () => {
+      const scan = await scanArrow(path, { label, sketch: o.sketch, seed });
+      return { scan, candidates: await arrowCandidates(scan, { candidates: o.candidates }) };
+    });
+    const sketched = await phase(
+      "sketch (read its cells)",
+      () => readArrowCells(path, scan.sketch!, candidates.genes),
+    );
+    const fitted = await phase(`train YOTO k = ${o.k}`, async () => {
+      const yoto = await loadSelector("yoto", o.epochs ? { epochs: o.epochs } : undefined);
+      return yoto.fit(sketched, {
+        k: o.k,
+        tasks: [label],
+        candidates: sketched.genes,
+        seed,
+        quiet: true,
+      });
+    });
+    const scores = await phase("predict (streamed)", async () => {
+      const classes = scan.labels!.categories, code = new Map(classes.map((c, i) => [c, i]));
+      const inSketch = new Set(scan.sketch!);
+      const yTrue: number[] = [], yPred: number[] = [];
+      for await (const { start, dataset } of streamArrow(path)) {
+        const p = fitted.predict!(dataset).find((t) => t.task === label)!;
+        const truth = dataset.labels(label);
+        for (let i = 0; i < dataset.nCells; i++) {
+          if (inSketch.has(start + i)) continue;
+          yTrue.push(code.get(truth[i]!)!);
+          yPred.push(code.get(p.labels![i])!);
+        }
+      }
+      return classificationReport(yTrue, yPred, classes.length);
+    });
+    fitted.dispose();
+    return {
+      ...o,
+      fileMiB: Deno.statSync(path).size / 2 ** 20,
+      sketchCells: sketched.nCells,
+      phases,
+      macroF1: scores.macroF1,
+      accuracy: scores.accuracy,
+      perPhase,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Each size in a child process of its own (a clean peak RSS), then the tables. */
+async function benchScale(sizes: number[], o: Omit<ScaleSettings, "cells">) {
+  const results: ScaleResult[] = [];
+  for (const cells of sizes) {
+    const args = [
+      "run",
+      "-A",
+      fileURLToPath(import.meta.url),
+      "scale",
+      "--json",
+      ...Object.entries({ ...o, cells }).flatMap(([key, v]) =>
+        v === undefined ? [] : [`--${key}`, String(v)]
+      ),
+    ];
+    const child = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
+    const out = new TextDecoder().decode(child.stdout).trim().split("\n").pop() ?? "";
+    if (!child.success) throw new Error(`the ${cells}-cell run failed (exit ${child.code})`);
+    results.push(JSON.parse(out));
+  }
+  const mib = (v: number) => v.toFixed(0);
+  const n = (v: number) => v.toLocaleString("en");
+  console.log(
+    `\nscale benchmark: ${n(o.genes)} genes, sketch ${n(o.sketch)} cells (cell-type-balanced), ` +
+      `${n(o.candidates)} candidates, YOTO k = ${o.k}${o.epochs ? `, ${o.epochs} epochs` : ""}; ` +
+      `record batches of ${n(SCALE_CHUNK)} cells\n`,
+  );
+  console.log(markdownTable(
+    ["cells", "phase", "seconds", "peak RSS (MiB)"],
+    results.flatMap((r) =>
+      r.phases.map((p) => [n(r.cells), p.phase, p.seconds.toFixed(1), mib(p.peakMiB)])
+    ),
+  ));
+  const base = Math.max(...results[0].phases.map((p) => p.peakMiB));
+  console.log("");
+  console.log(markdownTable(
+    [
+      "cells",
+      ".arrow MiB",
+      "sketch cells",
+      "total seconds",
+      "process peak RSS (MiB)",
+      "vs first size",
+      "macro-F1 outside the sketch",
+      "accuracy",
+    ],
+    results.map((r) => {
+      const peak = Math.max(...r.phases.map((p) => p.peakMiB));
+      return [
+        n(r.cells),
+        mib(r.fileMiB),
+        n(r.sketchCells),
+        r.phases.reduce((s, p) => s + p.seconds, 0).toFixed(1),
+        mib(peak),
+        `${(peak / base).toFixed(2)}x`,
+        r.macroF1.toFixed(3),
+        r.accuracy.toFixed(3),
+      ];
+    }),
+  ));
+  if (results.some((r) => !r.perPhase)) {
+    console.log("\nnote: peak RSS could not be reset per phase here: each is the peak so far");
+  }
+}
+
 await runCli(async () => {
   const { values, positionals } = parseCli(Deno.args, {
     cells: { type: "string" },
@@ -231,6 +420,10 @@ await runCli(async () => {
     k: { type: "string" },
     seeds: { type: "string" },
     runs: { type: "string" },
+    sketch: { type: "string" },
+    candidates: { type: "string" },
+    epochs: { type: "string" },
+    json: { type: "boolean" },
   }, { name: "deno task bench", help: HELP });
   if (positionals.length === 0) return console.log(HELP);
   const shared = values.shared ?? fileURLToPath(new URL("../../shared/data", import.meta.url));
@@ -243,9 +436,28 @@ await runCli(async () => {
     const runs = listFlag(values.runs, names.slice(0, 3).join(","), "runs", names);
     return await benchMethod(positionals[0], ks, seeds, runs, shared);
   }
+  if (positionals[0] === "scale") {
+    const sizes = listFlag(values.cells, "100000,300000,1000000", "cells")
+      .map((x) => numberFlag(x, "cells", 100_000, { integer: true, min: 1 }));
+    const settings = {
+      genes: numberFlag(values.genes, "genes", 20_000, { integer: true, min: 1 }),
+      k: numberFlag(values.k, "k", 64, { integer: true, min: 1 }),
+      sketch: numberFlag(values.sketch, "sketch", 50_000, { integer: true, min: 1 }),
+      candidates: numberFlag(values.candidates, "candidates", 2000, { integer: true, min: 1 }),
+      epochs: values.epochs === undefined
+        ? undefined
+        : numberFlag(values.epochs, "epochs", 1, { integer: true, min: 1 }),
+    };
+    if (!values.json) return await benchScale(sizes, settings);
+    if (sizes.length !== 1) {
+      throw new OptionError("--json runs one size", { fix: "pass one value to --cells" });
+    }
+    return console.log(JSON.stringify(await scaleRun({ ...settings, cells: sizes[0] })));
+  }
   if (positionals[0] !== "load") {
     throw new OptionError(`unknown benchmark '${positionals[0]}'`, {
-      fix: `use: deno task bench load | deno task bench METHOD (${SELECTOR_NAMES.join(", ")})`,
+      fix: "use: deno task bench load | deno task bench scale | " +
+        `deno task bench METHOD (${SELECTOR_NAMES.join(", ")})`,
     });
   }
   await benchLoad(

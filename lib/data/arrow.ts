@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  AsyncByteQueue,
   type Data,
   Dictionary,
   Field,
@@ -33,7 +34,7 @@ import {
 } from "apache-arrow";
 import * as fs from "node:fs/promises";
 import { Dataset, type ObsColumn, type Uns, type VarFields } from "./dataset.ts";
-import { FileFormatError, OptionError, YotoError } from "../runtime/errors.ts";
+import { FileFormatError, OptionError, ShapeMismatchError, YotoError } from "../runtime/errors.ts";
 import { withAtomicFile } from "../runtime/atomic.ts";
 
 /** Value of the `yoto.format` metadata key this version writes and reads. */
@@ -164,20 +165,28 @@ function xData(ds: Dataset, a: number, b: number): Data {
   return makeData({ type: csrType, length: b - a, nullCount: 0, valueOffsets: offsets, child });
 }
 
-/**
- * The dataset as Arrow record batches of at most `batchSize` cells. Matrix and numeric buffers
- * are views of the dataset's arrays (only list offsets are rebased per batch).
- */
-export function datasetToBatches(ds: Dataset, batchSize = MAX_BATCH_CELLS): RecordBatch[] {
+function checkBatchSize(batchSize: number): void {
   if (!(batchSize >= 1 && batchSize <= MAX_BATCH_CELLS)) {
     throw new OptionError(`batchSize must be in [1, ${MAX_BATCH_CELLS}], got ${batchSize}`);
   }
-  const schema = schemaFor(ds);
+}
+
+/** The dictionary of each categorical obs column, shared by every batch written with it. */
+function dictionariesOf(ds: Dataset): Map<string, Vector<Utf8>> {
   const dicts = new Map<string, Vector<Utf8>>();
   for (const [name, col] of Object.entries(ds.obsColumns)) {
     if (col.kind === "categorical") dicts.set(name, vectorFromArray(col.categories, new Utf8()));
   }
-  const batches: RecordBatch[] = [];
+  return dicts;
+}
+
+/** The cells of `ds` as record batches of at most `batchSize` cells (one empty batch when none). */
+function* batchesOf(
+  ds: Dataset,
+  schema: Schema,
+  dicts: Map<string, Vector<Utf8>>,
+  batchSize: number,
+): Generator<RecordBatch> {
   for (let a = 0; a < Math.max(ds.nCells, 1); a += batchSize) {
     const b = Math.min(ds.nCells, a + batchSize);
     const children = schema.fields.map((f) =>
@@ -189,10 +198,18 @@ export function datasetToBatches(ds: Dataset, batchSize = MAX_BATCH_CELLS): Reco
       nullCount: 0,
       children,
     });
-    batches.push(new RecordBatch(schema, struct));
+    yield new RecordBatch(schema, struct);
     if (b === ds.nCells) break;
   }
-  return batches;
+}
+
+/**
+ * The dataset as Arrow record batches of at most `batchSize` cells. Matrix and numeric buffers
+ * are views of the dataset's arrays (only list offsets are rebased per batch).
+ */
+export function datasetToBatches(ds: Dataset, batchSize = MAX_BATCH_CELLS): RecordBatch[] {
+  checkBatchSize(batchSize);
+  return [...batchesOf(ds, schemaFor(ds), dictionariesOf(ds), batchSize)];
 }
 
 /** The dataset as an in-memory Arrow Table (zero-copy of the matrix buffers). */
@@ -218,15 +235,110 @@ export async function writeArrow(
   path: string,
   options: { batchSize?: number } = {},
 ): Promise<void> {
-  const batches = datasetToBatches(ds, options.batchSize);
-  await withAtomicFile(path, async (tmp) => {
+  await writeArrowChunks(path, [ds], options);
+}
+
+/** Writes what the Arrow writer emits straight to an open file, so no bytes queue in memory. */
+class FileSink extends AsyncByteQueue {
+  #file: Deno.FsFile;
+  constructor(file: Deno.FsFile) {
+    super();
+    this.#file = file;
+  }
+  override write(value: Uint8Array): void {
+    let written = 0;
+    while (written < value.byteLength) written += this.#file.writeSync(value.subarray(written));
+  }
+}
+
+/** Why `chunk` cannot follow `first` in one file (one schema, one dictionary per column), or null. */
+function chunkMismatch(first: Dataset, chunk: Dataset): string | null {
+  if (chunk.nGenes !== first.nGenes || chunk.genes.some((g, j) => g !== first.genes[j])) {
+    return "has other genes";
+  }
+  if (JSON.stringify(chunk.var) !== JSON.stringify(first.var)) return "has other var fields";
+  if (JSON.stringify(chunk.uns) !== JSON.stringify(first.uns)) return "has another uns";
+  if (chunk.X.kind !== first.X.kind) return `is ${chunk.X.kind} where the first is ${first.X.kind}`;
+  if (chunk.obsIndex !== first.obsIndex) return "has another obs index";
+  const names = first.obsNames;
+  if (chunk.obsNames.join("\0") !== names.join("\0")) return "has other obs columns";
+  for (const name of names) {
+    const a = first.obs(name), b = chunk.obs(name);
+    const same = a.kind === b.kind && (a.kind !== "numeric" ||
+      (b.kind === "numeric" && a.values.constructor === b.values.constructor)) &&
+      (a.kind !== "categorical" ||
+        (b.kind === "categorical" && a.categories.join("\0") === b.categories.join("\0")));
+    if (!same) return `has obs column '${name}' of another type or other categories`;
+  }
+  return null;
+}
+
+/**
+ * Write datasets arriving one at a time (e.g. chunks of a simulation, or of a file too large for
+ * memory) as one Arrow file, atomically: each chunk's record batches (at most `batchSize` cells)
+ * go to disk before the next chunk is asked for, so memory is one chunk. Every chunk must have
+ * the first one's genes, var, uns, obs columns and categories (one schema, one dictionary per
+ * categorical column); the file reads back with {@link readArrow} or {@link streamArrow}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const chunk = (v: number) => Dataset.fromDense(new Float32Array([v, 0]), 1, 2, ["A", "B"]);
+ * const path = `${await Deno.makeTempDir()}/c.arrow`;
+ * const written = await writeArrowChunks(path, [chunk(1), chunk(2), chunk(3)]);
+ * assert.deepEqual(written, { nCells: 3, batches: 3 });
+ * assert.deepEqual(Array.from((await readArrow(path)).toDense()), [1, 0, 2, 0, 3, 0]);
+ * ```
+ */
+export async function writeArrowChunks(
+  path: string,
+  chunks: Iterable<Dataset> | AsyncIterable<Dataset>,
+  options: { batchSize?: number } = {},
+): Promise<{ nCells: number; batches: number }> {
+  const batchSize = options.batchSize ?? MAX_BATCH_CELLS;
+  checkBatchSize(batchSize);
+  return await withAtomicFile(path, async (tmp) => {
     const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
-      const writer = RecordBatchFileWriter.writeAll(batches);
-      for await (const chunk of writer) {
-        let written = 0;
-        while (written < chunk.byteLength) written += await file.write(chunk.subarray(written));
+      const writer = new RecordBatchFileWriter();
+      writer.reset(new FileSink(file));
+      let first: Dataset | undefined, schema: Schema | undefined;
+      let dicts = new Map<string, Vector<Utf8>>();
+      let nCells = 0, batches = 0, index = 0;
+      for await (const chunk of chunks) {
+        if (!first) {
+          [first, schema, dicts] = [chunk, schemaFor(chunk), dictionariesOf(chunk)];
+        } else {
+          const problem = chunkMismatch(first, chunk);
+          if (problem) {
+            throw new ShapeMismatchError(`chunk ${index + 1} ${problem} than the first chunk`, {
+              file: path,
+              fix: "write chunks of one dataset: same genes, obs columns and categories",
+            });
+          }
+        }
+        index++;
+        if (chunk.nCells === 0) continue;
+        for (const batch of batchesOf(chunk, schema!, dicts, batchSize)) {
+          writer.write(batch);
+          batches++;
+        }
+        nCells += chunk.nCells;
       }
+      if (!first) {
+        throw new OptionError("no chunks to write", {
+          file: path,
+          fix: "pass at least one dataset (it may have zero cells)",
+        });
+      }
+      // no cells at all: one empty batch carries the schema, as writeArrow writes it
+      if (batches === 0) {
+        writer.write(batchesOf(first, schema!, dicts, batchSize).next().value!);
+        batches = 1;
+      }
+      writer.finish();
+      return { nCells, batches };
     } finally {
       file.close();
     }

@@ -558,6 +558,108 @@ export class Dataset {
   }
 }
 
+/**
+ * The cells of `parts` one after another as one dataset (e.g. the record batches of a file read
+ * piece by piece). Every part has the first one's genes, matrix kind and obs columns (of the same
+ * kinds); categories are merged by name in order of appearance; var, obs index and uns are the
+ * first part's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { concatCells, Dataset } from "./dataset.ts";
+ * const a = Dataset.fromDense(new Float32Array([1, 0]), 1, 2, ["A", "B"], {
+ *   t: { kind: "categorical", codes: Int32Array.of(0), categories: ["x"] },
+ * });
+ * const b = Dataset.fromDense(new Float32Array([0, 2, 3, 0]), 2, 2, ["A", "B"], {
+ *   t: { kind: "categorical", codes: Int32Array.of(0, 1), categories: ["y", "x"] },
+ * });
+ * const ab = concatCells([a, b]);
+ * assert.deepEqual(Array.from(ab.toDense()), [1, 0, 0, 2, 3, 0]);
+ * assert.deepEqual(ab.labels("t"), ["x", "y", "x"]);
+ * ```
+ */
+export function concatCells(parts: readonly Dataset[]): Dataset {
+  if (parts.length === 0) {
+    throw new OptionError("no datasets to concatenate", { fix: "pass at least one dataset" });
+  }
+  const first = parts[0], kind = first.X.kind, g = first.nGenes;
+  parts.forEach((d, k) => {
+    const problem = d.nGenes !== g || d.genes.some((name, j) => name !== first.genes[j])
+      ? "other genes"
+      : d.X.kind !== kind
+      ? `a ${d.X.kind} matrix where the first is ${kind}`
+      : first.obsNames.some((name) => !d.hasObs(name) || d.obs(name).kind !== first.obs(name).kind)
+      ? "other obs columns"
+      : null;
+    if (problem) {
+      throw new ShapeMismatchError(`dataset ${k + 1} has ${problem} than the first`, {
+        fix: "concatenate cells of one dataset (same genes and obs columns)",
+      });
+    }
+  });
+  const n = parts.reduce((s, d) => s + d.nCells, 0);
+  const obs: Record<string, ObsColumn> = {};
+  for (const name of first.obsNames) {
+    const cols = parts.map((d) => d.obs(name));
+    if (first.obs(name).kind === "categorical") {
+      const categories: string[] = [], index = new Map<string, number>();
+      const codes = new Int32Array(n);
+      let at = 0;
+      for (const col of cols as Extract<ObsColumn, { kind: "categorical" }>[]) {
+        const remap = col.categories.map((c) => {
+          if (!index.has(c)) index.set(c, categories.push(c) - 1);
+          return index.get(c)!;
+        });
+        for (const c of col.codes) codes[at++] = c < 0 ? -1 : remap[c];
+      }
+      obs[name] = { kind: "categorical", codes, categories };
+    } else if (first.obs(name).kind === "string") {
+      obs[name] = {
+        kind: "string",
+        values: (cols as Extract<ObsColumn, { kind: "string" }>[]).flatMap((c) => c.values),
+      };
+    } else {
+      const numeric = cols as Extract<ObsColumn, { kind: "numeric" }>[];
+      const same = numeric.every((c) => c.values.constructor === numeric[0].values.constructor);
+      const values =
+        new (same ? numeric[0].values.constructor as Float64ArrayConstructor : Float64Array)(n);
+      let at = 0;
+      for (const c of numeric) {
+        values.set(c.values, at);
+        at += c.values.length;
+      }
+      obs[name] = { kind: "numeric", values };
+    }
+  }
+  const parts0 = { var: first.var, obs, obsIndex: first.obsIndex, uns: first.uns };
+  if (kind === "dense") {
+    const data = new Float32Array(n * g);
+    let at = 0;
+    for (const d of parts) {
+      data.set((d.X as DenseMatrix).data.subarray(0, d.nCells * g), at);
+      at += d.nCells * g;
+    }
+    return new Dataset({ ...parts0, X: { kind: "dense", nRows: n, nCols: g, data } });
+  }
+  const nnz = parts.reduce((s, d) => s + d.indptr[d.nCells] - d.indptr[0], 0);
+  const indptr = new Int32Array(n + 1), indices = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let row = 0, at = 0;
+  for (const d of parts) {
+    const a = d.indptr[0], b = d.indptr[d.nCells];
+    indices.set(d.indices.subarray(a, b), at);
+    values.set(d.values.subarray(a, b), at);
+    for (let i = 1; i <= d.nCells; i++) indptr[row + i] = at + d.indptr[i] - a;
+    row += d.nCells;
+    at += b - a;
+  }
+  return new Dataset({
+    ...parts0,
+    X: { kind: "csr", nRows: n, nCols: g, indptr, indices, values },
+  });
+}
+
 /** Encode strings as a categorical (categories sorted; null = code -1). */
 export function encodeCategorical(values: readonly (string | null | undefined)[]): {
   kind: "categorical";

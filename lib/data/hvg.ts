@@ -4,10 +4,10 @@
  * Works on CSR without densifying; all statistics in float64.
  * @module
  */
-import type { Dataset } from "./dataset.ts";
-import { checkCounts, geneStats } from "./stats.ts";
+import type { Dataset, Uns } from "./dataset.ts";
+import { checkCounts, geneMoments, type GeneStats, geneStats, type GeneSums } from "./stats.ts";
 import { loess } from "./_loess.ts";
-import { DataValueError, OptionError } from "../runtime/errors.ts";
+import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 
 /** The scanpy flavours implemented. */
 export type HvgFlavor = "seurat" | "cell_ranger" | "seurat_v3";
@@ -103,6 +103,76 @@ const MAD_SCALE = 0.6744897501960817;
  */
 export function highlyVariableGenes(ds: Dataset, options: HvgOptions): HvgResult {
   const o = resolveOptions(options);
+  const notes = optionNotes(options, o);
+  const batches = options.batchKey === undefined ? null : batchCells(ds, options.batchKey);
+  return o.flavor === "seurat_v3"
+    ? seuratV3(ds, o, batches, notes)
+    : dispersionFlavour(ds, o, batches, notes);
+}
+
+/**
+ * Per-gene sufficient statistics of a flavour without a batch key, gathered in any number of
+ * passes over pieces of the data (record batches of a file) with {@link addGeneSums}.
+ */
+export interface HvgSums {
+  /**
+   * `seurat` / `cell_ranger`: sums of the log1p data through {@link hvgValueTransform};
+   * `seurat_v3`: sums of the raw counts.
+   */
+  stats: GeneSums;
+  /** `seurat_v3` only: sums of the counts clipped at {@link seuratV3Clip} of `stats`. */
+  clipped?: ClippedSums;
+}
+
+/**
+ * {@link highlyVariableGenes} (without a batch key) from per-gene sums instead of the data:
+ * the same result for the same values, so a file streamed batch by batch ranks its genes as the
+ * whole file read at once would.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset, log1p } from "yoto";
+ * import { addGeneSums, emptyGeneSums } from "./stats.ts";
+ * const data = Float32Array.from({ length: 600 }, (_, k) => (k * 7919) % 13 * (k % 20) / 40);
+ * const ds = log1p(Dataset.fromDense(data, 30, 20, Array.from({ length: 20 }, (_, j) => `g${j}`)));
+ * const stats = emptyGeneSums(20);
+ * // two pieces of 15 cells
+ * for (const part of [ds.selectCells([...Array(15).keys()]), ds.selectCells([...Array(15).keys()].map((i) => i + 15))]) {
+ *   addGeneSums(stats, part, { transform: hvgValueTransform("seurat", part.uns) });
+ * }
+ * const options = { flavor: "seurat" as const, nTopGenes: 5 };
+ * assert.deepEqual(hvgFromSums({ stats }, ds.genes, options).genes, highlyVariableGenes(ds, options).genes);
+ * ```
+ */
+export function hvgFromSums(sums: HvgSums, genes: string[], options: HvgOptions): HvgResult {
+  const o = resolveOptions(options);
+  if (options.batchKey !== undefined) {
+    throw new OptionError("HVGs from per-gene sums take no batch key", {
+      field: "batchKey",
+      fix: "leave the batch key out, or rank the genes with highlyVariableGenes on the data",
+    });
+  }
+  if (sums.stats.sums.length !== genes.length) {
+    throw new ShapeMismatchError(
+      `sums over ${sums.stats.sums.length} genes, ${genes.length} named`,
+    );
+  }
+  const notes = optionNotes(options, o), stats = geneMoments(sums.stats);
+  if (o.flavor !== "seurat_v3") return dispersionFromStats(stats, genes, o, notes);
+  if (!sums.clipped) {
+    throw new OptionError("seurat_v3 needs the sums of the clipped counts too", {
+      field: "clipped",
+      fix: "add the counts clipped at seuratV3Clip(stats) with addClippedSums",
+    });
+  }
+  checkV3Cells(stats.nCells);
+  const nv = v3Variances(stats, seuratV3Clip(stats, o.span).regStd, sums.clipped);
+  return v3Result(stats, [nv], false, genes, o, notes);
+}
+
+/** What scanpy would warn about in the options themselves. */
+function optionNotes(options: HvgOptions, o: Resolved): string[] {
   const notes: string[] = [];
   const cutoffsGiven = (["minMean", "maxMean", "minDisp", "maxDisp"] as const).filter((k) =>
     options[k] !== undefined
@@ -110,10 +180,7 @@ export function highlyVariableGenes(ds: Dataset, options: HvgOptions): HvgResult
   if (options.nTopGenes !== undefined && cutoffsGiven.length && o.flavor !== "seurat_v3") {
     notes.push(`nTopGenes is given, so ${cutoffsGiven.join(", ")} are ignored (as in scanpy)`);
   }
-  const batches = options.batchKey === undefined ? null : batchCells(ds, options.batchKey);
-  return o.flavor === "seurat_v3"
-    ? seuratV3(ds, o, batches, notes)
-    : dispersionFlavour(ds, o, batches, notes);
+  return notes;
 }
 
 function resolveOptions(options: HvgOptions): Resolved {
@@ -195,32 +262,52 @@ interface DispersionMetrics {
   dispersionsNorm: Float64Array;
 }
 
+/**
+ * The transform the dispersion flavours apply to each stored value of log1p data before their
+ * statistics: `seurat` undoes the log with expm1 (honouring `uns.log1p.base`), rounded to
+ * float32 like numpy's expm1 on float32 data; none for `cell_ranger` and `seurat_v3`.
+ */
+export function hvgValueTransform(
+  flavor: HvgFlavor,
+  uns: Uns,
+): ((value: number) => number) | undefined {
+  const base = (uns.log1p as { base?: unknown } | undefined)?.base;
+  const lnBase = typeof base === "number" ? Math.fround(Math.log(base)) : null;
+  return flavor !== "seurat"
+    ? undefined
+    : lnBase === null
+    ? (v: number) => Math.fround(Math.expm1(v))
+    : (v: number) => Math.fround(Math.expm1(Math.fround(v * lnBase)));
+}
+
+/** The dispersion flavours without a batch key, from the statistics of the transformed values. */
+function dispersionFromStats(
+  s: GeneStats,
+  genes: string[],
+  o: Resolved,
+  notes: string[],
+): DispersionHvgResult {
+  const m = dispersionMetrics(s.means, s.variances, o, notes);
+  const picked = selectByDispersion(m, o, notes);
+  const rankValue = m.dispersionsNorm.map((v) => nanToNum(v, -Infinity));
+  const order = sortedIndices(genes.length, (a, b) => descNanLast(rankValue[a], rankValue[b]));
+  return finish(
+    { flavor: o.flavor as "seurat" | "cell_ranger", ...m, order, nBatches: null, notes },
+    genes,
+    picked,
+  );
+}
+
 function dispersionFlavour(
   ds: Dataset,
   o: Resolved,
   batches: Int32Array[] | null,
   notes: string[],
 ): DispersionHvgResult {
-  // seurat works on expm1 of the data, rounded to float32 like numpy's expm1 on float32
-  const base = (ds.uns.log1p as { base?: unknown } | undefined)?.base;
-  const lnBase = typeof base === "number" ? Math.fround(Math.log(base)) : null;
-  const transform = o.flavor !== "seurat"
-    ? undefined
-    : lnBase === null
-    ? (v: number) => Math.fround(Math.expm1(v))
-    : (v: number) => Math.fround(Math.expm1(Math.fround(v * lnBase)));
+  const transform = hvgValueTransform(o.flavor, ds.uns);
   const g = ds.nGenes;
   if (batches === null) {
-    const s = geneStats(ds, { transform });
-    const m = dispersionMetrics(s.means, s.variances, o, notes);
-    const picked = selectByDispersion(m, o, notes);
-    const rankValue = m.dispersionsNorm.map((v) => nanToNum(v, -Infinity));
-    const order = sortedIndices(g, (a, b) => descNanLast(rankValue[a], rankValue[b]));
-    return finish(
-      { flavor: o.flavor as "seurat" | "cell_ranger", ...m, order, nBatches: null, notes },
-      ds,
-      picked,
-    );
+    return dispersionFromStats(geneStats(ds, { transform }), ds.genes, o, notes);
   }
   // per batch on the genes detected in it; undetected genes count as 0 in the averages
   const nB = batches.length;
@@ -285,17 +372,17 @@ function dispersionFlavour(
       nBatches,
       notes,
     },
-    ds,
+    ds.genes,
     { mask: highlyVariable, ties: 0 },
   );
 }
 
 function finish<T extends Omit<HvgResult, "genes" | "highlyVariable" | "tiesAtCut">>(
   partial: T,
-  ds: Dataset,
+  names: string[],
   picked: { mask: Uint8Array; ties: number },
 ): T & { genes: string[]; highlyVariable: Uint8Array; tiesAtCut: number } {
-  const genes = Array.from(partial.order).filter((j) => picked.mask[j]).map((j) => ds.genes[j]);
+  const genes = Array.from(partial.order).filter((j) => picked.mask[j]).map((j) => names[j]);
   return { ...partial, genes, highlyVariable: picked.mask, tiesAtCut: picked.ties };
 }
 
@@ -455,14 +542,30 @@ function seuratV3(
 ): VarianceHvgResult {
   checkCounts(ds, "seurat_v3 highly variable genes");
   if (hasNonInteger(ds)) notes.push("seurat_v3 expects raw counts, but non-integers were found");
-  const nTop = o.nTop!, g = ds.nGenes;
   const all = geneStats(ds);
-  const groups = batches ?? [null];
-  const ranks = groups.map(() => new Float64Array(g));
-  const sumNorm = new Float64Array(g), nConstant = new Int32Array(g);
-  groups.forEach((cells, b) => {
+  const nvs = (batches ?? [null]).map((cells) => {
     const s = cells ? geneStats(ds, { cells }) : all;
-    const nv = normalisedVariances(ds, cells, s.means, s.variances, o.span);
+    checkV3Cells(s.nCells);
+    const { regStd, clip } = seuratV3Clip(s, o.span);
+    const clipped = addClippedSums(emptyClippedSums(ds.nGenes), ds, clip, cells ?? undefined);
+    return v3Variances(s, regStd, clipped);
+  });
+  return v3Result(all, nvs, batches !== null, ds.genes, o, notes);
+}
+
+/** Ranks and selection of seurat_v3 from each batch's normalised variances (one without batches). */
+function v3Result(
+  all: GeneStats,
+  nvs: Float64Array[],
+  batched: boolean,
+  genes: string[],
+  o: Resolved,
+  notes: string[],
+): VarianceHvgResult {
+  const nTop = o.nTop!, g = genes.length;
+  const ranks = nvs.map(() => new Float64Array(g));
+  const sumNorm = new Float64Array(g), nConstant = new Int32Array(g);
+  nvs.forEach((nv, b) => {
     nv.forEach((v, j) => (Number.isNaN(v) ? nConstant[j]++ : (sumNorm[j] += v)));
     // rank 0 = most variable; constant genes (NaN) last
     sortedIndices(g, (x, y) => descNanLast(nv[x], nv[y])).forEach((j, r) => (ranks[b][j] = r));
@@ -474,7 +577,7 @@ function seuratV3(
     rank[j] = median(inTop);
   }
   // scanpy reports 0 for a gene constant in a batch; NaN only when constant in every batch
-  const nGroups = groups.length;
+  const nGroups = nvs.length;
   const variancesNorm = sumNorm.map((v, j) => (nConstant[j] === nGroups ? NaN : v / nGroups));
   // scanpy: sort by (rank ↑, nbatches ↓), NaN ranks last, ties in gene order; the unranked
   // tail (never selected) is ordered by normalised variance
@@ -494,10 +597,10 @@ function seuratV3(
       variancesNorm,
       rank,
       order,
-      nBatches: batches ? nBatches : null,
+      nBatches: batched ? nBatches : null,
       notes,
     },
-    ds,
+    genes,
     { mask, ties: 0 },
   );
 }
@@ -509,25 +612,25 @@ function hasNonInteger(ds: Dataset): boolean {
   return v.some((x) => x !== Math.floor(x));
 }
 
-/**
- * seurat_v3 normalised variance of one batch: loess of log10 variance on log10 mean over the
- * non-constant genes gives sigma_reg; values are clipped at mean + sigma_reg * sqrt(N).
- * Constant genes give NaN.
- */
-function normalisedVariances(
-  ds: Dataset,
-  cells: Int32Array | null,
-  means: Float64Array,
-  variances: Float64Array,
-  span: number,
-): Float64Array {
-  const g = ds.nGenes, n = cells ? cells.length : ds.nCells;
+function checkV3Cells(n: number): void {
   if (n < 2) {
     throw new DataValueError(`seurat_v3 needs at least 2 cells per batch, a batch has ${n}`, {
       field: "batchKey",
       fix: "merge or drop tiny batches",
     });
   }
+}
+
+/**
+ * seurat_v3's regularised sd of each gene (loess of log10 variance on log10 mean over the
+ * non-constant genes; 1 for constant ones) and the value its counts are clipped at:
+ * mean + sd * sqrt(N), from the raw-count statistics of the N cells.
+ */
+export function seuratV3Clip(
+  stats: GeneStats,
+  span = 0.3,
+): { regStd: Float64Array; clip: Float64Array } {
+  const { means, variances } = stats, g = means.length;
   const varying = Int32Array.from({ length: g }, (_, j) => j).filter((j) => variances[j] > 0);
   const fit = loess(
     Float64Array.from(varying, (j) => Math.log10(means[j])),
@@ -536,9 +639,33 @@ function normalisedVariances(
   );
   const regStd = new Float64Array(g).fill(1);
   varying.forEach((j, r) => (regStd[j] = Math.sqrt(10 ** fit[r])));
-  const clip = Float64Array.from(regStd, (sd, j) => sd * Math.sqrt(n) + means[j]);
-  // sums of the clipped values (zeros are never clipped: clip > 0)
-  const sums = new Float64Array(g), squares = new Float64Array(g);
+  const clip = Float64Array.from(regStd, (sd, j) => sd * Math.sqrt(stats.nCells) + means[j]);
+  return { regStd, clip };
+}
+
+/** Per-gene sums and sums of squares of clipped counts. */
+export interface ClippedSums {
+  sums: Float64Array;
+  squares: Float64Array;
+}
+
+/** Zero clipped sums, for {@link addClippedSums} to fill. */
+export function emptyClippedSums(nGenes: number): ClippedSums {
+  return { sums: new Float64Array(nGenes), squares: new Float64Array(nGenes) };
+}
+
+/**
+ * Add the counts of the cells of `ds` (or its rows `cells`), each clipped at its gene's `clip`,
+ * to `into` (zeros are never clipped: clip > 0). Returns `into`.
+ */
+export function addClippedSums(
+  into: ClippedSums,
+  ds: Dataset,
+  clip: Float64Array,
+  cells?: ArrayLike<number>,
+): ClippedSums {
+  const g = ds.nGenes, n = cells ? cells.length : ds.nCells;
+  const { sums, squares } = into;
   const X = ds.X;
   for (let r = 0; r < n; r++) {
     const i = cells ? cells[r] : r;
@@ -556,9 +683,16 @@ function normalisedVariances(
       }
     }
   }
-  return Float64Array.from({ length: g }, (_, j) => {
+  return into;
+}
+
+/** seurat_v3 normalised variance of one batch from its statistics; constant genes give NaN. */
+function v3Variances(stats: GeneStats, regStd: Float64Array, clipped: ClippedSums): Float64Array {
+  const { means, variances, nCells: n } = stats;
+  return Float64Array.from({ length: means.length }, (_, j) => {
     if (!(variances[j] > 0)) return NaN;
     const m = means[j];
-    return (1 / ((n - 1) * regStd[j] * regStd[j])) * (n * m * m + squares[j] - 2 * sums[j] * m);
+    return (1 / ((n - 1) * regStd[j] * regStd[j])) *
+      (n * m * m + clipped.squares[j] - 2 * clipped.sums[j] * m);
   });
 }

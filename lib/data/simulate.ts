@@ -584,15 +584,21 @@ function designCells(p: SimulationParams, rng: Rng) {
   return { typeOf, conditionOf, donorOf, librarySize };
 }
 
-/** Every cell's counts, row by row, straight into CSR (memory ~ non-zeros, not cells x genes). */
+/**
+ * The counts of cells [start, end), row by row, straight into CSR (memory ~ their non-zeros, not
+ * cells x genes). `rng` is one stream over the cells in order: drawing [0, a) then [a, b) gives
+ * the same counts as [0, b).
+ */
 function drawCounts(
   p: SimulationParams,
   genes: ReturnType<typeof designGenes>,
   cells: ReturnType<typeof designCells>,
   rng: Rng,
+  start: number,
+  end: number,
 ): CsrMatrix {
   const G = p.nGenes, K = Math.max(1, p.nConditions), D = p.nDonors;
-  const indptr = new Int32Array(p.nCells + 1);
+  const indptr = new Int32Array(end - start + 1);
   const chunks: { indices: Int32Array; values: Float32Array }[] = [];
   const bufIdx = new Int32Array(Math.max(CHUNK_ENTRIES, G)),
     bufVal = new Float32Array(bufIdx.length);
@@ -601,7 +607,7 @@ function drawCounts(
     chunks.push({ indices: bufIdx.slice(0, fill), values: bufVal.slice(0, fill) });
     fill = 0;
   };
-  for (let c = 0; c < p.nCells; c++) {
+  for (let c = start; c < end; c++) {
     if (fill + G > bufIdx.length) flush();
     const off = ((cells.typeOf[c] * K + cells.conditionOf[c]) * D + cells.donorOf[c]) * G;
     const size = cells.librarySize[c];
@@ -614,7 +620,7 @@ function drawCounts(
       }
     }
     nnz += fill - before;
-    indptr[c + 1] = nnz;
+    indptr[c - start + 1] = nnz;
   }
   flush();
   const indices = new Int32Array(nnz), values = new Float32Array(nnz);
@@ -625,7 +631,93 @@ function drawCounts(
     values.set(chunk.values, at);
     at += chunk.indices.length;
   }
-  return { kind: "csr", nRows: p.nCells, nCols: G, indptr, indices, values };
+  return { kind: "csr", nRows: end - start, nCols: G, indptr, indices, values };
+}
+
+/** Everything drawn before the counts: the gene and cell designs, and the counts' random stream. */
+interface SimulationPlan {
+  p: SimulationParams;
+  levels: TypeLevel[];
+  geneNames: string[];
+  genes: ReturnType<typeof designGenes>;
+  cells: ReturnType<typeof designCells>;
+  counts: Rng;
+}
+
+function plan(options: SimulateOptions): SimulationPlan {
+  const { p, levels } = resolveOptions(options);
+  const G = p.nGenes;
+  const root = new Rng(p.seed);
+  const width = Math.max(4, String(G).length);
+  const geneNames = Array.from({ length: G }, (_, g) => `G${String(g + 1).padStart(width, "0")}`);
+  const genes = designGenes(p, levels, root.fork("genes"), geneNames);
+  const cells = designCells(p, root.fork("cells"));
+  return { p, levels, geneNames, genes, cells, counts: root.fork("counts") };
+}
+
+/** Cells [start, end) of the simulation as a Dataset; chunks must be drawn in order. */
+function cellRange(s: SimulationPlan, start: number, end: number): Dataset {
+  const { p, levels, genes, cells } = s;
+  const X = drawCounts(p, genes, cells, s.counts, start, end);
+  const idWidth = Math.max(4, String(p.nCells).length);
+  const obs: Record<string, ObsColumn> = {
+    cell_id: {
+      kind: "string",
+      values: Array.from(
+        { length: end - start },
+        (_, c) => `cell${String(start + c + 1).padStart(idWidth, "0")}`,
+      ),
+    },
+  };
+  const typeOf = cells.typeOf.slice(start, end);
+  // Coarser hierarchy levels first, as the finest type's ancestors (none without a hierarchy).
+  const ancestorOf = ancestors(levels);
+  genes.programs.slice(0, -1).forEach((level, l) => {
+    obs[level.column] = {
+      kind: "categorical",
+      codes: typeOf.map((t) => ancestorOf[l][t]),
+      categories: [...level.typeNames],
+    };
+  });
+  obs.cell_type = { kind: "categorical", codes: typeOf, categories: [...p.typeNames] };
+  if (p.nConditions > 0) {
+    obs.condition = {
+      kind: "categorical",
+      codes: cells.conditionOf.slice(start, end),
+      categories: ["ctrl", "stim"].slice(0, p.nConditions),
+    };
+  }
+  obs.donor = {
+    kind: "categorical",
+    codes: cells.donorOf.slice(start, end),
+    categories: Array.from({ length: p.nDonors }, (_, d) => `donor${d + 1}`),
+  };
+  return new Dataset({
+    X,
+    var: { gene: s.geneNames },
+    obs,
+    obsIndex: "cell_id",
+    uns: { simulation: p },
+  });
+}
+
+function truthOf(s: SimulationPlan): SimulationTruth {
+  const { p, genes, cells } = s;
+  return {
+    typeNames: [...p.typeNames],
+    markers: genes.markers,
+    markerLogFC: genes.markerLogFC,
+    ...(p.hierarchy ? { hierarchy: genes.programs } : {}),
+    stimGenes: genes.stimGenes,
+    stimLogFC: genes.stimLogFC,
+    typeOf: cells.typeOf.slice(),
+    conditionOf: cells.conditionOf.slice(),
+    donorOf: cells.donorOf.slice(),
+    librarySize: cells.librarySize,
+    geneMean: genes.geneMean,
+    theta: genes.theta,
+    donorLogEffect: genes.donorLogEffect,
+  };
 }
 
 /**
@@ -646,69 +738,41 @@ function drawCounts(
 export function simulate(
   options: SimulateOptions = {},
 ): { dataset: Dataset; truth: SimulationTruth } {
-  const { p, levels } = resolveOptions(options);
-  const G = p.nGenes, D = p.nDonors;
-  const root = new Rng(p.seed);
-  const width = Math.max(4, String(G).length);
-  const geneNames = Array.from({ length: G }, (_, g) => `G${String(g + 1).padStart(width, "0")}`);
-  const genes = designGenes(p, levels, root.fork("genes"), geneNames);
-  const cells = designCells(p, root.fork("cells"));
+  const s = plan(options);
+  return { dataset: cellRange(s, 0, s.p.nCells), truth: truthOf(s) };
+}
 
-  const X = drawCounts(p, genes, cells, root.fork("counts"));
+/** What {@link simulateChunks} returns. */
+export interface SimulationChunks {
+  /** The truth of the whole simulation, as {@link simulate} gives it. */
+  truth: SimulationTruth;
+  /** The cells in order, `chunkCells` at a time (the last chunk holds the rest); one pass only. */
+  chunks: Generator<Dataset, void, undefined>;
+}
 
-  const idWidth = Math.max(4, String(p.nCells).length);
-  const obs: Record<string, ObsColumn> = {
-    cell_id: {
-      kind: "string",
-      values: Array.from(
-        { length: p.nCells },
-        (_, c) => `cell${String(c + 1).padStart(idWidth, "0")}`,
-      ),
-    },
-  };
-  // Coarser hierarchy levels first, as the finest type's ancestors (none without a hierarchy).
-  const ancestorOf = ancestors(levels);
-  genes.programs.slice(0, -1).forEach((level, l) => {
-    obs[level.column] = {
-      kind: "categorical",
-      codes: cells.typeOf.map((t) => ancestorOf[l][t]),
-      categories: [...level.typeNames],
-    };
-  });
-  obs.cell_type = { kind: "categorical", codes: cells.typeOf, categories: [...p.typeNames] };
-  if (p.nConditions > 0) {
-    obs.condition = {
-      kind: "categorical",
-      codes: cells.conditionOf,
-      categories: ["ctrl", "stim"].slice(0, p.nConditions),
-    };
+/**
+ * The simulation of {@link simulate}, drawn `chunkCells` cells at a time for data larger than
+ * memory: the gene, type and donor parameters are drawn once, and the chunks concatenated are
+ * exactly `simulate(options).dataset` (same counts, obs, cell ids and uns). Memory is one chunk's
+ * non-zeros plus the per-cell design (type, condition, donor, library size: 20 bytes a cell).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { simulate, simulateChunks } from "./simulate.ts";
+ * const { chunks } = simulateChunks({ nCells: 50, nGenes: 80, seed: 3 }, 20);
+ * const parts = [...chunks];
+ * assert.deepEqual(parts.map((d) => d.nCells), [20, 20, 10]);
+ * const whole = simulate({ nCells: 50, nGenes: 80, seed: 3 }).dataset;
+ * assert.deepEqual(parts[2].values, whole.values.subarray(whole.indptr[40]));
+ * ```
+ */
+export function simulateChunks(options: SimulateOptions, chunkCells: number): SimulationChunks {
+  checkInt("chunkCells", chunkCells, 1);
+  const s = plan(options);
+  function* chunks() {
+    for (let start = 0; start < s.p.nCells; start += chunkCells) {
+      yield cellRange(s, start, Math.min(s.p.nCells, start + chunkCells));
+    }
   }
-  obs.donor = {
-    kind: "categorical",
-    codes: cells.donorOf,
-    categories: Array.from({ length: D }, (_, d) => `donor${d + 1}`),
-  };
-  const dataset = new Dataset({
-    X,
-    var: { gene: geneNames },
-    obs,
-    obsIndex: "cell_id",
-    uns: { simulation: p },
-  });
-  const truth: SimulationTruth = {
-    typeNames: [...p.typeNames],
-    markers: genes.markers,
-    markerLogFC: genes.markerLogFC,
-    ...(p.hierarchy ? { hierarchy: genes.programs } : {}),
-    stimGenes: genes.stimGenes,
-    stimLogFC: genes.stimLogFC,
-    typeOf: cells.typeOf.slice(),
-    conditionOf: cells.conditionOf.slice(),
-    donorOf: cells.donorOf.slice(),
-    librarySize: cells.librarySize,
-    geneMean: genes.geneMean,
-    theta: genes.theta,
-    donorLogEffect: genes.donorLogEffect,
-  };
-  return { dataset, truth };
+  return { truth: truthOf(s), chunks: chunks() };
 }

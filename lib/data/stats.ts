@@ -4,12 +4,12 @@
  * @module
  */
 import type { Dataset } from "./dataset.ts";
-import { DataValueError, quoted } from "../runtime/errors.ts";
+import { DataValueError, quoted, ShapeMismatchError } from "../runtime/errors.ts";
 
 const f32 = Math.fround;
 
-/** Per-gene sums over a set of cells, and the moments scanpy derives from them. */
-export interface GeneStats {
+/** Per-gene sums over a set of cells, which add up over pieces of the data. */
+export interface GeneSums {
   /** Number of cells the sums run over. */
   nCells: number;
   /** Sum of the (transformed) values per gene. */
@@ -18,6 +18,10 @@ export interface GeneStats {
   sumSquares: Float64Array;
   /** Number of cells with a value > 0 per gene. */
   nPositive: Int32Array;
+}
+
+/** Per-gene sums over a set of cells, and the moments scanpy derives from them. */
+export interface GeneStats extends GeneSums {
   /** Mean per gene. */
   means: Float64Array;
   /** Variance per gene with ddof 1, as scanpy computes it: (E[x^2] - E[x]^2) * n / (n - 1). */
@@ -30,6 +34,61 @@ export interface GeneStatsOptions {
   cells?: ArrayLike<number>;
   /** Applied to every stored value first; must map 0 to 0 (sparse zeros are skipped). */
   transform?: (value: number) => number;
+}
+
+/** Zero sums over no cells, for {@link addGeneSums} to fill. */
+export function emptyGeneSums(nGenes: number): GeneSums {
+  return {
+    nCells: 0,
+    sums: new Float64Array(nGenes),
+    sumSquares: new Float64Array(nGenes),
+    nPositive: new Int32Array(nGenes),
+  };
+}
+
+/**
+ * Add the cells of `ds` (or its rows `options.cells`) to `into`, in order: the data read in
+ * pieces (record batches of a file) gives exactly the sums of the whole. Returns `into`.
+ */
+export function addGeneSums(into: GeneSums, ds: Dataset, options: GeneStatsOptions = {}): GeneSums {
+  const g = ds.nGenes, f = options.transform;
+  if (into.sums.length !== g) {
+    throw new ShapeMismatchError(`sums over ${into.sums.length} genes, data has ${g}`);
+  }
+  const cells = options.cells ?? null;
+  const n = cells ? cells.length : ds.nCells;
+  const { sums, sumSquares, nPositive } = into;
+  const add = (j: number, raw: number) => {
+    const v = f ? f(raw) : raw;
+    sums[j] += v;
+    sumSquares[j] += f32(v * v);
+    if (v > 0) nPositive[j]++;
+  };
+  const X = ds.X;
+  for (let r = 0; r < n; r++) {
+    const i = cells ? cells[r] : r;
+    if (X.kind === "csr") {
+      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) add(X.indices[p], X.values[p]);
+    } else {
+      for (let j = 0, o = i * g; j < g; j++) if (X.data[o + j] !== 0) add(j, X.data[o + j]);
+    }
+  }
+  into.nCells += n;
+  return into;
+}
+
+/** Means and variances (ddof 1) from the sums, as scanpy computes them. */
+export function geneMoments(s: GeneSums): GeneStats {
+  const g = s.sums.length, n = s.nCells;
+  const means = new Float64Array(g), variances = new Float64Array(g);
+  // scanpy (fast_array_utils.mean_var) applies the ddof correction only when n != 1
+  const correction = n > 1 ? n / (n - 1) : 1;
+  for (let j = 0; j < g; j++) {
+    const m = s.sums[j] / n;
+    means[j] = m;
+    variances[j] = (s.sumSquares[j] / n - m * m) * correction;
+  }
+  return { ...s, means, variances };
 }
 
 /**
@@ -47,34 +106,7 @@ export interface GeneStatsOptions {
  * ```
  */
 export function geneStats(ds: Dataset, options: GeneStatsOptions = {}): GeneStats {
-  const g = ds.nGenes, f = options.transform;
-  const cells = options.cells ?? null;
-  const n = cells ? cells.length : ds.nCells;
-  const sums = new Float64Array(g), sumSquares = new Float64Array(g), nPositive = new Int32Array(g);
-  const add = (j: number, raw: number) => {
-    const v = f ? f(raw) : raw;
-    sums[j] += v;
-    sumSquares[j] += f32(v * v);
-    if (v > 0) nPositive[j]++;
-  };
-  const X = ds.X;
-  for (let r = 0; r < n; r++) {
-    const i = cells ? cells[r] : r;
-    if (X.kind === "csr") {
-      for (let p = X.indptr[i]; p < X.indptr[i + 1]; p++) add(X.indices[p], X.values[p]);
-    } else {
-      for (let j = 0, o = i * g; j < g; j++) if (X.data[o + j] !== 0) add(j, X.data[o + j]);
-    }
-  }
-  const means = new Float64Array(g), variances = new Float64Array(g);
-  // scanpy (fast_array_utils.mean_var) applies the ddof correction only when n != 1
-  const correction = n > 1 ? n / (n - 1) : 1;
-  for (let j = 0; j < g; j++) {
-    const m = sums[j] / n;
-    means[j] = m;
-    variances[j] = (sumSquares[j] / n - m * m) * correction;
-  }
-  return { nCells: n, sums, sumSquares, nPositive, means, variances };
+  return geneMoments(addGeneSums(emptyGeneSums(ds.nGenes), ds, options));
 }
 
 /** Options of {@link checkCounts}. */

@@ -1,7 +1,14 @@
 import { assertClose, assertEquals, assertRejects } from "../_assert.ts";
-import { datasetFromArrowBytes, readArrow, streamArrow, writeArrow } from "../../lib/data/arrow.ts";
+import {
+  datasetFromArrowBytes,
+  readArrow,
+  streamArrow,
+  writeArrow,
+  writeArrowChunks,
+} from "../../lib/data/arrow.ts";
+import { simulate, simulateChunks } from "../../lib/data/simulate.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
-import { FileFormatError } from "../../lib/runtime/errors.ts";
+import { FileFormatError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 import { tempDir } from "../_shared.ts";
 import { bruteDense, tinyCsr, zeroCells } from "./_fixtures.ts";
 
@@ -137,4 +144,71 @@ Deno.test("float values survive exactly", async () => {
   await writeArrow(ds, path);
   const back = await readArrow(path);
   ds.toDense().forEach((v, i) => assertClose(back.toDense()[i], v, 0));
+});
+
+Deno.test("writeArrowChunks: a simulation written chunk by chunk reads back as the whole", async () => {
+  const dir = await tempDir();
+  const options = { nCells: 300, nGenes: 120, seed: 2 };
+  const { chunks } = simulateChunks(options, 70);
+  // chunks of 70 in record batches of at most 32: 70 = 32 + 32 + 6, the last chunk 20 = 20
+  const written = await writeArrowChunks(`${dir}/sim.arrow`, chunks, { batchSize: 32 });
+  assertEquals(written, { nCells: 300, batches: 4 * 3 + 1 });
+  const whole = simulate(options).dataset;
+  sameDataset(await readArrow(`${dir}/sim.arrow`), whole);
+  const sizes: number[] = [];
+  const rows: number[][] = [];
+  for await (const { dataset } of streamArrow(`${dir}/sim.arrow`)) {
+    sizes.push(dataset.nCells);
+    rows.push(...bruteDense(dataset));
+  }
+  assertEquals(sizes, [32, 32, 6, 32, 32, 6, 32, 32, 6, 32, 32, 6, 20]);
+  assertEquals(rows, bruteDense(whole));
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["sim.arrow"]);
+});
+
+Deno.test("writeArrowChunks writes each chunk to disk before asking for the next", async () => {
+  const dir = await tempDir();
+  const sizes: number[] = [];
+  const tempSize = () => {
+    const tmp = [...Deno.readDirSync(dir)].find((e) => e.name.startsWith(".s.arrow.tmp-"));
+    return tmp ? Deno.statSync(`${dir}/${tmp.name}`).size : -1;
+  };
+  async function* chunks() {
+    for (let c = 0; c < 3; c++) {
+      sizes.push(tempSize());
+      yield await Promise.resolve(tinyCsr());
+    }
+    sizes.push(tempSize());
+  }
+  await writeArrowChunks(`${dir}/s.arrow`, chunks());
+  // the temporary file exists from the start and grows with every chunk written
+  assertEquals(
+    sizes[0] >= 0 && sizes.every((n, i) => i === 0 || n > sizes[i - 1]),
+    true,
+    String(sizes),
+  );
+  const back = await readArrow(`${dir}/s.arrow`);
+  assertEquals(back.nCells, 3 * tinyCsr().nCells);
+  assertEquals(bruteDense(back), [
+    ...bruteDense(tinyCsr()),
+    ...bruteDense(tinyCsr()),
+    ...bruteDense(tinyCsr()),
+  ]);
+});
+
+Deno.test("writeArrowChunks refuses mismatched chunks and leaves nothing behind", async () => {
+  const dir = await tempDir();
+  const a = simulate({ nCells: 20, nGenes: 80, seed: 1 }).dataset;
+  const otherGenes = simulate({ nCells: 20, nGenes: 81, seed: 1 }).dataset;
+  const otherTypes = simulate({ nCells: 20, nGenes: 80, seed: 1, nTypes: 3 }).dataset;
+  const path = `${dir}/x.arrow`;
+  let err = await assertRejects(() => writeArrowChunks(path, [a, otherGenes]), ShapeMismatchError);
+  assertEquals(err.message.includes("chunk 2 has other genes"), true, err.message);
+  err = await assertRejects(() => writeArrowChunks(path, [a, a, otherTypes]), ShapeMismatchError);
+  assertEquals(err.message.includes("chunk 3"), true, err.message);
+  await assertRejects(() => writeArrowChunks(path, []), OptionError);
+  assertEquals([...Deno.readDirSync(dir)].length, 0);
+  // empty chunks add nothing; only empty chunks still give a readable empty file
+  await writeArrowChunks(path, [zeroCells(), zeroCells()]);
+  assertEquals((await readArrow(path)).nCells, 0);
 });

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../_assert.ts";
-import { Dataset } from "../../lib/data/dataset.ts";
+import { concatCells, Dataset } from "../../lib/data/dataset.ts";
 import { MissingFieldError, OptionError, ShapeMismatchError } from "../../lib/runtime/errors.ts";
 import { bruteDense, tinyCsr } from "./_fixtures.ts";
 
@@ -92,4 +92,26 @@ Deno.test("categorical() encodes string columns and refuses numeric ones", () =>
   assertEquals(c.categories, ["", "a", "c,d", "é"]);
   assertEquals(Array.from(c.codes), [1, -1, 2, 3, 0]);
   assertThrows(() => ds.categorical("score"), OptionError);
+});
+
+Deno.test("concatCells stacks CSR cells and obs of every kind, merging categories by name", () => {
+  const ds = tinyCsr();
+  const parts = [[0, 1], [2], [3, 4]].map((rows) => ds.selectCells(rows));
+  // the last part's categories in another order: codes are remapped by name
+  const last = parts[2].obs("type") as { codes: Int32Array; categories: string[] };
+  parts[2] = parts[2].withObs("type", {
+    kind: "categorical",
+    codes: last.codes.map((c) => (c < 0 ? -1 : 1 - c)),
+    categories: ["T", "B"],
+  });
+  const back = concatCells(parts);
+  assertEquals(bruteDense(back), bruteDense(ds));
+  for (const name of ds.obsNames) assertEquals(back.labels(name), ds.labels(name), name);
+  assertEquals(back.obs("score").kind, "numeric");
+  assertEquals(
+    Array.from((back.obs("score") as { values: Float64Array }).values).map(String),
+    Array.from((ds.obs("score") as { values: Float64Array }).values).map(String),
+  );
+  assertThrows(() => concatCells([ds, ds.selectGenes(["G0", "G1"])]), ShapeMismatchError);
+  assertThrows(() => concatCells([]), OptionError);
 });

@@ -1,5 +1,10 @@
 import { deepStrictEqual, notDeepStrictEqual, ok as assert, throws } from "node:assert/strict";
-import { simulate, type SimulateOptions, type SimulationTruth } from "../../lib/data/simulate.ts";
+import {
+  simulate,
+  simulateChunks,
+  type SimulateOptions,
+  type SimulationTruth,
+} from "../../lib/data/simulate.ts";
 import type { Dataset } from "../../lib/data/dataset.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 
@@ -416,4 +421,54 @@ Deno.test("hierarchy: a tree of types, coarse labels a function of the fine ones
   deepStrictEqual(flat.truth.hierarchy!.map((l) => l.column), ["cell_type"]);
   deepStrictEqual(simulate({ ...options, nCells: 100 }).truth.hierarchy, levels);
   notDeepStrictEqual(simulate({ ...options, nCells: 100, seed: 5 }).truth.hierarchy, levels);
+});
+
+/** Cells of `parts` stacked in order, as one CSR matrix and per-column obs. */
+function stack(parts: Dataset[]) {
+  const indptr = [0], indices: number[] = [], values: number[] = [];
+  for (const d of parts) {
+    for (let i = 0; i < d.nCells; i++) {
+      indptr.push(indptr[indptr.length - 1] + d.indptr[i + 1] - d.indptr[i]);
+    }
+    indices.push(...d.indices.subarray(d.indptr[0], d.indptr[d.nCells]));
+    values.push(...d.values.subarray(d.indptr[0], d.indptr[d.nCells]));
+  }
+  const obs = Object.fromEntries(
+    parts[0].obsNames.map((name) => [name, parts.flatMap((d) => d.labels(name))]),
+  );
+  return { indptr, indices, values, obs };
+}
+
+Deno.test("simulateChunks: the chunks concatenated are simulate's dataset, parameters shared", () => {
+  for (
+    const options of [
+      { nCells: 230, nGenes: 150, seed: 4, dropout: 0.2 },
+      { nCells: 101, nGenes: 200, seed: 5, hierarchy: [2, 5], markersPerType: 3 },
+    ] as SimulateOptions[]
+  ) {
+    const whole = simulate(options);
+    const { truth, chunks } = simulateChunks(options, 64);
+    const parts = [...chunks];
+    const sizes: number[] = [];
+    for (let a = 0; a < options.nCells!; a += 64) sizes.push(Math.min(64, options.nCells! - a));
+    deepStrictEqual(parts.map((d) => d.nCells), sizes);
+    for (const d of parts) {
+      // every chunk carries the same gene names, categories and simulation parameters
+      deepStrictEqual(d.genes, whole.dataset.genes);
+      deepStrictEqual(d.uns, whole.dataset.uns);
+      for (const name of whole.dataset.obsNames.filter((n) => n !== "cell_id")) {
+        deepStrictEqual(d.categorical(name).categories, whole.dataset.categorical(name).categories);
+      }
+    }
+    deepStrictEqual(truth, whole.truth);
+    const got = stack(parts), want = stack([whole.dataset]);
+    deepStrictEqual(got.indptr, want.indptr);
+    deepStrictEqual(got.indices, want.indices);
+    deepStrictEqual(got.values, want.values);
+    deepStrictEqual(got.obs, want.obs);
+  }
+});
+
+Deno.test("simulateChunks: a chunk size of 0 is an OptionError", () => {
+  throws(() => simulateChunks({ nCells: 10 }, 0), OptionError);
 });
