@@ -376,7 +376,15 @@ export async function runSaturationStudy(
   const test = ds.selectCells(split.test);
   const labels = pool.categorical(o.label).codes;
   const coords = units.some((u) => u.scheme === "geosketch") ? sketchCoordinates(pool) : undefined;
-  const progress = new Progress("saturation", units.length, { quiet: o.quiet });
+  // A run's work grows with its training cells: the bar and ETA weigh each run by its cells, so
+  // the small fractions done first do not promise an early end.
+  const cellsOf = (u: (typeof units)[number]) =>
+    Math.max(1, Math.floor(pool.nCells * (u.scheme === "all" ? 1 : u.fraction)));
+  const progress = new Progress(
+    "saturation (training cells)",
+    units.reduce((sum, u) => sum + cellsOf(u), 0),
+    { quiet: o.quiet },
+  );
   let everyCell: DiversityReport | undefined, reported = false;
   for (const unit of units) {
     const { scheme, fraction, seed } = unit;
@@ -468,7 +476,7 @@ export async function runSaturationStudy(
     rows.push(row);
     o.onRow?.(row);
     // The ETA extrapolates the training runs only: data set-up and diversity are not their work.
-    progress.tick(1, "", runSeconds);
+    progress.tick(cellsOf(unit), "", runSeconds);
     progress.log(
       `${scheme} ${percent(fraction)} seed ${seed}: ${train.nCells} cells, ` +
         (held.skip
