@@ -37,7 +37,7 @@ Deno.test("pca: the randomized path matches the exact covariance spectrum and ei
   const r = pca(x, n, d, { nComponents: c, seed: 1 });
   assertEquals(tf.memory().numTensors, before);
   assertEquals(r.nComponents, c);
-  // Brute force: Jacobi on the full d x d covariance.
+  // Brute force: the full d x d covariance, diagonalised exactly.
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
   const cov = new Float64Array(d * d);
