@@ -4,11 +4,11 @@
  * controls the false discovery rate at q.
  * @module
  */
+import erfc from "@stdlib/math-base-special-erfc";
 import type { Dataset } from "../data/dataset.ts";
 import { isNullGene } from "../data/twins.ts";
 import { wilcoxonZ } from "../select/markers.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
-import { erfc } from "../runtime/rng.ts";
 
 /** OptionError unless the target FDR q of the knockoff+ filter is in (0, 1]. */
 export function checkQ(q: number): void {

@@ -9,7 +9,8 @@ import { Dataset, type ExpressionMatrix, type VarFields } from "../data/dataset.
 import { checkCounts, geneStats } from "../data/stats.ts";
 import { isNullGene, NULL_SUFFIX } from "../data/twins.ts";
 import { DataValueError, OptionError } from "../runtime/errors.ts";
-import { lgamma, Rng } from "../runtime/rng.ts";
+import lgamma from "@stdlib/math-base-special-gammaln";
+import { Rng } from "../runtime/rng.ts";
 
 /** Which fallback a gene's fit took ("none" = the plain estimate); counted by {@link nullGenes}. */
 export type NullGuard = "none" | "all_zero" | "unit_counts" | "pi_negative" | "poisson";

@@ -94,8 +94,8 @@ export interface VendiResult {
  * Vendi score (q = 1) of the rows of `x` ([n x d] row-major) under the cosine kernel: rows
  * L2-normalised to X̂, K = X̂X̂ᵀ / n (K_ii = 1/n), score exp(-Σ λ ln λ) over K's positive
  * eigenvalues. The spectrum comes from the smaller of the d x d matrix X̂ᵀX̂ / n and K (the same
- * non-zero eigenvalues), by Jacobi rotations: O(min(n, d)³). Zero rows are dropped and counted;
- * DataValueError when every row is zero.
+ * non-zero eigenvalues), by ml-matrix's symmetric eigensolver: O(min(n, d)³). Zero rows are
+ * dropped and counted; DataValueError when every row is zero.
  *
  * @example
  * ```ts

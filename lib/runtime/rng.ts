@@ -3,6 +3,7 @@
  * Same seed, same stream, on every platform: it uses 32-bit integer arithmetic only.
  * @module
  */
+import lgamma from "@stdlib/math-base-special-gammaln";
 import { OptionError } from "./errors.ts";
 
 function splitmix32(state: number): [number, number] {
@@ -17,69 +18,6 @@ function hashString(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-const LANCZOS = [
-  0.99999999999980993,
-  676.5203681218851,
-  -1259.1392167224028,
-  771.32342877765313,
-  -176.61502916214059,
-  12.507343278686905,
-  -0.13857109526572012,
-  9.9843695780195716e-6,
-  1.5056327351493116e-7,
-];
-
-/** Natural log of the gamma function (Lanczos, g = 7, n = 9; relative error < 1e-13). */
-export function lgamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
-  x -= 1;
-  let a = LANCZOS[0];
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/**
- * The complementary error function erfc(x) = 1 - erf(x), accurate to about 1e-13 relative for
- * every x (no cancellation in the tail): the Maclaurin series of erf below |x| = 2, the
- * continued fraction of erfc above. Underflows to 0 past x = 27.3.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { erfc } from "./rng.ts";
- * assert.ok(Math.abs(erfc(1) - 0.15729920705028513) < 1e-16);
- * assert.ok(Math.abs(erfc(10) / 2.088487583762545e-45 - 1) < 1e-13);
- * ```
- */
-export function erfc(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x < 0) return 2 - erfc(-x);
-  if (x < 2) {
-    // erf(x) = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x, sum = x;
-    for (let n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= -x * x / n;
-      sum += term / (2 * n + 1);
-    }
-    return 1 - sum * 2 / Math.sqrt(Math.PI);
-  }
-  if (x > 27.3) return 0;
-  // erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), by Lentz's method
-  const tiny = 1e-300;
-  let f = x, c = x, d = 0;
-  for (let n = 1; n < 500; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    d = 1 / (Math.abs(d) < tiny ? tiny : d);
-    c = x + a / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
 /** A seeded random stream. */

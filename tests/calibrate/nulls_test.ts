@@ -4,7 +4,8 @@ import { fitNegBinomial, fitZip, lambertW0, nullGenes } from "../../lib/calibrat
 import { Dataset } from "../../lib/data/dataset.ts";
 import { isNullGene } from "../../lib/data/twins.ts";
 import { DataValueError, OptionError } from "../../lib/runtime/errors.ts";
-import { lgamma, Rng } from "../../lib/runtime/rng.ts";
+import lgamma from "@stdlib/math-base-special-gammaln";
+import { Rng } from "../../lib/runtime/rng.ts";
 
 Deno.test("lambertW0 matches known values and w e^w = z", () => {
   const known: [number, number][] = [

@@ -37,7 +37,7 @@ Deno.test("pca: the randomized path matches the exact covariance spectrum and ei
   const r = pca(x, n, d, { nComponents: c, seed: 1 });
   assertEquals(tf.memory().numTensors, before);
   assertEquals(r.nComponents, c);
-  // Brute force: Jacobi on the full d x d covariance.
+  // Brute force: the full d x d covariance, diagonalised exactly.
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
   const cov = new Float64Array(d * d);
@@ -86,4 +86,31 @@ Deno.test("pca: center false projects raw rows; bad input is refused with typed 
   assertThrows(() => pca(Float32Array.of(0, NaN, 1, 2), 2, 2), DataValueError);
   const big = lowRank(30, EXACT_MAX_COLUMNS + 1, 2, 1);
   assertThrows(() => pca(big, 30, EXACT_MAX_COLUMNS + 1, { iterations: -1 }), OptionError);
+});
+
+Deno.test("symmetricEigen: A v = λ v and orthonormal vectors, by brute-force products", () => {
+  const d = 40, rng = new Rng(5);
+  const a = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = i; j < d; j++) a[i * d + j] = a[j * d + i] = rng.normal();
+  }
+  const input = a.slice();
+  const { values, vectors } = symmetricEigen(a, d);
+  assertEquals(a, input);
+  let trace = 0, sum = 0;
+  for (let k = 0; k < d; k++) {
+    trace += a[k * d + k];
+    sum += values[k];
+    for (let r = 0; r < d; r++) {
+      let av = 0;
+      for (let j = 0; j < d; j++) av += a[r * d + j] * vectors[j * d + k];
+      assertClose(av, values[k] * vectors[r * d + k], 1e-12, `(Av - λv)[${r}], pair ${k}`);
+    }
+    for (let q = k; q < d; q++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += vectors[j * d + k] * vectors[j * d + q];
+      assertClose(dot, k === q ? 1 : 0, 1e-12, `v${k}·v${q}`);
+    }
+  }
+  assertClose(sum, trace, 1e-11, "sum of eigenvalues = trace");
 });

@@ -1,5 +1,6 @@
 import { assertClose, assertEquals, assertThrows } from "../_assert.ts";
-import { lgamma, Rng } from "../../lib/runtime/rng.ts";
+import lgamma from "@stdlib/math-base-special-gammaln";
+import { Rng } from "../../lib/runtime/rng.ts";
 import { OptionError } from "../../lib/runtime/errors.ts";
 
 function moments(draw: () => number, n: number): { mean: number; variance: number } {
