@@ -15,11 +15,13 @@ import { readH5ad } from "../lib/data/h5ad.ts";
 import { listFlag, numberFlag, parseCli, runCli } from "../lib/runtime/cli.ts";
 import { readCounts } from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
-import { formatMeanSd } from "../lib/data/stats.ts";
+import { formatMeanSd, median } from "../lib/data/stats.ts";
 import { evaluatePanel } from "../lib/eval/downstream.ts";
 import { scorePrediction } from "../lib/eval/score.ts";
 import { initBackend } from "../lib/runtime/backend.ts";
 import { DEFAULT_METHOD, loadSelector, SELECTOR_NAMES } from "../lib/select/registry.ts";
+import { fitYoto } from "../lib/select/yoto/train.ts";
+import type { Dataset } from "../lib/data/dataset.ts";
 import { OptionError } from "../lib/runtime/errors.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -30,6 +32,7 @@ Usage: deno task bench load [--cells N] [--genes G] [--repeats R] [--shared DIR]
        deno task bench scale [--cells N,...] [--genes G] [--k K] [--sketch S] [--candidates C]
                              [--epochs E] [--json]
        deno task bench METHOD [--k 8,16,32] [--seeds 0,1,2] [--runs R,...] [--shared DIR]
+       deno task bench step [--runs ifnb1k-annotations,ctrl12k] [--repeats R] [--shared DIR]
 
 load   simulate N x G (default 100,000 x 2,000), write .arrow, read it whole and streamed,
        raw Deno.readFile of the same file, peak RSS; h5ad read times of the shared datasets
@@ -42,6 +45,11 @@ scale  the out-of-core path on simulated data, per size (default 100,000,300,000
        file, macro-F1 on the cells outside the sketch. Seconds and peak RSS (VmHWM, reset per
        phase) per phase, and the whole process's peak. Needs disk for the file (~8 bytes per
        non-zero); --json: one size, its result as JSON (what each child prints).
+step   milliseconds per YOTO training step (k = 16, batch 128, encoder [128, 128], defaults,
+       cell split seed 0; the optimiser steps alone, after 20 warm-up steps) against the PyTorch
+       reference's (../shared/reference/torch_step_bench.py, one thread, same data and shapes),
+       run interleaved R times (default 5), medians and their ratio. The reference is skipped
+       with a note when it, /usr/bin/python3 or torch is missing.
 METHOD a panel method (e.g. ${DEFAULT_METHOD}) with its default settings: test macro-F1 per task
        (its own heads when its fit predicts, else logistic regression on the panel genes),
        at each k on the shared Kang data: kang_ctrl12k cluster_id (stratified and
@@ -148,6 +156,113 @@ async function benchMethod(
   );
   console.log("|---|---|---|---|---|");
   for (const line of summary) console.log(line);
+}
+
+/** Warm-up steps left out of a step timing, as the reference's --warmup. */
+const WARMUP_STEPS = 20;
+
+/** YOTO's milliseconds per optimiser step on `train`: whole epochs after the warm-up steps. */
+async function yotoStepMs(train: Dataset, val: Dataset, task: string): Promise<number> {
+  const stepsPerEpoch = Math.ceil(train.nCells / 128);
+  const model = await fitYoto(train, {
+    k: 16,
+    tasks: [task],
+    validation: val,
+    epochs: Math.ceil((WARMUP_STEPS + 200) / stepsPerEpoch) + 1,
+    patience: Infinity,
+    quiet: true,
+  });
+  try {
+    const timed = model.metrics.history.filter((r) => r.steps - stepsPerEpoch >= WARMUP_STEPS);
+    const seconds = timed.reduce((a, r) => a + r.stepSeconds!, 0);
+    return 1000 * seconds / (timed.length * stepsPerEpoch);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The reference's milliseconds per step, or null (with the reason) when it cannot run. */
+async function referenceStepMs(
+  dataset: string,
+  task: string,
+): Promise<{ ms: number | null; note?: string }> {
+  const script = fileURLToPath(
+    new URL("../../shared/reference/torch_step_bench.py", import.meta.url),
+  );
+  if (!existsSync(script)) return { ms: null, note: `reference absent (${script})` };
+  const one = "1";
+  let out;
+  try {
+    out = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        script,
+        dataset,
+        task,
+        "--k",
+        "16",
+        "--steps",
+        "200",
+        "--warmup",
+        String(WARMUP_STEPS),
+        "--threads",
+        one,
+      ],
+      env: { OMP_NUM_THREADS: one, OPENBLAS_NUM_THREADS: one, MKL_NUM_THREADS: one },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (err) {
+    return { ms: null, note: `/usr/bin/python3 did not start (${(err as Error).message})` };
+  }
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (!out.success) {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
+    return { ms: null, note: `reference failed: ${why}` };
+  }
+  return { ms: JSON.parse(text).msPerStep };
+}
+
+/** ms per training step, YOTO against the PyTorch reference, interleaved; medians. */
+async function benchStep(runs: string[], repeats: number, shared: string) {
+  const backend = await initBackend("auto");
+  console.log(`\nbackend: ${backend.description}; ${repeats} interleaved repeats, medians\n`);
+  const rows: string[][] = [];
+  for (const run of YOTO_RUNS.filter((r) => runs.includes(r.name))) {
+    const path = `${shared}/${run.file}`;
+    if (!existsSync(path)) {
+      rows.push([run.name, "absent, skipped", "", "", ""]);
+      continue;
+    }
+    const task = run.tasks[0];
+    const ds = await readCounts(path, { quiet: true }, `run ${run.name}`);
+    const { train, val } = splitDataset(ds, protocolSplit(ds, { labels: [task], seed: 0 }));
+    const ours: number[] = [], ref: number[] = [];
+    let note = "";
+    for (let r = 0; r < repeats; r++) {
+      ours.push(await yotoStepMs(train, val, task));
+      const got = await referenceStepMs(run.file.split("/")[0], task);
+      if (got.ms === null) note = got.note!;
+      else ref.push(got.ms);
+      console.error(
+        `${run.name} repeat ${r + 1}/${repeats}: yoto ${ours.at(-1)!.toFixed(2)} ms` +
+          (got.ms === null ? "" : `, reference ${got.ms.toFixed(2)} ms`),
+      );
+    }
+    const a = median(ours.sort((x, y) => x - y)), b = median(ref.sort((x, y) => x - y));
+    rows.push([
+      run.name,
+      `${train.nCells} train cells, ${task}`,
+      a.toFixed(2),
+      ref.length ? b.toFixed(2) : `- (${note})`,
+      ref.length ? (a / b).toFixed(2) : "-",
+    ]);
+  }
+  console.log(
+    markdownTable(
+      ["run", "data", "yoto ms/step", "reference ms/step", "ratio yoto / reference"],
+      rows,
+    ),
+  );
 }
 
 function peakRssMiB(): number {
@@ -436,6 +551,14 @@ await runCli(async () => {
     const runs = listFlag(values.runs, names.slice(0, 3).join(","), "runs", names);
     return await benchMethod(positionals[0], ks, seeds, runs, shared);
   }
+  if (positionals[0] === "step") {
+    const names = YOTO_RUNS.map((r) => r.name);
+    return await benchStep(
+      listFlag(values.runs, "ifnb1k-annotations,ctrl12k", "runs", names),
+      numberFlag(values.repeats, "repeats", 5, { integer: true, min: 1 }),
+      shared,
+    );
+  }
   if (positionals[0] === "scale") {
     const sizes = listFlag(values.cells, "100000,300000,1000000", "cells")
       .map((x) => numberFlag(x, "cells", 100_000, { integer: true, min: 1 }));
@@ -456,7 +579,7 @@ await runCli(async () => {
   }
   if (positionals[0] !== "load") {
     throw new OptionError(`unknown benchmark '${positionals[0]}'`, {
-      fix: "use: deno task bench load | deno task bench scale | " +
+      fix: "use: deno task bench load | deno task bench scale | deno task bench step | " +
         `deno task bench METHOD (${SELECTOR_NAMES.join(", ")})`,
     });
   }

@@ -5,7 +5,14 @@
  * @module
  */
 import type { Dataset, Uns } from "./dataset.ts";
-import { checkCounts, geneMoments, type GeneStats, geneStats, type GeneSums } from "./stats.ts";
+import {
+  checkCounts,
+  geneMoments,
+  type GeneStats,
+  geneStats,
+  type GeneSums,
+  median,
+} from "./stats.ts";
 import { loess } from "./_loess.ts";
 import { DataValueError, OptionError, ShapeMismatchError } from "../runtime/errors.ts";
 
@@ -247,11 +254,6 @@ function sortedIndices(n: number, compare: (a: number, b: number) => number): In
 function descNanLast(a: number, b: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
   return a === b ? 0 : a > b ? -1 : 1;
-}
-
-function median(sorted: ArrayLike<number>): number {
-  const n = sorted.length, h = n >> 1;
-  return n === 0 ? NaN : n % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
 }
 
 // ---------------------------------------------------------------- seurat / cell_ranger

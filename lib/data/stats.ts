@@ -379,3 +379,18 @@ export function labelledRows(
   if (xl !== x) rows.forEach((i, r) => xl.set(x.subarray(i * d, (i + 1) * d), r * d));
   return { x: xl, y: Int32Array.from(rows, (i) => codes[i]), rows };
 }
+
+/**
+ * The median of ascending `sorted` (NaN when empty).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { median } from "./stats.ts";
+ * assert.equal(median([1, 2, 4, 9]), 3);
+ * ```
+ */
+export function median(sorted: ArrayLike<number>): number {
+  const n = sorted.length, h = n >> 1;
+  return n === 0 ? NaN : n % 2 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+}

@@ -146,7 +146,10 @@ export interface EpochRecord {
   valLoss: number;
   /** Noiseless soft-mask mass on the current hard top-k, divided by k. */
   maskMass: number;
+  /** Wall-clock seconds of the epoch, validation included. */
   seconds: number;
+  /** Seconds of the epoch's optimiser steps alone (what `deno task bench step` divides by steps). */
+  stepSeconds?: number;
 }
 
 /** How a method trained in epochs went (timing tables, training curves). */

@@ -53,7 +53,11 @@ const METRIC_NAMES: Record<string, string> = {
 };
 
 /** history.json's names of the camelCase fields of EpochRecord. */
-const EPOCH_NAMES: Record<string, string> = { valLoss: "val_loss", maskMass: "mask_mass" };
+const EPOCH_NAMES: Record<string, string> = {
+  valLoss: "val_loss",
+  maskMass: "mask_mass",
+  stepSeconds: "step_seconds",
+};
 
 /** `record` with its keys renamed by `names` (keys not in it kept). */
 function renamed(record: object, names: Record<string, string>): Record<string, unknown> {

@@ -554,7 +554,10 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
       },
       onEpochEnd: (epoch, { steps, seconds }) => {
         const t0 = performance.now() - 1000 * seconds;
-        const record = evaluate(epoch, steps, tau, lossSums, lossCounts, t0);
+        const record = {
+          ...evaluate(epoch, steps, tau, lossSums, lossCounts, t0),
+          stepSeconds: seconds,
+        };
         history.push(record);
         lossSums.fill(0);
         lossCounts.fill(0);
