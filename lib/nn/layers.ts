@@ -79,6 +79,34 @@ const matMulTransposedGrad = tf.customGrad(
   }) as unknown as Parameters<typeof tf.customGrad>[0],
 );
 
+/**
+ * x w for data `x` (no gradient flows to it): the backward pass makes only x^T dy, one matrix
+ * product where {@link matMulFast} makes two.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { matMulData } from "./layers.ts";
+ * const x = tf.tensor2d([[1, 2], [3, 4]]), w = tf.tensor2d([[1], [1]]);
+ * const g = tf.grad((w: tf.Tensor) => tf.sum(matMulData(x, w as tf.Tensor2D)))(w);
+ * assert.deepEqual([...g.dataSync()], [4, 6]); // column sums of x
+ * ```
+ */
+export function matMulData(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const product = tf.customGrad(
+    ((weights: tf.Tensor2D, save: tf.GradSaveFunc) => {
+      // saved, so the forward pass's scope keeps x for the backward pass
+      save([x]);
+      return {
+        value: tf.matMul(x, weights),
+        gradFunc: (dy: tf.Tensor2D, [sx]: tf.Tensor2D[]) => [tf.matMul(tf.transpose(sx), dy)],
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0],
+  );
+  return product(w) as tf.Tensor2D;
+}
+
 // tfjs variable names are global: every network gets its own prefix.
 let mlpCount = 0;
 

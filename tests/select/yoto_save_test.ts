@@ -68,6 +68,7 @@ Deno.test("metrics.json holds snake_case keys, history.json the epochs; both loa
     "val_loss",
     "mask_mass",
     "seconds",
+    "step_seconds",
   ]);
   assertEquals(saved[2].val_loss, history[2].valLoss);
   const back = await loadYoto(dir);

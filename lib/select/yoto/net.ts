@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Dense, dense, matMulFast, variable } from "../../nn/layers.ts";
+import { type Dense, dense, matMulData, matMulFast, variable } from "../../nn/layers.ts";
 import type { Rng } from "../../runtime/rng.ts";
 
 /** Activation functions of the encoder. */
@@ -105,8 +105,9 @@ export class YotoNet {
   }
 
   /**
-   * Outputs per task for input rows `x` [n, width]. `firstLayer` overrides the first weight matrix
-   * (the panel rows of W1 at panel-only inference). `dropoutSeed` non-null = training mode.
+   * Outputs per task for input rows `x` [n, width], which take no gradient (training masks the
+   * first weight matrix instead). `firstLayer` overrides the first weight matrix (the masked W1
+   * in training, the panel rows of W1 at panel-only inference). `dropoutSeed` non-null = training.
    */
   forward(
     x: tf.Tensor2D,
@@ -116,7 +117,8 @@ export class YotoNet {
   ): tf.Tensor2D[] {
     let h: tf.Tensor2D = x;
     this.encoder.forEach((layer, l) => {
-      h = tf.add(matMulFast(h, l === 0 && firstLayer ? firstLayer : layer.W), layer.b);
+      const product = l === 0 ? matMulData(h, firstLayer ?? (layer.W as tf.Tensor2D)) : matMulFast(h, layer.W);
+      h = tf.add(product, layer.b);
       if (this.norms.length) h = this.#batchNorm(h, this.norms[l], training);
       h = activate(h, this.config.activation);
       if (training && this.config.dropout > 0 && dropoutSeed !== null) {

@@ -289,16 +289,16 @@ const stopGradient = tf.customGrad((x) => ({
 })) as (x: tf.Tensor1D) => tf.Tensor1D;
 
 /**
- * The network input for rows `xb` under the full-width `mask`: `z` (the z-scored values) times the
- * mask. Without `panel`, `xb` already holds z.
+ * The z-scored values of rows `xb` under the full-width `mask` (it sets the `panel` library
+ * size). Without `panel`, `xb` already holds them.
  */
-function maskedInput(
+function zScored(
   xb: tf.Tensor2D,
   mask: tf.Tensor1D,
   panel: PanelScale | null,
   training = false,
-): { z: tf.Tensor2D; input: tf.Tensor2D } {
-  if (!panel) return { z: xb, input: tf.mul(xb, mask) as tf.Tensor2D };
+): tf.Tensor2D {
+  if (!panel) return xb;
   // No gradient through the total: through it, a highly expressed gene lowered every other gene's
   // input and was pushed out (LR macro-F1 on the panel 0.83 with it, 0.92 without: kang_ifnb1k,
   // k = 16, seed 0).
@@ -314,8 +314,26 @@ function maskedInput(
       panel.sds.assign(tf.add(tf.mul(panel.sds, 0.99), tf.mul(sd, 0.01)));
     });
   }
-  const z = tf.div(tf.sub(v, panel.means), panel.sds) as tf.Tensor2D;
-  return { z, input: tf.mul(z, mask) as tf.Tensor2D };
+  return tf.div(tf.sub(v, panel.means), panel.sds) as tf.Tensor2D;
+}
+
+/**
+ * The network's outputs for z-scored rows `z` under the full-width `mask`: (z ⊙ m) W1 computed as
+ * z (m ⊙ W1), so no gradient flows to z and a step makes one matrix product of the first layer's
+ * size fewer (docs/methods.md §1.4).
+ */
+function maskedForward(
+  net: YotoNet,
+  z: tf.Tensor2D,
+  mask: tf.Tensor1D,
+  dropoutSeed: number | null,
+): tf.Tensor2D[] {
+  const training = dropoutSeed !== null;
+  if (!net.encoder.length) {
+    return net.forward(tf.mul(z, mask) as tf.Tensor2D, training, dropoutSeed);
+  }
+  const firstLayer = tf.mul(net.encoder[0].W, tf.reshape(mask, [-1, 1])) as tf.Tensor2D;
+  return net.forward(z, training, dropoutSeed, firstLayer);
 }
 
 /** Undoes the z-scoring (back to log1p) for the Poisson head; built once per fit. */
@@ -535,13 +553,9 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
         const soften = forward === "soft" && step < schedule.annealSteps;
         const used = soften ? soft : mask;
         tf.dispose(soften ? mask : soft);
-        const { z, input } = maskedInput(
-          tf.tensor2d(batch(rows), [rows.length, G]),
-          fullMask(used, fixedTail),
-          panelScale,
-          true,
-        );
-        const outs = net.forward(input, true, dropoutSeed);
+        const full = fullMask(used, fixedTail);
+        const z = zScored(tf.tensor2d(batch(rows), [rows.length, G]), full, panelScale, true);
+        const outs = maskedForward(net, z, full, dropoutSeed);
         let total: tf.Scalar = tf.scalar(0);
         outs.forEach((out, t) => {
           const l = maskedLoss(out, tasks[t], trainLabels[t], z, rows, logScale);
@@ -629,12 +643,9 @@ export async function fitYoto(train: Dataset, options: YotoOptions): Promise<Yot
     const hardFree = new Float32Array(nFree);
     for (const j of hard) hardFree[j] = 1;
     const valOut = tf.tidy(() => {
-      const { z, input } = maskedInput(
-        xVal,
-        fullMask(tf.tensor1d(hardFree), fixedTail),
-        panelScale,
-      );
-      return net.forward(input, false, null).map((o, t) =>
+      const full = fullMask(tf.tensor1d(hardFree), fixedTail);
+      const z = zScored(xVal, full, panelScale);
+      return maskedForward(net, z, full, null).map((o, t) =>
         tasks[t].kind === "classification"
           ? tf.logSoftmax(o)
           : tasks[t].kind === "regression"
