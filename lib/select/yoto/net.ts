@@ -117,7 +117,9 @@ export class YotoNet {
   ): tf.Tensor2D[] {
     let h: tf.Tensor2D = x;
     this.encoder.forEach((layer, l) => {
-      const product = l === 0 ? matMulData(h, firstLayer ?? (layer.W as tf.Tensor2D)) : matMulFast(h, layer.W);
+      const product = l === 0
+        ? matMulData(h, firstLayer ?? (layer.W as tf.Tensor2D))
+        : matMulFast(h, layer.W);
       h = tf.add(product, layer.b);
       if (this.norms.length) h = this.#batchNorm(h, this.norms[l], training);
       h = activate(h, this.config.activation);
