@@ -2,6 +2,7 @@ import { assertEquals } from "../_assert.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
+import { fitCandidates } from "../../lib/data/transform.ts";
 import { runScript, tempDir } from "../_shared.ts";
 
 function yoto(...args: string[]) {
@@ -101,6 +102,58 @@ Deno.test("yoto train --split-by holds out whole donors", async () => {
   const metrics = JSON.parse(await Deno.readTextFile(`${dir}/donor/metrics.json`));
   assertEquals(metrics.split.kind, "group");
   assertEquals(metrics.split.groups.test.length, 1);
+});
+
+Deno.test("yoto train --sketch: a streamed sketch of an .arrow file, tested outside it", async () => {
+  await writeArrow(dataset, `${dir}/batches.arrow`, { batchSize: 64 });
+  const flags = ["--label", "cell_type", "--k", "5", "--sketch", "150", "--candidates", "60"];
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/batches.arrow`,
+    ...flags,
+    "--out",
+    `${dir}/sketch`,
+    "--epochs",
+    "3",
+    "--backend",
+    "wasm",
+    "--quiet",
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const line =
+    /^sketch: (\d+) of 400 cells scanned \(7 record batches\), balanced on cell_type; 60 candidates from every cell; test: (\d+) cells drawn from outside the sketch$/m
+      .exec(r.stdout);
+  assertEquals(line !== null, true, r.stdout);
+  const [sketched, tested] = [Number(line![1]), Number(line![2])];
+  assertEquals(sketched > 140 && sketched <= 150 && tested === 400 - sketched, true, line![0]);
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/sketch/metrics.json`));
+  assertEquals(metrics.split.kind, "sketch");
+  assertEquals([metrics.n_train + metrics.n_val, metrics.n_test], [sketched, tested]);
+  assertEquals(metrics.tasks.cell_type.n, tested);
+  // the candidates are the whole file's, whatever the sketch
+  const model = JSON.parse(await Deno.readTextFile(`${dir}/sketch/model.json`));
+  assertEquals(
+    [...model.spec.transform.genes].sort(),
+    [...fitCandidates(dataset, { candidates: 60 }).genes].sort(),
+  );
+  // what --sketch cannot do is refused before anything is read
+  await Deno.writeTextFile(`${dir}/counts.csv`, "cell,A\nc1,1\n");
+  const refused: [string[], RegExp][] = [
+    [["--data", `${dir}/counts.csv`], /deno task convert .*counts\.csv OUT\.arrow/],
+    [["--data", `${dir}/batches.arrow`, "--split-by", "donor"], /--split-by/],
+    [["--data", `${dir}/batches.arrow`, "--null-genes"], /--null-genes/],
+    [["--data", `${dir}/batches.arrow`, "--normalize", "transcriptome"], /transcriptome/],
+    [["--data", `${dir}/batches.arrow`, "--max-mean", "5"], /--max-mean/],
+    [["--data", `${dir}/batches.arrow`, "--sketch", "400"], /none to test on/],
+  ];
+  for (const [args, problem] of refused) {
+    const bad = await yoto("train", ...flags, ...args, "--out", `${dir}/bad_sketch`, "--quiet");
+    assertEquals(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+    assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    assertEquals(problem.test(bad.stderr), true, bad.stderr);
+  }
+  assertEquals(await Deno.stat(`${dir}/bad_sketch`).then(() => true, () => false), false);
 });
 
 Deno.test("bad input: one-line error, exit 2, no model written", async () => {
