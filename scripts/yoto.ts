@@ -6,7 +6,13 @@ import { streamArrow } from "../lib/data/arrow.ts";
 import { concatCells, type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { annotateH5ad, isYotoH5ad } from "../lib/data/h5ad.ts";
-import { COUNT_FLAGS, detectFormat, readCounts } from "../lib/data/io.ts";
+import {
+  checkUniqueNames,
+  COUNT_FLAGS,
+  type CountFlags,
+  detectFormat,
+  readCounts,
+} from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
 import { checkRawCounts } from "../lib/data/stats.ts";
 import { sketchFromArrow } from "../lib/data/stream.ts";
@@ -29,9 +35,9 @@ import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { REPORT_FILE, reportHtml, trainReport } from "../lib/plot/report.ts";
 import { classifierReport } from "../lib/eval/suite.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
-import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { withAtomicFile, writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
-import { OptionError } from "../lib/runtime/errors.ts";
+import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
 import {
   checkOutputFile,
   checkOutputFolder,
@@ -178,7 +184,10 @@ Usage:
 Options:
   --model DIR        a model folder written by \`yoto train\`
   --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv of raw counts; it may hold
-                     only the panel genes (the predictions are the same)
+                     only the panel genes (the predictions are the same). An .arrow file is read
+                     record batch by record batch, so memory stays that of one batch whatever
+                     the number of cells (deno task convert IN OUT.arrow makes one); the CSV is
+                     the same, byte for byte
 ${COUNT_HELP}  --library-size-column COL  required for a model trained with --normalize transcriptome:
                      obs column holding each cell's total count over all genes
   --out FILE.csv     cell_id, then per task its prediction and, for a classification task,
@@ -774,32 +783,12 @@ async function isPredictions(file: string): Promise<boolean> {
   return classified > 0;
 }
 
-async function predict(args: string[]) {
-  const { values } = parseCli(args, PREDICT_FLAGS, {
-    name: "deno task yoto predict",
-    help: PREDICT_HELP,
-  });
-  requireFlags(values, ["model", "data", "out"], "deno task yoto predict");
-  const out = await checkOutputFile(values.out, {
-    flag: "--out",
-    inputs: [values.data, values.model],
-    command: "yoto predict",
-    isOurs: isPredictions,
-    overwrite: values.overwrite ?? false,
-  });
-  await initBackend(parseBackend(values.backend));
-  const model: YotoModel = await loadYoto(values.model);
-  let ds: Dataset, libraryTotals: Float64Array | undefined;
-  try {
-    refuseTwins(model);
-    const column = values["library-size-column"];
-    checkLibrarySizeFlag(model, column);
-    ds = await readCounts(values.data, values, "YOTO");
-    if (column !== undefined) libraryTotals = libraryColumn(ds, column);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+/** The CSV lines (header first) of a model's predictions for the cells of `ds`. */
+function predictionLines(
+  model: YotoModel,
+  ds: Dataset,
+  libraryTotals: Float64Array | undefined,
+): string[] {
   const preds = model.predict(ds, { libraryTotals }).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];
   for (const p of preds) {
@@ -819,9 +808,68 @@ async function predict(args: string[]) {
     }
     lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
-  await writeFileAtomic(out, lines.join("\n") + "\n");
-  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${out}`);
-  model.dispose();
+  return lines;
+}
+
+/**
+ * The cells of `--data` as raw counts: an .arrow file one record batch at a time (memory bounded
+ * by a batch), any other input read whole.
+ */
+async function* countBatches(values: CountFlags & { data?: string }): AsyncGenerator<Dataset> {
+  const path = values.data!;
+  if (detectFormat(path) !== "arrow" || values.layer !== undefined || values.raw) {
+    yield await readCounts(path, values, "YOTO");
+    return;
+  }
+  let any = false;
+  for await (const { dataset } of streamArrow(path)) {
+    checkUniqueNames(dataset, path);
+    checkRawCounts(dataset, "YOTO", { allowNonInteger: values["allow-non-integer"] });
+    any = true;
+    yield dataset;
+  }
+  if (!any) {
+    throw new FileFormatError("the Arrow file holds no record batch", {
+      file: path,
+      fix: "re-write or re-convert it",
+    });
+  }
+}
+
+async function predict(args: string[]) {
+  const { values } = parseCli(args, PREDICT_FLAGS, {
+    name: "deno task yoto predict",
+    help: PREDICT_HELP,
+  });
+  requireFlags(values, ["model", "data", "out"], "deno task yoto predict");
+  const out = await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data, values.model],
+    command: "yoto predict",
+    isOurs: isPredictions,
+    overwrite: values.overwrite ?? false,
+  });
+  await initBackend(parseBackend(values.backend));
+  const model: YotoModel = await loadYoto(values.model);
+  let n = 0;
+  try {
+    refuseTwins(model);
+    const column = values["library-size-column"];
+    checkLibrarySizeFlag(model, column);
+    // appended batch by batch to a temporary file, renamed over --out once all are written
+    await withAtomicFile(out, async (tmp) => {
+      for await (const ds of countBatches(values)) {
+        const totals = column === undefined ? undefined : libraryColumn(ds, column);
+        const lines = predictionLines(model, ds, totals);
+        const text = (n === 0 ? lines : lines.slice(1)).map((l) => `${l}\n`).join("");
+        await Deno.writeTextFile(tmp, text, { append: n > 0 });
+        n += ds.nCells;
+      }
+    });
+  } finally {
+    model.dispose();
+  }
+  if (!values.quiet) console.error(`${n} predictions -> ${out}`);
 }
 
 async function panel(args: string[]) {

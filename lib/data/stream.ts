@@ -28,6 +28,7 @@ import {
   hvgValueTransform,
   seuratV3Clip,
 } from "./hvg.ts";
+import { checkUniqueNames } from "./io.ts";
 import { log1p, medianNonzero, normalizeTotal } from "./preprocess.ts";
 import {
   addGeneSums,
@@ -137,7 +138,8 @@ function checkSketchSize(n: number): void {
 /**
  * One pass over an `.arrow` dataset of raw counts, batch by batch: per-cell library sizes,
  * per-gene raw-count sums, sums of squares and detection counts, and (with `label`) cells per
- * category. Counts are checked as they are read (DataValueError naming the cell).
+ * category. Counts and the uniqueness of names are checked as they are read (DataValueError
+ * naming the cell or the names).
  *
  * @example
  * ```ts
@@ -169,6 +171,7 @@ export async function scanArrow(path: string, options: ArrowScanOptions = {}): P
     return pools.get(c)!;
   };
   for await (const { dataset } of streamArrow(path)) {
+    checkUniqueNames(dataset, path);
     genes ??= dataset.genes;
     counts ??= emptyGeneSums(genes.length);
     checkCounts(dataset, `the statistics of ${path}`);

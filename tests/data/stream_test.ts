@@ -77,12 +77,16 @@ Deno.test("arrowCandidates: the genes, order and target of fitCandidates on the 
   assertEquals((await arrowCandidates(scan, { candidates: 5000 })).genes, whole.genes);
 });
 
-Deno.test("scanArrow refuses values that are not counts, naming the cell", async () => {
+Deno.test("scanArrow refuses values that are not counts, naming the cell, and repeated genes", async () => {
   const path = `${await tempDir()}/neg.arrow`;
   const ds = Dataset.fromDense(Float32Array.from([1, 2, 3, -4]), 2, 2, ["A", "B"]);
   await writeArrow(ds, path);
   const err = await assertRejects(() => scanArrow(path), DataValueError);
   assertEquals(err.message.includes("negative"), true, err.message);
+  // repeated gene names would make a candidate ambiguous
+  await writeArrow(Dataset.fromDense(Float32Array.of(1, 2), 1, 2, ["A", "A"]), path);
+  const twice = await assertRejects(() => scanArrow(path), DataValueError);
+  assertEquals(twice.message.includes("'A' x2"), true, twice.message);
 });
 
 Deno.test("arrowCandidates: a simulated file's candidates include its marker genes", async () => {

@@ -1,5 +1,6 @@
 import { assertEquals } from "../_assert.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
+import { writeDataset } from "../../lib/data/io.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
 import { fitCandidates } from "../../lib/data/transform.ts";
@@ -94,6 +95,59 @@ Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
   assertEquals(lines.length, dataset.nCells + 1);
   assertEquals(lines[0].startsWith("cell_id,cell_type,cell_type:"), true, lines[0]);
   assertEquals(lines[1].split(",")[0], dataset.cellIds()[0]);
+});
+
+Deno.test("yoto predict streams an .arrow file batch by batch: the bytes of reading it whole", async () => {
+  // a regression task runs the network, the class label the logistic head
+  const scored = dataset.withObs("score", {
+    kind: "numeric",
+    values: Float64Array.from(
+      { length: dataset.nCells },
+      (_, i) => dataset.indptr[i + 1] - dataset.indptr[i],
+    ),
+  });
+  await writeArrow(scored, `${dir}/scored.arrow`);
+  await writeArrow(scored, `${dir}/scored_batches.arrow`, { batchSize: 50 });
+  await writeDataset(scored, `${dir}/scored.h5ad`);
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/scored.arrow`,
+    "--label",
+    "cell_type",
+    "--regression",
+    "score",
+    "--k",
+    "6",
+    "--out",
+    `${dir}/scored_model`,
+    ...common,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const predict = (data: string, out: string, ...flags: string[]) =>
+    yoto("predict", "--model", `${dir}/scored_model`, "--data", data, "--out", out, ...flags);
+  const outputs: string[] = [];
+  for (const data of ["scored_batches.arrow", "scored.arrow", "scored.h5ad"]) {
+    const p = await predict(`${dir}/${data}`, `${dir}/${data}.csv`, "--quiet");
+    assertEquals(p.code, 0, p.stderr);
+    outputs.push(await Deno.readTextFile(`${dir}/${data}.csv`));
+  }
+  assertEquals(outputs[0].trim().split("\n").length, dataset.nCells + 1);
+  assertEquals(outputs[0].startsWith("cell_id,cell_type,cell_type:"), true, outputs[0]);
+  assertEquals(outputs[0], outputs[1]);
+  assertEquals(outputs[0], outputs[2]);
+  // a bad value in the last batch: the earlier batches were written, but --out is untouched
+  const values = Float32Array.from(scored.values);
+  values[values.length - 1] = 0.5;
+  const { indptr, indices, nGenes, genes, obsColumns } = scored;
+  const bad = Dataset.fromCSR(indptr, indices, values, nGenes, genes, { ...obsColumns });
+  await writeArrow(bad, `${dir}/bad_batches.arrow`, { batchSize: 50 });
+  const p = await predict(`${dir}/bad_batches.arrow`, `${dir}/scored.arrow.csv`, "--overwrite");
+  assertEquals(p.code, 2, p.stderr);
+  assertEquals(/non-integer/.test(p.stderr), true, p.stderr);
+  assertEquals(await Deno.readTextFile(`${dir}/scored.arrow.csv`), outputs[1]);
+  const left = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp-"));
+  assertEquals(left, []);
 });
 
 Deno.test("yoto train --split-by holds out whole donors", async () => {
