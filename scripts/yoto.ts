@@ -2,15 +2,25 @@
  * `deno task yoto <command>`: train a YOTO model, predict with it, print its panel.
  */
 import { calibratePanel, type Spread } from "../lib/calibrate/calibration.ts";
-import { type Dataset, integerCategorical } from "../lib/data/dataset.ts";
+import { streamArrow } from "../lib/data/arrow.ts";
+import { concatCells, type Dataset, integerCategorical } from "../lib/data/dataset.ts";
 import { quoteCsvField, tsvField } from "../lib/data/csv.ts";
 import { annotateH5ad, isYotoH5ad } from "../lib/data/h5ad.ts";
-import { COUNT_FLAGS, detectFormat, readCounts } from "../lib/data/io.ts";
+import {
+  checkUniqueNames,
+  COUNT_FLAGS,
+  type CountFlags,
+  detectFormat,
+  readCounts,
+} from "../lib/data/io.ts";
 import { protocolSplit, splitDataset } from "../lib/data/split.ts";
+import { checkRawCounts } from "../lib/data/stats.ts";
+import { sketchFromArrow } from "../lib/data/stream.ts";
 import { isNullGene } from "../lib/data/twins.ts";
 import {
   CANDIDATE_FLAGS,
   CANDIDATE_HELP,
+  type CandidateConstraints,
   constraintLines,
   readCandidateFlags,
 } from "../lib/data/constraints.ts";
@@ -25,9 +35,9 @@ import { scorePrediction, scoreRegression } from "../lib/eval/score.ts";
 import { REPORT_FILE, reportHtml, trainReport } from "../lib/plot/report.ts";
 import { classifierReport } from "../lib/eval/suite.ts";
 import { initBackend, parseBackend } from "../lib/runtime/backend.ts";
-import { writeFileAtomic } from "../lib/runtime/atomic.ts";
+import { withAtomicFile, writeFileAtomic } from "../lib/runtime/atomic.ts";
 import { numberFlag, parseCli, requireFlags, runCli } from "../lib/runtime/cli.ts";
-import { OptionError } from "../lib/runtime/errors.ts";
+import { FileFormatError, OptionError } from "../lib/runtime/errors.ts";
 import {
   checkOutputFile,
   checkOutputFolder,
@@ -50,6 +60,9 @@ import { evaluate, EVALUATE_FLAGS, EVALUATE_HELP } from "./evaluate.ts";
 
 /** Integer-coded label columns with at most this many values are classes, not quantities. */
 const MAX_INTEGER_CLASSES = 50;
+
+/** Test cells of `train --sketch`: at most this many, drawn from outside the sketch. */
+const SKETCH_TEST_CELLS = 20_000;
 
 const OVERVIEW = `YOTO: select exactly k genes and predict every task from them, trained once.
 
@@ -85,6 +98,7 @@ const TRAIN_FLAGS = {
   reconstruct: { type: "boolean" },
   k: { type: "string" },
   "split-by": { type: "string" },
+  sketch: { type: "string" },
   ...COUNT_FLAGS,
   ...CANDIDATE_FLAGS,
   ...NORMALIZE_FLAG,
@@ -119,6 +133,12 @@ ${COUNT_HELP}  --label COL        obs column to predict (repeatable): text or ca
                      so that training keeps every class of every label (an error when a label
                      is confounded with COL); 2 groups: one for test, validation from the other;
                      default: stratified 70/15/15 on the first class label, else random
+  --sketch N         .arrow input larger than memory (docs/methods.md §4.5): train on a seeded
+                     sketch of N cells, balanced over the first text/categorical --label, read
+                     record batch by record batch; candidates from the statistics of every cell;
+                     validation 15% of the sketch, test up to ${SKETCH_TEST_CELLS} cells drawn
+                     uniformly from those outside it. Not with --split-by, --null-genes,
+                     --normalize transcriptome, --min-mean or --max-mean
 ${NORMALIZATION_HELP}  --null-genes       calibrate the panel (docs/methods.md §3.5): one null twin per candidate, drawn
                      from its counts in each split, and YOTO trained on candidates + twins;
                      prints k_null (twins picked) and FSP^ = k_null / max(1, k - k_null) and
@@ -164,7 +184,10 @@ Usage:
 Options:
   --model DIR        a model folder written by \`yoto train\`
   --data PATH        .h5ad, .arrow, 10x/MatrixMarket folder or .csv of raw counts; it may hold
-                     only the panel genes (the predictions are the same)
+                     only the panel genes (the predictions are the same). An .arrow file is read
+                     record batch by record batch, so memory stays that of one batch whatever
+                     the number of cells (deno task convert IN OUT.arrow makes one); the CSV is
+                     the same, byte for byte
 ${COUNT_HELP}  --library-size-column COL  required for a model trained with --normalize transcriptome:
                      obs column holding each cell's total count over all genes
   --out FILE.csv     cell_id, then per task its prediction and, for a classification task,
@@ -305,6 +328,10 @@ async function train(args: string[]) {
   }
   const nullDraws = numberFlag(values["null-draws"], "null-draws", 1, { integer: true, min: 1 });
   const normalize = parseNormalization(values.normalize ?? DEFAULT_NORMALIZATION, "--normalize");
+  const sketch = values.sketch === undefined
+    ? undefined
+    : numberFlag(values.sketch, "sketch", 0, { integer: true, min: 1 });
+  if (sketch !== undefined) checkSketchFlags(values, normalize);
   const { candidates, constraints } = await readCandidateFlags(values);
   const out = await checkOutputFolder(values.out, {
     flag: "--out",
@@ -315,17 +342,15 @@ async function train(args: string[]) {
     ? undefined
     : await checkAnnotate(values.annotate, values.data, out, values["null-genes"]);
   const backend = await initBackend(parseBackend(values.backend));
-  const read = await readCounts(values.data, values, "YOTO");
-  if (values["split-by"]) read.obs(values["split-by"]);
-  const { ds, kinds } = resolveTaskKinds(read, values.label ?? [], values.regression ?? []);
-  checkClasses(ds, labels);
-  const split = protocolSplit(ds, { labels, groupBy: values["split-by"], seed });
+  const input = sketch === undefined
+    ? await readWhole(values, labels, seed)
+    : await readSketch(values, labels, seed, sketch, { k, candidates, constraints });
+  const { parts, kinds } = input;
   console.log(`tasks: ${[...kinds, ...(values.reconstruct ? ["reconstruction"] : [])].join("; ")}`);
-  for (const note of split.notes) console.error(`note: ${note}`);
-  const parts = splitDataset(ds, split);
+  for (const note of input.notes) console.error(`note: ${note}`);
   if (!values.quiet) {
     console.error(
-      `backend ${backend.description}; ${ds}; train ${parts.train.nCells}, val ${parts.val.nCells}, test ${parts.test.nCells}`,
+      `backend ${backend.description}; ${input.data}; train ${parts.train.nCells}, val ${parts.val.nCells}, test ${parts.test.nCells}`,
     );
   }
   const training = {
@@ -339,9 +364,8 @@ async function train(args: string[]) {
     tasks: labels,
     seed,
     quiet: values.quiet,
-    candidates,
     normalize,
-    ...constraints,
+    ...(input.pool ?? { candidates, ...constraints }),
   };
   const selector = yotoSelector(training);
   let fitted: Fitted, test = parts.test, calibration: Record<string, unknown> | undefined;
@@ -370,9 +394,7 @@ async function train(args: string[]) {
       tasks,
       k,
       n_test: parts.test.nCells,
-      split: split.kind === "group"
-        ? { kind: "group", by: values["split-by"], groups: split.groups }
-        : { kind: split.kind },
+      split: input.split,
       seed,
       backend: backend.description,
       ...(calibration ? { calibration } : {}),
@@ -398,6 +420,161 @@ async function train(args: string[]) {
   } finally {
     fitted.dispose();
   }
+}
+
+/** The parsed flags of `yoto train`. */
+type TrainValues = ReturnType<typeof parseCli<typeof TRAIN_FLAGS>>["values"];
+
+/** The cells `train` learns from and is tested on, as read from --data. */
+interface TrainingInput {
+  parts: { train: Dataset; val: Dataset; test: Dataset };
+  /** Each task's kind, in words (resolveTaskKinds). */
+  kinds: string[];
+  notes: string[];
+  /** How the cells were split, for metrics.json. */
+  split: Record<string, unknown>;
+  /** The data, in words, for the progress line. */
+  data: string;
+  /** Candidates chosen while reading (--sketch), with what the constraints removed. */
+  pool?: Pick<SelectOptions, "candidates" | "forceInclude" | "constraintReport">;
+}
+
+/** The whole file read at once and split (protocolSplit). */
+async function readWhole(
+  values: TrainValues,
+  labels: string[],
+  seed: number,
+): Promise<TrainingInput> {
+  const read = await readCounts(values.data!, values, "YOTO");
+  if (values["split-by"]) read.obs(values["split-by"]);
+  const { ds, kinds } = resolveTaskKinds(read, values.label ?? [], values.regression ?? []);
+  checkClasses(ds, labels);
+  const split = protocolSplit(ds, { labels, groupBy: values["split-by"], seed });
+  return {
+    parts: splitDataset(ds, split),
+    kinds,
+    notes: split.notes,
+    split: split.kind === "group"
+      ? { kind: "group", by: values["split-by"], groups: split.groups }
+      : { kind: split.kind },
+    data: String(ds),
+  };
+}
+
+/** Validation's share of the sketch: its test cells come from outside it. */
+const SKETCH_FRACTIONS = { train: 0.85, val: 0.15, test: 0 };
+
+/** OptionError for what `train --sketch` cannot do, before anything is read. */
+function checkSketchFlags(values: TrainValues, normalize: string): void {
+  const format = detectFormat(values.data!);
+  if (format !== "arrow") {
+    throw new OptionError(`--sketch streams an .arrow file, but ${values.data} is ${format}`, {
+      fix: `convert it once: deno task convert ${values.data} OUT.arrow, then train on OUT.arrow`,
+    });
+  }
+  const refused: [boolean, string, string][] = [
+    [
+      values.layer !== undefined || values.raw === true,
+      "--layer/--raw pick the matrix of an .h5ad file; --sketch reads an .arrow file",
+      "pick it when converting: deno task convert IN.h5ad OUT.arrow --layer NAME (or --raw)",
+    ],
+    [
+      values["split-by"] !== undefined,
+      "--sketch tests on cells drawn at random outside the sketch, not on held-out groups",
+      "drop --split-by, or train without --sketch",
+    ],
+    [
+      values["null-genes"] === true,
+      "--null-genes is not supported with --sketch",
+      "drop --null-genes, or calibrate without --sketch",
+    ],
+    [
+      normalize === "transcriptome",
+      "--normalize transcriptome needs every gene's count, but --sketch reads the candidates only",
+      `use --normalize ${DEFAULT_NORMALIZATION} (the default), counts or binary`,
+    ],
+  ];
+  for (const [bad, problem, fix] of refused) if (bad) throw new OptionError(problem, { fix });
+}
+
+/** The first record batch of an .arrow file (null when it holds none). */
+async function firstBatch(path: string): Promise<Dataset | null> {
+  for await (const { dataset } of streamArrow(path)) return dataset;
+  return null;
+}
+
+/**
+ * `train --sketch`: the sketch of an .arrow file (sketchFromArrow, balanced over the first
+ * text/categorical --label) split into train and validation, and up to SKETCH_TEST_CELLS test
+ * cells from outside it; the candidates come from every cell.
+ */
+async function readSketch(
+  values: TrainValues,
+  labels: string[],
+  seed: number,
+  n: number,
+  pool: { k: number; candidates: number | string[] | undefined; constraints: CandidateConstraints },
+): Promise<TrainingInput> {
+  const path = values.data!;
+  // task columns checked on the first batch, before the passes over the file
+  const first = await firstBatch(path);
+  for (const name of labels) first?.obs(name);
+  const balance = (values.label ?? []).find((l) => first?.obs(l).kind !== "numeric");
+  const { dataset, test, scan, candidates } = await sketchFromArrow(path, {
+    n,
+    label: balance,
+    seed,
+    candidates: pool.candidates,
+    ...pool.constraints,
+    k: pool.k,
+    heldOut: SKETCH_TEST_CELLS,
+  });
+  if (!test!.nCells) {
+    throw new OptionError(
+      `--sketch ${n} holds all ${scan.nCells} cells of the file, leaving none to test on`,
+      { fix: `pass --sketch below ${scan.nCells}, or train without --sketch` },
+    );
+  }
+  for (const part of [dataset, test!]) {
+    checkRawCounts(part, "YOTO", { allowNonInteger: values["allow-non-integer"] });
+  }
+  // task kinds decided on every cell read, sketch and test alike
+  const read = resolveTaskKinds(
+    concatCells([dataset, test!]),
+    values.label ?? [],
+    values.regression ?? [],
+  );
+  checkClasses(read.ds, labels);
+  const rows = (from: number, to: number) =>
+    Int32Array.from({ length: to - from }, (_, i) => from + i);
+  const sketched = read.ds.selectCells(rows(0, dataset.nCells));
+  const split = protocolSplit(sketched, { labels, seed, fractions: SKETCH_FRACTIONS });
+  const { train, val } = splitDataset(sketched, split);
+  console.log(
+    `sketch: ${dataset.nCells} of ${scan.nCells} cells scanned (${scan.batches} record batches), ${
+      balance ? `balanced on ${balance}` : "uniform"
+    }; ${candidates.genes.length} candidates from every cell; test: ${test!.nCells} cells ` +
+      "drawn from outside the sketch",
+  );
+  return {
+    parts: { train, val, test: read.ds.selectCells(rows(dataset.nCells, read.ds.nCells)) },
+    kinds: read.kinds,
+    notes: split.notes,
+    split: {
+      kind: "sketch",
+      cells_scanned: scan.nCells,
+      sketch_cells: dataset.nCells,
+      balanced_on: balance ?? null,
+      validation: `${100 * SKETCH_FRACTIONS.val}% of the sketch, ${split.kind}`,
+      test: "uniform sample of the cells outside the sketch",
+    },
+    data: `${path}: sketch of ${dataset.nCells} cells x ${dataset.nGenes} candidates`,
+    pool: {
+      candidates: candidates.genes,
+      forceInclude: pool.constraints.forceInclude,
+      constraintReport: candidates.report ?? undefined,
+    },
+  };
 }
 
 /**
@@ -606,32 +783,12 @@ async function isPredictions(file: string): Promise<boolean> {
   return classified > 0;
 }
 
-async function predict(args: string[]) {
-  const { values } = parseCli(args, PREDICT_FLAGS, {
-    name: "deno task yoto predict",
-    help: PREDICT_HELP,
-  });
-  requireFlags(values, ["model", "data", "out"], "deno task yoto predict");
-  const out = await checkOutputFile(values.out, {
-    flag: "--out",
-    inputs: [values.data, values.model],
-    command: "yoto predict",
-    isOurs: isPredictions,
-    overwrite: values.overwrite ?? false,
-  });
-  await initBackend(parseBackend(values.backend));
-  const model: YotoModel = await loadYoto(values.model);
-  let ds: Dataset, libraryTotals: Float64Array | undefined;
-  try {
-    refuseTwins(model);
-    const column = values["library-size-column"];
-    checkLibrarySizeFlag(model, column);
-    ds = await readCounts(values.data, values, "YOTO");
-    if (column !== undefined) libraryTotals = libraryColumn(ds, column);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+/** The CSV lines (header first) of a model's predictions for the cells of `ds`. */
+function predictionLines(
+  model: YotoModel,
+  ds: Dataset,
+  libraryTotals: Float64Array | undefined,
+): string[] {
   const preds = model.predict(ds, { libraryTotals }).filter((p) => p.kind !== "reconstruction");
   const header = ["cell_id"];
   for (const p of preds) {
@@ -651,9 +808,68 @@ async function predict(args: string[]) {
     }
     lines.push(row.map((f) => quoteCsvField(f)).join(","));
   }
-  await writeFileAtomic(out, lines.join("\n") + "\n");
-  if (!values.quiet) console.error(`${ds.nCells} predictions -> ${out}`);
-  model.dispose();
+  return lines;
+}
+
+/**
+ * The cells of `--data` as raw counts: an .arrow file one record batch at a time (memory bounded
+ * by a batch), any other input read whole.
+ */
+async function* countBatches(values: CountFlags & { data?: string }): AsyncGenerator<Dataset> {
+  const path = values.data!;
+  if (detectFormat(path) !== "arrow" || values.layer !== undefined || values.raw) {
+    yield await readCounts(path, values, "YOTO");
+    return;
+  }
+  let any = false;
+  for await (const { dataset } of streamArrow(path)) {
+    checkUniqueNames(dataset, path);
+    checkRawCounts(dataset, "YOTO", { allowNonInteger: values["allow-non-integer"] });
+    any = true;
+    yield dataset;
+  }
+  if (!any) {
+    throw new FileFormatError("the Arrow file holds no record batch", {
+      file: path,
+      fix: "re-write or re-convert it",
+    });
+  }
+}
+
+async function predict(args: string[]) {
+  const { values } = parseCli(args, PREDICT_FLAGS, {
+    name: "deno task yoto predict",
+    help: PREDICT_HELP,
+  });
+  requireFlags(values, ["model", "data", "out"], "deno task yoto predict");
+  const out = await checkOutputFile(values.out, {
+    flag: "--out",
+    inputs: [values.data, values.model],
+    command: "yoto predict",
+    isOurs: isPredictions,
+    overwrite: values.overwrite ?? false,
+  });
+  await initBackend(parseBackend(values.backend));
+  const model: YotoModel = await loadYoto(values.model);
+  let n = 0;
+  try {
+    refuseTwins(model);
+    const column = values["library-size-column"];
+    checkLibrarySizeFlag(model, column);
+    // appended batch by batch to a temporary file, renamed over --out once all are written
+    await withAtomicFile(out, async (tmp) => {
+      for await (const ds of countBatches(values)) {
+        const totals = column === undefined ? undefined : libraryColumn(ds, column);
+        const lines = predictionLines(model, ds, totals);
+        const text = (n === 0 ? lines : lines.slice(1)).map((l) => `${l}\n`).join("");
+        await Deno.writeTextFile(tmp, text, { append: n > 0 });
+        n += ds.nCells;
+      }
+    });
+  } finally {
+    model.dispose();
+  }
+  if (!values.quiet) console.error(`${n} predictions -> ${out}`);
 }
 
 async function panel(args: string[]) {

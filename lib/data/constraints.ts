@@ -281,6 +281,41 @@ export function constrainPool(
 }
 
 /**
+ * The `n` best genes of `allowed` (what {@link constrainPool} left) by `ranked` (every gene, best
+ * first) and every forced gene, in `allowed` order; a `--candidates n` step joins `report` when it
+ * removed genes or `asked` (the user gave n).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const report: ConstraintReport = { start: 4, steps: [], forced: 1 };
+ * const genes = topAllowed(["A", "B", "C"], report, ["D", "C", "B", "A"], 1, ["A"], false);
+ * assert.deepEqual(genes, ["A", "C"]);
+ * assert.equal(report.steps[0].removed, 1);
+ * ```
+ */
+export function topAllowed(
+  allowed: readonly string[],
+  report: ConstraintReport,
+  ranked: readonly string[],
+  n: number,
+  forced: readonly string[],
+  asked: boolean,
+): string[] {
+  const keep = new Set(allowed), isForced = new Set(forced);
+  const top = new Set(ranked.filter((g) => keep.has(g)).slice(0, n));
+  const genes = allowed.filter((g) => top.has(g) || isForced.has(g));
+  if (asked || genes.length < allowed.length) {
+    report.steps.push({
+      constraint: `--candidates ${n}`,
+      removed: allowed.length - genes.length,
+      left: genes.length,
+    });
+  }
+  return genes;
+}
+
+/**
  * OptionError naming the first constraint after which fewer than `need` genes were left (the
  * constraint that left too few candidates for the panel); nothing when the pool is large enough.
  */

@@ -174,9 +174,18 @@ export function makeNamesUnique(names: readonly string[]): string[] {
 
 /**
  * DataValueError when gene names or cell ids repeat: a panel gene or a prediction row would be
- * ambiguous. Names the first repeats, how many there are and the way to fix it.
+ * ambiguous. Names the first repeats, how many there are and the way to fix it. A file streamed
+ * record batch by record batch is checked batch by batch (cell ids within each).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Dataset } from "./dataset.ts";
+ * const ds = Dataset.fromDense(new Float32Array(2), 1, 2, ["A", "A"]);
+ * assert.throws(() => checkUniqueNames(ds, "x.arrow"), /'A' x2/);
+ * ```
  */
-function checkUniqueNames(ds: Dataset, file: string): Dataset {
+export function checkUniqueNames(ds: Dataset, file: string): Dataset {
   const listed = (repeats: Map<string, number>) =>
     [...repeats].slice(0, 5).map(([name, n]) => `${quoted(name)} x${n}`).join(", ") +
     (repeats.size > 5 ? ", ..." : "");

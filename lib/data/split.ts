@@ -578,8 +578,9 @@ const VAL_FROM_TRAIN = { train: 0.85, val: 0.15, test: 0 };
  *   two groups, one is held out for test and validation is 15% of the other's cells. An
  *   OptionError when there are fewer, or when no hold-out keeps every class in train (a label
  *   confounded with the groups).
- * - else a 70/15/15 split stratified on the first categorical label (a class of another label
- *   left without training cells has its cells moved to train), or a seeded random one.
+ * - else a 70/15/15 split (or `fractions`) stratified on the first categorical label (a class of
+ *   another label left without training cells has its cells moved to train), or a seeded random
+ *   one.
  *
  * @example
  * ```ts
@@ -594,20 +595,31 @@ const VAL_FROM_TRAIN = { train: 0.85, val: 0.15, test: 0 };
  */
 export function protocolSplit(
   ds: Dataset,
-  options: { labels?: readonly string[]; groupBy?: string; seed?: number },
+  options: {
+    labels?: readonly string[];
+    groupBy?: string;
+    seed?: number;
+    fractions?: { train: number; val: number; test: number };
+  },
 ): Split {
   const seed = options.seed ?? 0;
+  const fractions = options.fractions ?? { train: 0.7, val: 0.15, test: 0.15 };
   const names = [...new Set(options.labels ?? [])].filter((l) => ds.obs(l).kind !== "numeric");
   const columns: LabelColumn[] = names.map((name) => ({ name, ...ds.categorical(name) }));
   if (options.groupBy) return protocolGroupSplit(ds, options.groupBy, columns, seed);
   if (!columns.length) {
-    const split = randomSplit(ds.nCells, { seed });
+    const split = randomSplit(ds.nCells, { ...fractions, seed });
+    const percents = [fractions.train, fractions.val, fractions.test].map((f) =>
+      Math.round(100 * f)
+    );
     split.notes.push(
-      `no categorical label to stratify on: a random 70/15/15 split of the cells (seed ${seed})`,
+      `no categorical label to stratify on: a random ${
+        percents.join("/")
+      } split of the cells (seed ${seed})`,
     );
     return split;
   }
-  const split = stratifiedSplit(columns[0], { seed });
+  const split = stratifiedSplit(columns[0], { ...fractions, seed });
   // Stratifying on the first label keeps its classes in train; another label's rare class
   // could land wholly in val/test, so its cells join train.
   const others = columns.slice(1);

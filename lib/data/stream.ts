@@ -9,7 +9,15 @@
  * @module
  */
 import { streamArrow } from "./arrow.ts";
-import { concatCells, type Dataset } from "./dataset.ts";
+import { concatCells, Dataset } from "./dataset.ts";
+import {
+  type CandidateConstraints,
+  checkPoolSize,
+  constrainPool,
+  type ConstraintReport,
+  hasPoolConstraints,
+  topAllowed,
+} from "./constraints.ts";
 import {
   addClippedSums,
   emptyClippedSums,
@@ -20,6 +28,7 @@ import {
   hvgValueTransform,
   seuratV3Clip,
 } from "./hvg.ts";
+import { checkUniqueNames } from "./io.ts";
 import { log1p, medianNonzero, normalizeTotal } from "./preprocess.ts";
 import {
   addGeneSums,
@@ -129,7 +138,8 @@ function checkSketchSize(n: number): void {
 /**
  * One pass over an `.arrow` dataset of raw counts, batch by batch: per-cell library sizes,
  * per-gene raw-count sums, sums of squares and detection counts, and (with `label`) cells per
- * category. Counts are checked as they are read (DataValueError naming the cell).
+ * category. Counts and the uniqueness of names are checked as they are read (DataValueError
+ * naming the cell or the names).
  *
  * @example
  * ```ts
@@ -161,6 +171,7 @@ export async function scanArrow(path: string, options: ArrowScanOptions = {}): P
     return pools.get(c)!;
   };
   for await (const { dataset } of streamArrow(path)) {
+    checkUniqueNames(dataset, path);
     genes ??= dataset.genes;
     counts ??= emptyGeneSums(genes.length);
     checkCounts(dataset, `the statistics of ${path}`);
@@ -286,14 +297,16 @@ export interface ArrowSketchOptions extends ArrowCandidateOptions {
   label?: string;
   /** [0] */
   seed?: number;
-  /** An explicit candidate list instead of the top HVGs. */
-  genes?: string[];
+  /** Also read up to this many cells outside the sketch, a seeded uniform sample, for testing. */
+  heldOut?: number;
 }
 
 /** What {@link sketchFromArrow} returns. */
 export interface ArrowSketch {
   /** The sketch's cells over the candidate genes, raw counts, in file order. */
   dataset: Dataset;
+  /** With `heldOut`: that many cells outside the sketch (fewer when there are not), likewise. */
+  test: Dataset | null;
   /** The first pass: library sizes, gene sums, label counts of the whole file. */
   scan: ArrowScan;
   /** The candidates, chosen on the whole file. */
@@ -301,11 +314,39 @@ export interface ArrowSketch {
 }
 
 /**
+ * `m` cells drawn uniformly without replacement among the `nCells` cells not in `sketch`
+ * (ascending), ascending (all of them when there are no more). Memory: O(m + sketch).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...outsideSketch(6, Int32Array.of(1, 2, 4), 5, 0)], [0, 3, 5]);
+ * assert.equal(outsideSketch(1000, Int32Array.of(7), 10, 1).includes(7), false);
+ * ```
+ */
+export function outsideSketch(
+  nCells: number,
+  sketch: Int32Array,
+  m: number,
+  seed: number,
+): Int32Array {
+  const free = nCells - sketch.length;
+  // ranks among the cells outside the sketch, then each rank r is cell r + (sketch cells before)
+  const ranks = new Rng(seed).fork("held-out").sampleWithoutReplacement(free, Math.min(m, free))
+    .sort();
+  let s = 0;
+  return ranks.map((r) => {
+    while (s < sketch.length && sketch[s] <= r + s) s++;
+    return r + s;
+  });
+}
+
+/**
  * A training set for data larger than memory, in three passes over an `.arrow` file of raw
  * counts (docs/methods.md §4.5): scan it while drawing a seeded sketch of `n` cells (balanced
- * over `label` when given), choose the HVG candidates on every cell, then read the sketch's cells
- * over the candidates. Memory: one record batch, per-gene sums, 8 bytes a cell for the library
- * sizes, and the sketch.
+ * over `label` when given), choose the candidates on every cell ({@link arrowCandidates}), then
+ * read the sketch's cells, and the `heldOut` test cells outside it, over the candidates. Memory:
+ * one record batch, per-gene sums, 8 bytes a cell for the library sizes, and the cells read.
  *
  * @example
  * ```ts
@@ -314,9 +355,10 @@ export interface ArrowSketch {
  * import { writeArrow } from "./arrow.ts";
  * const path = `${await Deno.makeTempDir()}/s.arrow`;
  * await writeArrow(simulate({ nCells: 400, nGenes: 100, seed: 1 }).dataset, path, { batchSize: 64 });
- * const { dataset } = await sketchFromArrow(path, { n: 70, label: "cell_type", candidates: 30 });
+ * const { dataset, test } = await sketchFromArrow(path, { n: 70, label: "cell_type", candidates: 30, heldOut: 50 });
  * assert.equal(dataset.nGenes, 30);
  * assert.ok(dataset.nCells <= 70 && dataset.nCells > 60);
+ * assert.equal(test!.nCells, 50);
  * ```
  */
 export async function sketchFromArrow(
@@ -324,41 +366,104 @@ export async function sketchFromArrow(
   options: ArrowSketchOptions,
 ): Promise<ArrowSketch> {
   checkSketchSize(options.n);
+  checkStreamable(options);
   const scan = await scanArrow(path, {
     label: options.label,
     sketch: options.n,
     seed: options.seed,
   });
-  const candidates = options.genes
-    ? { genes: options.genes, targetSum: medianNonzero(scan.totals), hvg: null }
-    : await arrowCandidates(scan, options);
-  const dataset = await readArrowCells(path, scan.sketch!, candidates.genes);
-  return { dataset, scan, candidates };
+  const candidates = await arrowCandidates(scan, options);
+  const sketch = scan.sketch!;
+  if (!options.heldOut) {
+    const dataset = await readArrowCells(path, sketch, candidates.genes);
+    return { dataset, test: null, scan, candidates };
+  }
+  // one pass reads both, then each is taken out of it
+  const held = outsideSketch(scan.nCells, sketch, options.heldOut, options.seed ?? 0);
+  const both = Int32Array.from([...sketch, ...held]).sort();
+  const rows = new Map(Array.from(both, (cell, r) => [cell, r]));
+  const read = await readArrowCells(path, both, candidates.genes);
+  const rowsOf = (cells: Int32Array) => Array.from(cells, (c) => rows.get(c)!);
+  return {
+    dataset: read.selectCells(rowsOf(sketch)),
+    test: read.selectCells(rowsOf(held)),
+    scan,
+    candidates,
+  };
 }
 
-/** Options of {@link arrowCandidates}: those of `fitCandidates` that rank by HVG. */
-export interface ArrowCandidateOptions {
-  /** Number of candidates [2000]. */
-  candidates?: number;
+/**
+ * Options of {@link arrowCandidates}: those of `fitCandidates` (top HVGs or a list, constraints),
+ * without the mean bounds.
+ */
+export interface ArrowCandidateOptions extends CandidateConstraints {
+  /** Number of candidates [2000], or an explicit list of genes. */
+  candidates?: number | string[];
   /** HVG flavour ranking them ["seurat"]. */
   hvgFlavor?: HvgFlavor;
+  /** The panel size, checked against the candidates the constraints leave. */
+  k?: number;
 }
 
 /** What {@link arrowCandidates} chose. */
 export interface ArrowCandidates {
-  /** Candidate genes, in file order (as `fitCandidates` gives them). */
+  /** Candidate genes, in file order (as `fitCandidates` gives them), forced genes included. */
   genes: string[];
   /** Median non-zero library size, the normalisation target. */
   targetSum: number;
-  /** The HVG table; null when every gene is a candidate. */
+  /** The HVG table; null when every gene is a candidate or a list was given. */
   hvg: HvgResult | null;
+  /** What each constraint removed; null when none was given. */
+  report: ConstraintReport | null;
 }
 
 /**
- * The top HVG candidates of a scanned file, from one more pass over it: the statistics of the
- * counts scaled to the median library size and log1p'd (`seurat`, `cell_ranger`), or of the
- * clipped counts (`seurat_v3`). Same genes, same order and same target as `fitCandidates`
- * on the whole file read at once.
+ * OptionError for what the streamed statistics cannot give: the mean bounds need every gene's
+ * mean per class of a label, which no pass collects.
+ */
+function checkStreamable(options: CandidateConstraints): void {
+  if (options.minMean !== undefined || options.maxMean !== undefined) {
+    throw new OptionError(
+      "--min-mean/--max-mean bound per-class gene means, which the streamed statistics do not hold",
+      {
+        fix:
+          "drop --min-mean/--max-mean (use --exclude or --allow lists), or train without --sketch",
+      },
+    );
+  }
+}
+
+/** The flavour's HVG table of every gene of a scanned file, from one more pass over it. */
+async function streamedHvg(
+  scan: ArrowScan,
+  flavor: HvgFlavor,
+  targetSum: number,
+  nTop: number,
+): Promise<HvgResult> {
+  const g = scan.genes.length;
+  let sums: HvgSums;
+  if (flavor === "seurat_v3") {
+    const { clip } = seuratV3Clip(geneMoments(scan.counts));
+    const clipped = emptyClippedSums(g);
+    for await (const { dataset } of streamArrow(scan.path)) addClippedSums(clipped, dataset, clip);
+    sums = { stats: scan.counts, clipped };
+  } else {
+    const stats = emptyGeneSums(g);
+    for await (const { dataset } of streamArrow(scan.path)) {
+      const logged = log1p(normalizeTotal(dataset, { targetSum }));
+      addGeneSums(stats, logged, { transform: hvgValueTransform(flavor, logged.uns) });
+    }
+    sums = { stats };
+  }
+  return hvgFromSums(sums, scan.genes, { flavor, nTopGenes: nTop });
+}
+
+/**
+ * The candidates of a scanned file, as `fitCandidates` picks them on the whole file read at once
+ * (same genes, order, target and constraint report): an explicit list, or the top HVGs from one
+ * more pass over the file (the statistics of the counts scaled to the median library size and
+ * log1p'd for `seurat` and `cell_ranger`, of the clipped counts for `seurat_v3`), ranked among the
+ * genes the constraints leave (applied to the gene names: the mean bounds are refused).
  *
  * @example
  * ```ts
@@ -376,8 +481,10 @@ export async function arrowCandidates(
   scan: ArrowScan,
   options: ArrowCandidateOptions = {},
 ): Promise<ArrowCandidates> {
-  const wanted = options.candidates ?? 2000;
-  if (!(Number.isInteger(wanted) && wanted > 0)) {
+  checkStreamable(options);
+  const given = options.candidates;
+  const wanted = Array.isArray(given) ? 0 : given ?? 2000;
+  if (!Array.isArray(given) && !(Number.isInteger(wanted) && wanted > 0)) {
     throw new OptionError(`the number of candidates must be a positive integer, got ${wanted}`, {
       field: "candidates",
       fix: "pass --candidates N with N >= 1",
@@ -386,22 +493,30 @@ export async function arrowCandidates(
   const flavor = options.hvgFlavor ?? "seurat";
   const g = scan.genes.length, n = Math.min(wanted, g);
   const targetSum = medianNonzero(scan.totals);
-  // as fitPreprocess: asking for every gene keeps them all, unranked
-  if (n >= g) return { genes: [...scan.genes], targetSum, hvg: null };
-  let sums: HvgSums;
-  if (flavor === "seurat_v3") {
-    const { clip } = seuratV3Clip(geneMoments(scan.counts));
-    const clipped = emptyClippedSums(g);
-    for await (const { dataset } of streamArrow(scan.path)) addClippedSums(clipped, dataset, clip);
-    sums = { stats: scan.counts, clipped };
+  // no cells: the constraints read the gene names only (the mean bounds are refused above)
+  const names = Dataset.fromDense(new Float32Array(0), 0, g, scan.genes);
+  const constrain = (pool: readonly string[]) => constrainPool(names, pool, options);
+  const forced = options.forceInclude ?? [];
+  let genes: string[], hvg: HvgResult | null = null, report: ConstraintReport | null = null;
+  if (Array.isArray(given)) {
+    names.geneIndices(given);
+    genes = given;
+    if (hasPoolConstraints(options) || forced.length) ({ genes, report } = constrain(genes));
+  } else if (hasPoolConstraints(options)) {
+    let allowed: string[];
+    ({ genes: allowed, report } = constrain(scan.genes));
+    // as fitCandidates: the top n allowed genes by the flavour's ranking of every gene
+    if (n < g) hvg = await streamedHvg(scan, flavor, targetSum, n);
+    const ranked = hvg ? Array.from(hvg.order, (j) => scan.genes[j]) : scan.genes;
+    genes = topAllowed(allowed, report, ranked, n, forced, given !== undefined);
   } else {
-    const stats = emptyGeneSums(g);
-    for await (const { dataset } of streamArrow(scan.path)) {
-      const logged = log1p(normalizeTotal(dataset, { targetSum }));
-      addGeneSums(stats, logged, { transform: hvgValueTransform(flavor, logged.uns) });
-    }
-    sums = { stats };
+    // as fitPreprocess: asking for every gene keeps them all, unranked
+    if (n < g) hvg = await streamedHvg(scan, flavor, targetSum, n);
+    genes = hvg ? scan.genes.filter((_, j) => hvg!.highlyVariable[j]) : [...scan.genes];
+    if (forced.length) ({ genes, report } = constrain(genes));
   }
-  const hvg = hvgFromSums(sums, scan.genes, { flavor, nTopGenes: n });
-  return { genes: scan.genes.filter((_, j) => hvg.highlyVariable[j]), targetSum, hvg };
+  if (report && options.k !== undefined) {
+    checkPoolSize(report, genes.length, options.k + 1, options.k);
+  }
+  return { genes, targetSum, hvg, report };
 }

@@ -15,6 +15,7 @@ import {
   constrainPool,
   type ConstraintReport,
   hasPoolConstraints,
+  topAllowed,
 } from "./constraints.ts";
 import { highlyVariableGenes, type HvgFlavor, type HvgResult } from "./hvg.ts";
 import {
@@ -110,6 +111,11 @@ export interface CandidateOptions extends CandidateConstraints {
   normalize?: Normalization;
   /** HVG flavour ranking the candidates ["seurat"]. */
   hvgFlavor?: HvgFlavor;
+  /**
+   * With an explicit `candidates` list chosen under constraints elsewhere (the streamed
+   * candidates, lib/data/stream.ts): what those constraints removed, reported as this step's own.
+   */
+  constraintReport?: ConstraintReport;
 }
 
 /** The suffix naming the null twins `nullGenes` appended to `ds` (its uns.nullGenes), or null. */
@@ -217,6 +223,7 @@ export function fitCandidates(
     targetSum = medianLibrarySize(realGenesOnly(train));
     genes = options.candidates;
     if (constrained || options.forceInclude?.length) ({ genes, report } = constrain(genes));
+    report = options.constraintReport ?? report;
   } else {
     if (suffix !== null) {
       throw new OptionError(
@@ -234,20 +241,10 @@ export function fitCandidates(
       targetSum = medianLibrarySize(train);
       let allowed: string[];
       ({ genes: allowed, report } = constrain(train.genes));
-      const keep = new Set(allowed), forced = new Set(options.forceInclude ?? []);
       // the top n allowed genes by the flavour's ranking, in dataset order like fitPreprocess
-      const top = new Set(
-        Array.from(hvgRanking(train, flavor, targetSum).order)
-          .map((j) => train.genes[j]).filter((g) => keep.has(g)).slice(0, n),
-      );
-      genes = allowed.filter((g) => top.has(g) || forced.has(g));
-      if (options.candidates !== undefined || genes.length < allowed.length) {
-        report.steps.push({
-          constraint: `--candidates ${n}`,
-          removed: allowed.length - genes.length,
-          left: genes.length,
-        });
-      }
+      const ranked = Array.from(hvgRanking(train, flavor, targetSum).order, (j) => train.genes[j]);
+      const forced = options.forceInclude ?? [];
+      genes = topAllowed(allowed, report, ranked, n, forced, options.candidates !== undefined);
     } else {
       const params = fitPreprocess(train, { hvg: { nTopGenes: n, flavor } });
       genes = params.genes;

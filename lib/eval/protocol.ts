@@ -200,6 +200,7 @@ const BENCHMARK_SETS: readonly string[] = [
   "candidates",
   "normalize",
   "hvgFlavor",
+  "constraintReport", // the report of its constraints
   "forceInclude", // the config's constraints.force
   ...CONSTRAINT_KEYS.filter((key) => key !== "force"),
 ];

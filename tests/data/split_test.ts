@@ -371,6 +371,27 @@ Deno.test("protocolSplit without a class label is a seeded random split, said in
   }
 });
 
+Deno.test("protocolSplit fractions: a train/validation split with no test part", () => {
+  const { dataset } = simulate({ nCells: 200, nGenes: 80, seed: 3 });
+  const fractions = { train: 0.85, val: 0.15, test: 0 };
+  const split = protocolSplit(dataset, { labels: ["cell_type"], seed: 5, fractions });
+  deepStrictEqual([split.kind, split.train.length + split.val.length, split.test.length], [
+    "stratified",
+    200,
+    0,
+  ]);
+  deepStrictEqual(
+    split.val,
+    stratifiedSplit(dataset.categorical("cell_type"), {
+      ...fractions,
+      seed: 5,
+    }).val,
+  );
+  const random = protocolSplit(dataset, { labels: [], seed: 5, fractions });
+  deepStrictEqual([random.train.length, random.val.length, random.test.length], [170, 30, 0]);
+  assert(random.notes.some((n) => n.includes("random 85/15/0")), random.notes.join("; "));
+});
+
 Deno.test("protocolSplit by cells moves a second label's class that missed train into it", () => {
   const { dataset } = simulate({ nCells: 300, nGenes: 80, seed: 2 });
   const first = dataset.categorical("cell_type");

@@ -6,6 +6,7 @@ import { log1p, normalizeTotal } from "../../lib/data/preprocess.ts";
 import { simulate, simulateChunks } from "../../lib/data/simulate.ts";
 import {
   arrowCandidates,
+  outsideSketch,
   readArrowCells,
   scanArrow,
   sketchFromArrow,
@@ -76,12 +77,16 @@ Deno.test("arrowCandidates: the genes, order and target of fitCandidates on the 
   assertEquals((await arrowCandidates(scan, { candidates: 5000 })).genes, whole.genes);
 });
 
-Deno.test("scanArrow refuses values that are not counts, naming the cell", async () => {
+Deno.test("scanArrow refuses values that are not counts, naming the cell, and repeated genes", async () => {
   const path = `${await tempDir()}/neg.arrow`;
   const ds = Dataset.fromDense(Float32Array.from([1, 2, 3, -4]), 2, 2, ["A", "B"]);
   await writeArrow(ds, path);
   const err = await assertRejects(() => scanArrow(path), DataValueError);
   assertEquals(err.message.includes("negative"), true, err.message);
+  // repeated gene names would make a candidate ambiguous
+  await writeArrow(Dataset.fromDense(Float32Array.of(1, 2), 1, 2, ["A", "A"]), path);
+  const twice = await assertRejects(() => scanArrow(path), DataValueError);
+  assertEquals(twice.message.includes("'A' x2"), true, twice.message);
 });
 
 Deno.test("arrowCandidates: a simulated file's candidates include its marker genes", async () => {
@@ -196,6 +201,84 @@ Deno.test("sketchFromArrow: the sketch's cells over the whole file's candidates"
     bruteDense(sketch.dataset),
     bruteDense(whole.selectCells(cells).selectGenes(sketch.candidates.genes)),
   );
-  const listed = await sketchFromArrow(path, { n: 10, genes: ["G0001", "G0002"] });
+  const listed = await sketchFromArrow(path, { n: 10, candidates: ["G0001", "G0002"] });
   assertEquals(listed.dataset.genes, ["G0001", "G0002"]);
+  assertEquals(listed.test, null);
+});
+
+Deno.test("sketchFromArrow heldOut: cells outside the sketch, read in the same pass", async () => {
+  const path = await simulatedFile();
+  const whole = await readArrow(path);
+  const options = { n: 150, label: "cell_type", candidates: 60, seed: 2 };
+  const sketch = await sketchFromArrow(path, { ...options, heldOut: 200 });
+  const cells = sketch.scan.sketch!;
+  const held = outsideSketch(700, cells, 200, 2);
+  assertEquals(held.length, 200);
+  assertEquals(held.some((c) => cells.includes(c)), false);
+  const genes = sketch.candidates.genes;
+  assertEquals(bruteDense(sketch.test!), bruteDense(whole.selectCells(held).selectGenes(genes)));
+  assertEquals(sketch.test!.cellIds(), whole.selectCells(held).cellIds());
+  // the sketch itself is what it is without held-out cells
+  const alone = await sketchFromArrow(path, options);
+  assertEquals(bruteDense(sketch.dataset), bruteDense(alone.dataset));
+  assertEquals(sketch.dataset.labels("cell_type"), alone.dataset.labels("cell_type"));
+  // more asked for than there are outside: all of them
+  const all = await sketchFromArrow(path, { ...options, heldOut: 10_000 });
+  assertEquals(all.test!.nCells, 700 - cells.length);
+});
+
+Deno.test("outsideSketch: distinct ascending cells outside the sketch, each equally likely", () => {
+  const sketch = Int32Array.of(0, 3, 4, 9, 17, 18, 19, 25, 28, 29);
+  const hits = new Int32Array(30);
+  const seeds = 2000;
+  for (let seed = 0; seed < seeds; seed++) {
+    const got = outsideSketch(30, sketch, 5, seed);
+    assertEquals(got.length, 5);
+    for (let r = 0; r < got.length; r++) {
+      assertEquals(r === 0 || got[r] > got[r - 1], true);
+      hits[got[r]]++;
+    }
+  }
+  for (const c of sketch) assertEquals(hits[c], 0);
+  // 20 cells outside, 5 drawn: each in a quarter of the draws (sd ~19 over 2000 seeds)
+  for (let c = 0; c < 30; c++) {
+    if (!sketch.includes(c)) {
+      assertEquals(Math.abs(hits[c] - seeds / 4) < 100, true, `${c}: ${hits[c]}`);
+    }
+  }
+  assertEquals(Array.from(outsideSketch(30, sketch, 50, 1)).length, 20);
+  assertEquals(Array.from(outsideSketch(5, Int32Array.of(0, 1, 2, 3, 4), 3, 1)), []);
+});
+
+Deno.test("arrowCandidates under constraints: the genes and report of fitCandidates on the whole file", async () => {
+  const path = await simulatedFile();
+  const scan = await scanArrow(path, { label: "cell_type" });
+  const whole = await readArrow(path);
+  const constraints = [
+    { exclude: ["G0001", "G0002", "G0003"], excludePatterns: ["7$"] },
+    { allow: whole.genes.filter((_, j) => j % 3 !== 0), forceInclude: ["G0003"] },
+    { forceInclude: ["G0010", "G0399"] },
+  ];
+  for (const c of constraints) {
+    for (const candidates of [40, undefined, whole.genes.slice(5, 90)]) {
+      for (const hvgFlavor of ["seurat", "seurat_v3"] as HvgFlavor[]) {
+        const o = { ...c, candidates, hvgFlavor, k: 10 };
+        const streamed = await arrowCandidates(scan, o);
+        const direct = fitCandidates(whole, o);
+        const what = `${JSON.stringify(c).slice(0, 60)} ${candidates} ${hvgFlavor}`;
+        assertEquals(streamed.genes, direct.genes, what);
+        assertEquals(streamed.report, direct.report, what);
+        assertEquals(streamed.targetSum, direct.targetSum, what);
+      }
+    }
+  }
+  // a constraint leaving too few for k names itself; mean bounds are refused
+  const few = await assertRejects(
+    () => arrowCandidates(scan, { allow: ["G0001", "G0002"], k: 5 }),
+    OptionError,
+  );
+  assertEquals(few.message.includes("after --allow"), true, few.message);
+  const mean = await assertRejects(() => arrowCandidates(scan, { minMean: 1 }), OptionError);
+  assertEquals(mean.message.includes("--min-mean"), true, mean.message);
+  await assertRejects(() => sketchFromArrow(path, { n: 10, maxMean: 5 }), OptionError);
 });

@@ -1,7 +1,9 @@
 import { assertEquals } from "../_assert.ts";
 import { writeArrow } from "../../lib/data/arrow.ts";
+import { writeDataset } from "../../lib/data/io.ts";
 import { Dataset } from "../../lib/data/dataset.ts";
 import { simulate } from "../../lib/data/simulate.ts";
+import { fitCandidates } from "../../lib/data/transform.ts";
 import { runScript, tempDir } from "../_shared.ts";
 
 function yoto(...args: string[]) {
@@ -95,12 +97,117 @@ Deno.test("yoto train -> panel -> predict on a dataset file", async () => {
   assertEquals(lines[1].split(",")[0], dataset.cellIds()[0]);
 });
 
+Deno.test("yoto predict streams an .arrow file batch by batch: the bytes of reading it whole", async () => {
+  // a regression task runs the network, the class label the logistic head
+  const scored = dataset.withObs("score", {
+    kind: "numeric",
+    values: Float64Array.from(
+      { length: dataset.nCells },
+      (_, i) => dataset.indptr[i + 1] - dataset.indptr[i],
+    ),
+  });
+  await writeArrow(scored, `${dir}/scored.arrow`);
+  await writeArrow(scored, `${dir}/scored_batches.arrow`, { batchSize: 50 });
+  await writeDataset(scored, `${dir}/scored.h5ad`);
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/scored.arrow`,
+    "--label",
+    "cell_type",
+    "--regression",
+    "score",
+    "--k",
+    "6",
+    "--out",
+    `${dir}/scored_model`,
+    ...common,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const predict = (data: string, out: string, ...flags: string[]) =>
+    yoto("predict", "--model", `${dir}/scored_model`, "--data", data, "--out", out, ...flags);
+  const outputs: string[] = [];
+  for (const data of ["scored_batches.arrow", "scored.arrow", "scored.h5ad"]) {
+    const p = await predict(`${dir}/${data}`, `${dir}/${data}.csv`, "--quiet");
+    assertEquals(p.code, 0, p.stderr);
+    outputs.push(await Deno.readTextFile(`${dir}/${data}.csv`));
+  }
+  assertEquals(outputs[0].trim().split("\n").length, dataset.nCells + 1);
+  assertEquals(outputs[0].startsWith("cell_id,cell_type,cell_type:"), true, outputs[0]);
+  assertEquals(outputs[0], outputs[1]);
+  assertEquals(outputs[0], outputs[2]);
+  // a bad value in the last batch: the earlier batches were written, but --out is untouched
+  const values = Float32Array.from(scored.values);
+  values[values.length - 1] = 0.5;
+  const { indptr, indices, nGenes, genes, obsColumns } = scored;
+  const bad = Dataset.fromCSR(indptr, indices, values, nGenes, genes, { ...obsColumns });
+  await writeArrow(bad, `${dir}/bad_batches.arrow`, { batchSize: 50 });
+  const p = await predict(`${dir}/bad_batches.arrow`, `${dir}/scored.arrow.csv`, "--overwrite");
+  assertEquals(p.code, 2, p.stderr);
+  assertEquals(/non-integer/.test(p.stderr), true, p.stderr);
+  assertEquals(await Deno.readTextFile(`${dir}/scored.arrow.csv`), outputs[1]);
+  const left = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp-"));
+  assertEquals(left, []);
+});
+
 Deno.test("yoto train --split-by holds out whole donors", async () => {
   const r = await trainSim("donor", "--label", "cell_type", "--split-by", "donor", "--k", "5");
   assertEquals(r.code, 0, r.stderr);
   const metrics = JSON.parse(await Deno.readTextFile(`${dir}/donor/metrics.json`));
   assertEquals(metrics.split.kind, "group");
   assertEquals(metrics.split.groups.test.length, 1);
+});
+
+Deno.test("yoto train --sketch: a streamed sketch of an .arrow file, tested outside it", async () => {
+  await writeArrow(dataset, `${dir}/batches.arrow`, { batchSize: 64 });
+  const flags = ["--label", "cell_type", "--k", "5", "--sketch", "150", "--candidates", "60"];
+  const r = await yoto(
+    "train",
+    "--data",
+    `${dir}/batches.arrow`,
+    ...flags,
+    "--out",
+    `${dir}/sketch`,
+    "--epochs",
+    "3",
+    "--backend",
+    "wasm",
+    "--quiet",
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const line =
+    /^sketch: (\d+) of 400 cells scanned \(7 record batches\), balanced on cell_type; 60 candidates from every cell; test: (\d+) cells drawn from outside the sketch$/m
+      .exec(r.stdout);
+  assertEquals(line !== null, true, r.stdout);
+  const [sketched, tested] = [Number(line![1]), Number(line![2])];
+  assertEquals(sketched > 140 && sketched <= 150 && tested === 400 - sketched, true, line![0]);
+  const metrics = JSON.parse(await Deno.readTextFile(`${dir}/sketch/metrics.json`));
+  assertEquals(metrics.split.kind, "sketch");
+  assertEquals([metrics.n_train + metrics.n_val, metrics.n_test], [sketched, tested]);
+  assertEquals(metrics.tasks.cell_type.n, tested);
+  // the candidates are the whole file's, whatever the sketch
+  const model = JSON.parse(await Deno.readTextFile(`${dir}/sketch/model.json`));
+  assertEquals(
+    [...model.spec.transform.genes].sort(),
+    [...fitCandidates(dataset, { candidates: 60 }).genes].sort(),
+  );
+  // what --sketch cannot do is refused before anything is read
+  await Deno.writeTextFile(`${dir}/counts.csv`, "cell,A\nc1,1\n");
+  const refused: [string[], RegExp][] = [
+    [["--data", `${dir}/counts.csv`], /deno task convert .*counts\.csv OUT\.arrow/],
+    [["--data", `${dir}/batches.arrow`, "--split-by", "donor"], /--split-by/],
+    [["--data", `${dir}/batches.arrow`, "--null-genes"], /--null-genes/],
+    [["--data", `${dir}/batches.arrow`, "--normalize", "transcriptome"], /transcriptome/],
+    [["--data", `${dir}/batches.arrow`, "--max-mean", "5"], /--max-mean/],
+    [["--data", `${dir}/batches.arrow`, "--sketch", "400"], /none to test on/],
+  ];
+  for (const [args, problem] of refused) {
+    const bad = await yoto("train", ...flags, ...args, "--out", `${dir}/bad_sketch`, "--quiet");
+    assertEquals(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+    assertEquals(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    assertEquals(problem.test(bad.stderr), true, bad.stderr);
+  }
+  assertEquals(await Deno.stat(`${dir}/bad_sketch`).then(() => true, () => false), false);
 });
 
 Deno.test("bad input: one-line error, exit 2, no model written", async () => {

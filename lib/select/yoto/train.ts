@@ -136,6 +136,7 @@ export const YOTO_OPTION_NAMES: readonly string[] = Object.keys(
     candidates: 1,
     normalize: 1,
     hvgFlavor: 1,
+    constraintReport: 1,
     forceInclude: 1,
     exclude: 1,
     allow: 1,
