@@ -47,7 +47,11 @@ class Cdp {
   #waiters: { method: string; resolve: (m: CdpMessage) => void }[] = [];
   events: CdpMessage[] = [];
 
+  /** Settles when the socket closes, whoever closes it (Browser.close closes it from Chromium). */
+  #closed: Promise<unknown>;
+
   private constructor(private ws: WebSocket) {
+    this.#closed = new Promise((resolve) => (ws.onclose = resolve));
     ws.onmessage = (e) => {
       const m: CdpMessage = JSON.parse(e.data);
       if (m.id !== undefined) {
@@ -91,9 +95,8 @@ class Cdp {
   }
 
   async close(): Promise<void> {
-    const closed = new Promise((resolve) => (this.ws.onclose = resolve));
     this.ws.close();
-    await closed;
+    await within(this.#closed, "DevTools close");
   }
 }
 
