@@ -376,7 +376,8 @@ async function train(args: string[]) {
   }
   try {
     const tasks: Record<string, object> = {}, scoreLines: string[] = [];
-    for (const pred of fitted.predict!(test)) {
+    const predictions = fitted.predict!(test);
+    for (const pred of predictions) {
       if (pred.kind === "reconstruction") continue;
       const { report, line } = scoreTask(pred, test);
       tasks[pred.task] = report;
@@ -402,7 +403,7 @@ async function train(args: string[]) {
     });
     await writeFileAtomic(
       `${out}/${REPORT_FILE}`,
-      reportHtml(await trainReport({ fitted, test, data: values.data!, parts })),
+      reportHtml(await trainReport({ fitted, test, predictions, data: values.data!, parts })),
     );
     console.log(`model written to ${out} (${trainSeconds.toFixed(1)} s training)`);
     if (annotate) {

@@ -16,7 +16,12 @@ import type { Dataset } from "../data/dataset.ts";
 import { dotPlotData } from "../data/expression.ts";
 import { predictionConfusion, scorePrediction, scoreRegression } from "../eval/score.ts";
 import { type EvaluationDocument, suiteTables } from "../eval/suite.ts";
-import { type Fitted, panelTable, type TrainingSummary } from "../select/panel.ts";
+import {
+  type Fitted,
+  panelTable,
+  type TaskPrediction,
+  type TrainingSummary,
+} from "../select/panel.ts";
 import { confusionMatrixSpec } from "./confusion.ts";
 import { metricBarsSpec, perClassF1Spec } from "./evaluation.ts";
 import { dotPlotSpec, scoreRankingSpec } from "./genes.ts";
@@ -220,6 +225,8 @@ export interface TrainReportInput {
   fitted: Fitted;
   /** The held-out cells its test metrics, confusion matrices and dot plots come from. */
   test: Dataset;
+  /** `fitted.predict(test)`, as the caller already scored it (the report predicts nothing). */
+  predictions: TaskPrediction[];
   /** The input file, as given. */
   data: string;
   /** The cells of each part of the split. */
@@ -234,7 +241,14 @@ export interface TrainReportInput {
 export async function trainReport(input: TrainReportInput): Promise<Report> {
   const { fitted, test, parts } = input;
   const panel = fitted.panel;
-  const predictions = fitted.predict?.(test).filter((p) => p.kind !== "reconstruction") ?? [];
+  const predictions = input.predictions.filter((p) => p.kind !== "reconstruction");
+  // each classification scored once, for the metrics table and its per-class section
+  const scores = new Map(
+    predictions.filter((p) => p.kind === "classification").map((p) => [
+      p.task,
+      scorePrediction(p, test),
+    ]),
+  );
   const { header, rows } = panelTable(panel);
   const sections: ReportSection[] = [{
     title: `Panel: ${panel.genes.length} genes`,
@@ -260,7 +274,7 @@ export async function trainReport(input: TrainReportInput): Promise<Report> {
         `${r.n}`,
       ];
     }
-    const m = scorePrediction(p, test);
+    const m = scores.get(p.task)!;
     return [
       p.task,
       p.kind,
@@ -293,7 +307,7 @@ export async function trainReport(input: TrainReportInput): Promise<Report> {
   }
   for (const p of predictions) {
     if (p.kind !== "classification") continue;
-    const m = scorePrediction(p, test);
+    const m = scores.get(p.task)!;
     const { confusion, classes } = predictionConfusion(m);
     sections.push({
       title: `Per-class metrics: ${p.task}`,

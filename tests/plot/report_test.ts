@@ -67,7 +67,13 @@ Deno.test("trainReport: a YOTO fit's panel, metrics, per-class table and figures
     validation: parts.val,
   });
   try {
-    const report = await trainReport({ fitted, test: parts.test, data: "sim.arrow", parts });
+    const report = await trainReport({
+      fitted,
+      test: parts.test,
+      predictions: fitted.predict!(parts.test),
+      data: "sim.arrow",
+      parts,
+    });
     assertEquals(report.sections.map((s) => s.title), [
       "Panel: 4 genes",
       "Test metrics per task",
